@@ -1,0 +1,385 @@
+/*
+ * OpenMTP - Moment Tensor Potentials in C.
+ * Public interface of libopenmtp.  One header, one set of conventions.
+ *
+ * ===================================================================
+ * CONVENTIONS (read once; every function below follows them)
+ * ===================================================================
+ * Units ("metal", as in MLIP and LAMMPS `units metal`):
+ *   lengths Å, energies eV, forces eV/Å, virials eV.
+ *
+ * Virial / stress sign.  The library reports the virial
+ *     W_ab = -dE/d(eps_ab)    (eV)
+ *   for a homogeneous strain x -> (I + eps) x of cell and positions.
+ *   W = -V * sigma (sigma the tensile-positive Cauchy stress): positive
+ *   diagonal entries mean the configuration is compressed and wants to
+ *   expand.  W is exactly MLIP's "PlusStress", LAMMPS' virial in metal
+ *   units, and VASP's "FORCE on cell =-STRESS ... Total" row.  Pressure
+ *   is P = tr(W) / (3V); 1 eV/Å^3 = 160.21766208 GPa.  Readers of other
+ *   formats convert to W on input (ASE `stress` = -W/V in eV/Å^3, VASP
+ *   "in kB" * V / 1602.1766208); each reader's conversion is documented
+ *   next to it in the source and in docs/formats.md.
+ *
+ * Six-component tensors use MLIP's text order
+ *     [xx, yy, zz, yz, xz, xy]        (Voigt order)
+ *   Nine-component tensors are row-major [xx xy xz yx yy yz zx zy zz].
+ *
+ * Arrays: per-atom vectors are row-major [n_atoms][3] in one flat double
+ *   array.  Lattice vectors are the ROWS of lattice[3][3] (a, b, c).  A
+ *   zero row means "not periodic along that direction"; an all-zero
+ *   lattice is a non-periodic cluster.
+ *
+ * Relative vectors: r_ij = x_j - x_i (from the central atom i to its
+ *   neighbour j, periodic images included).  Neighbours are all atoms
+ *   and images with 0 < |r_ij| < cutoff (strict), as in MLIP.
+ *
+ * Species.  Atom "types" in configurations are the integers MLIP stores
+ *   (relative 0,1,2,... or atomic numbers).  A potential holds an
+ *   ordered list of species labels; type t is evaluated as the species
+ *   whose label equals t.  mtp_potential_species_index() maps a type to
+ *   the 0-based species index that the kernel takes.
+ *
+ * Parameters theta (for fitting and active learning), MLIP's order:
+ *   [ radial coeffs (S*S*K*R; index ((s1*S + s2)*K + mu)*R + beta,
+ *     s1 central species, s2 neighbour species) | species coeffs (S)
+ *     | moment coeffs (A) ].
+ *
+ * Errors.  Every fallible function returns mtp_status and, when `err`
+ *   is not NULL, fills err->message with a one-line explanation; for
+ *   malformed files the message starts with "file:line: ".  The library
+ *   never prints, never aborts, never calls exit().
+ *
+ * Optional outputs.  Output pointers passed as NULL are not computed.
+ *
+ * Threads.  Potentials are immutable after loading and may be shared
+ *   between threads; an mtp_calculator holds scratch memory and belongs
+ *   to one thread at a time.
+ * ===================================================================
+ */
+#ifndef OPENMTP_H
+#define OPENMTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OPENMTP_VERSION_MAJOR 0
+#define OPENMTP_VERSION_MINOR 1
+#define OPENMTP_VERSION_PATCH 0
+#define OPENMTP_VERSION_STRING "0.1.0"
+
+const char *mtp_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Status codes and error reports                                      */
+/* ------------------------------------------------------------------ */
+typedef enum mtp_status {
+    MTP_OK = 0,
+    MTP_ERR_NOMEM,       /* allocation failed or a size is absurd          */
+    MTP_ERR_IO,          /* a file cannot be opened, read or written       */
+    MTP_ERR_PARSE,       /* malformed input; message is "file:line: ..."   */
+    MTP_ERR_INVALID,     /* invalid argument or inconsistent data          */
+    MTP_ERR_SPECIES,     /* an atom type the potential does not know       */
+    MTP_ERR_GEOMETRY,    /* NaN/Inf positions, overlapping atoms, singular
+                            cell, atoms closer than min_dist (if refused)  */
+    MTP_ERR_UNTRAINED,   /* potential has no coefficients                  */
+    MTP_ERR_UNSUPPORTED  /* valid input using a feature not supported      */
+} mtp_status;
+
+#define MTP_ERROR_MESSAGE_SIZE 1024
+typedef struct mtp_error {
+    mtp_status status;
+    char message[MTP_ERROR_MESSAGE_SIZE];
+} mtp_error;
+
+/* Short fixed description of a status ("parse error", ...). */
+const char *mtp_status_string(mtp_status status);
+
+/* ------------------------------------------------------------------ */
+/* Chemical elements                                                   */
+/* ------------------------------------------------------------------ */
+/* Atomic number of an element symbol ("Li" -> 3), 0 if unknown. */
+int mtp_element_number(const char *symbol);
+/* Symbol of atomic number z (1..118), NULL otherwise. */
+const char *mtp_element_symbol(int z);
+
+/* ------------------------------------------------------------------ */
+/* Configurations (one atomic structure with optional reference data)  */
+/* ------------------------------------------------------------------ */
+typedef struct mtp_feature {
+    char *key;
+    char *value;            /* may contain '\n' for multi-line features */
+} mtp_feature;
+
+/* A transparent record: the arrays are owned by the struct and released
+ * by mtp_cfg_free().  Optional per-atom arrays are NULL when absent.   */
+typedef struct mtp_cfg {
+    int n_atoms;
+    double lattice[3][3];    /* rows a, b, c (Å); zero row = not periodic */
+    int *types;              /* [n] atom types (never NULL if n > 0)      */
+    double *positions;       /* [n][3] Cartesian, Å (never NULL if n > 0) */
+    double *forces;          /* [n][3] eV/Å or NULL                       */
+    double *site_energies;   /* [n] eV or NULL                            */
+    double *charges;         /* [n] or NULL                               */
+    double *magmom;          /* [n][3] or NULL                            */
+    double *en_der_magmom;   /* [n][3] or NULL                            */
+    unsigned char *ghost;    /* [n] 0/1 or NULL                           */
+    double *nbh_grades;      /* [n] or NULL                               */
+    int has_energy;
+    double energy;           /* eV                                        */
+    int has_stress;
+    double stress[6];        /* virial W (PlusStress), eV, xx yy zz yz xz xy */
+    int n_features;
+    mtp_feature *features;   /* in insertion order                        */
+} mtp_cfg;
+
+/* Optional per-atom arrays, for mtp_cfg_alloc(). */
+enum {
+    MTP_CFG_FORCES = 1 << 0,
+    MTP_CFG_SITE_ENERGIES = 1 << 1,
+    MTP_CFG_CHARGES = 1 << 2,
+    MTP_CFG_MAGMOM = 1 << 3,
+    MTP_CFG_EN_DER_MAGMOM = 1 << 4,
+    MTP_CFG_GHOST = 1 << 5,
+    MTP_CFG_NBH_GRADES = 1 << 6
+};
+
+void mtp_cfg_init(mtp_cfg *cfg);                      /* empty, no allocation */
+void mtp_cfg_free(mtp_cfg *cfg);                      /* back to empty        */
+/* (Re)allocate for n atoms: types/positions zeroed, plus the optional
+ * arrays named in `flags` (MTP_CFG_*); other optional arrays are freed. */
+mtp_status mtp_cfg_alloc(mtp_cfg *cfg, int n_atoms, unsigned flags, mtp_error *err);
+/* Allocate one optional array (zeroed) if it does not exist yet. */
+mtp_status mtp_cfg_add_array(mtp_cfg *cfg, unsigned flag, mtp_error *err);
+mtp_status mtp_cfg_copy(mtp_cfg *dst, const mtp_cfg *src, mtp_error *err);
+/* Set (replace) a feature; value may be NULL for "". */
+mtp_status mtp_cfg_set_feature(mtp_cfg *cfg, const char *key, const char *value, mtp_error *err);
+/* Append "\n" + value to an existing feature, or create it. */
+mtp_status mtp_cfg_append_feature(mtp_cfg *cfg, const char *key, const char *value, mtp_error *err);
+const char *mtp_cfg_get_feature(const mtp_cfg *cfg, const char *key); /* NULL if absent */
+void mtp_cfg_remove_feature(mtp_cfg *cfg, const char *key);
+/* Number of periodic directions (non-zero lattice rows). */
+int mtp_cfg_periodic_dims(const mtp_cfg *cfg);
+/* |det(lattice)|, 0 unless all three rows are set. */
+double mtp_cfg_volume(const mtp_cfg *cfg);
+
+/* ------------------------------------------------------------------ */
+/* Configuration files                                                 */
+/* ------------------------------------------------------------------ */
+typedef enum mtp_format {
+    MTP_FORMAT_AUTO = 0,     /* from content / file name              */
+    MTP_FORMAT_CFG,          /* MLIP text .cfg                        */
+    MTP_FORMAT_CFG_BIN,      /* MLIP binary .cfg (read, write)        */
+    MTP_FORMAT_XYZ,          /* extended XYZ as ASE writes it         */
+    MTP_FORMAT_OUTCAR,       /* VASP OUTCAR (read)                    */
+    MTP_FORMAT_VASPRUN,      /* VASP vasprun.xml (read)               */
+    MTP_FORMAT_CP2K,         /* CP2K output log (read)                */
+    MTP_FORMAT_LAMMPS_DUMP,  /* LAMMPS text dump (read, write)        */
+    MTP_FORMAT_LAMMPS_DATA,  /* LAMMPS data file, atomic style (read, write) */
+    MTP_FORMAT_POSCAR        /* VASP POSCAR (write)                   */
+} mtp_format;
+
+/* Parse a format name: "cfg"/"txt", "bin", "xyz"/"extxyz", "outcar",
+ * "vasprun", "cp2k", "lammps_dump", "lammps_data"/"lammps_datafile",
+ * "poscar".  Returns MTP_FORMAT_AUTO for "auto" and -1 if unknown. */
+int mtp_format_from_name(const char *name);
+const char *mtp_format_name(mtp_format fmt);
+/* Guess from a file name (extension / well-known names); AUTO if none. */
+mtp_format mtp_format_guess(const char *path);
+
+typedef struct mtp_read_options {
+    /* Element symbols for types 0,1,2,... when a format names elements
+     * (XYZ, OUTCAR, vasprun, CP2K, LAMMPS with element columns).  NULL:
+     * OUTCAR/vasprun use the POTCAR order (MLIP's relative types); the
+     * other formats use atomic numbers. */
+    const char *const *type_map;
+    int type_map_count;
+    int absolute_types;      /* types = atomic numbers (MLIP --absolute_types) */
+    int save_nonconverged;   /* keep non-converged VASP ionic steps */
+    /* LAMMPS dump/data: type t (1-based) -> cfg type t-1 unless a
+     * type_map gives element names for LAMMPS types in order. */
+} mtp_read_options;
+
+typedef struct mtp_write_options {
+    int no_loss;             /* .cfg: every real number as %.16e          */
+    int keep_ghosts;         /* .cfg: write ghost atoms and the ghost column */
+    const char *const *type_map; /* symbols for types (XYZ, POSCAR, LAMMPS) */
+    int type_map_count;
+} mtp_write_options;
+
+/* Streaming reader: one configuration at a time, so arbitrarily large
+ * training sets need memory for one configuration only. */
+typedef struct mtp_reader mtp_reader;
+mtp_status mtp_reader_open(const char *path, mtp_format fmt, const mtp_read_options *opt,
+                           mtp_reader **reader, mtp_error *err);
+/* Read from an open stream (not closed by the reader); `name` is used in
+ * messages.  fmt AUTO sniffs the content. */
+mtp_status mtp_reader_open_stream(FILE *fp, const char *name, mtp_format fmt,
+                                  const mtp_read_options *opt, mtp_reader **reader,
+                                  mtp_error *err);
+/* Next configuration into *cfg (previous content is replaced).
+ * *got = 1 if one was read, 0 at the end of the input. */
+mtp_status mtp_reader_next(mtp_reader *reader, mtp_cfg *cfg, int *got, mtp_error *err);
+mtp_format mtp_reader_format(const mtp_reader *reader);
+void mtp_reader_close(mtp_reader *reader);
+
+/* Convenience: read a whole file into a newly allocated array. */
+mtp_status mtp_read_cfgs(const char *path, mtp_format fmt, const mtp_read_options *opt,
+                         mtp_cfg **cfgs, int *count, mtp_error *err);
+void mtp_free_cfgs(mtp_cfg *cfgs, int count);
+
+/* Writer: appends configurations to a stream. */
+mtp_status mtp_write_cfg(FILE *fp, const char *name, const mtp_cfg *cfg, mtp_format fmt,
+                         const mtp_write_options *opt, mtp_error *err);
+/* Write a whole file atomically (temporary file + rename), or append. */
+mtp_status mtp_write_cfgs(const char *path, const mtp_cfg *cfgs, int count, mtp_format fmt,
+                          const mtp_write_options *opt, int append, mtp_error *err);
+
+/* ------------------------------------------------------------------ */
+/* Potentials                                                          */
+/* ------------------------------------------------------------------ */
+typedef struct mtp_potential mtp_potential;
+
+typedef enum mtp_radial_type {
+    MTP_RADIAL_CHEBYSHEV = 0,         /* RBChebyshev         */
+    MTP_RADIAL_CHEBYSHEV_REPULSIVE    /* RBChebyshev_repuls  */
+} mtp_radial_type;
+
+typedef struct mtp_potential_info {
+    int level;                 /* max level of the basis (computed)        */
+    int species_count;         /* S                                        */
+    int radial_funcs_count;    /* K                                        */
+    int radial_basis_size;     /* R                                        */
+    int basic_count;           /* B = alpha_index_basic_count              */
+    int moments_count;         /* alpha_moments_count                      */
+    int times_count;           /* alpha_index_times_count                  */
+    int scalar_count;          /* A = alpha_scalar_moments                 */
+    int param_count;           /* n = S*S*K*R + S + A                      */
+    int trained;               /* coefficients present                    */
+    int has_al_state;          /* an MLIP-3 active-learning section exists */
+    mtp_radial_type radial_type;
+    double min_dist, max_dist; /* Å; max_dist is the cutoff               */
+    double scaling;            /* sigma                                    */
+} mtp_potential_info;
+
+/* Read an MLIP-2 .mtp or MLIP-3 .almtp file (format from content). */
+mtp_status mtp_potential_read(const char *path, mtp_potential **pot, mtp_error *err);
+mtp_status mtp_potential_read_buffer(const char *data, size_t size, const char *name,
+                                     mtp_potential **pot, mtp_error *err);
+/* Write in MLIP-3 format (readable by MLIP-2 and MLIP-3); the
+ * active-learning section, if any, is written back byte for byte.  The
+ * file is replaced atomically. */
+mtp_status mtp_potential_write(const mtp_potential *pot, const char *path, mtp_error *err);
+/* Same, to a malloc'ed buffer (*size bytes, NUL-terminated). */
+mtp_status mtp_potential_write_buffer(const mtp_potential *pot, char **data, size_t *size,
+                                      mtp_error *err);
+mtp_status mtp_potential_copy(const mtp_potential *pot, mtp_potential **copy, mtp_error *err);
+void mtp_potential_destroy(mtp_potential *pot);
+
+mtp_potential_info mtp_potential_get_info(const mtp_potential *pot);
+int mtp_potential_species_count(const mtp_potential *pot);
+/* Label (type number) of species s, -1 if out of range. */
+int mtp_potential_species_label(const mtp_potential *pot, int s);
+/* Species index of atom type `type`, -1 if the potential lacks it. */
+int mtp_potential_species_index(const mtp_potential *pot, int type);
+/* Cutoff radius (max_dist), Å. */
+double mtp_potential_cutoff(const mtp_potential *pot);
+
+/* Parameters theta in the order of the conventions block. */
+int mtp_potential_param_count(const mtp_potential *pot);
+mtp_status mtp_potential_get_params(const mtp_potential *pot, double *theta, mtp_error *err);
+/* Setting parameters marks the potential trained and drops a stored
+ * active-learning section (it no longer matches the parameters). */
+mtp_status mtp_potential_set_params(mtp_potential *pot, const double *theta, mtp_error *err);
+/* Replace the species label list (length S; makes the potential have S
+ * species, coefficients reset to zero if S changes). */
+mtp_status mtp_potential_set_species(mtp_potential *pot, int species_count, const int *labels,
+                                     mtp_error *err);
+mtp_status mtp_potential_set_scaling(mtp_potential *pot, double scaling, mtp_error *err);
+mtp_status mtp_potential_set_min_dist(mtp_potential *pot, double min_dist, mtp_error *err);
+
+/* Generate an untrained potential of any level from the library's own
+ * enumeration of moment-tensor contractions (no template files). */
+typedef struct mtp_basis_options {
+    int level;                  /* >= 2                              */
+    int species_count;          /* S >= 1                            */
+    const int *species_labels;  /* S labels, NULL for 0..S-1         */
+    double min_dist;            /* Å (MLIP templates: 2.0)           */
+    double max_dist;            /* cutoff, Å (templates: 5.0)        */
+    int radial_basis_size;      /* R (templates: 8)                  */
+    int radial_funcs_count;     /* K; 0 = as MLIP's templates for the level */
+} mtp_basis_options;
+mtp_status mtp_potential_generate(const mtp_basis_options *opt, mtp_potential **pot,
+                                  mtp_error *err);
+/* Radial-function count MLIP's template of this level uses. */
+int mtp_default_radial_funcs(int level);
+
+/* ------------------------------------------------------------------ */
+/* Evaluation                                                          */
+/* ------------------------------------------------------------------ */
+typedef struct mtp_calculator mtp_calculator;
+
+/* What to do with pairs closer than the potential's min_dist. */
+typedef enum mtp_min_dist_policy {
+    MTP_MIN_DIST_ALLOW = 0,   /* evaluate as MLIP does (extrapolates)  */
+    MTP_MIN_DIST_REFUSE       /* return MTP_ERR_GEOMETRY               */
+} mtp_min_dist_policy;
+
+mtp_status mtp_calculator_create(const mtp_potential *pot, mtp_calculator **calc,
+                                 mtp_error *err);
+void mtp_calculator_destroy(mtp_calculator *calc);
+void mtp_calculator_set_min_dist_policy(mtp_calculator *calc, mtp_min_dist_policy policy);
+
+/* Statistics of the last mtp_compute() call. */
+typedef struct mtp_compute_stats {
+    long n_pairs;               /* neighbour pairs (i, j-image) visited    */
+    long n_close_pairs;         /* pairs with r < min_dist                 */
+    double closest;             /* smallest r found (Å); +inf if no pair   */
+    int max_neighbours;         /* largest neighbourhood                   */
+} mtp_compute_stats;
+mtp_compute_stats mtp_calculator_stats(const mtp_calculator *calc);
+
+/* The kernel: one atom's neighbourhood.  Shared by mtp_compute, the
+ * LAMMPS pair style and the fitter.
+ *   center   species index (0..S-1) of the central atom
+ *   n        number of neighbours (0 allowed)
+ *   species  [n] species indices of the neighbours
+ *   rij      [n][3] r_j - r_i, Å; every |rij| must be > 0 and < cutoff
+ * Outputs (NULL = not computed):
+ *   energy   site energy V (eV)
+ *   d_rij    [n][3] dV/d(r_ij)  (force on atom i += d_rij, on j -= d_rij)
+ *   basis    [A]    scalar basis values B_k = M[mapping[k]]
+ *   d_params [P]    dV/dtheta, P = mtp_potential_param_count()
+ * Requires a trained potential unless only `basis` is requested. */
+mtp_status mtp_site_eval(mtp_calculator *calc, int center, int n, const int *species,
+                         const double *rij, double *energy, double *d_rij, double *basis,
+                         double *d_params, mtp_error *err);
+
+/* A whole configuration (periodic in the directions with non-zero
+ * lattice rows; cells smaller than the cutoff are handled through all
+ * images).  Outputs (NULL = not computed):
+ *   energy        total energy (eV)
+ *   forces        [n][3] eV/Å
+ *   virial        [6] W (eV), xx yy zz yz xz xy
+ *   site_energies [n]
+ *   site_virials  [n][9] per-atom virial (eV), row-major; each pair term
+ *                 -D_ij (x) r_ij is split equally between i and j, so the
+ *                 sum over atoms is the global virial. */
+mtp_status mtp_compute(mtp_calculator *calc, const mtp_cfg *cfg, double *energy,
+                       double *forces, double *virial, double *site_energies,
+                       double *site_virials, mtp_error *err);
+
+/* Minimal interatomic distance, overall and per pair of types, searched
+ * up to `search_radius` Å (pairs further apart are not found; the result
+ * is +inf then).  For `mtp mindist`.  pair_min may be NULL; otherwise it
+ * is [n_types][n_types] for types 0..n_types-1 (others ignored). */
+mtp_status mtp_cfg_min_distance(const mtp_cfg *cfg, double search_radius, double *overall,
+                                int n_types, double *pair_min, mtp_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OPENMTP_H */

@@ -1,0 +1,169 @@
+/* Internal declarations shared by libopenmtp's source files.  Not installed. */
+#ifndef OPENMTP_INTERNAL_H
+#define OPENMTP_INTERNAL_H
+
+#include "openmtp/openmtp.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#if defined(__GNUC__)
+#define MTP_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define MTP_PRINTF(a, b)
+#endif
+
+/* ---- errors (error.c) --------------------------------------------- */
+/* Fill err (if not NULL) and return st. */
+mtp_status mtp_fail(mtp_error *err, mtp_status st, const char *fmt, ...) MTP_PRINTF(3, 4);
+mtp_status mtp_vfail(mtp_error *err, mtp_status st, const char *fmt, va_list ap);
+/* "name:line: " + message, status MTP_ERR_PARSE. */
+mtp_status mtp_parse_fail(mtp_error *err, const char *name, long line, const char *fmt, ...)
+    MTP_PRINTF(4, 5);
+void mtp_error_clear(mtp_error *err);
+
+/* ---- memory (error.c) ---------------------------------------------- */
+/* Upper bound for any single allocation driven by input data; inputs
+ * that claim more are rejected instead of being trusted. */
+#define MTP_MAX_ALLOC ((size_t)1 << 34) /* 16 GiB */
+#define MTP_MAX_ATOMS 100000000
+/* calloc with overflow and size checks; NULL on failure. */
+void *mtp_calloc(size_t count, size_t size);
+/* realloc with overflow and size checks; NULL on failure (old kept). */
+void *mtp_realloc(void *ptr, size_t count, size_t size);
+char *mtp_strdup(const char *s);
+char *mtp_strndup(const char *s, size_t n);
+
+/* ---- line-oriented text input (textio.c) --------------------------- */
+typedef struct mtp_lines {
+    FILE *fp;
+    const char *name;     /* for messages */
+    long line_no;         /* number of the line in `line` (1-based)      */
+    char *line;           /* current line without the newline; NUL-free   */
+    size_t len;
+    size_t cap;
+    int pushed_back;      /* next mtp_lines_next() returns `line` again   */
+    int eof;
+} mtp_lines;
+
+void mtp_lines_init(mtp_lines *ln, FILE *fp, const char *name);
+void mtp_lines_free(mtp_lines *ln);
+/* Next line into ln->line.  *got = 0 at EOF.  Embedded NUL bytes or
+ * lines longer than 64 MiB are a parse error. */
+mtp_status mtp_lines_next(mtp_lines *ln, int *got, mtp_error *err);
+void mtp_lines_push_back(mtp_lines *ln);
+
+/* Strict number parsing: the whole token must be a finite number. */
+int mtp_parse_double(const char *tok, double *out);   /* 1 on success */
+int mtp_parse_int(const char *tok, long lo, long hi, long *out);
+/* Split `s` in place at whitespace; returns number of tokens (<= max). */
+int mtp_split_ws(char *s, char **tok, int max);
+int mtp_str_ieq(const char *a, const char *b);        /* ASCII case-insensitive */
+const char *mtp_skip_ws(const char *s);
+
+/* Atomic file replacement: write to "path.tmp.<pid>" then rename. */
+typedef struct mtp_atomic_file {
+    FILE *fp;
+    char *path;
+    char *tmp_path;
+} mtp_atomic_file;
+mtp_status mtp_atomic_open(mtp_atomic_file *af, const char *path, mtp_error *err);
+mtp_status mtp_atomic_commit(mtp_atomic_file *af, mtp_error *err); /* close + rename */
+void mtp_atomic_abort(mtp_atomic_file *af);                         /* close + unlink */
+
+/* ---- potentials (potential.c, potential_io.c) ---------------------- */
+/* Precomputed evaluation plan of a basis (kernel.c). */
+typedef struct mtp_plan mtp_plan;
+
+struct mtp_potential {
+    char *name;                 /* potential_name                      */
+    double scaling;             /* sigma (outer * inner scaling)        */
+    int species_count;          /* S (0 for untrained templates)        */
+    int *species_labels;        /* [S]                                  */
+    mtp_radial_type radial_type;
+    double min_dist, max_dist;
+    int radial_basis_size;      /* R */
+    int radial_funcs_count;     /* K */
+    int trained;                /* coefficients present                 */
+    double *radial_coeffs;      /* [S*S*K*R]                            */
+    double *species_coeffs;     /* [S]                                  */
+    double *moment_coeffs;      /* [A]                                  */
+    int moments_count;          /* alpha_moments_count                  */
+    int basic_count;            /* B */
+    int (*basic)[4];            /* [B] {mu, a, b, c}                    */
+    int times_count;
+    int (*times)[4];            /* [T] {i, j, mult, k}                  */
+    int scalar_count;           /* A */
+    int *mapping;               /* [A] */
+    /* MLIP-3 active-learning section: raw bytes from the first '#' to the
+     * end of file, kept for byte-exact round trips. */
+    unsigned char *al_section;
+    size_t al_size;
+    mtp_plan *plan;             /* derived, rebuilt when the basis changes */
+};
+
+mtp_potential *mtp_potential_alloc(void);
+/* Check internal consistency of basis and coefficients, (re)build plan. */
+mtp_status mtp_potential_finalize(mtp_potential *pot, const char *name, mtp_error *err);
+int mtp_potential_level(const mtp_potential *pot);
+
+/* ---- kernel (kernel.c) --------------------------------------------- */
+mtp_status mtp_plan_build(const mtp_potential *pot, mtp_plan **plan, mtp_error *err);
+void mtp_plan_destroy(mtp_plan *plan);
+
+/* ---- neighbour search (neighbors.c) ------------------------------ */
+/* Half-open CSR neighbour list of all (i, j-image) with 0 < r < cutoff. */
+typedef struct mtp_nlist {
+    int n_atoms;
+    long n_pairs;
+    long *offset;    /* [n+1] */
+    int *index;      /* [pairs] owning atom index j                     */
+    double *rij;     /* [pairs][3] x_j + image - x_i                    */
+    long cap;
+    /* scratch for the build */
+    double *wrapped; /* [n][3] */
+    int *cell_head, *cell_next;
+    double *img_pos; int *img_owner;
+    long img_cap; long cell_cap;
+} mtp_nlist;
+
+void mtp_nlist_init(mtp_nlist *nl);
+void mtp_nlist_free(mtp_nlist *nl);
+mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double cutoff, mtp_error *err);
+
+#endif
+
+/* ---- configuration readers and writers (reader.c + one file per format) */
+struct mtp_reader {
+    FILE *fp;
+    int own_fp;
+    char *name;
+    mtp_format format;
+    mtp_read_options opt;       /* type_map strings copied, owned       */
+    mtp_lines lines;            /* for text formats                      */
+    long n_read;                /* configurations returned so far        */
+    void *state;                /* format-specific                       */
+    const struct mtp_format_ops *ops;
+};
+
+typedef struct mtp_format_ops {
+    mtp_format format;
+    /* optional: set up r->state */
+    mtp_status (*open)(mtp_reader *r, mtp_error *err);
+    mtp_status (*next)(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err);
+    void (*close)(mtp_reader *r);
+    mtp_status (*write)(FILE *fp, const char *name, const mtp_cfg *cfg,
+                        const mtp_write_options *opt, mtp_error *err);
+    /* optional: 1 if the first bytes of a stream look like this format */
+    int (*sniff)(const char *head, size_t n);
+} mtp_format_ops;
+
+extern const mtp_format_ops mtp_format_cfg_ops;
+extern const mtp_format_ops mtp_format_cfg_bin_ops;
+
+/* Type number for an element symbol under the read options (type_map
+ * index, else atomic number); -1 if unknown. */
+int mtp_reader_type_of_symbol(const mtp_read_options *opt, const char *symbol);
+/* Element symbol for a type under write options (type_map, else atomic
+ * number); NULL if none. */
+const char *mtp_writer_symbol_of_type(const mtp_write_options *opt, int type);
