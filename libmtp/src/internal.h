@@ -160,6 +160,7 @@ typedef struct mtp_format_ops {
 
 extern const mtp_format_ops mtp_format_cfg_ops;
 extern const mtp_format_ops mtp_format_cfg_bin_ops;
+extern const mtp_format_ops mtp_format_outcar_ops;
 
 /* Type number for an element symbol under the read options (type_map
  * index, else atomic number); -1 if unknown. */

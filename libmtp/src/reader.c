@@ -9,6 +9,7 @@
 static const mtp_format_ops *const FORMATS[] = {
     &mtp_format_cfg_ops,
     &mtp_format_cfg_bin_ops,
+    &mtp_format_outcar_ops,
 };
 #define N_FORMATS (sizeof FORMATS / sizeof FORMATS[0])
 
