@@ -1,0 +1,603 @@
+/* OpenMTP pair styles "mtp" and "mlip" for LAMMPS (29 Sep 2021 and later).
+ *
+ * Energy, forces and virials come from libopenmtp's kernel mtp_site_eval(),
+ * called once per local atom with r_ij = x_j - x_i of its neighbours in a
+ * full neighbour list.  The kernel returns d_ij = dV_i/dr_ij; the force on
+ * i is +d_ij and the force on j is -d_ij (j may be a ghost: newton_pair on
+ * makes LAMMPS reverse-communicate it).
+ *
+ * Virial bookkeeping, per pair term (i centre, j neighbour):
+ *   global   W += -r_ij (x) d_ij                (or LAMMPS' F.r sum)
+ *   vatom    half to i, half to j
+ *   cvatom   all to the neighbour j: (x_j - x_i) (x) F_j^(i) with
+ *            F_j^(i) = -d_ij, i.e. the reference point of the cluster of
+ *            site i is atom i (Fan et al., PRB 92, 094301 (2015)); this is
+ *            the decomposition that gives the exact heat flux for site
+ *            energies.  Both per-atom forms sum to the global virial.
+ */
+#include "pair_mtp.h"
+
+#include "atom.h"
+#include "comm.h"
+#include "error.h"
+#include "force.h"
+#include "memory.h"
+#include "neigh_list.h"
+#include "neigh_request.h"
+#include "neighbor.h"
+#include "utils.h"
+
+#include "openmtp/openmtp.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#if !defined(OPENMTP_LAMMPS_ADD_REQUEST)
+#if defined(LAMMPS_VERSION_NUMBER) && LAMMPS_VERSION_NUMBER >= 20220324
+#define OPENMTP_LAMMPS_ADD_REQUEST 1
+#else
+#define OPENMTP_LAMMPS_ADD_REQUEST 0
+#endif
+#endif
+
+using namespace LAMMPS_NS;
+
+/* ---------------------------------------------------------------------- */
+
+PairMTP::PairMTP(LAMMPS *lmp) :
+    Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
+    cutoffsq(0.0), refuse_close(0)
+{
+  single_enable = 0;
+  restartinfo = 0;
+  one_coeff = 1;
+  manybody_flag = 1;
+  centroidstressflag = CENTROID_AVAIL;
+}
+
+PairMTP::~PairMTP()
+{
+  if (calc) mtp_calculator_destroy(calc);
+  if (pot) mtp_potential_destroy(pot);
+  if (allocated) {
+    memory->destroy(setflag);
+    memory->destroy(cutsq);
+  }
+}
+
+void PairMTP::allocate()
+{
+  allocated = 1;
+  int n = atom->ntypes;
+  memory->create(setflag, n + 1, n + 1, "pair:setflag");
+  for (int i = 1; i <= n; i++)
+    for (int j = i; j <= n; j++) setflag[i][j] = 0;
+  memory->create(cutsq, n + 1, n + 1, "pair:cutsq");
+}
+
+/* ---------------------------------------------------------------------- */
+
+std::string PairMTP::labels_string() const
+{
+  std::string s;
+  for (int k = 0; k < n_species; k++) {
+    if (k) s += " ";
+    s += std::to_string(mtp_potential_species_label(pot, k));
+  }
+  return s;
+}
+
+void PairMTP::load_potential(const std::string &path)
+{
+  if (calc) mtp_calculator_destroy(calc);
+  if (pot) mtp_potential_destroy(pot);
+  calc = nullptr;
+  pot = nullptr;
+
+  mtp_error err;
+  err.message[0] = '\0';
+  if (mtp_potential_read(path.c_str(), &pot, &err) != MTP_OK)
+    error->all(FLERR, "pair_style " + style_name + ": cannot read potential: " +
+                   std::string(err.message));
+  mtp_potential_info info = mtp_potential_get_info(pot);
+  if (!info.trained)
+    error->all(FLERR, "pair_style " + style_name + ": potential " + path +
+                   " is untrained (it has no coefficients); train it first");
+  if (mtp_calculator_create(pot, &calc, &err) != MTP_OK)
+    error->all(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+  mtp_calculator_set_min_dist_policy(calc,
+                                     refuse_close ? MTP_MIN_DIST_REFUSE : MTP_MIN_DIST_ALLOW);
+  pot_path = path;
+  n_species = mtp_potential_species_count(pot);
+  cutoff = mtp_potential_cutoff(pot);
+  cutoffsq = cutoff * cutoff;
+  if (!(cutoff > 0.0))
+    error->all(FLERR, "pair_style " + style_name + ": potential " + path +
+                   " has a non-positive cutoff");
+  if (!species_names.empty() && (int) species_names.size() != n_species)
+    error->all(FLERR,
+               "pair_style " + style_name + ": 'species' names " +
+                   std::to_string(species_names.size()) + " species but potential " + path +
+                   " has " + std::to_string(n_species) + " (labels " + labels_string() + ")");
+
+  if (comm->me == 0) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%g", cutoff);
+    utils::logmesg(lmp, "OpenMTP " + std::string(mtp_version()) + ": pair_style " +
+                            style_name + " potential " + path + ": level " +
+                            std::to_string(info.level) + ", " + std::to_string(n_species) +
+                            " species (labels " + labels_string() + "), cutoff " + buf +
+                            " A\n");
+  }
+}
+
+/* ----------------------------------------------------------------------
+   pair_style mtp pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
+------------------------------------------------------------------------- */
+
+void PairMTP::settings(int narg, char **arg)
+{
+  if (narg < 1)
+    error->all(FLERR, "Illegal pair_style mtp command: expected "
+                      "'pair_style mtp <potential file> [species El0 El1 ...] "
+                      "[min_dist allow|refuse]'");
+  std::string path = arg[0];
+  species_names.clear();
+  refuse_close = 0;
+  int iarg = 1;
+  while (iarg < narg) {
+    std::string kw = arg[iarg];
+    if (kw == "species") {
+      iarg++;
+      while (iarg < narg && std::string(arg[iarg]) != "min_dist") species_names.push_back(arg[iarg++]);
+      if (species_names.empty())
+        error->all(FLERR, "pair_style mtp: keyword 'species' needs one name per species");
+    } else if (kw == "min_dist") {
+      if (iarg + 1 >= narg) error->all(FLERR, "pair_style mtp: min_dist needs allow or refuse");
+      std::string v = arg[iarg + 1];
+      if (v == "allow")
+        refuse_close = 0;
+      else if (v == "refuse")
+        refuse_close = 1;
+      else
+        error->all(FLERR, "pair_style mtp: min_dist must be allow or refuse, not '" + v + "'");
+      iarg += 2;
+    } else {
+      error->all(FLERR, "pair_style mtp: unknown keyword '" + kw +
+                            "' (expected: species, min_dist)");
+    }
+  }
+  load_potential(path);
+  type_map.clear();
+}
+
+/* ---------------------------------------------------------------------- */
+
+static bool all_digits(const std::string &s)
+{
+  if (s.empty()) return false;
+  for (char c : s)
+    if (!isdigit((unsigned char) c)) return false;
+  return true;
+}
+
+/* species index for a pair_coeff token, -1 with a reason if impossible */
+int PairMTP::species_of_token(const std::string &tok, std::string &why) const
+{
+  if (all_digits(tok)) {
+    long label = strtol(tok.c_str(), nullptr, 10);
+    int s = (label < 1000000) ? mtp_potential_species_index(pot, (int) label) : -1;
+    if (s < 0)
+      why = "species label " + tok + " is not in potential " + pot_path + " (labels " +
+          labels_string() + ")";
+    return s;
+  }
+  if (!species_names.empty()) {
+    for (int k = 0; k < (int) species_names.size(); k++)
+      if (species_names[k] == tok) return k;
+    std::string names;
+    for (auto &n : species_names) names += " " + n;
+    why = "'" + tok + "' is not one of the species named on pair_style (" + names.substr(1) + ")";
+    return -1;
+  }
+  int z = mtp_element_number(tok.c_str());
+  if (z <= 0) {
+    why = "'" + tok + "' is not a chemical element symbol, a species label number or NULL";
+    return -1;
+  }
+  bool relative = false;
+  for (int k = 0; k < n_species; k++)
+    if (mtp_potential_species_label(pot, k) == 0) relative = true;
+  if (relative) {
+    why = "potential " + pot_path + " uses relative species labels (" + labels_string() +
+        "), so element names cannot be matched to its species; name them with "
+        "'pair_style mtp <file> species El0 El1 ...' or give label numbers in pair_coeff";
+    return -1;
+  }
+  int s = mtp_potential_species_index(pot, z);
+  if (s < 0)
+    why = "element " + tok + " (Z=" + std::to_string(z) + ") is not a species of potential " +
+        pot_path + " (labels " + labels_string() + ")";
+  return s;
+}
+
+/* ----------------------------------------------------------------------
+   pair_coeff * *                    type t -> species with label t-1 (MLIP)
+   pair_coeff * * El1 El2 ... ElN    one token per LAMMPS type: element
+                                     symbol, species label number, or NULL
+                                     (NULL only as a hybrid sub-style)
+------------------------------------------------------------------------- */
+
+void PairMTP::coeff(int narg, char **arg)
+{
+  if (!allocated) allocate();
+  const std::string cmd = "pair_coeff (pair_style " + style_name + ")";
+  if (narg < 2 || strcmp(arg[0], "*") != 0 || strcmp(arg[1], "*") != 0)
+    error->all(FLERR, cmd + ": the first two arguments must be '* *'");
+  if (!pot) error->all(FLERR, cmd + ": no potential loaded");
+  const int ntypes = atom->ntypes;
+  const bool hybrid = (force->pair != this);
+  type_map.assign(ntypes + 1, -1);
+
+  if (narg == 2) {
+    for (int t = 1; t <= ntypes; t++) {
+      int s = mtp_potential_species_index(pot, t - 1);
+      if (s < 0)
+        error->all(FLERR, cmd + ": atom type " + std::to_string(t) + " maps to species label " +
+                              std::to_string(t - 1) + ", which potential " + pot_path +
+                              " does not have (labels " + labels_string() +
+                              "); give one element name or label per type after '* *'");
+      type_map[t] = s;
+    }
+  } else {
+    if (narg - 2 != ntypes)
+      error->all(FLERR, cmd + ": " + std::to_string(narg - 2) +
+                            " names given after '* *' but there are " + std::to_string(ntypes) +
+                            " atom types (give exactly one element, label or NULL per type)");
+    for (int t = 1; t <= ntypes; t++) {
+      std::string tok = arg[t + 1];
+      if (tok == "NULL") {
+        if (!hybrid)
+          error->all(FLERR, cmd + ": NULL (type " + std::to_string(t) +
+                                ") is only allowed when mtp is a sub-style of pair_style hybrid");
+        continue;
+      }
+      std::string why;
+      int s = species_of_token(tok, why);
+      if (s < 0) error->all(FLERR, cmd + ": atom type " + std::to_string(t) + ": " + why);
+      type_map[t] = s;
+    }
+  }
+
+  int count = 0;
+  for (int i = 1; i <= ntypes; i++)
+    for (int j = i; j <= ntypes; j++) {
+      setflag[i][j] = (type_map[i] >= 0 && type_map[j] >= 0) ? 1 : 0;
+      count += setflag[i][j];
+    }
+  if (count == 0) error->all(FLERR, cmd + ": no atom type is mapped to a species");
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairMTP::init_style()
+{
+  if (!pot) error->all(FLERR, "pair_style " + style_name + ": no potential loaded");
+  if (force->newton_pair == 0)
+    error->all(FLERR, "pair_style " + style_name +
+                          " requires 'newton on' (newton_pair on): forces on ghost atoms "
+                          "are reverse-communicated");
+  if ((int) type_map.size() != atom->ntypes + 1)
+    error->all(FLERR, "pair_style " + style_name + ": pair_coeff * * ... has not been given");
+
+#if OPENMTP_LAMMPS_ADD_REQUEST
+  neighbor->add_request(this, NeighConst::REQ_FULL);
+#else
+  int irequest = neighbor->request(this, instance_me);
+  neighbor->requests[irequest]->half = 0;
+  neighbor->requests[irequest]->full = 1;
+#endif
+}
+
+double PairMTP::init_one(int i, int j)
+{
+  if (setflag[i][j] == 0) error->all(FLERR, "All pair coeffs are not set");
+  return cutoff;
+}
+
+double PairMTP::memory_usage()
+{
+  double bytes = Pair::memory_usage();
+  bytes += (double) (rij.capacity() + drij.capacity()) * sizeof(double);
+  bytes += (double) (nbh_species.capacity() + nbh_index.capacity()) * sizeof(int);
+  return bytes;
+}
+
+/* ---------------------------------------------------------------------- */
+
+void PairMTP::compute(int eflag, int vflag)
+{
+  ev_init(eflag, vflag);
+
+  double **x = atom->x;
+  double **f = atom->f;
+  const int *type = atom->type;
+  const int inum = list->inum;
+  const int *ilist = list->ilist;
+  const int *numneigh = list->numneigh;
+  int **firstneigh = list->firstneigh;
+  const int *tmap = type_map.data();
+
+  double eng = 0.0;
+  double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
+  mtp_error err;
+
+  for (int ii = 0; ii < inum; ii++) {
+    const int i = ilist[ii];
+    const int si = tmap[type[i]];
+    if (si < 0) continue;
+    const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
+    const int *jlist = firstneigh[i];
+    const int jnum = numneigh[i];
+    if ((int) nbh_index.size() < jnum) {
+      size_t cap = (size_t) jnum + jnum / 2 + 16;
+      rij.resize(3 * cap);
+      drij.resize(3 * cap);
+      nbh_species.resize(cap);
+      nbh_index.resize(cap);
+    }
+    double *r = rij.data();
+    int *sp = nbh_species.data();
+    int *idx = nbh_index.data();
+    int n = 0;
+    for (int jj = 0; jj < jnum; jj++) {
+      const int j = jlist[jj] & NEIGHMASK;
+      const int sj = tmap[type[j]];
+      if (sj < 0) continue;
+      const double dx = x[j][0] - xi, dy = x[j][1] - yi, dz = x[j][2] - zi;
+      const double rsq = dx * dx + dy * dy + dz * dz;
+      if (rsq >= cutoffsq || rsq <= 0.0) continue;
+      r[3 * n] = dx;
+      r[3 * n + 1] = dy;
+      r[3 * n + 2] = dz;
+      sp[n] = sj;
+      idx[n] = j;
+      n++;
+    }
+
+    double ei = 0.0;
+    double *d = drij.data();
+    mtp_status st = mtp_site_eval(calc, si, n, sp, r, &ei, d, nullptr, nullptr, &err);
+    if (st != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": atom " +
+                            std::to_string((long long) atom->tag[i]) + ": " +
+                            std::string(err.message));
+
+    double fix = 0.0, fiy = 0.0, fiz = 0.0;
+    for (int k = 0; k < n; k++) {
+      const int j = idx[k];
+      const double dx = d[3 * k], dy = d[3 * k + 1], dz = d[3 * k + 2];
+      fix += dx;
+      fiy += dy;
+      fiz += dz;
+      f[j][0] -= dx;
+      f[j][1] -= dy;
+      f[j][2] -= dz;
+      if (vflag_either) {
+        const double rx = r[3 * k], ry = r[3 * k + 1], rz = r[3 * k + 2];
+        // pair term of sum_a x_a (x) F_a: (x_j - x_i) (x) F_j = -r_ij (x) d_ij
+        const double vxx = -rx * dx, vyy = -ry * dy, vzz = -rz * dz;
+        const double vxy = -rx * dy, vxz = -rx * dz, vyz = -ry * dz;
+        if (vflag_global) {
+          v[0] += vxx;
+          v[1] += vyy;
+          v[2] += vzz;
+          v[3] += vxy;
+          v[4] += vxz;
+          v[5] += vyz;
+        }
+        if (vflag_atom) {
+          double *vi = vatom[i], *vj = vatom[j];
+          vi[0] += 0.5 * vxx; vj[0] += 0.5 * vxx;
+          vi[1] += 0.5 * vyy; vj[1] += 0.5 * vyy;
+          vi[2] += 0.5 * vzz; vj[2] += 0.5 * vzz;
+          vi[3] += 0.5 * vxy; vj[3] += 0.5 * vxy;
+          vi[4] += 0.5 * vxz; vj[4] += 0.5 * vxz;
+          vi[5] += 0.5 * vyz; vj[5] += 0.5 * vyz;
+        }
+        if (cvflag_atom) {
+          double *cj = cvatom[j];
+          cj[0] += vxx;
+          cj[1] += vyy;
+          cj[2] += vzz;
+          cj[3] += vxy;
+          cj[4] += vxz;
+          cj[5] += vyz;
+          cj[6] += -ry * dx;    // yx
+          cj[7] += -rz * dx;    // zx
+          cj[8] += -rz * dy;    // zy
+        }
+      }
+    }
+    f[i][0] += fix;
+    f[i][1] += fiy;
+    f[i][2] += fiz;
+    if (eflag_global) eng += ei;
+    if (eflag_atom) eatom[i] += ei;
+  }
+
+  if (eflag_global) eng_vdwl += eng;
+  if (vflag_global)
+    for (int c = 0; c < 6; c++) virial[c] += v[c];
+  if (vflag_fdotr) virial_fdotr_compute();
+}
+
+/* ======================================================================
+   pair_style mlip: MLIP-3 (key=value) and MLIP-2 (mlip.ini) front ends
+   ====================================================================== */
+
+PairMLIP::PairMLIP(LAMMPS *lmp) :
+    PairMTP(lmp), extrapolation_control(0), threshold_save(2.0), threshold_break(11.0)
+{
+  style_name = "mlip";
+}
+
+static bool parse_bool(const std::string &v, int &out)
+{
+  std::string s;
+  for (char c : v) s += (char) tolower((unsigned char) c);
+  if (s == "true" || s == "yes" || s == "on" || s == "1") {
+    out = 1;
+    return true;
+  }
+  if (s == "false" || s == "no" || s == "off" || s == "0") {
+    out = 0;
+    return true;
+  }
+  return false;
+}
+
+/* pair_style mlip load_from=pot.almtp [extrapolation_control=true|false]
+ *     [threshold_save=X] [threshold_break=Y] [save_extrapolative_to=F]
+ * (also extrapolation_control:threshold_save=X etc., and mlip:load_from=)
+ * or MLIP-2:  pair_style mlip mlip.ini   (key value lines, mtp-filename). */
+void PairMLIP::settings(int narg, char **arg)
+{
+  if (narg < 1)
+    error->all(FLERR, "Illegal pair_style mlip command: expected "
+                      "'pair_style mlip load_from=<potential> [extrapolation_control=...]'");
+  std::string path;
+  extrapolation_control = 0;
+  threshold_save = 2.0;
+  threshold_break = 11.0;
+  save_extrapolative_to.clear();
+  species_names.clear();
+  refuse_close = 0;
+  bool grading_keys = false;
+
+  if (narg == 1 && strchr(arg[0], '=') == nullptr) {
+    // MLIP-2 interface: pair_style mlip mlip.ini
+    std::ifstream in(arg[0]);
+    if (!in)
+      error->all(FLERR, "pair_style mlip: cannot open '" + std::string(arg[0]) +
+                            "' (MLIP-2 form 'pair_style mlip mlip.ini'; MLIP-3 form is "
+                            "'pair_style mlip load_from=pot.almtp')");
+    std::string line;
+    while (std::getline(in, line)) {
+      size_t h = line.find('#');
+      if (h != std::string::npos) line.erase(h);
+      std::istringstream ls(line);
+      std::string key, val;
+      if (!(ls >> key)) continue;
+      ls >> val;
+      if (key == "mtp-filename") {
+        path = val;
+      } else if (key == "calculate-efs") {
+        int b = 1;
+        if (parse_bool(val, b) && !b)
+          error->all(FLERR, "pair_style mlip: calculate-efs FALSE is not supported");
+      } else if (key == "select" || key == "fit") {
+        int b = 0;
+        if (parse_bool(val, b) && b)
+          error->all(FLERR, "pair_style mlip: '" + key +
+                                " TRUE' (MLIP-2 extrapolation control / learning on the fly) "
+                                "is not yet supported by OpenMTP");
+      }
+      // other keys are ignored, as MLIP-2 does for unknown keys
+    }
+    if (path.empty())
+      error->all(FLERR, "pair_style mlip: " + std::string(arg[0]) + " has no mtp-filename");
+    // relative to the ini file's directory if not found as given
+    std::ifstream probe(path);
+    if (!probe) {
+      std::string ini = arg[0];
+      size_t slash = ini.rfind('/');
+      if (slash != std::string::npos && path[0] != '/') path = ini.substr(0, slash + 1) + path;
+    }
+  } else {
+    for (int iarg = 0; iarg < narg; iarg++) {
+      std::string a = arg[iarg];
+      size_t eq = a.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
+        error->all(FLERR, "pair_style mlip: expected key=value, got '" + a + "'");
+      std::string key = a.substr(0, eq), val = a.substr(eq + 1);
+      if (key.compare(0, 5, "mlip:") == 0) key = key.substr(5);
+      if (key.compare(0, 22, "extrapolation_control:") == 0) key = key.substr(22);
+      if (key == "load_from") {
+        path = val;
+      } else if (key == "extrapolation_control") {
+        if (!parse_bool(val, extrapolation_control))
+          error->all(FLERR, "pair_style mlip: extrapolation_control must be true or false");
+      } else if (key == "threshold_save") {
+        threshold_save = utils::numeric(FLERR, val.c_str(), false, lmp);
+        grading_keys = true;
+      } else if (key == "threshold_break") {
+        threshold_break = utils::numeric(FLERR, val.c_str(), false, lmp);
+        grading_keys = true;
+      } else if (key == "save_extrapolative_to") {
+        save_extrapolative_to = val;
+        grading_keys = true;
+      } else if (key == "add_grade_feature" || key == "log") {
+        grading_keys = true;
+      } else if (key == "calculate_efs") {
+        int b = 1;
+        if (!parse_bool(val, b) || !b)
+          error->all(FLERR, "pair_style mlip: calculate_efs=" + val + " is not supported");
+      } else if (key == "select" || key == "fit" || key == "lotf" || key == "write_cfgs" ||
+                 key == "check_errors" || key == "abinitio") {
+        int b = 0;
+        if (!parse_bool(val, b) || b)
+          error->all(FLERR, "pair_style mlip: '" + key + "' is not supported by OpenMTP");
+      } else {
+        error->all(FLERR, "pair_style mlip: unknown keyword '" + key +
+                              "' (known: load_from, extrapolation_control, threshold_save, "
+                              "threshold_break, save_extrapolative_to)");
+      }
+    }
+    if (path.empty()) error->all(FLERR, "pair_style mlip: load_from=<potential> is required");
+  }
+
+  if (extrapolation_control)
+    error->all(FLERR, "pair_style mlip: extrapolation_control=true (extrapolation grading, "
+                      "threshold_save/threshold_break, save_extrapolative_to) is not yet "
+                      "supported by OpenMTP; use extrapolation_control=false");
+  if (grading_keys && comm->me == 0)
+    error->warning(FLERR, "pair_style mlip: grading keywords are ignored because "
+                          "extrapolation_control is false");
+  load_potential(path);
+  type_map.clear();
+}
+
+/* ---------------------------------------------------------------------- */
+
+static Pair *openmtp_create_mtp(LAMMPS *lmp)
+{
+  return new PairMTP(lmp);
+}
+static Pair *openmtp_create_mlip(LAMMPS *lmp)
+{
+  return new PairMLIP(lmp);
+}
+
+extern "C" void openmtp_lammps_register(void *ptr)
+{
+  LAMMPS *lmp = static_cast<LAMMPS *>(ptr);
+  (*lmp->force->pair_map)["mtp"] = &openmtp_create_mtp;
+  (*lmp->force->pair_map)["mlip"] = &openmtp_create_mlip;
+}
+
+/* used by mtpplugin.cpp */
+Pair *openmtp_lammps_create_mtp(LAMMPS *lmp)
+{
+  return openmtp_create_mtp(lmp);
+}
+Pair *openmtp_lammps_create_mlip(LAMMPS *lmp)
+{
+  return openmtp_create_mlip(lmp);
+}

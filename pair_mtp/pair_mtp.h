@@ -1,0 +1,82 @@
+/* OpenMTP pair styles for LAMMPS.
+ *
+ *   pair_style mtp  pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
+ *   pair_style mlip load_from=pot.almtp [extrapolation_control=false ...]   (MLIP-3 drop-in)
+ *   pair_coeff * * [El1 El2 ... | label1 label2 ... | NULL (under hybrid)]
+ *
+ * Thin glue around libopenmtp's kernel mtp_site_eval(): one call per local
+ * atom with its full neighbour list; forces on ghost atoms are reverse
+ * communicated by LAMMPS (newton_pair on is required).  See
+ * pair_mtp/README.md for the type -> species mapping rules.
+ */
+#ifdef PAIR_CLASS
+// clang-format off
+PairStyle(mtp,PairMTP);
+PairStyle(mlip,PairMLIP);
+// clang-format on
+#else
+
+#ifndef OPENMTP_LMP_PAIR_MTP_H
+#define OPENMTP_LMP_PAIR_MTP_H
+
+#include "pair.h"
+
+#include <string>
+#include <vector>
+
+struct mtp_potential;
+struct mtp_calculator;
+
+namespace LAMMPS_NS {
+
+class PairMTP : public Pair {
+ public:
+  PairMTP(class LAMMPS *);
+  ~PairMTP() override;
+  void compute(int, int) override;
+  void settings(int, char **) override;
+  void coeff(int, char **) override;
+  void init_style() override;
+  double init_one(int, int) override;
+  double memory_usage() override;
+
+ protected:
+  std::string style_name;           // "mtp" or "mlip", for messages
+  std::string pot_path;
+  mtp_potential *pot;
+  mtp_calculator *calc;
+  int n_species;
+  double cutoff, cutoffsq;
+  int refuse_close;                 // min_dist refuse
+  std::vector<std::string> species_names;   // optional names of species 0..S-1
+  std::vector<int> type_map;        // LAMMPS type (1..ntypes) -> species index, -1 = none
+
+  // per-neighbourhood buffers, reused between atoms and steps
+  std::vector<double> rij, drij;
+  std::vector<int> nbh_species, nbh_index;
+
+  void load_potential(const std::string &path);
+  void allocate();
+  int species_of_token(const std::string &tok, std::string &why) const;
+  std::string labels_string() const;
+};
+
+class PairMLIP : public PairMTP {
+ public:
+  PairMLIP(class LAMMPS *);
+  void settings(int, char **) override;
+
+ protected:
+  int extrapolation_control;
+  double threshold_save, threshold_break;
+  std::string save_extrapolative_to;
+};
+
+}    // namespace LAMMPS_NS
+
+/* Insert the OpenMTP pair styles ("mtp", "mlip") into lmp->force->pair_map.
+ * Used by lmp_mtp's main() before the input is read. */
+extern "C" void openmtp_lammps_register(void *lmp);
+
+#endif
+#endif
