@@ -131,7 +131,6 @@ void mtp_nlist_init(mtp_nlist *nl);
 void mtp_nlist_free(mtp_nlist *nl);
 mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double cutoff, mtp_error *err);
 
-#endif
 
 /* ---- configuration readers and writers (reader.c + one file per format) */
 struct mtp_reader {
@@ -161,6 +160,7 @@ typedef struct mtp_format_ops {
 extern const mtp_format_ops mtp_format_cfg_ops;
 extern const mtp_format_ops mtp_format_cfg_bin_ops;
 extern const mtp_format_ops mtp_format_outcar_ops;
+extern const mtp_format_ops mtp_format_xyz_ops;
 
 /* Type number for an element symbol under the read options (type_map
  * index, else atomic number); -1 if unknown. */
@@ -168,3 +168,28 @@ int mtp_reader_type_of_symbol(const mtp_read_options *opt, const char *symbol);
 /* Element symbol for a type under write options (type_map, else atomic
  * number); NULL if none. */
 const char *mtp_writer_symbol_of_type(const mtp_write_options *opt, int type);
+
+/* ---- calculator (kernel.c; whole configurations in compute.c) -------- */
+struct mtp_calculator {
+    const mtp_potential *pot;
+    mtp_min_dist_policy policy;
+    int cap;               /* neighbours the per-neighbour arrays hold */
+    double *block;         /* one allocation for all per-neighbour arrays */
+    double *r, *ux, *uy, *uz;
+    double *Q, *dQ;        /* [R][cap] radial basis values and derivatives */
+    double *f, *fp;        /* [K][cap] radial functions and derivatives    */
+    double *U;             /* [n_mono][cap] monomials of u                 */
+    double *S, *Gx, *Gy, *Gz; /* [K][cap] backward accumulators            */
+    double *rep;           /* [cap] d(repulsive energy)/dr (RBChebyshev_repuls) */
+    unsigned char *inside; /* [cap] r < cutoff                              */
+    double *M, *g;         /* [moments] values and adjoints                */
+    /* whole-configuration scratch (compute.c) */
+    mtp_nlist nl;
+    int *species_of_atom;
+    int *nbh_species;
+    double *d_rij;
+    long atoms_cap, pairs_cap;
+    mtp_compute_stats stats;
+};
+
+#endif
