@@ -10,6 +10,10 @@ static const mtp_format_ops *const FORMATS[] = {
     &mtp_format_cfg_ops,
     &mtp_format_cfg_bin_ops,
     &mtp_format_outcar_ops,
+    &mtp_format_xyz_ops,
+    &mtp_format_lammps_dump_ops,
+    &mtp_format_lammps_data_ops,
+    &mtp_format_poscar_ops,
 };
 #define N_FORMATS (sizeof FORMATS / sizeof FORMATS[0])
 
