@@ -193,3 +193,36 @@ void mtp_atomic_abort(mtp_atomic_file *af)
     free(af->tmp_path);
     memset(af, 0, sizeof *af);
 }
+
+struct mtp_output_file {
+    mtp_atomic_file af;
+};
+
+mtp_status mtp_output_open(const char *path, mtp_output_file **file, FILE **fp, mtp_error *err)
+{
+    *file = NULL;
+    mtp_output_file *f = mtp_calloc(1, sizeof *f);
+    if (!f) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    mtp_status st = mtp_atomic_open(&f->af, path, err);
+    if (st) {
+        free(f);
+        return st;
+    }
+    *file = f;
+    *fp = f->af.fp;
+    return MTP_OK;
+}
+
+mtp_status mtp_output_commit(mtp_output_file *f, mtp_error *err)
+{
+    mtp_status st = mtp_atomic_commit(&f->af, err);
+    free(f);
+    return st;
+}
+
+void mtp_output_abort(mtp_output_file *f)
+{
+    if (!f) return;
+    mtp_atomic_abort(&f->af);
+    free(f);
+}

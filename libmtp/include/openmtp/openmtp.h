@@ -238,6 +238,15 @@ mtp_status mtp_write_cfg(FILE *fp, const char *name, const mtp_cfg *cfg, mtp_for
 mtp_status mtp_write_cfgs(const char *path, const mtp_cfg *cfgs, int count, mtp_format fmt,
                           const mtp_write_options *opt, int append, mtp_error *err);
 
+/* Output files that appear complete or not at all: data goes to a
+ * temporary file beside `path`, renamed over it by commit (after fsync).
+ * Used for results, potentials and checkpoints so an interrupted run
+ * never leaves a half-written file. */
+typedef struct mtp_output_file mtp_output_file;
+mtp_status mtp_output_open(const char *path, mtp_output_file **file, FILE **fp, mtp_error *err);
+mtp_status mtp_output_commit(mtp_output_file *file, mtp_error *err);  /* closes, renames, frees */
+void mtp_output_abort(mtp_output_file *file);                          /* closes, removes, frees */
+
 /* ------------------------------------------------------------------ */
 /* Potentials                                                          */
 /* ------------------------------------------------------------------ */

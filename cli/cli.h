@@ -1,0 +1,73 @@
+/* Shared pieces of the `mtp` command-line tool. */
+#ifndef MTP_CLI_H
+#define MTP_CLI_H
+
+#include <openmtp/openmtp.h>
+#include <stdio.h>
+
+/* Parsed command line: positional arguments and --key[=value] options
+ * (MLIP style; a bare --flag means "true"; `-o X` is --output=X). */
+typedef struct cli_args {
+    int n_pos;
+    char **pos;
+    int n_opt;
+    char **key;
+    char **val;
+    unsigned char *used;
+} cli_args;
+
+int cli_parse(int argc, char **argv, cli_args *a);
+void cli_args_free(cli_args *a);
+/* Value of option `key` (aliases separated by '|', e.g. "min_dist|min-dist"), or NULL. */
+const char *cli_opt(cli_args *a, const char *key);
+int cli_opt_bool(cli_args *a, const char *key, int dflt, int *out);
+int cli_opt_double(cli_args *a, const char *key, double dflt, double *out);
+int cli_opt_int(cli_args *a, const char *key, int dflt, int *out);
+/* Report options that no command consumed; returns non-zero if any. */
+int cli_check_unused(cli_args *a, const char *cmd);
+
+/* Read options for configuration files from --input_format, --type_order,
+ * --absolute_types, --save_nonconverged.  Returns 0 on success. */
+int cli_read_options(cli_args *a, mtp_read_options *opt, mtp_format *fmt, char ***type_map_storage);
+void cli_free_type_map(char **type_map, int n);
+
+/* Print an error from the library: "mtp CMD: message". */
+void cli_report(const char *cmd, const mtp_error *err);
+
+/* One command: name, one-line summary, usage text, entry point. */
+typedef struct cli_command {
+    const char *name;
+    const char *summary;
+    const char *help;
+    int (*run)(const char *name, cli_args *a);
+} cli_command;
+
+int cmd_calculate_efs(const char *name, cli_args *a);
+int cmd_check_errors(const char *name, cli_args *a);
+int cmd_convert(const char *name, cli_args *a);
+int cmd_mindist(const char *name, cli_args *a);
+int cmd_init(const char *name, cli_args *a);
+
+extern const char HELP_CALCULATE_EFS[], HELP_CHECK_ERRORS[], HELP_CONVERT[], HELP_MINDIST[], HELP_INIT[];
+
+/* Errors of predicted energies/forces/stresses against reference data
+ * (check_errors and the trainer's report). */
+typedef struct err_acc {
+    long n;
+    double max, sum, sum2;    /* of |difference| */
+    double ref_max, ref_sum2; /* of |reference| */
+    double comp_sum, comp_sum2;
+    long comp_n;              /* component-wise MAE/RMSE */
+} err_acc;
+
+typedef struct efs_errors {
+    err_acc energy, energy_per_atom, forces, stress, virial_gpa;
+} efs_errors;
+
+void efs_errors_init(efs_errors *e);
+/* Add one configuration: reference `ref`, prediction E, F, W (eV). */
+void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W);
+/* The report of MLIP's check_errors, then MAE/RMSE in customary units. */
+void efs_errors_print(FILE *fp, const efs_errors *e);
+
+#endif

@@ -1,0 +1,105 @@
+/* Error statistics of predicted energies, forces and stresses, reported
+ * like MLIP's check_errors, plus component-wise MAE/RMSE. */
+#include "cli.h"
+
+#include <math.h>
+#include <string.h>
+
+#define EV_PER_A3_IN_GPA 160.2176487 /* MLIP's constant in this report */
+
+void efs_errors_init(efs_errors *e) { memset(e, 0, sizeof *e); }
+
+static void acc_add(err_acc *a, double diff, double ref)
+{
+    a->n++;
+    if (diff > a->max) a->max = diff;
+    a->sum += diff;
+    a->sum2 += diff * diff;
+    if (fabs(ref) > a->ref_max) a->ref_max = fabs(ref);
+    a->ref_sum2 += ref * ref;
+}
+
+static void acc_comp(err_acc *a, double d)
+{
+    a->comp_n++;
+    a->comp_sum += fabs(d);
+    a->comp_sum2 += d * d;
+}
+
+void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W)
+{
+    int n = ref->n_atoms;
+    if (n == 0) return;
+    if (ref->has_energy) {
+        double d = E - ref->energy;
+        acc_add(&e->energy, fabs(d), ref->energy);
+        acc_add(&e->energy_per_atom, fabs(d) / n, ref->energy / n);
+        acc_comp(&e->energy_per_atom, d / n);
+    }
+    if (ref->forces && F)
+        for (int i = 0; i < n; i++) {
+            double d2 = 0, r2 = 0;
+            for (int a = 0; a < 3; a++) {
+                double d = F[3 * i + a] - ref->forces[3 * i + a];
+                d2 += d * d;
+                r2 += ref->forces[3 * i + a] * ref->forces[3 * i + a];
+                acc_comp(&e->forces, d);
+            }
+            acc_add(&e->forces, sqrt(d2), sqrt(r2));
+        }
+    if (ref->has_stress && W) {
+        /* all nine components of the symmetric tensor (off-diagonals twice) */
+        static const double w9[6] = {1, 1, 1, 2, 2, 2};
+        double d2 = 0, r2 = 0;
+        for (int k = 0; k < 6; k++) {
+            double d = W[k] - ref->stress[k];
+            d2 += w9[k] * d * d;
+            r2 += w9[k] * ref->stress[k] * ref->stress[k];
+        }
+        acc_add(&e->stress, sqrt(d2), sqrt(r2));
+        double vol = mtp_cfg_volume(ref);
+        if (vol > 0) {
+            double s = EV_PER_A3_IN_GPA / vol;
+            acc_add(&e->virial_gpa, sqrt(d2) * s, sqrt(r2) * s);
+            for (int k = 0; k < 6; k++) acc_comp(&e->virial_gpa, (W[k] - ref->stress[k]) * s);
+        }
+    }
+}
+
+static void print_block(FILE *fp, const char *title, const char *what, const err_acc *a, int ratios,
+                        const char *ratio_name)
+{
+    fprintf(fp, "%s:\n\tErrors checked for %ld %s\n", title, a->n, what);
+    double avg = a->n ? a->sum / a->n : 0, rms = a->n ? sqrt(a->sum2 / a->n) : 0;
+    fprintf(fp, "\tMaximal absolute difference = %g\n", a->max);
+    fprintf(fp, "\tAverage absolute difference = %g\n", avg);
+    fprintf(fp, "\tRMS     absolute difference = %g\n", rms);
+    if (ratios) {
+        double rr = a->n ? sqrt(a->ref_sum2 / a->n) : 0;
+        fprintf(fp, "\tMax(%sDiff) / Max(%s) = %g\n", ratio_name, ratio_name, a->ref_max > 0 ? a->max / a->ref_max : 0);
+        fprintf(fp, "\tRMS(%sDiff) / RMS(%s) = %g\n", ratio_name, ratio_name, rr > 0 ? rms / rr : 0);
+    }
+    fputc('\n', fp);
+}
+
+void efs_errors_print(FILE *fp, const efs_errors *e)
+{
+    fprintf(fp, "_________________Errors report_________________\n");
+    print_block(fp, "Energy", "configurations", &e->energy, 0, NULL);
+    print_block(fp, "Energy per atom", "configurations", &e->energy_per_atom, 0, NULL);
+    print_block(fp, "Forces", "atoms", &e->forces, 1, "Force");
+    print_block(fp, "Stresses (in energy units)", "configurations", &e->stress, 1, "Stres");
+    print_block(fp, "Virial stresses (in pressure units)", "configurations", &e->virial_gpa, 1, "Stres");
+    fprintf(fp, "_______________________________________________\n");
+    fprintf(fp, "\nMAE / RMSE (component-wise):\n");
+    const err_acc *ea = &e->energy_per_atom, *fa = &e->forces, *sa = &e->virial_gpa;
+    if (ea->comp_n)
+        fprintf(fp, "\tEnergy per atom   MAE %10.4f  RMSE %10.4f  meV/atom  (%ld configurations)\n",
+                1e3 * ea->comp_sum / ea->comp_n, 1e3 * sqrt(ea->comp_sum2 / ea->comp_n), ea->comp_n);
+    if (fa->comp_n)
+        fprintf(fp, "\tForces            MAE %10.4f  RMSE %10.4f  eV/A      (%ld components)\n",
+                fa->comp_sum / fa->comp_n, sqrt(fa->comp_sum2 / fa->comp_n), fa->comp_n);
+    if (sa->comp_n)
+        fprintf(fp, "\tStress            MAE %10.4f  RMSE %10.4f  GPa       (%ld components)\n",
+                sa->comp_sum / sa->comp_n, sqrt(sa->comp_sum2 / sa->comp_n), sa->comp_n);
+}

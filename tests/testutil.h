@@ -1,0 +1,66 @@
+/* Minimal test helpers: checks that count failures and keep going. */
+#ifndef MTP_TESTUTIL_H
+#define MTP_TESTUTIL_H
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static int tu_failures = 0, tu_checks = 0;
+
+#define CHECK(cond, ...)                                                      \
+    do {                                                                      \
+        tu_checks++;                                                          \
+        if (!(cond)) {                                                        \
+            tu_failures++;                                                    \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                     \
+            fputc('\n', stderr);                                              \
+        }                                                                     \
+    } while (0)
+
+#define CHECK_OK(st, err) CHECK((st) == MTP_OK, "status %d: %s", (int)(st), (err).message)
+
+static inline int tu_close(double a, double b, double rel, double abs_tol)
+{
+    return fabs(a - b) <= abs_tol + rel * fmax(fabs(a), fabs(b));
+}
+
+static inline int tu_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Exit 77 (ctest: skipped) when the shared reference data is absent. */
+static inline const char *tu_data_dir(int argc, char **argv, const char *probe)
+{
+    const char *dir = argc > 1 ? argv[1] : "../shared/data";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, probe);
+    if (!tu_exists(path)) {
+        printf("SKIP: reference data not found at %s (expected ../shared/data beside the repository)\n", path);
+        exit(77);
+    }
+    return dir;
+}
+
+static inline int tu_finish(const char *name)
+{
+    printf("%s: %d checks, %d failed\n", name, tu_checks, tu_failures);
+    return tu_failures ? 1 : 0;
+}
+
+/* Deterministic pseudo-random numbers in [-1, 1). */
+static unsigned long long tu_rng_state = 88172645463325252ULL;
+static inline double tu_rand(void)
+{
+    tu_rng_state ^= tu_rng_state << 13;
+    tu_rng_state ^= tu_rng_state >> 7;
+    tu_rng_state ^= tu_rng_state << 17;
+    return (double)(tu_rng_state >> 11) / 4503599627370496.0 - 1.0;
+}
+
+#endif
