@@ -1,0 +1,130 @@
+# LAMMPS tests (label "lammps"): lmp_mtp vs the library, MPI, hybrid, errors,
+# NVE / minimisation physics, and the examples.  Included by tests/CMakeLists.txt.
+if(NOT TARGET lmp_mtp)
+  return()
+endif()
+
+set(OMTP_LMP_TDIR ${CMAKE_CURRENT_LIST_DIR}/lammps)
+set(OMTP_LMP_WORK ${CMAKE_CURRENT_BINARY_DIR}/lammps)
+set(OMTP_DATA ${OPENMTP_SHARED_DATA}/mlip3)
+set(OMTP_POT_LI ${OMTP_DATA}/examples/calculate_efs/pot.almtp)
+set(OMTP_POT_3 ${OMTP_DATA}/multispecies/pot10.almtp)
+set(OMTP_POT_2 ${OMTP_DATA}/multispecies/learned.mtp)
+set(OMTP_POT_UNTRAINED ${OMTP_DATA}/templates/06.almtp)
+
+add_executable(lammps_efs_check ${OMTP_LMP_TDIR}/lammps_efs_check.c)
+target_link_libraries(lammps_efs_check PRIVATE openmtp_static m)
+
+set(OMTP_MPI_OK OFF)
+find_program(OMTP_MPIRUN NAMES mpirun mpiexec)
+if(OMTP_MPIRUN)
+  set(OMTP_MPI_OK ON)
+endif()
+
+# openmtp_lammps_efs(name np input pot [VARS -var a b ...] [CHECK opts...])
+function(openmtp_lammps_efs name np input pot)
+  cmake_parse_arguments(A "" "" "VARS;CHECK" ${ARGN})
+  if(np GREATER 1 AND NOT OMTP_MPI_OK)
+    return()
+  endif()
+  add_test(NAME lammps_${name}
+    COMMAND sh ${OMTP_LMP_TDIR}/run_efs.sh $<TARGET_FILE:lmp_mtp>
+            $<TARGET_FILE:lammps_efs_check> ${np} ${OMTP_LMP_TDIR}/${input} ${pot}
+            ${OMTP_LMP_WORK}/${name} ${A_VARS} -- ${A_CHECK})
+  set_tests_properties(lammps_${name} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                       ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
+                       PROCESSORS ${np} TIMEOUT 300)
+endfunction()
+
+# openmtp_lammps_run(name np needed_file [PASS regex] [FAIL regex] ARGS lmp args...)
+function(openmtp_lammps_run name np need)
+  cmake_parse_arguments(A "" "PASS;FAIL" "ARGS" ${ARGN})
+  if(np GREATER 1 AND NOT OMTP_MPI_OK)
+    return()
+  endif()
+  add_test(NAME lammps_${name}
+    COMMAND sh ${OMTP_LMP_TDIR}/run_lmp.sh ${OMTP_LMP_WORK}/${name} ${need} ${np}
+            $<TARGET_FILE:lmp_mtp> ${A_ARGS})
+  set_tests_properties(lammps_${name} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                       SKIP_REGULAR_EXPRESSION "SKIP: "
+                       ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
+                       PROCESSORS ${np} TIMEOUT 300)
+  if(A_PASS)
+    set_tests_properties(lammps_${name} PROPERTIES PASS_REGULAR_EXPRESSION "${A_PASS}")
+  endif()
+  if(A_FAIL)
+    set_tests_properties(lammps_${name} PROPERTIES FAIL_REGULAR_EXPRESSION "${A_FAIL}")
+  endif()
+endfunction()
+
+# ---- energies, forces, virials, per-atom quantities vs the library (1e-10) ----
+openmtp_lammps_efs(efs_li_bcc 1 li_bcc.in ${OMTP_POT_LI})
+openmtp_lammps_efs(efs_li_triclinic 1 li_bcc_tri.in ${OMTP_POT_LI})
+openmtp_lammps_efs(efs_li_isolated 1 li_isolated.in ${OMTP_POT_LI})
+openmtp_lammps_efs(efs_mlip_style 1 mlip_style.in ${OMTP_POT_LI})
+openmtp_lammps_efs(efs_3species 1 multi3_tri.in ${OMTP_POT_3}
+  VARS -var m1 0 -var m2 1 -var m3 2)
+openmtp_lammps_efs(efs_3species_permuted 1 multi3_tri.in ${OMTP_POT_3}
+  VARS -var m1 2 -var m2 0 -var m3 1 CHECK --map 2,0,1)
+openmtp_lammps_efs(efs_2species_names 1 nacl_species.in ${OMTP_POT_2} CHECK --map 1,0)
+openmtp_lammps_efs(efs_overlay_zbl 1 li_overlay_zbl.in ${OMTP_POT_LI} CHECK --extra-run)
+openmtp_lammps_efs(efs_hybrid_null 1 li_hybrid_null.in ${OMTP_POT_LI} CHECK --extra-run --map 0,-)
+# MPI: the same numbers on 1, 2 and 4 ranks
+foreach(np 2 4)
+  openmtp_lammps_efs(efs_li_triclinic_np${np} ${np} li_bcc_tri.in ${OMTP_POT_LI})
+  openmtp_lammps_efs(efs_3species_np${np} ${np} multi3_tri.in ${OMTP_POT_3}
+    VARS -var m1 0 -var m2 1 -var m3 2)
+endforeach()
+openmtp_lammps_efs(efs_overlay_zbl_np2 2 li_overlay_zbl.in ${OMTP_POT_LI} CHECK --extra-run)
+openmtp_lammps_efs(efs_li_isolated_np4 4 li_isolated.in ${OMTP_POT_LI})
+# the same against `mtp calculate_efs` (the CLI) when it is built
+if(TARGET mtp)
+  openmtp_lammps_efs(efs_cli_3species 1 multi3_tri.in ${OMTP_POT_3}
+    VARS -var m1 0 -var m2 1 -var m3 2 CHECK --cli $<TARGET_FILE:mtp>)
+  openmtp_lammps_efs(efs_cli_li_triclinic 1 li_bcc_tri.in ${OMTP_POT_LI}
+    CHECK --cli $<TARGET_FILE:mtp>)
+endif()
+
+# ---- error messages ----
+set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none)
+openmtp_lammps_run(error_not_element 1 ${OMTP_POT_LI} PASS "not a chemical element symbol"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI}" -var pc "* * Xx")
+openmtp_lammps_run(error_relative_labels 1 ${OMTP_POT_LI} PASS "uses relative species labels"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI}" -var pc "* * Li")
+openmtp_lammps_run(error_count 1 ${OMTP_POT_LI} PASS "2 names given after"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI}" -var pc "* * 0 0")
+openmtp_lammps_run(error_missing_label 1 ${OMTP_POT_LI} PASS "maps to species label 1"
+  ARGS ${_e} -var ntypes 2 -var ps "mtp ${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(error_null_not_hybrid 1 ${OMTP_POT_LI} PASS "only allowed when mtp is a sub-style"
+  ARGS ${_e} -var ntypes 2 -var ps "mtp ${OMTP_POT_LI}" -var pc "* * 0 NULL")
+openmtp_lammps_run(error_newton_off 1 ${OMTP_POT_LI} PASS "requires 'newton on'"
+  ARGS ${_e} -var newton off -var ps "mtp ${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(error_untrained 1 ${OMTP_POT_UNTRAINED} PASS "is untrained"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_UNTRAINED}" -var pc "* *")
+openmtp_lammps_run(error_no_file 1 - PASS "cannot read potential"
+  ARGS ${_e} -var ps "mtp /nonexistent/pot.almtp" -var pc "* *")
+openmtp_lammps_run(error_species_unknown 1 ${OMTP_POT_2} PASS "is not one of the species named"
+  ARGS ${_e} -var ntypes 2 -var ps "mtp ${OMTP_POT_2} species Na Cl" -var pc "* * Na K")
+openmtp_lammps_run(error_mlip_extrapolation 1 ${OMTP_POT_LI} PASS "not yet supported"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=true threshold_save=2 threshold_break=10 save_extrapolative_to=x.cfg" -var pc "* *")
+openmtp_lammps_run(error_mlip_unknown_key 1 ${OMTP_POT_LI} PASS "unknown keyword 'foo'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} foo=1" -var pc "* *")
+openmtp_lammps_run(mlip_prefixed_keys 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=false extrapolation_control:threshold_save=2 extrapolation_control:threshold_break=10 extrapolation_control:save_extrapolative_to=p.cfg" -var pc "* *")
+
+# ---- physics ----
+openmtp_lammps_run(nve_li 1 ${OMTP_POT_LI} PASS "OPENMTP_NVE" FAIL "ERROR"
+  ARGS -in ${OMTP_LMP_TDIR}/nve_li.in -var pot ${OMTP_POT_LI})
+openmtp_lammps_run(nve_li_np2 2 ${OMTP_POT_LI} PASS "OPENMTP_NVE" FAIL "ERROR"
+  ARGS -in ${OMTP_LMP_TDIR}/nve_li.in -var pot ${OMTP_POT_LI})
+openmtp_lammps_run(minimize_box_relax 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK" FAIL "OPENMTP_FAIL|ERROR"
+  ARGS -in ${OMTP_LMP_TDIR}/minimize_li.in -var pot ${OMTP_POT_LI})
+
+# ---- examples (examples/lammps) ----
+set(OMTP_EX ${PROJECT_SOURCE_DIR}/examples/lammps)
+foreach(ex nvt npt minimize msd)
+  if(EXISTS ${OMTP_EX}/in.${ex})
+    openmtp_lammps_run(example_${ex} 1 ${OMTP_POT_LI} PASS "OPENMTP_EXAMPLE_DONE" FAIL "ERROR"
+      ARGS -in ${OMTP_EX}/in.${ex} -var data ${OMTP_DATA} -var exdir ${OMTP_EX})
+  endif()
+endforeach()
