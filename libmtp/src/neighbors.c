@@ -165,7 +165,10 @@ mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double rc, mtp_err
             if (per[a]) {
                 double fl = floor(f[a]);
                 f[a] -= fl;
-                if (f[a] >= 1.0) f[a] = 0.0; /* -tiny wraps to 1 - eps -> 1.0 */
+                if (f[a] >= 1.0) { /* -tiny wraps to 1 - eps, which rounds to 1.0 */
+                    f[a] -= 1.0;
+                    fl += 1.0;
+                }
                 shift[a] = -fl;
             }
             if (f[a] < lo[a]) lo[a] = f[a];
