@@ -129,7 +129,8 @@ static double maxabs(const double *v, size_t n, size_t stride, double floor_)
 }
 
 /* Reference by `mtp calculate_efs POT IN --output_filename=OUT` (MLIP-3
- * syntax): write the cfg, run the CLI, read energy/forces/stress back. */
+ * syntax): write the cfg, run the CLI, read energy/forces/stress back.
+ * Binary .cfg both ways, so that no digits are lost. */
 static int cli_reference(const char *cli, const char *pot, const mtp_cfg *cfg, double *energy,
                          double *forces, double *virial)
 {
@@ -137,11 +138,11 @@ static int cli_reference(const char *cli, const char *pot, const mtp_cfg *cfg, d
     mtp_error err;
     snprintf(in, sizeof in, "lammps_efs_check.%ld.in.cfg", (long)getpid());
     snprintf(out, sizeof out, "%s.out.cfg", in);
-    if (mtp_write_cfgs(in, cfg, 1, MTP_FORMAT_CFG, NULL, 0, &err) != MTP_OK) {
+    if (mtp_write_cfgs(in, cfg, 1, MTP_FORMAT_CFG_BIN, NULL, 0, &err) != MTP_OK) {
         fprintf(stderr, "cannot write %s: %s\n", in, err.message);
         return -1;
     }
-    snprintf(cmd, sizeof cmd, "'%s' calculate_efs '%s' '%s' --output_filename='%s' >/dev/null",
+    snprintf(cmd, sizeof cmd, "'%s' calculate_efs '%s' '%s' --output_filename='%s' --output_format=bin >/dev/null",
              cli, pot, in, out);
     if (system(cmd) != 0) {
         fprintf(stderr, "command failed: %s\n", cmd);
@@ -353,7 +354,7 @@ int main(int argc, char **argv)
             }
     }
 
-    printf("atoms %d (%d evaluated by the library), E = %.12g eV, worst relative deviation %.3g "
+    printf("atoms %d (%d evaluated by the reference), E = %.12g eV, worst relative deviation %.3g "
            "(tolerance %.3g)\n",
            n, m, E, worst, tol);
     if (failures) {
