@@ -67,7 +67,7 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
 }
 
 static void print_block(FILE *fp, const char *title, const char *what, const err_acc *a, int ratios,
-                        const char *ratio_name)
+                        const char *ratio_name, int last)
 {
     fprintf(fp, "%s:\n\tErrors checked for %ld %s\n", title, a->n, what);
     double avg = a->n ? a->sum / a->n : 0, rms = a->n ? sqrt(a->sum2 / a->n) : 0;
@@ -79,19 +79,19 @@ static void print_block(FILE *fp, const char *title, const char *what, const err
         fprintf(fp, "\tMax(%sDiff) / Max(%s) = %g\n", ratio_name, ratio_name, a->ref_max > 0 ? a->max / a->ref_max : 0);
         fprintf(fp, "\tRMS(%sDiff) / RMS(%s) = %g\n", ratio_name, ratio_name, rr > 0 ? rms / rr : 0);
     }
-    fputc('\n', fp);
+    if (!last) fputc('\n', fp);
 }
 
 void efs_errors_print(FILE *fp, const efs_errors *e)
 {
     fprintf(fp, "_________________Errors report_________________\n");
-    print_block(fp, "Energy", "configurations", &e->energy, 0, NULL);
-    print_block(fp, "Energy per atom", "configurations", &e->energy_per_atom, 0, NULL);
-    print_block(fp, "Forces", "atoms", &e->forces, 1, "Force");
-    print_block(fp, "Stresses (in energy units)", "configurations", &e->stress, 1, "Stres");
-    print_block(fp, "Virial stresses (in pressure units)", "configurations", &e->virial_gpa, 1, "Stres");
-    fprintf(fp, "_______________________________________________\n");
-    fprintf(fp, "\nMAE / RMSE (component-wise):\n");
+    print_block(fp, "Energy", "configurations", &e->energy, 0, NULL, 0);
+    print_block(fp, "Energy per atom", "configurations", &e->energy_per_atom, 0, NULL, 0);
+    print_block(fp, "Forces", "atoms", &e->forces, 1, "Force", 0);
+    print_block(fp, "Stresses (in energy units)", "configurations", &e->stress, 1, "Stres", 0);
+    print_block(fp, "Virial stresses (in pressure units)", "configurations", &e->virial_gpa, 1, "Stres", 1);
+    fprintf(fp, "_______________________________________________\n\n");
+    fprintf(fp, "MAE / RMSE (component-wise):\n");
     const err_acc *ea = &e->energy_per_atom, *fa = &e->forces, *sa = &e->virial_gpa;
     if (ea->comp_n)
         fprintf(fp, "\tEnergy per atom   MAE %10.4f  RMSE %10.4f  meV/atom  (%ld configurations)\n",

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# End-to-end checks of the `mtp` command against MLIP-3's outputs and on bad input.
+# usage: test_cli.sh MTP_BINARY SHARED_DATA_DIR WORK_DIR
+set -u
+MTP=$1 DATA=$2/mlip3 WORK=$3
+if [ ! -d "$DATA" ]; then echo "SKIP: reference data not found at $DATA"; exit 77; fi
+mkdir -p "$WORK" && cd "$WORK" || exit 1
+pass=0 fail=0
+ok()   { pass=$((pass+1)); }
+bad()  { fail=$((fail+1)); echo "FAIL: $*"; }
+check() { local what=$1; shift; if "$@" >/dev/null 2>&1; then ok; else bad "$what"; fi; }
+
+# calculate_efs reproduces MLIP-3's files byte for byte
+"$MTP" calculate_efs "$DATA/examples/calculate_efs/pot.almtp" "$DATA/examples/calculate_efs/train.cfg" \
+    --output_filename=calc.cfg 2>/dev/null
+check "calculate_efs output identical to MLIP-3 (Li, level 6)" cmp calc.cfg "$DATA/examples/calculate_efs/calculated.cfg"
+"$MTP" calculate_efs "$DATA/multispecies/learned.mtp" "$DATA/multispecies/NaCl_small.cfgs" -o nacl.cfg 2>/dev/null
+check "calculate_efs output identical to MLIP-3 (NaCl, MLIP-2 file)" cmp nacl.cfg "$DATA/multispecies/NaCl_small.learned.cfg"
+# the input is never overwritten, and the default name is derived from it
+cp "$DATA/examples/calculate_efs/train.cfg" in.cfg
+check "calculate_efs refuses to overwrite its input" bash -c "! '$MTP' calculate_efs '$DATA/examples/calculate_efs/pot.almtp' in.cfg --output_filename=in.cfg"
+check "input unchanged" cmp in.cfg "$DATA/examples/calculate_efs/train.cfg"
+"$MTP" calculate_efs "$DATA/examples/calculate_efs/pot.almtp" in.cfg 2>/dev/null
+check "default output name in.efs.cfg" cmp in.efs.cfg "$DATA/examples/calculate_efs/calculated.cfg"
+
+# check_errors prints MLIP-3's report, then MAE/RMSE
+"$MTP" check_errors "$DATA/examples/check_errors/pot.almtp" "$DATA/examples/check_errors/train.cfg" \
+    --report_to=report.txt --log=per_cfg.log > stdout.txt 2>/dev/null
+check "check_errors report identical to MLIP-3" cmp <(head -n 38 report.txt) "$DATA/examples/check_errors/errors.txt"
+check "check_errors prints MAE" grep -q "Forces            MAE" stdout.txt
+check "check_errors --log has one line per configuration" test "$(wc -l < per_cfg.log)" -eq 2
+
+# convert: OUTCAR import as MLIP does, and round trips through other formats
+"$MTP" convert --input_format=outcar "$DATA/examples/convert_outcar/OUTCAR" relax.cfg 2>/dev/null
+check "convert OUTCAR identical to MLIP-3" cmp relax.cfg "$DATA/examples/convert_outcar/relax.cfg"
+"$MTP" convert "$DATA/examples/calculate_efs/calculated.cfg" calc.bin --output_format=bin 2>/dev/null
+"$MTP" convert calc.bin calc_back.cfg 2>/dev/null
+check "cfg -> bin -> cfg is lossless at print precision" cmp calc_back.cfg "$DATA/examples/calculate_efs/calculated.cfg"
+"$MTP" convert "$DATA/multispecies/test3.cfg" test3.xyz --type_order=Li,Ti,O 2>/dev/null
+"$MTP" calculate_efs "$DATA/multispecies/pot10.almtp" test3.xyz --type_order=Li,Ti,O -o test3_from_xyz.cfg 2>/dev/null
+"$MTP" calculate_efs "$DATA/multispecies/pot10.almtp" "$DATA/multispecies/test3.cfg" -o test3_from_cfg.cfg 2>/dev/null
+check "calculate_efs reads extended XYZ" cmp test3_from_xyz.cfg test3_from_cfg.cfg
+
+# malformed inputs: clear "file:line:" message and a non-zero exit, never a crash
+for k in 1 2 3 4 5 6 7 8 9; do
+    f="$DATA/configurations/errorneous/$k.cfg"
+    "$MTP" calculate_efs "$DATA/examples/calculate_efs/pot.almtp" "$f" -o err$k.cfg 2> err$k.txt
+    rc=$?
+    if [ $rc -ne 0 ] && [ $rc -lt 128 ] && grep -q "$f:[0-9]*: " err$k.txt && [ ! -e err$k.cfg ]; then ok; else bad "errorneous/$k.cfg (exit $rc): $(cat err$k.txt)"; fi
+done
+check "missing potential is an error" bash -c "! '$MTP' calculate_efs nothing.almtp in.cfg -o x.cfg"
+check "unknown option is an error" bash -c "! '$MTP' calculate_efs a b --bogus=1"
+check "unknown command is an error" bash -c "! '$MTP' frobnicate"
+
+# help for every command, init of any level
+for c in calculate_efs check_errors convert mindist init help; do
+    check "help $c" bash -c "'$MTP' help $c | grep -q '^mtp $c'"
+done
+"$MTP" init --level 16 --species Li,P,S --cutoff 5.0 -o l16.almtp > /dev/null
+check "init writes a readable level-16 potential" grep -q "alpha_scalar_moments = 92" l16.almtp
+check "mindist" bash -c "'$MTP' mindist '$DATA/examples/calculate_efs/train.cfg' --no_overwrite | grep -q 'Global mindist: 2.0929'"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
