@@ -120,11 +120,15 @@ openmtp_lammps_run(nve_li_np2 2 ${OMTP_POT_LI} PASS "OPENMTP_NVE" FAIL "ERROR"
 openmtp_lammps_run(minimize_box_relax 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK" FAIL "OPENMTP_FAIL|ERROR"
   ARGS -in ${OMTP_LMP_TDIR}/minimize_li.in -var pot ${OMTP_POT_LI})
 
-# ---- examples (examples/lammps) ----
+# ---- examples (examples/lammps), each < 1 minute ----
 set(OMTP_EX ${PROJECT_SOURCE_DIR}/examples/lammps)
-foreach(ex nvt npt minimize msd)
-  if(EXISTS ${OMTP_EX}/in.${ex})
-    openmtp_lammps_run(example_${ex} 1 ${OMTP_POT_LI} PASS "OPENMTP_EXAMPLE_DONE" FAIL "ERROR"
-      ARGS -in ${OMTP_EX}/in.${ex} -var data ${OMTP_DATA} -var exdir ${OMTP_EX})
-  endif()
+foreach(ex nvt npt minimize)
+  openmtp_lammps_run(example_${ex} 1 ${OMTP_POT_LI} PASS "OPENMTP_EXAMPLE_DONE" FAIL "ERROR"
+    ARGS -in ${OMTP_EX}/in.${ex} -var data ${OMTP_DATA})
 endforeach()
+openmtp_lammps_run(example_nvt_np2 2 ${OMTP_POT_LI} PASS "OPENMTP_EXAMPLE_DONE" FAIL "ERROR"
+  ARGS -in ${OMTP_EX}/in.nvt -var data ${OMTP_DATA})
+if(TARGET mtp)
+  openmtp_lammps_run(example_msd 1 ${OMTP_POT_3} PASS "OPENMTP_EXAMPLE_DONE" FAIL "ERROR"
+    ARGS -in ${OMTP_EX}/in.msd -var data ${OMTP_DATA} -var mtp $<TARGET_FILE:mtp>)
+endif()
