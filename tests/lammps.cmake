@@ -69,6 +69,7 @@ openmtp_lammps_efs(efs_3species_permuted 1 multi3_tri.in ${OMTP_POT_3}
 openmtp_lammps_efs(efs_2species_names 1 nacl_species.in ${OMTP_POT_2} CHECK --map 1,0)
 openmtp_lammps_efs(efs_overlay_zbl 1 li_overlay_zbl.in ${OMTP_POT_LI} CHECK --extra-run)
 openmtp_lammps_efs(efs_hybrid_null 1 li_hybrid_null.in ${OMTP_POT_LI} CHECK --extra-run --map 0,-)
+openmtp_lammps_efs(efs_mlip2_ini 1 mlip2_ini.in ${OMTP_POT_LI})
 # MPI: the same numbers on 1, 2 and 4 ranks
 foreach(np 2 4)
   openmtp_lammps_efs(efs_li_triclinic_np${np} ${np} li_bcc_tri.in ${OMTP_POT_LI})
@@ -83,6 +84,34 @@ if(TARGET mtp)
     VARS -var m1 0 -var m2 1 -var m3 2 CHECK --cli $<TARGET_FILE:mtp>)
   openmtp_lammps_efs(efs_cli_li_triclinic 1 li_bcc_tri.in ${OMTP_POT_LI}
     CHECK --cli $<TARGET_FILE:mtp>)
+endif()
+
+# plugin route: -DOPENMTP_LAMMPS_PLUGIN_HOST=<lmp built with PKG_PLUGIN>
+# (tools/build-lammps-plugin-host.sh) together with -DLAMMPS_SOURCE_DIR
+set(OPENMTP_LAMMPS_PLUGIN_HOST "" CACHE FILEPATH "LAMMPS executable with the PLUGIN package (tests)")
+if(TARGET mtpplugin AND OPENMTP_LAMMPS_PLUGIN_HOST)
+  foreach(case "li_bcc_tri.in;1" "multi3_tri.in;1" "li_overlay_zbl.in;1" "li_bcc_tri.in;2")
+    list(GET case 0 inner)
+    list(GET case 1 np)
+    string(REPLACE ".in" "" tag ${inner})
+    set(pot ${OMTP_POT_LI})
+    if(inner STREQUAL "multi3_tri.in")
+      set(pot ${OMTP_POT_3})
+    endif()
+    set(extra)
+    if(inner STREQUAL "li_overlay_zbl.in")
+      set(extra --extra-run)
+    endif()
+    add_test(NAME lammps_plugin_${tag}_np${np}
+      COMMAND sh ${OMTP_LMP_TDIR}/run_efs.sh ${OPENMTP_LAMMPS_PLUGIN_HOST}
+              $<TARGET_FILE:lammps_efs_check> ${np} ${OMTP_LMP_TDIR}/plugin_wrap.in ${pot}
+              ${OMTP_LMP_WORK}/plugin_${tag}_np${np}
+              -var inner ${inner} -var plugin $<TARGET_FILE:mtpplugin>
+              -var m1 0 -var m2 1 -var m3 2 -- ${extra})
+    set_tests_properties(lammps_plugin_${tag}_np${np} PROPERTIES LABELS "lammps;plugin"
+                         SKIP_RETURN_CODE 77 PROCESSORS ${np} TIMEOUT 300
+                         ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1")
+  endforeach()
 endif()
 
 # ---- error messages ----

@@ -1,0 +1,52 @@
+#!/bin/sh
+# LAMMPS speed of pair_style mtp: microseconds per atom per MD step (wall
+# time of the whole run loop) on 1 and 2 MPI ranks, and the energy
+# agreement between the rank counts.
+#
+# usage: bench/lammps/bench.sh [BUILD_DIR] [DATA_DIR]
+#   BUILD_DIR  default: build (needs bin/lmp_mtp; bin/mtp for the 3-species case)
+#   DATA_DIR   default: ../shared/data/mlip3 relative to the clone
+#   env: RANKS="1 2", STEPS=200, NREP_LI=10 (2000 atoms), NREP_MULTI=3 (1512 atoms)
+set -eu
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+data=${2:-$root/../shared/data/mlip3}
+lmp=$build/bin/lmp_mtp
+[ -x "$lmp" ] || { echo "no $lmp (build the lmp_mtp target)"; exit 1; }
+ranks=${RANKS:-1 2}
+steps=${STEPS:-200}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+
+mpi=${MPIEXEC:-mpirun}
+flags=""
+if "$mpi" --version 2>&1 | grep -q "Open MPI"; then
+    flags="--oversubscribe"
+    [ "$(id -u)" = 0 ] && flags="$flags --allow-run-as-root"
+fi
+
+run_case() { # name pot structure nrep [datafile]
+    name=$1 pot=$2 structure=$3 nrep=$4 datafile=${5:-none}
+    [ -f "$pot" ] || { echo "$name: $pot not found, skipped"; return; }
+    for np in $ranks; do
+        log=$name.$np.log
+        OMP_NUM_THREADS=1 "$mpi" $flags -np "$np" "$lmp" -in "$root/bench/lammps/in.bench" \
+            -log "$log" -screen none -var pot "$pot" -var structure "$structure" \
+            -var nrep "$nrep" -var steps "$steps" -var datafile "$datafile"
+        # last "Loop time of T on P procs for S steps with A atoms"
+        awk -v name="$name" -v np="$np" '
+            /^Loop time of/ { t=$4; s=$9; a=$12 }
+            /^ +[0-9]+ / { e=$3 }
+            END { printf "%-10s ranks %d: %6d atoms, %4d steps, %8.3f s  ->  %7.3f us/atom/step  (final PE %.10f)\n",
+                         name, np, a, s, t, t*1e6/(s*a), e }' "$log"
+    done
+}
+
+echo "lmp_mtp benchmark ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
+run_case li-bcc "$data/examples/calculate_efs/pot.almtp" li "${NREP_LI:-10}"
+if [ -x "$build/bin/mtp" ] && [ -f "$data/multispecies/train60.cfg" ]; then
+    "$build/bin/mtp" convert "$data/multispecies/train60.cfg" start.data \
+        --output_format=lammps_data --last >/dev/null 2>&1
+    run_case pot10-3sp "$data/multispecies/pot10.almtp" multi "${NREP_MULTI:-3}" "$work/start.data"
+fi
