@@ -70,6 +70,23 @@ openmtp_lammps_efs(efs_2species_names 1 nacl_species.in ${OMTP_POT_2} CHECK --ma
 openmtp_lammps_efs(efs_overlay_zbl 1 li_overlay_zbl.in ${OMTP_POT_LI} CHECK --extra-run)
 openmtp_lammps_efs(efs_hybrid_null 1 li_hybrid_null.in ${OMTP_POT_LI} CHECK --extra-run --map 0,-)
 openmtp_lammps_efs(efs_mlip2_ini 1 mlip2_ini.in ${OMTP_POT_LI})
+# element names with atomic-number labels: pot10 relabelled to Li(3) O(8) S(16)
+add_executable(relabel_pot ${OMTP_LMP_TDIR}/relabel_pot.c)
+target_link_libraries(relabel_pot PRIVATE openmtp_static m)
+set(OMTP_POT_Z ${OMTP_LMP_WORK}/pot10_Z.almtp)
+add_test(NAME lammps_relabel_setup
+  COMMAND $<TARGET_FILE:relabel_pot> ${OMTP_POT_3} ${OMTP_POT_Z} 3 8 16)
+set_tests_properties(lammps_relabel_setup PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                     FIXTURES_SETUP omtp_pot_z)
+openmtp_lammps_efs(efs_element_names 1 elements.in ${OMTP_POT_Z}
+  VARS -var e1 S -var e2 Li -var e3 O CHECK --map 16,3,8)
+openmtp_lammps_efs(efs_element_names_np2 2 elements.in ${OMTP_POT_Z}
+  VARS -var e1 O -var e2 S -var e3 Li CHECK --map 8,16,3)
+set_tests_properties(lammps_efs_element_names lammps_efs_element_names_np2 PROPERTIES
+                     FIXTURES_REQUIRED omtp_pot_z)
+openmtp_lammps_run(error_element_absent 1 ${OMTP_POT_Z} PASS "element Na \\(Z=11\\) is not a species"
+  ARGS -in ${OMTP_LMP_TDIR}/errors.in -echo none -var ntypes 3 -var ps "mtp ${OMTP_POT_Z}" -var pc "* * Li Na S")
+set_tests_properties(lammps_error_element_absent PROPERTIES FIXTURES_REQUIRED omtp_pot_z)
 # MPI: the same numbers on 1, 2 and 4 ranks
 foreach(np 2 4)
   openmtp_lammps_efs(efs_li_triclinic_np${np} ${np} li_bcc_tri.in ${OMTP_POT_LI})
