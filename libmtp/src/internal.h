@@ -186,6 +186,8 @@ struct mtp_calculator {
     double *rep;           /* [cap] d(repulsive energy)/dr (RBChebyshev_repuls) */
     unsigned char *inside; /* [cap] r < cutoff                              */
     double *M, *g;         /* [moments] values and adjoints                */
+    double *gw;            /* [4B] backward weights g, g*a, g*b, g*c        */
+    const double **rows;   /* [4B] monomial rows used by each grouped basic */
     /* whole-configuration scratch (compute.c) */
     mtp_nlist nl;
     int *species_of_atom;

@@ -33,6 +33,17 @@ struct mtp_plan {
     int (*basic_dcoef)[3]; /* [B] a, b, c                                 */
     int *t_i, *t_j, *t_k;  /* times entries split for streaming           */
     double *t_mult;
+    /* products as runs of consecutive entries with the same output, so the
+     * output accumulates in a register instead of through memory */
+    int n_runs;
+    int *run_k, *run_start; /* [n_runs], run_start[n_runs] = T */
+    struct mtp_product { int i, j; double mult; } *prod; /* [T] */
+    /* basic moments grouped by radial index for the backward pass */
+    int *mu_start;      /* [K+1] range of each mu in the arrays below      */
+    int *g_q;           /* [B] basic moment index                         */
+    int *g_mono;        /* [B] its monomial row                            */
+    int (*g_dmono)[3];  /* [B] rows of the derivative monomials (zero row) */
+    double (*g_dcoef)[3];
 };
 
 void mtp_plan_destroy(mtp_plan *pl)
@@ -48,6 +59,14 @@ void mtp_plan_destroy(mtp_plan *pl)
     free(pl->t_j);
     free(pl->t_k);
     free(pl->t_mult);
+    free(pl->run_k);
+    free(pl->run_start);
+    free(pl->prod);
+    free(pl->mu_start);
+    free(pl->g_q);
+    free(pl->g_mono);
+    free(pl->g_dmono);
+    free(pl->g_dcoef);
     free(pl);
 }
 
@@ -125,12 +144,57 @@ mtp_status mtp_plan_build(const mtp_potential *p, mtp_plan **out, mtp_error *err
         pl->basic_dmono[q][1] = b > 0 ? mono_index(a, b - 1, c) : -1;
         pl->basic_dmono[q][2] = c > 0 ? mono_index(a, b, c - 1) : -1;
     }
+    pl->mu_start = mtp_calloc((size_t)pl->K + 1, sizeof(int));
+    pl->g_q = mtp_calloc(B, sizeof(int));
+    pl->g_mono = mtp_calloc(B, sizeof(int));
+    pl->g_dmono = mtp_calloc(B, sizeof *pl->g_dmono);
+    pl->g_dcoef = mtp_calloc(B, sizeof *pl->g_dcoef);
+    if (!pl->mu_start || !pl->g_q || !pl->g_mono || !pl->g_dmono || !pl->g_dcoef) {
+        mtp_plan_destroy(pl);
+        return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    int at = 0;
+    for (int mu = 0; mu < pl->K; mu++) {
+        pl->mu_start[mu] = at;
+        for (int q = 0; q < pl->B; q++) {
+            if (pl->basic_mu[q] != mu) continue;
+            pl->g_q[at] = q;
+            pl->g_mono[at] = pl->basic_mono[q];
+            for (int a = 0; a < 3; a++) {
+                /* row n_mono is all zeros: missing derivatives cost no branch */
+                pl->g_dmono[at][a] = pl->basic_dmono[q][a] >= 0 ? pl->basic_dmono[q][a] : pl->n_mono;
+                pl->g_dcoef[at][a] = pl->basic_dcoef[q][a];
+            }
+            at++;
+        }
+    }
+    pl->mu_start[pl->K] = at;
     for (int t = 0; t < pl->T; t++) {
         pl->t_i[t] = p->times[t][0];
         pl->t_j[t] = p->times[t][1];
         pl->t_mult[t] = p->times[t][2];
         pl->t_k[t] = p->times[t][3];
     }
+    pl->run_k = mtp_calloc(T + 1, sizeof(int));
+    pl->run_start = mtp_calloc(T + 1, sizeof(int));
+    pl->prod = mtp_calloc(T, sizeof *pl->prod);
+    if (!pl->run_k || !pl->run_start || !pl->prod) {
+        mtp_plan_destroy(pl);
+        return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    for (int t = 0; t < pl->T; t++) {
+        int k = pl->t_k[t];
+        /* a new run when the output changes or an entry reads the running output */
+        if (pl->n_runs == 0 || pl->run_k[pl->n_runs - 1] != k || pl->t_i[t] == k || pl->t_j[t] == k) {
+            pl->run_k[pl->n_runs] = k;
+            pl->run_start[pl->n_runs] = t;
+            pl->n_runs++;
+        }
+        pl->prod[t].i = pl->t_i[t];
+        pl->prod[t].j = pl->t_j[t];
+        pl->prod[t].mult = pl->t_mult[t];
+    }
+    pl->run_start[pl->n_runs] = pl->T;
     *out = pl;
     return MTP_OK;
 }
@@ -149,7 +213,9 @@ mtp_status mtp_calculator_create(const mtp_potential *pot, mtp_calculator **out,
     size_t M = (size_t)pot->moments_count;
     c->M = mtp_calloc(M, sizeof(double));
     c->g = mtp_calloc(M, sizeof(double));
-    if (!c->M || !c->g) {
+    c->gw = mtp_calloc(4 * (size_t)pot->basic_count, sizeof(double));
+    c->rows = mtp_calloc(4 * (size_t)pot->basic_count, sizeof(double *));
+    if (!c->M || !c->g || !c->gw || !c->rows) {
         mtp_calculator_destroy(c);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
@@ -166,6 +232,8 @@ void mtp_calculator_destroy(mtp_calculator *c)
     free(c->inside);
     free(c->M);
     free(c->g);
+    free(c->gw);
+    free(c->rows);
     mtp_nlist_free(&c->nl);
     free(c->species_of_atom);
     free(c->nbh_species);
@@ -177,14 +245,18 @@ void mtp_calculator_set_min_dist_policy(mtp_calculator *c, mtp_min_dist_policy p
 
 mtp_compute_stats mtp_calculator_stats(const mtp_calculator *c) { return c->stats; }
 
+/* Neighbour loops run over blocks of LANES (padded with inert neighbours)
+ * so that the accumulators of a block stay in vector registers. */
+#define LANES 8
+
 /* Make room for n neighbours (rounded up so that reuse is the common case). */
 static mtp_status reserve(mtp_calculator *c, int n, mtp_error *err)
 {
     if (n <= c->cap) return MTP_OK;
     const mtp_plan *pl = c->pot->plan;
     int cap = c->cap ? c->cap : 32;
-    while (cap < n) cap *= 2;
-    size_t rows = 5 + 2 * (size_t)pl->R + 2 * (size_t)pl->K + (size_t)pl->n_mono + 4 * (size_t)pl->K;
+    while (cap < n + LANES) cap *= 2;
+    size_t rows = 5 + 2 * (size_t)pl->R + 2 * (size_t)pl->K + (size_t)pl->n_mono + 1 + 4 * (size_t)pl->K;
     double *blk = mtp_calloc(rows * (size_t)cap, sizeof(double));
     unsigned char *ins = mtp_calloc((size_t)cap, 1);
     if (!blk || !ins) {
@@ -207,62 +279,102 @@ static mtp_status reserve(mtp_calculator *c, int n, mtp_error *err)
     c->dQ = p; p += (size_t)pl->R * cap;
     c->f = p; p += (size_t)pl->K * cap;
     c->fp = p; p += (size_t)pl->K * cap;
-    c->U = p; p += (size_t)pl->n_mono * cap;
+    c->U = p; p += ((size_t)pl->n_mono + 1) * cap; /* + the zero row */
     c->S = p; p += (size_t)pl->K * cap;
     c->Gx = p; p += (size_t)pl->K * cap;
     c->Gy = p; p += (size_t)pl->K * cap;
     c->Gz = p;
+    for (int e2 = 0; e2 < pl->B; e2++) {
+        c->rows[4 * e2] = c->U + (size_t)pl->g_mono[e2] * cap;
+        for (int a = 0; a < 3; a++) c->rows[4 * e2 + 1 + a] = c->U + (size_t)pl->g_dmono[e2][a] * cap;
+    }
     return MTP_OK;
 }
 
-/* Chebyshev radial basis Q_beta(r) = sigma T_beta(xi) (r - Rc)^2 and dQ/dr
- * for all neighbours.  Neighbours outside the cutoff get Q = dQ = 0.
- * Returns the repulsive extra energy of RBChebyshev_repuls and stores its
- * radial derivative in c->rep[j] (zero otherwise). */
-static double radial_basis(mtp_calculator *c, int n)
+/* Explicit vectors of 4 doubles (GCC/Clang extension): the compiler maps
+ * them to AVX registers in the AVX2 clone and to SSE pairs otherwise. */
+typedef double v4d __attribute__((vector_size(32), aligned(8)));
+static inline v4d v4_load(const double *p)
+{
+    v4d v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline void v4_store(double *p, v4d v) { memcpy(p, &v, sizeof v); }
+static inline double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+
+/* Hot loops are compiled twice, for x86-64 baseline and for AVX2+FMA, and
+ * the better one is picked at load time (GCC function multi-versioning). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(OPENMTP_NO_CLONES)
+#define MTP_HOT __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define MTP_HOT
+#endif
+
+/* Chebyshev radial basis Q_beta(r) = sigma T_beta(xi) (r - Rc)^2 and dQ/dr,
+ * row by row over the (padded) neighbours; neighbours outside the cutoff
+ * and padding lanes get Q = dQ = 0.  Returns the repulsive extra energy of
+ * RBChebyshev_repuls and stores its radial derivative in c->rep[j]. */
+MTP_HOT
+static double radial_basis(mtp_calculator *c, int np)
 {
     const mtp_potential *p = c->pot;
     const int R = p->radial_basis_size, cap = c->cap;
     const double rmin = p->min_dist, rc = p->max_dist, sigma = p->scaling;
     const double inv_w = 1.0 / (rc - rmin), dxi = 2.0 * inv_w;
-    const int repulsive = p->radial_type == MTP_RADIAL_CHEBYSHEV_REPULSIVE;
     double e_rep = 0;
-    for (int j = 0; j < n; j++) {
-        c->rep[j] = 0;
-        if (!c->inside[j]) {
-            for (int b = 0; b < R; b++) c->Q[b * cap + j] = c->dQ[b * cap + j] = 0;
-            continue;
-        }
+    /* scratch rows: xi, (r-Rc), and the inside/clamp masks, in Gx/Gy/Gz */
+    double *xi = c->Gx, *d = c->Gy, *live = c->Gz, *dlive = c->S;
+    for (int j = 0; j < np; j++) {
         double r = c->r[j];
-        int clamped = 0;
-        if (repulsive && r < rmin) {
+        c->rep[j] = 0;
+        live[j] = c->inside[j] ? 1.0 : 0.0;
+        dlive[j] = live[j];
+        if (p->radial_type == MTP_RADIAL_CHEBYSHEV_REPULSIVE && c->inside[j] && r < rmin) {
             e_rep += 1e4 * (exp(-10.0 * (r - 1.0)) - exp(-10.0 * (rmin - 1.0)));
             c->rep[j] = -1e5 * exp(-10.0 * (r - 1.0));
             r = rmin;
-            clamped = 1;
+            dlive[j] = 0; /* the basis is constant below min_dist */
         }
-        double xi = (2.0 * r - (rmin + rc)) * inv_w;
-        double d = r - rc, d2 = d * d;
-        double t0 = 1, t1 = xi, dt0 = 0, dt1 = 1;
-        for (int b = 0; b < R; b++) {
-            double t, dt;
-            if (b == 0) { t = t0; dt = dt0; }
-            else if (b == 1) { t = t1; dt = dt1; }
-            else {
-                t = 2 * xi * t1 - t0;
-                dt = 2 * t1 + 2 * xi * dt1 - dt0;
-                t0 = t1; t1 = t;
-                dt0 = dt1; dt1 = dt;
-            }
-            c->Q[b * cap + j] = sigma * t * d2;
-            c->dQ[b * cap + j] = clamped ? 0.0 : sigma * (dt * dxi * d2 + 2.0 * t * d);
+        xi[j] = (2.0 * r - (rmin + rc)) * inv_w;
+        d[j] = r - rc;
+    }
+    double *Q0 = c->Q, *dQ0 = c->dQ;
+    /* T and dT/dxi are built in the Q/dQ rows, then scaled in place */
+    for (int j = 0; j < np; j++) {
+        Q0[j] = 1.0;
+        dQ0[j] = 0.0;
+    }
+    if (R > 1)
+        for (int j = 0; j < np; j++) {
+            c->Q[cap + j] = xi[j];
+            c->dQ[cap + j] = 1.0;
+        }
+    const v4d two = {2, 2, 2, 2};
+    for (int b = 2; b < R; b++) {
+        double *T = c->Q + (size_t)b * cap, *T1 = T - cap, *T2 = T - 2 * cap;
+        double *D = c->dQ + (size_t)b * cap, *D1 = D - cap, *D2 = D - 2 * cap;
+        for (int j = 0; j < np; j += 4) {
+            v4d x = v4_load(xi + j), t1 = v4_load(T1 + j);
+            v4_store(T + j, two * x * t1 - v4_load(T2 + j));
+            v4_store(D + j, two * t1 + two * x * v4_load(D1 + j) - v4_load(D2 + j));
+        }
+    }
+    for (int b = 0; b < R; b++) {
+        double *T = c->Q + (size_t)b * cap, *D = c->dQ + (size_t)b * cap;
+        for (int j = 0; j < np; j += 4) {
+            v4d dd = v4_load(d + j), d2 = dd * dd, t = v4_load(T + j);
+            v4d q = sigma * t * d2, dq = sigma * (v4_load(D + j) * dxi * d2 + two * t * dd);
+            v4_store(T + j, v4_load(live + j) * q);
+            v4_store(D + j, v4_load(dlive + j) * dq);
         }
     }
     return e_rep;
 }
 
-mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *species, const double *rij,
-                         double *energy, double *d_rij, double *basis, double *d_params, mtp_error *err)
+MTP_HOT
+static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *species, const double *rij,
+                            double *energy, double *d_rij, double *basis, double *d_params, mtp_error *err)
 {
     const mtp_potential *p = c->pot;
     const mtp_plan *pl = p->plan;
@@ -273,68 +385,96 @@ mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *specie
     if (center < 0 || center >= S)
         return mtp_fail(err, MTP_ERR_SPECIES, "central species index %d out of range 0..%d", center, S - 1);
     if (n < 0) return mtp_fail(err, MTP_ERR_INVALID, "negative neighbour count");
-    mtp_status st = reserve(c, n > 0 ? n : 1, err);
+    mtp_status st = reserve(c, n, err);
     if (st) return st;
-    const int cap = c->cap;
+    const int cap = c->cap, np = (n + LANES - 1) / LANES * LANES;
     const double rc = p->max_dist;
 
-    /* geometry */
+    /* geometry; padding lanes are inert neighbours outside the cutoff */
+    int one_species = 1;
     for (int j = 0; j < n; j++) {
         if (species[j] < 0 || species[j] >= S)
             return mtp_fail(err, MTP_ERR_SPECIES, "neighbour %d: species index %d out of range 0..%d", j,
                             species[j], S - 1);
+        one_species &= species[j] == species[0];
         double x = rij[3 * j], y = rij[3 * j + 1], z = rij[3 * j + 2];
         double r2 = x * x + y * y + z * z;
         if (!isfinite(r2)) return mtp_fail(err, MTP_ERR_GEOMETRY, "neighbour %d: non-finite position", j);
         if (r2 == 0) return mtp_fail(err, MTP_ERR_GEOMETRY, "neighbour %d coincides with the central atom", j);
-        double r = sqrt(r2);
+        double r = sqrt(r2), ir = 1.0 / r;
         c->inside[j] = r < rc;
-        double ir = 1.0 / r;
         c->r[j] = r;
         c->ux[j] = x * ir;
         c->uy[j] = y * ir;
         c->uz[j] = z * ir;
     }
-    double e_rep = radial_basis(c, n);
+    for (int j = n; j < np; j++) {
+        c->inside[j] = 0;
+        c->r[j] = rc;
+        c->ux[j] = c->uy[j] = c->uz[j] = 0;
+    }
+    double e_rep = radial_basis(c, np);
 
     /* radial functions f_mu(r) = sum_beta c[s_i][s_j][mu][beta] Q_beta */
     for (int mu = 0; mu < K; mu++) {
         double *f = c->f + (size_t)mu * cap, *fp = c->fp + (size_t)mu * cap;
-        for (int j = 0; j < n; j++) {
-            const double *cc = p->radial_coeffs + ((size_t)(center * S + species[j]) * K + mu) * R;
-            double v = 0, dv = 0;
+        for (int j = 0; j < np; j++) f[j] = fp[j] = 0;
+        if (one_species && n > 0) {
+            const double *cc = p->radial_coeffs + ((size_t)(center * S + species[0]) * K + mu) * R;
             for (int b = 0; b < R; b++) {
-                v += cc[b] * c->Q[b * cap + j];
-                dv += cc[b] * c->dQ[b * cap + j];
+                const double w = cc[b], *Q = c->Q + (size_t)b * cap, *dQ = c->dQ + (size_t)b * cap;
+                for (int j = 0; j < np; j++) {
+                    f[j] += w * Q[j];
+                    fp[j] += w * dQ[j];
+                }
             }
-            f[j] = v;
-            fp[j] = dv;
+        } else {
+            for (int j = 0; j < n; j++) {
+                const double *cc = p->radial_coeffs + ((size_t)(center * S + species[j]) * K + mu) * R;
+                double v = 0, dv = 0;
+                for (int b = 0; b < R; b++) {
+                    v += cc[b] * c->Q[(size_t)b * cap + j];
+                    dv += cc[b] * c->dQ[(size_t)b * cap + j];
+                }
+                f[j] = v;
+                fp[j] = dv;
+            }
         }
     }
 
-    /* monomials of u */
+    /* monomials of u, and the zero row */
     {
         double *U0 = c->U;
-        for (int j = 0; j < n; j++) U0[j] = 1.0;
+        for (int j = 0; j < np; j++) U0[j] = 1.0;
         const double *axis[3] = {c->ux, c->uy, c->uz};
         for (int m = 1; m < pl->n_mono; m++) {
             const double *par = c->U + (size_t)pl->mono_parent[m] * cap, *ax = axis[pl->mono_axis[m]];
             double *Um = c->U + (size_t)m * cap;
-            for (int j = 0; j < n; j++) Um[j] = par[j] * ax[j];
+            for (int j = 0; j < np; j += 4) v4_store(Um + j, v4_load(par + j) * v4_load(ax + j));
         }
+        double *Z = c->U + (size_t)pl->n_mono * cap;
+        for (int j = 0; j < np; j++) Z[j] = 0;
     }
 
     /* forward: basic moments, then products in file order */
     double *Mv = c->M;
     for (int q = 0; q < B; q++) {
         const double *f = c->f + (size_t)pl->basic_mu[q] * cap, *U = c->U + (size_t)pl->basic_mono[q] * cap;
-        double acc = 0;
-#pragma omp simd reduction(+ : acc)
-        for (int j = 0; j < n; j++) acc += f[j] * U[j];
-        Mv[q] = acc;
+        v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
+        for (int jb = 0; jb < np; jb += LANES) {
+            a0 += v4_load(f + jb) * v4_load(U + jb);
+            a1 += v4_load(f + jb + 4) * v4_load(U + jb + 4);
+        }
+        Mv[q] = v4_sum(a0 + a1);
     }
     for (int k = B; k < pl->M; k++) Mv[k] = 0;
-    for (int t = 0; t < pl->T; t++) Mv[pl->t_k[t]] += pl->t_mult[t] * Mv[pl->t_i[t]] * Mv[pl->t_j[t]];
+    for (int r = 0; r < pl->n_runs; r++) {
+        const int k = pl->run_k[r];
+        double acc = Mv[k];
+        for (int t = pl->run_start[r]; t < pl->run_start[r + 1]; t++)
+            acc += pl->prod[t].mult * Mv[pl->prod[t].i] * Mv[pl->prod[t].j];
+        Mv[k] = acc;
+    }
 
     if (basis)
         for (int k = 0; k < A; k++) basis[k] = Mv[p->mapping[k]];
@@ -349,37 +489,53 @@ mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *specie
     double *g = c->g;
     for (int k = 0; k < pl->M; k++) g[k] = 0;
     for (int k = 0; k < A; k++) g[p->mapping[k]] += p->moment_coeffs[k];
-    for (int t = pl->T - 1; t >= 0; t--) {
-        double gk = g[pl->t_k[t]] * pl->t_mult[t];
+    for (int r = pl->n_runs - 1; r >= 0; r--) {
+        const double gk = g[pl->run_k[r]];
         if (gk == 0) continue;
-        g[pl->t_i[t]] += gk * Mv[pl->t_j[t]];
-        g[pl->t_j[t]] += gk * Mv[pl->t_i[t]];
+        for (int t = pl->run_start[r + 1] - 1; t >= pl->run_start[r]; t--) {
+            const double w = gk * pl->prod[t].mult;
+            const int i = pl->prod[t].i, j = pl->prod[t].j;
+            g[i] += w * Mv[j];
+            g[j] += w * Mv[i];
+        }
     }
 
-    /* per-neighbour accumulators S_mu and G_mu */
-    memset(c->S, 0, (size_t)K * cap * sizeof(double));
-    int want_G = d_rij != NULL;
-    if (want_G) {
-        memset(c->Gx, 0, (size_t)K * cap * sizeof(double));
-        memset(c->Gy, 0, (size_t)K * cap * sizeof(double));
-        memset(c->Gz, 0, (size_t)K * cap * sizeof(double));
-    }
-    for (int q = 0; q < B; q++) {
-        double gq = g[q];
-        if (gq == 0) continue;
-        int mu = pl->basic_mu[q];
-        double *Sm = c->S + (size_t)mu * cap;
-        const double *U = c->U + (size_t)pl->basic_mono[q] * cap;
-        for (int j = 0; j < n; j++) Sm[j] += gq * U[j];
-        if (!want_G) continue;
-        double *G[3] = {c->Gx + (size_t)mu * cap, c->Gy + (size_t)mu * cap, c->Gz + (size_t)mu * cap};
-        for (int a = 0; a < 3; a++) {
-            int dm = pl->basic_dmono[q][a];
-            if (dm < 0) continue;
-            double w = gq * pl->basic_dcoef[q][a];
-            const double *Ud = c->U + (size_t)dm * cap;
-            double *Ga = G[a];
-            for (int j = 0; j < n; j++) Ga[j] += w * Ud[j];
+    /* per-neighbour accumulators S_mu = sum g U and G_mu = sum g grad U,
+     * one block of LANES neighbours at a time, accumulating in registers */
+    for (int mu = 0; mu < K; mu++) {
+        double *Sm = c->S + (size_t)mu * cap, *Gx = c->Gx + (size_t)mu * cap, *Gy = c->Gy + (size_t)mu * cap,
+               *Gz = c->Gz + (size_t)mu * cap;
+        const int q0 = pl->mu_start[mu], q1 = pl->mu_start[mu + 1];
+        for (int e2 = q0; e2 < q1; e2++) { /* weights of this block of basics */
+            const double gq = g[pl->g_q[e2]];
+            c->gw[4 * e2] = gq;
+            c->gw[4 * e2 + 1] = gq * pl->g_dcoef[e2][0];
+            c->gw[4 * e2 + 2] = gq * pl->g_dcoef[e2][1];
+            c->gw[4 * e2 + 3] = gq * pl->g_dcoef[e2][2];
+        }
+        for (int jb = 0; jb < np; jb += LANES) {
+            v4d s0 = {0, 0, 0, 0}, s1 = s0, x0 = s0, x1 = s0, y0 = s0, y1 = s0, z0 = s0, z1 = s0;
+            for (int e2 = q0; e2 < q1; e2++) {
+                const double gq = c->gw[4 * e2], wx = c->gw[4 * e2 + 1], wy = c->gw[4 * e2 + 2], wz = c->gw[4 * e2 + 3];
+                const double *U = c->rows[4 * e2] + jb, *Ux = c->rows[4 * e2 + 1] + jb;
+                const double *Uy = c->rows[4 * e2 + 2] + jb, *Uz = c->rows[4 * e2 + 3] + jb;
+                s0 += gq * v4_load(U);
+                s1 += gq * v4_load(U + 4);
+                x0 += wx * v4_load(Ux);
+                x1 += wx * v4_load(Ux + 4);
+                y0 += wy * v4_load(Uy);
+                y1 += wy * v4_load(Uy + 4);
+                z0 += wz * v4_load(Uz);
+                z1 += wz * v4_load(Uz + 4);
+            }
+            v4_store(Sm + jb, s0);
+            v4_store(Sm + jb + 4, s1);
+            v4_store(Gx + jb, x0);
+            v4_store(Gx + jb + 4, x1);
+            v4_store(Gy + jb, y0);
+            v4_store(Gy + jb + 4, y1);
+            v4_store(Gz + jb, z0);
+            v4_store(Gz + jb + 4, z1);
         }
     }
 
@@ -412,8 +568,8 @@ mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *specie
             if (!c->inside[j]) continue;
             double *blk = d_params + (size_t)(center * S + species[j]) * K * R;
             for (int mu = 0; mu < K; mu++) {
-                double s = c->S[(size_t)mu * cap + j];
-                for (int b = 0; b < R; b++) blk[mu * R + b] += s * c->Q[b * cap + j];
+                double sv = c->S[(size_t)mu * cap + j];
+                for (int b = 0; b < R; b++) blk[mu * R + b] += sv * c->Q[(size_t)b * cap + j];
             }
         }
         d_params[nr + center] = 1.0;
@@ -422,3 +578,8 @@ mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *specie
     return MTP_OK;
 }
 
+mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *species, const double *rij,
+                         double *energy, double *d_rij, double *basis, double *d_params, mtp_error *err)
+{
+    return site_eval(c, center, n, species, rij, energy, d_rij, basis, d_params, err);
+}
