@@ -54,6 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         mtp_reader_close(r);
     } else if (r) {
         abort(); /* API contract: *reader NULL on failure */
+    } else if (st == MTP_ERR_UNSUPPORTED) {
+        static int noted;
+        if (!noted++)
+            fprintf(stderr, "OPENMTP-FUZZ-NOTE: %s: reader not registered (MTP_ERR_UNSUPPORTED): %s\n",
+                    FUZZ_NAME, err.message);
     }
     fclose(fp);
     return 0;
