@@ -430,12 +430,82 @@ static void test_roundtrip(const mtp_potential *p, int level)
     free(buf);
 }
 
+/* The library's kernel evaluates a generated basis (with random
+ * coefficients) exactly like the reference evaluator above. */
+static void test_kernel(int level)
+{
+    mtp_error err;
+    mtp_potential *p = generate(level, 0, &err);
+    CHECK(p, "level %d: generation failed", level);
+    if (!p) return;
+    int K = p->radial_funcs_count, R = p->radial_basis_size, A = p->scalar_count;
+    p->radial_coeffs = calloc((size_t)K * R, sizeof(double));
+    p->species_coeffs = calloc(1, sizeof(double));
+    p->moment_coeffs = calloc((size_t)A, sizeof(double));
+    for (int i = 0; i < K * R; i++) p->radial_coeffs[i] = 2 * urand() - 1;
+    p->species_coeffs[0] = 0.5;
+    for (int i = 0; i < A; i++) p->moment_coeffs[i] = 2 * urand() - 1;
+    p->scaling = 0.3;
+    p->trained = 1;
+    mtp_calculator *calc = NULL;
+    mtp_status st = mtp_potential_finalize(p, "<kernel test>", &err);
+    if (!st) st = mtp_calculator_create(p, &calc, &err);
+    CHECK(st == MTP_OK, "level %d: kernel setup failed: %s", level, err.message);
+    if (st) {
+        mtp_potential_destroy(p);
+        return;
+    }
+    /* neighbourhood: distances in (min_dist, max_dist), radial values by
+     * the Chebyshev formula of spec section 1 */
+    nbh h;
+    double rij[NNB][3];
+    int species[NNB] = {0};
+    random_nbh(&h);
+    for (int j = 0; j < NNB; j++) {
+        double r = p->min_dist + (p->max_dist - p->min_dist) * (0.05 + 0.9 * urand());
+        for (int a = 0; a < 3; a++) rij[j][a] = r * h.r[j][a];
+        double xi = (2 * r - (p->min_dist + p->max_dist)) / (p->max_dist - p->min_dist);
+        double T[64];
+        T[0] = 1;
+        T[1] = xi;
+        for (int b = 2; b < R; b++) T[b] = 2 * xi * T[b - 1] - T[b - 2];
+        for (int mu = 0; mu < K; mu++) {
+            double f = 0;
+            for (int b = 0; b < R; b++)
+                f += p->radial_coeffs[mu * R + b] * p->scaling * T[b] * (r - p->max_dist) * (r - p->max_dist);
+            h.f[j][mu] = f;
+        }
+    }
+    basis b;
+    from_potential(p, &b);
+    double *M = malloc(sizeof(double) * (size_t)b.nmom), *want = malloc(sizeof(double) * (size_t)A),
+           *got = malloc(sizeof(double) * (size_t)A);
+    eval_basis(&b, &h, M, want);
+    double e = 0, ewant = p->species_coeffs[0];
+    for (int k = 0; k < A; k++) ewant += p->moment_coeffs[k] * want[k];
+    st = mtp_site_eval(calc, 0, NNB, species, &rij[0][0], &e, NULL, got, NULL, &err);
+    CHECK(st == MTP_OK, "level %d: mtp_site_eval failed: %s", level, err.message);
+    int bad = 0;
+    for (int k = 0; k < A && !st; k++) bad += !close_rel(got[k], want[k], 1e-10);
+    CHECK(bad == 0, "level %d: %d kernel basis values differ from the reference", level, bad);
+    CHECK(close_rel(e, ewant, 1e-10), "level %d: kernel energy %.17g, reference %.17g", level, e, ewant);
+    printf("level %2d: library kernel agrees with the reference evaluator (%d basis functions)\n", level, A);
+    free(M);
+    free(want);
+    free(got);
+    basis_free(&b);
+    mtp_calculator_destroy(calc);
+    mtp_potential_destroy(p);
+}
+
 int main(int argc, char **argv)
 {
     test_invalid();
     for (int L = 2; L <= 5; L++) test_rotation(L);
     test_rotation(7);
     test_rotation(30);
+    test_kernel(16);
+    test_kernel(30);
 
     char dir[4096];
     if (argc < 2) {
