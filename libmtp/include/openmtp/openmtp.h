@@ -391,4 +391,42 @@ mtp_status mtp_cfg_min_distance(const mtp_cfg *cfg, double search_radius, double
 #ifdef __cplusplus
 }
 #endif
+/* ------------------------------------------------------------------ */
+/* Parameter derivatives for fitting (jacobian.c)                      */
+/* ------------------------------------------------------------------ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Workspace for the parameter derivatives of one potential (reads the
+ * potential's current coefficients at every call; one thread at a time). */
+typedef struct mtp_param_deriv mtp_param_deriv;
+mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **pd, mtp_error *err);
+void mtp_param_deriv_destroy(mtp_param_deriv *pd);
+
+/* One neighbourhood (arguments as mtp_site_eval).  With a direction
+ * v[n][3] over the neighbour vectors, d_params_dir[P] receives the exact
+ * mixed derivative  d/dtheta ( sum_j v_j . dV/dr_ij ).  energy, d_rij,
+ * d_params as mtp_site_eval; NULL outputs are skipped. */
+mtp_status mtp_site_param_jvp(mtp_param_deriv *pd, int center, int n, const int *species,
+                              const double *rij, const double *v, double *energy, double *d_rij,
+                              double *d_params, double *d_params_dir, mtp_error *err);
+/* Scalar basis values basis[A] and their derivatives
+ * d_basis[A][n][3] = dB_k/dr_ij (NULL = not computed). */
+mtp_status mtp_site_basis_grad(mtp_param_deriv *pd, int center, int n, const int *species,
+                               const double *rij, double *basis, double *d_basis, mtp_error *err);
+
+/* Whole configuration.  d_energy[P] = dE/dtheta;
+ * d_fw[P] = d/dtheta ( sum_i f_adj_i . F_i + sum_c w_adj_c W_c )
+ * for weights f_adj[n][3] (NULL = 0) and w_adj[6] (Voigt, NULL = 0):
+ * the transposed force/virial Jacobian times a vector (loss gradients). */
+mtp_status mtp_cfg_param_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj,
+                              const double *w_adj, double *d_energy, double *d_fw, mtp_error *err);
+/* Design rows of the linear (moment) coefficients: basis_sum[A] =
+ * sum_i B_k(i), forces[A][n][3] = -d(sum_i B_k)/dx, virial[A][6] (Voigt). */
+mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *basis_sum,
+                              double *forces, double *virial, mtp_error *err);
+#ifdef __cplusplus
+}
+#endif
+
 #endif /* OPENMTP_H */

@@ -1,0 +1,499 @@
+/* Parameter derivatives of energies, forces and virials (for fitting).
+ *
+ * A plain scalar implementation of the MTP site model that, besides the
+ * energy, the neighbour derivatives D_j = dV/dr_j and the parameter
+ * gradient dV/dtheta (all identical to the kernel's), propagates one
+ * tangent direction v over the neighbour vectors through the forward
+ * moments and through the reverse (adjoint) pass ("forward over
+ * reverse").  This gives the exact mixed second derivative
+ *     d/dtheta ( sum_j v_j . dV/dr_j ) = d/deps dV/dtheta (r + eps v),
+ * which is the product of the transposed force/virial Jacobian with an
+ * arbitrary weight vector: one such pass per site yields the gradient
+ * of any least-squares loss on forces and stresses.  A second routine
+ * gives dB_k/dr_j for all scalar basis functions at once (forward mode
+ * over the 3n neighbour coordinates), i.e. the exact design rows of the
+ * linear parameters for forces and virials. */
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct mtp_param_deriv {
+    const mtp_potential *pot;
+    int S, K, R, B, M, T, A, P, numax;
+    int cap;
+    double *blk;
+    double *r, *u, *dr, *du, *Q, *dQ, *f, *fp, *U, *gU, *pw, *dMr, *rep;
+    unsigned char *inside;
+    double *Mv, *dM, *g, *dg;
+    /* configuration scratch */
+    mtp_nlist nl;
+    int *sp_atom, *nb_sp;
+    double *v, *dp, *dpd, *dB;
+    long atoms_cap, nb_cap;
+};
+
+mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **out, mtp_error *err)
+{
+    *out = NULL;
+    if (!pot || pot->species_count < 1 || !pot->plan)
+        return mtp_fail(err, MTP_ERR_INVALID, "potential without species or basis");
+    mtp_param_deriv *pd = mtp_calloc(1, sizeof *pd);
+    if (!pd) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    pd->pot = pot;
+    pd->S = pot->species_count;
+    pd->K = pot->radial_funcs_count;
+    pd->R = pot->radial_basis_size;
+    pd->B = pot->basic_count;
+    pd->M = pot->moments_count;
+    pd->T = pot->times_count;
+    pd->A = pot->scalar_count;
+    pd->P = mtp_potential_param_count(pot);
+    for (int q = 0; q < pd->B; q++) {
+        int nu = pot->basic[q][1] + pot->basic[q][2] + pot->basic[q][3];
+        if (nu > pd->numax) pd->numax = nu;
+    }
+    pd->Mv = mtp_calloc((size_t)pd->M, sizeof(double));
+    pd->dM = mtp_calloc((size_t)pd->M, sizeof(double));
+    pd->g = mtp_calloc((size_t)pd->M, sizeof(double));
+    pd->dg = mtp_calloc((size_t)pd->M, sizeof(double));
+    pd->dp = mtp_calloc((size_t)pd->P, sizeof(double));
+    pd->dpd = mtp_calloc((size_t)pd->P, sizeof(double));
+    if (!pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
+        mtp_param_deriv_destroy(pd);
+        return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    mtp_nlist_init(&pd->nl);
+    *out = pd;
+    return MTP_OK;
+}
+
+void mtp_param_deriv_destroy(mtp_param_deriv *pd)
+{
+    if (!pd) return;
+    free(pd->blk);
+    free(pd->inside);
+    free(pd->Mv);
+    free(pd->dM);
+    free(pd->g);
+    free(pd->dg);
+    free(pd->dp);
+    free(pd->dpd);
+    free(pd->dMr);
+    mtp_nlist_free(&pd->nl);
+    free(pd->sp_atom);
+    free(pd->nb_sp);
+    free(pd->v);
+    free(pd->dB);
+    free(pd);
+}
+
+static mtp_status reserve(mtp_param_deriv *pd, int n, int want_dMr, mtp_error *err)
+{
+    if (n > pd->cap) {
+        int cap = pd->cap ? pd->cap : 32;
+        while (cap < n) cap *= 2;
+        size_t c = (size_t)cap, R = (size_t)pd->R, K = (size_t)pd->K, B = (size_t)pd->B;
+        size_t per = 1 + 3 + 1 + 3 + 2 * R + 2 * K + B + 3 * B + 3 * ((size_t)pd->numax + 1) + 1;
+        double *blk = mtp_calloc(per * c, sizeof(double));
+        unsigned char *ins = mtp_calloc(c, 1);
+        if (!blk || !ins) {
+            free(blk);
+            free(ins);
+            return mtp_fail(err, MTP_ERR_NOMEM, "out of memory for %d neighbours", n);
+        }
+        free(pd->blk);
+        free(pd->inside);
+        free(pd->dMr);
+        pd->dMr = NULL;
+        pd->blk = blk;
+        pd->inside = ins;
+        pd->cap = cap;
+        double *p = blk;
+        pd->r = p; p += c;
+        pd->u = p; p += 3 * c;
+        pd->dr = p; p += c;
+        pd->du = p; p += 3 * c;
+        pd->Q = p; p += R * c;
+        pd->dQ = p; p += R * c;
+        pd->f = p; p += K * c;
+        pd->fp = p; p += K * c;
+        pd->U = p; p += B * c;
+        pd->gU = p; p += 3 * B * c;
+        pd->pw = p; p += 3 * ((size_t)pd->numax + 1) * c;
+        pd->rep = p;
+    }
+    if (want_dMr && !pd->dMr) {
+        pd->dMr = mtp_calloc((size_t)pd->M * 3 * (size_t)pd->cap, sizeof(double));
+        if (!pd->dMr) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    return MTP_OK;
+}
+
+/* Geometry, radial functions, monomials and the forward moments. */
+static mtp_status forward(mtp_param_deriv *pd, int center, int n, const int *species, const double *rij,
+                          double *e_rep_out, mtp_error *err)
+{
+    const mtp_potential *p = pd->pot;
+    const int S = pd->S, K = pd->K, R = pd->R, B = pd->B, np1 = pd->numax + 1;
+    if (!p->radial_coeffs) return mtp_fail(err, MTP_ERR_UNTRAINED, "the potential has no coefficients");
+    if (center < 0 || center >= S)
+        return mtp_fail(err, MTP_ERR_SPECIES, "central species index %d out of range 0..%d", center, S - 1);
+    if (n < 0) return mtp_fail(err, MTP_ERR_INVALID, "negative neighbour count");
+    const double rmin = p->min_dist, rc = p->max_dist, sigma = p->scaling;
+    const double inv_w = 1.0 / (rc - rmin), dxi = 2.0 * inv_w;
+    double e_rep = 0;
+    for (int j = 0; j < n; j++) {
+        if (species[j] < 0 || species[j] >= S)
+            return mtp_fail(err, MTP_ERR_SPECIES, "neighbour %d: species index %d out of range 0..%d", j,
+                            species[j], S - 1);
+        const double *x = rij + 3 * j;
+        double r2 = x[0] * x[0] + x[1] * x[1] + x[2] * x[2];
+        if (!isfinite(r2)) return mtp_fail(err, MTP_ERR_GEOMETRY, "neighbour %d: non-finite position", j);
+        if (r2 == 0) return mtp_fail(err, MTP_ERR_GEOMETRY, "neighbour %d coincides with the central atom", j);
+        double r = sqrt(r2);
+        pd->r[j] = r;
+        for (int a = 0; a < 3; a++) pd->u[3 * j + a] = x[a] / r;
+        pd->inside[j] = r < rc;
+        pd->rep[j] = 0;
+        double *Q = pd->Q + (size_t)j * R, *dQ = pd->dQ + (size_t)j * R;
+        if (!pd->inside[j]) {
+            memset(Q, 0, (size_t)R * sizeof(double));
+            memset(dQ, 0, (size_t)R * sizeof(double));
+        } else {
+            double live = 1.0, rr = r;
+            if (p->radial_type == MTP_RADIAL_CHEBYSHEV_REPULSIVE && r < rmin) {
+                e_rep += 1e4 * (exp(-10.0 * (r - 1.0)) - exp(-10.0 * (rmin - 1.0)));
+                pd->rep[j] = -1e5 * exp(-10.0 * (r - 1.0));
+                rr = rmin;
+                live = 0.0;
+            }
+            double xi = (2.0 * rr - (rmin + rc)) * inv_w, d = rr - rc;
+            double t0 = 1, t1 = xi, d0 = 0, d1 = 1;
+            for (int b = 0; b < R; b++) {
+                double t, dt;
+                if (b == 0) t = t0, dt = d0;
+                else if (b == 1) t = t1, dt = d1;
+                else {
+                    t = 2 * xi * t1 - t0;
+                    dt = 2 * t1 + 2 * xi * d1 - d0;
+                    t0 = t1, t1 = t, d0 = d1, d1 = dt;
+                }
+                Q[b] = sigma * t * d * d;
+                dQ[b] = live * sigma * (dt * dxi * d * d + 2.0 * t * d);
+            }
+        }
+        const double *cc = p->radial_coeffs + (size_t)(center * S + species[j]) * K * R;
+        for (int mu = 0; mu < K; mu++) {
+            double v = 0, dv = 0;
+            for (int b = 0; b < R; b++) {
+                v += cc[mu * R + b] * Q[b];
+                dv += cc[mu * R + b] * dQ[b];
+            }
+            pd->f[(size_t)j * K + mu] = v;
+            pd->fp[(size_t)j * K + mu] = dv;
+        }
+        double *pw = pd->pw + (size_t)j * 3 * np1;
+        for (int a = 0; a < 3; a++) {
+            pw[a * np1] = 1.0;
+            for (int k = 1; k < np1; k++) pw[a * np1 + k] = pw[a * np1 + k - 1] * pd->u[3 * j + a];
+        }
+        for (int q = 0; q < B; q++) {
+            const int e[3] = {p->basic[q][1], p->basic[q][2], p->basic[q][3]};
+            double px = pw[e[0]], py = pw[np1 + e[1]], pz = pw[2 * np1 + e[2]];
+            double *gU = pd->gU + ((size_t)j * B + q) * 3;
+            pd->U[(size_t)j * B + q] = px * py * pz;
+            gU[0] = e[0] ? e[0] * pw[e[0] - 1] * py * pz : 0.0;
+            gU[1] = e[1] ? e[1] * px * pw[np1 + e[1] - 1] * pz : 0.0;
+            gU[2] = e[2] ? e[2] * px * py * pw[2 * np1 + e[2] - 1] : 0.0;
+        }
+    }
+    double *Mv = pd->Mv;
+    for (int k = 0; k < pd->M; k++) Mv[k] = 0;
+    for (int q = 0; q < B; q++) {
+        const int mu = p->basic[q][0];
+        double s = 0;
+        for (int j = 0; j < n; j++)
+            if (pd->inside[j]) s += pd->f[(size_t)j * K + mu] * pd->U[(size_t)j * B + q];
+        Mv[q] = s;
+    }
+    for (int t = 0; t < pd->T; t++) {
+        const int *tt = p->times[t];
+        Mv[tt[3]] += tt[2] * Mv[tt[0]] * Mv[tt[1]];
+    }
+    *e_rep_out = e_rep;
+    return MTP_OK;
+}
+
+mtp_status mtp_site_param_jvp(mtp_param_deriv *pd, int center, int n, const int *species, const double *rij,
+                              const double *v, double *energy, double *d_rij, double *d_params,
+                              double *d_params_dir, mtp_error *err)
+{
+    const mtp_potential *p = pd->pot;
+    const int S = pd->S, K = pd->K, R = pd->R, B = pd->B, A = pd->A;
+    mtp_status st = reserve(pd, n, 0, err);
+    if (st) return st;
+    double e_rep;
+    st = forward(pd, center, n, species, rij, &e_rep, err);
+    if (st) return st;
+    if (!p->trained || !p->moment_coeffs || !p->species_coeffs)
+        return mtp_fail(err, MTP_ERR_UNTRAINED, "the potential has no coefficients (train it first)");
+    double *Mv = pd->Mv, *dM = pd->dM, *g = pd->g, *dg = pd->dg;
+    if (energy) {
+        double e = p->species_coeffs[center] + e_rep;
+        for (int k = 0; k < A; k++) e += p->moment_coeffs[k] * Mv[p->mapping[k]];
+        *energy = e;
+    }
+    const int want_dir = v && d_params_dir;
+    /* tangent of the forward pass */
+    for (int k = 0; k < pd->M; k++) dM[k] = 0;
+    if (want_dir) {
+        for (int j = 0; j < n; j++) {
+            const double *u = pd->u + 3 * j, *vj = v + 3 * j;
+            double drj = u[0] * vj[0] + u[1] * vj[1] + u[2] * vj[2];
+            pd->dr[j] = drj;
+            for (int a = 0; a < 3; a++) pd->du[3 * j + a] = (vj[a] - u[a] * drj) / pd->r[j];
+        }
+        for (int q = 0; q < B; q++) {
+            const int mu = p->basic[q][0];
+            double s = 0;
+            for (int j = 0; j < n; j++) {
+                if (!pd->inside[j]) continue;
+                const double *gU = pd->gU + ((size_t)j * B + q) * 3, *du = pd->du + 3 * j;
+                s += pd->fp[(size_t)j * K + mu] * pd->dr[j] * pd->U[(size_t)j * B + q] +
+                     pd->f[(size_t)j * K + mu] * (gU[0] * du[0] + gU[1] * du[1] + gU[2] * du[2]);
+            }
+            dM[q] = s;
+        }
+        for (int t = 0; t < pd->T; t++) {
+            const int *tt = p->times[t];
+            dM[tt[3]] += tt[2] * (dM[tt[0]] * Mv[tt[1]] + Mv[tt[0]] * dM[tt[1]]);
+        }
+    }
+    /* adjoints and their tangents */
+    for (int k = 0; k < pd->M; k++) g[k] = dg[k] = 0;
+    for (int k = 0; k < A; k++) g[p->mapping[k]] += p->moment_coeffs[k];
+    for (int t = pd->T - 1; t >= 0; t--) {
+        const int *tt = p->times[t];
+        const int i = tt[0], j = tt[1], k = tt[3];
+        const double w = tt[2] * g[k], dw = tt[2] * dg[k];
+        g[i] += w * Mv[j];
+        g[j] += w * Mv[i];
+        if (want_dir) {
+            dg[i] += dw * Mv[j] + w * dM[j];
+            dg[j] += dw * Mv[i] + w * dM[i];
+        }
+    }
+    const size_t nr = (size_t)S * S * K * R;
+    if (d_params) memset(d_params, 0, (size_t)pd->P * sizeof(double));
+    if (d_params_dir) memset(d_params_dir, 0, (size_t)pd->P * sizeof(double));
+    for (int j = 0; j < n; j++) {
+        double *D = d_rij ? d_rij + 3 * j : NULL;
+        if (D) {
+            const double *u = pd->u + 3 * j;
+            for (int a = 0; a < 3; a++) D[a] = pd->rep[j] * u[a];
+        }
+        if (!pd->inside[j]) continue;
+        const double *u = pd->u + 3 * j, *du = want_dir ? pd->du + 3 * j : NULL;
+        const double ir = 1.0 / pd->r[j];
+        const size_t blk = (size_t)(center * S + species[j]) * K * R;
+        const double *Q = pd->Q + (size_t)j * R, *dQ = pd->dQ + (size_t)j * R;
+        for (int mu = 0; mu < K; mu++) {
+            double Sm = 0, dSm = 0, G[3] = {0, 0, 0};
+            for (int q = 0; q < B; q++) {
+                if (p->basic[q][0] != mu) continue;
+                const double Uq = pd->U[(size_t)j * B + q];
+                const double *gU = pd->gU + ((size_t)j * B + q) * 3;
+                Sm += g[q] * Uq;
+                for (int a = 0; a < 3; a++) G[a] += g[q] * gU[a];
+                if (want_dir) dSm += dg[q] * Uq + g[q] * (gU[0] * du[0] + gU[1] * du[1] + gU[2] * du[2]);
+            }
+            const double fv = pd->f[(size_t)j * K + mu], fpv = pd->fp[(size_t)j * K + mu];
+            if (D) {
+                double uG = u[0] * G[0] + u[1] * G[1] + u[2] * G[2];
+                for (int a = 0; a < 3; a++) D[a] += fpv * Sm * u[a] + fv * ir * (G[a] - u[a] * uG);
+            }
+            if (d_params)
+                for (int b = 0; b < R; b++) d_params[blk + (size_t)mu * R + b] += Sm * Q[b];
+            if (want_dir)
+                for (int b = 0; b < R; b++)
+                    d_params_dir[blk + (size_t)mu * R + b] += dSm * Q[b] + Sm * dQ[b] * pd->dr[j];
+        }
+    }
+    if (d_params) {
+        d_params[nr + center] = 1.0;
+        for (int k = 0; k < A; k++) d_params[nr + S + k] = Mv[p->mapping[k]];
+    }
+    if (want_dir)
+        for (int k = 0; k < A; k++) d_params_dir[nr + S + k] = dM[p->mapping[k]];
+    return MTP_OK;
+}
+
+mtp_status mtp_site_basis_grad(mtp_param_deriv *pd, int center, int n, const int *species, const double *rij,
+                               double *basis, double *d_basis, mtp_error *err)
+{
+    const mtp_potential *p = pd->pot;
+    const int K = pd->K, B = pd->B, A = pd->A;
+    mtp_status st = reserve(pd, n, d_basis != NULL, err);
+    if (st) return st;
+    double e_rep;
+    st = forward(pd, center, n, species, rij, &e_rep, err);
+    if (st) return st;
+    if (basis)
+        for (int k = 0; k < A; k++) basis[k] = pd->Mv[p->mapping[k]];
+    if (!d_basis) return MTP_OK;
+    const size_t w = 3 * (size_t)n, cs = 3 * (size_t)pd->cap;
+    double *dMr = pd->dMr;
+    memset(dMr, 0, (size_t)pd->M * cs * sizeof(double));
+    for (int q = 0; q < B; q++) {
+        const int mu = p->basic[q][0];
+        double *row = dMr + (size_t)q * cs;
+        for (int j = 0; j < n; j++) {
+            if (!pd->inside[j]) continue;
+            const double *u = pd->u + 3 * j, *gU = pd->gU + ((size_t)j * B + q) * 3;
+            const double fv = pd->f[(size_t)j * K + mu], fpv = pd->fp[(size_t)j * K + mu];
+            const double Uq = pd->U[(size_t)j * B + q], uG = u[0] * gU[0] + u[1] * gU[1] + u[2] * gU[2];
+            for (int a = 0; a < 3; a++) row[3 * j + a] = fpv * Uq * u[a] + fv / pd->r[j] * (gU[a] - u[a] * uG);
+        }
+    }
+    for (int t = 0; t < pd->T; t++) {
+        const int *tt = p->times[t];
+        const double mi = tt[2] * pd->Mv[tt[0]], mj = tt[2] * pd->Mv[tt[1]];
+        double *out = dMr + (size_t)tt[3] * cs;
+        const double *ri = dMr + (size_t)tt[0] * cs, *rj = dMr + (size_t)tt[1] * cs;
+        for (size_t x = 0; x < w; x++) out[x] += ri[x] * mj + mi * rj[x];
+    }
+    for (int k = 0; k < A; k++) memcpy(d_basis + (size_t)k * w, dMr + (size_t)p->mapping[k] * cs, w * sizeof(double));
+    return MTP_OK;
+}
+
+/* ---- whole configurations ----------------------------------------- */
+static mtp_status cfg_prepare(mtp_param_deriv *pd, const mtp_cfg *cfg, long extra_per_pair, mtp_error *err)
+{
+    const mtp_potential *p = pd->pot;
+    const int n = cfg->n_atoms;
+    if ((long)n > pd->atoms_cap) {
+        int *sa = mtp_realloc(pd->sp_atom, (size_t)n, sizeof(int));
+        if (!sa) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        pd->sp_atom = sa;
+        pd->atoms_cap = n;
+    }
+    for (int i = 0; i < n; i++) {
+        int s = mtp_potential_species_index(p, cfg->types[i]);
+        if (s < 0) return mtp_fail(err, MTP_ERR_SPECIES, "atom %d: type %d is not a species of the potential", i + 1, cfg->types[i]);
+        pd->sp_atom[i] = s;
+    }
+    mtp_status st = mtp_nlist_build(&pd->nl, cfg, p->max_dist, err);
+    if (st) return st;
+    long mx = 1;
+    for (int i = 0; i < n; i++) {
+        long m = pd->nl.offset[i + 1] - pd->nl.offset[i];
+        if (m > mx) mx = m;
+    }
+    if (mx > pd->nb_cap) {
+        int *ns = mtp_realloc(pd->nb_sp, (size_t)mx, sizeof(int));
+        if (!ns) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        pd->nb_sp = ns;
+        double *v = mtp_realloc(pd->v, (size_t)mx * 3, sizeof(double));
+        if (!v) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        pd->v = v;
+        pd->nb_cap = mx;
+        free(pd->dB);
+        pd->dB = NULL;
+    }
+    if (extra_per_pair && !pd->dB) {
+        pd->dB = mtp_calloc((size_t)pd->nb_cap * 3 * (size_t)pd->A, sizeof(double));
+        if (!pd->dB) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    return MTP_OK;
+}
+
+mtp_status mtp_cfg_param_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj, const double *w_adj,
+                              double *d_energy, double *d_fw, mtp_error *err)
+{
+    const int n = cfg->n_atoms, P = pd->P;
+    if (d_energy) memset(d_energy, 0, (size_t)P * sizeof(double));
+    if (d_fw) memset(d_fw, 0, (size_t)P * sizeof(double));
+    if (n == 0) return MTP_OK;
+    mtp_status st = cfg_prepare(pd, cfg, 0, err);
+    if (st) return st;
+    double Om[9] = {0};
+    if (w_adj) {
+        Om[0] = w_adj[0], Om[4] = w_adj[1], Om[8] = w_adj[2];
+        Om[5] = Om[7] = 0.5 * w_adj[3];
+        Om[2] = Om[6] = 0.5 * w_adj[4];
+        Om[1] = Om[3] = 0.5 * w_adj[5];
+    }
+    const int want_dir = d_fw && (f_adj || w_adj);
+    for (int i = 0; i < n; i++) {
+        long o = pd->nl.offset[i], m = pd->nl.offset[i + 1] - o;
+        for (long k = 0; k < m; k++) {
+            int j = pd->nl.index[o + k];
+            pd->nb_sp[k] = pd->sp_atom[j];
+            if (!want_dir) continue;
+            double *vk = pd->v + 3 * k;
+            const double *r = pd->nl.rij + 3 * (o + k);
+            for (int a = 0; a < 3; a++) {
+                double x = 0;
+                if (f_adj) x -= f_adj[3 * j + a] - f_adj[3 * i + a];
+                if (w_adj) x -= Om[3 * a] * r[0] + Om[3 * a + 1] * r[1] + Om[3 * a + 2] * r[2];
+                vk[a] = x;
+            }
+        }
+        st = mtp_site_param_jvp(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, want_dir ? pd->v : NULL,
+                                NULL, NULL, pd->dp, want_dir ? pd->dpd : NULL, err);
+        if (st) return st;
+        if (d_energy)
+            for (int x = 0; x < P; x++) d_energy[x] += pd->dp[x];
+        if (want_dir)
+            for (int x = 0; x < P; x++) d_fw[x] += pd->dpd[x];
+    }
+    return MTP_OK;
+}
+
+mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *basis_sum, double *forces,
+                              double *virial, mtp_error *err)
+{
+    const int n = cfg->n_atoms, A = pd->A;
+    if (basis_sum) memset(basis_sum, 0, (size_t)A * sizeof(double));
+    if (forces) memset(forces, 0, (size_t)A * 3 * (size_t)n * sizeof(double));
+    if (virial) memset(virial, 0, (size_t)A * 6 * sizeof(double));
+    if (n == 0) return MTP_OK;
+    const int want_d = forces || virial;
+    mtp_status st = cfg_prepare(pd, cfg, want_d, err);
+    if (st) return st;
+    double *bas = pd->dp; /* A <= P */
+    for (int i = 0; i < n; i++) {
+        long o = pd->nl.offset[i], m = pd->nl.offset[i + 1] - o;
+        for (long k = 0; k < m; k++) pd->nb_sp[k] = pd->sp_atom[pd->nl.index[o + k]];
+        st = mtp_site_basis_grad(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, bas,
+                                 want_d ? pd->dB : NULL, err);
+        if (st) return st;
+        if (basis_sum)
+            for (int a = 0; a < A; a++) basis_sum[a] += bas[a];
+        if (!want_d) continue;
+        for (int a = 0; a < A; a++) {
+            const double *D = pd->dB + (size_t)a * 3 * m;
+            double *F = forces ? forces + (size_t)a * 3 * n : NULL, *W = virial ? virial + 6 * a : NULL;
+            for (long k = 0; k < m; k++) {
+                const double *Dk = D + 3 * k, *r = pd->nl.rij + 3 * (o + k);
+                int j = pd->nl.index[o + k];
+                if (F)
+                    for (int x = 0; x < 3; x++) {
+                        F[3 * i + x] += Dk[x];
+                        F[3 * j + x] -= Dk[x];
+                    }
+                if (W) {
+                    W[0] -= Dk[0] * r[0];
+                    W[1] -= Dk[1] * r[1];
+                    W[2] -= Dk[2] * r[2];
+                    W[3] -= 0.5 * (Dk[1] * r[2] + Dk[2] * r[1]);
+                    W[4] -= 0.5 * (Dk[0] * r[2] + Dk[2] * r[0]);
+                    W[5] -= 0.5 * (Dk[0] * r[1] + Dk[1] * r[0]);
+                }
+            }
+        }
+    }
+    return MTP_OK;
+}
