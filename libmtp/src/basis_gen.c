@@ -342,6 +342,8 @@ typedef struct gen {
     /* scratch */
     term *tb;
     size_t ntb, cap_tb;
+    int *slot; /* hash slots for tb_merge */
+    size_t cap_slot;
     int failed; /* 1 = out of memory, 2 = multiplicity overflow */
 } gen;
 
@@ -369,30 +371,46 @@ static int tb_push(gen *G, ref_t a, ref_t b, int64_t m)
     return 1;
 }
 
-static int term_cmp(const void *x, const void *y)
-{
-    const term *p = x, *q = y;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    if (p->b != q->b) return p->b < q->b ? -1 : 1;
-    return 0;
-}
-
-/* sort + merge the scratch terms from position `from`; returns the
- * number of distinct pairs */
+/* Merge equal (a, b) pairs of the scratch terms from position `from`
+ * (first-occurrence order, so the result is deterministic); returns the
+ * number of distinct pairs.  Hash-based: O(n). */
 static size_t tb_merge(gen *G, size_t from)
 {
     term *t = G->tb + from;
     size_t n = G->ntb - from, w = 0;
-    if (!n) return 0;
-    qsort(t, n, sizeof *t, term_cmp);
-    for (size_t r = 1; r < n; r++) {
-        if (t[r].a == t[w].a && t[r].b == t[w].b)
-            t[w].m += t[r].m;
-        else
-            t[++w] = t[r];
+    if (n <= 1) return n;
+    size_t cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    if (cap > G->cap_slot) {
+        int *s = mtp_realloc(G->slot, cap, sizeof *s);
+        if (!s) {
+            G->failed = 1;
+            G->ntb = from;
+            return 0;
+        }
+        G->slot = s;
+        G->cap_slot = cap;
     }
-    G->ntb = from + w + 1;
-    return w + 1;
+    int *slot = G->slot;
+    for (size_t i = 0; i < cap; i++) slot[i] = -1;
+    for (size_t r = 0; r < n; r++) {
+        size_t h = (size_t)hmix(t[r].a * 0x9E3779B97F4A7C15ULL ^ t[r].b) & (cap - 1);
+        for (;;) {
+            int q = slot[h];
+            if (q < 0) {
+                slot[h] = (int)w;
+                t[w++] = t[r];
+                break;
+            }
+            if (t[q].a == t[r].a && t[q].b == t[r].b) {
+                t[q].m += t[r].m;
+                break;
+            }
+            h = (h + 1) & (cap - 1);
+        }
+    }
+    G->ntb = from + w;
+    return w;
 }
 
 /* reference to P(A,B,d)[I,J] (group sizes nI, nJ); for A == B (then
@@ -943,6 +961,7 @@ static void gen_free(gen *G)
     for (size_t i = 0; i < G->nrec; i++) free(G->rec[i].idx);
     free(G->rec);
     free(G->tb);
+    free(G->slot);
     hmap_free(&G->built);
     hmap_free(&G->cost);
     hmap_free(&G->scal);
