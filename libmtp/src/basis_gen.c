@@ -25,6 +25,9 @@
  * M_{0,11}.M_{0,11}, M_{0,12}.M_{0,12} and six 3-vertex graphs.)
  * We apply the same rules at every level, so levels above 28 extend the
  * MLIP family (e.g. level 30 = 4-factor, rank <= 10 contractions).
+ * Odd levels give the basis of the even level below (every contraction
+ * has an even level).  Levels above 40 are rejected (level 40 already
+ * has 33097 basis functions, 3.4 million times entries, ~9 s to build).
  *
  * K default (mtp_default_radial_funcs): MLIP uses 2,2,3,3,4,4,5,5,6,6,6,6
  * for levels 6..28, i.e. K = floor((L-2)/4) + 1 (every mu whose M_{mu,0}
@@ -66,7 +69,10 @@
  * For every graph (in order of increasing level) all applicable plans
  * and vertex orders are costed exactly (number of new times entries,
  * counting intermediates that earlier graphs already built as free) and
- * the cheapest is taken.  Each output's entries are emitted together,
+ * the cheapest is taken.  Compared with MLIP's templates this gives the
+ * same basic moments and 0-25 % fewer times entries (level 28: 135845
+ * instead of 180069) and fewer moments from level 16 on.
+ * Each output's entries are emitted together,
  * in increasing output index, after its inputs: outputs are
  * B..moments_count-1, contiguous, i <= j, topological order.
  * ------------------------------------------------------------------ */
@@ -1066,7 +1072,7 @@ mtp_status mtp_potential_generate(const mtp_basis_options *opt, mtp_potential **
         free(mapping);
         st = G->failed == 1   ? mtp_fail(err, MTP_ERR_NOMEM, "out of memory while generating the level-%d basis", L)
              : G->failed == 2 ? mtp_fail(err, MTP_ERR_INVALID, "level %d: a multiplicity overflows int", L)
-             : G->failed == 4 ? mtp_fail(err, MTP_ERR_NOMEM, "level %d: basis too large", L)
+             : G->failed == 4 ? mtp_fail(err, MTP_ERR_INVALID, "level %d: basis too large", L)
                               : mtp_fail(err, MTP_ERR_INVALID, "level %d: internal error in the basis generator", L);
         goto done;
     }
