@@ -55,7 +55,7 @@ static mtp_status poscar_write(FILE *fp, const char *name, const mtp_cfg *cfg, c
         for (int s = 0; s < n_species; s++) fprintf(fp, s ? " %s" : "%s", mtp_writer_symbol_of_type(opt, order[s]));
     fputs("\n1.0\n", fp);
     for (int a = 0; a < 3; a++)
-        fprintf(fp, "  %22.16f %22.16f %22.16f\n", cfg->lattice[a][0], cfg->lattice[a][1], cfg->lattice[a][2]);
+        fprintf(fp, "  %20.12f %20.12f %20.12f\n", cfg->lattice[a][0], cfg->lattice[a][1], cfg->lattice[a][2]);
     if (named) {
         for (int s = 0; s < n_species; s++) fprintf(fp, " %s", mtp_writer_symbol_of_type(opt, order[s]));
         fputc('\n', fp);
@@ -70,7 +70,7 @@ static mtp_status poscar_write(FILE *fp, const char *name, const mtp_cfg *cfg, c
         for (int i = 0; i < n; i++)
             if (cfg->types[i] == order[s]) {
                 const double *x = cfg->positions + 3 * i;
-                fprintf(fp, "  %22.16f %22.16f %22.16f\n", x[0], x[1], x[2]);
+                fprintf(fp, "  %20.12f %20.12f %20.12f\n", x[0], x[1], x[2]);
             }
     free(order);
     if (ferror(fp)) return mtp_fail(err, MTP_ERR_IO, "%s: write error", name);

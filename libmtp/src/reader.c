@@ -14,6 +14,8 @@ static const mtp_format_ops *const FORMATS[] = {
     &mtp_format_lammps_dump_ops,
     &mtp_format_lammps_data_ops,
     &mtp_format_poscar_ops,
+    &mtp_format_vasprun_ops,
+    &mtp_format_cp2k_ops,
 };
 #define N_FORMATS (sizeof FORMATS / sizeof FORMATS[0])
 
