@@ -354,6 +354,93 @@ int main(int argc, char **argv)
             }
     }
 
+    /* Per-atom centroid virial, independently: neighbourhoods by brute force
+     * over periodic images, mtp_site_eval per site, and the pair term
+     * (x_j - x_i) (x) F_j^(i) = -r_ij (x) d_ij given to the neighbour j
+     * (reference point of site i = atom i).  Library mode, no extra run. */
+    if (have_site && !extra_dump && m > 0) {
+        int *row = calloc((size_t)m, sizeof(int)); /* cfg index -> dump row */
+        for (int i = 0; i < n; i++)
+            if (keep[i] >= 0) row[keep[i]] = i;
+        double rc = mtp_potential_cutoff(pot), rc2 = rc * rc;
+        const double(*L)[3] = cfg.lattice;
+        double vol_c = fabs(L[0][0] * (L[1][1] * L[2][2] - L[1][2] * L[2][1]) -
+                            L[0][1] * (L[1][0] * L[2][2] - L[1][2] * L[2][0]) +
+                            L[0][2] * (L[1][0] * L[2][1] - L[1][1] * L[2][0]));
+        int nimg[3];
+        for (int a = 0; a < 3; a++) {
+            const double *u = L[(a + 1) % 3], *w = L[(a + 2) % 3];
+            double cx = u[1] * w[2] - u[2] * w[1], cy = u[2] * w[0] - u[0] * w[2],
+                   cz = u[0] * w[1] - u[1] * w[0];
+            double h = vol_c / sqrt(cx * cx + cy * cy + cz * cz);
+            nimg[a] = (int)ceil(rc / h);
+        }
+        size_t cap = 256;
+        double *rij = malloc(3 * cap * sizeof(double)), *dij = malloc(3 * cap * sizeof(double));
+        int *sp = malloc(cap * sizeof(int)), *jx = malloc(cap * sizeof(int));
+        double *cv = calloc(9 * (size_t)m, sizeof(double));
+        double e_sum = 0.0;
+        for (int i = 0; i < m; i++) {
+            size_t nn = 0;
+            const double *xi = cfg.positions + 3 * i;
+            for (int j = 0; j < m; j++)
+                for (int p = -nimg[0]; p <= nimg[0]; p++)
+                    for (int q = -nimg[1]; q <= nimg[1]; q++)
+                        for (int t = -nimg[2]; t <= nimg[2]; t++) {
+                            double r[3];
+                            for (int c = 0; c < 3; c++)
+                                r[c] = cfg.positions[3 * j + c] + p * L[0][c] + q * L[1][c] +
+                                       t * L[2][c] - xi[c];
+                            double r2 = r[0] * r[0] + r[1] * r[1] + r[2] * r[2];
+                            if (!(r2 > 0.0 && r2 < rc2)) continue;
+                            if (nn == cap) {
+                                cap *= 2;
+                                rij = realloc(rij, 3 * cap * sizeof(double));
+                                dij = realloc(dij, 3 * cap * sizeof(double));
+                                sp = realloc(sp, cap * sizeof(int));
+                                jx = realloc(jx, cap * sizeof(int));
+                            }
+                            memcpy(rij + 3 * nn, r, sizeof r);
+                            sp[nn] = mtp_potential_species_index(pot, cfg.types[j]);
+                            jx[nn] = j;
+                            nn++;
+                        }
+            double ei = 0.0;
+            int si = mtp_potential_species_index(pot, cfg.types[i]);
+            if (mtp_site_eval(calc, si, (int)nn, sp, rij, &ei, dij, NULL, NULL, &err) != MTP_OK)
+                die("mtp_site_eval: ", err.message);
+            e_sum += ei;
+            for (size_t k = 0; k < nn; k++) {
+                const double *r = rij + 3 * k, *d = dij + 3 * k;
+                double *c = cv + 9 * (size_t)jx[k];
+                /* LAMMPS order xx yy zz xy xz yz yx zx zy; ab = -r_a d_b */
+                c[0] -= r[0] * d[0];
+                c[1] -= r[1] * d[1];
+                c[2] -= r[2] * d[2];
+                c[3] -= r[0] * d[1];
+                c[4] -= r[0] * d[2];
+                c[5] -= r[1] * d[2];
+                c[6] -= r[1] * d[0];
+                c[7] -= r[2] * d[0];
+                c[8] -= r[2] * d[1];
+            }
+        }
+        check("energy from site-by-site evaluation", -1, e_sum, e_ref, escale, tol);
+        double cscale = maxabs(cv, 9 * (size_t)m, 1, 1e-3);
+        for (int k = 0; k < m; k++) {
+            int i = row[k];
+            for (int c = 0; c < 9; c++)
+                check("per-atom centroid virial", r.id[i], -r.col[(size_t)i * NCOL + 15 + c] / NKTV2P,
+                      cv[9 * (size_t)k + c], cscale, tol);
+        }
+        free(row);
+        free(rij);
+        free(dij);
+        free(sp);
+        free(jx);
+        free(cv);
+    }
+
     printf("atoms %d (%d evaluated by the reference), E = %.12g eV, worst relative deviation %.3g "
            "(tolerance %.3g)\n",
            n, m, E, worst, tol);
