@@ -133,14 +133,17 @@ for t in "${TARGETS[@]}"; do
   reg=("$ROOT"/tests/fuzz/regressions/$t/*)
   [ ${#reg[@]} -gt 0 ] || continue
   log "replaying ${#reg[@]} regression input(s) of fuzz_$t"
-  out=$BUILD_DIR/fuzz-logs/regress_$t.log
-  mkdir -p "$(dirname "$out")"
-  if ! timeout 300 "$BIN/fuzz_$t" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=25 \
-       "${reg[@]}" >"$out" 2>&1; then
-    bad=$(grep -o 'Running: .*' "$out" | tail -1 | sed 's/Running: //')
-    FAIL+=("fuzz_$t: regression input fails again: ${bad:-see $out}")
-    grep -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|SUMMARY' "$out" | head -5 | sed 's/^/    /'
-  fi
+  mkdir -p "$BUILD_DIR/fuzz-logs"
+  for f in "${reg[@]}"; do
+    out=$BUILD_DIR/fuzz-logs/regress_${t}_$(basename "$f").log
+    # (the explicit exit keeps the shell's "Aborted" notice out of the output)
+    if ! ( timeout 300 "$BIN/fuzz_$t" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=25 \
+           "$f" >"$out" 2>&1; exit $? ) 2>/dev/null; then
+      kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z-]+|runtime error: .*' "$out")
+      where=$(grep -m1 -oE '^SUMMARY: .*' "$out")
+      FAIL+=("fuzz_$t: regression input fails again: $f: ${kind:-see log}; ${where}; log: $out")
+    fi
+  done
 done
 
 # --- fuzz ------------------------------------------------------------------------
