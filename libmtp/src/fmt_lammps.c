@@ -689,8 +689,8 @@ static mtp_status data_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
         if (n > 1) qsort(rows, (size_t)n, sizeof *rows, cmp_row);
         for (long i = 1; i < n; i++)
             if (rows[i].id == rows[i - 1].id) {
-                free(rows);
                 st = mtp_parse_fail(err, r->name, ln->line_no, "Atoms: atom id %ld appears twice", rows[i].id);
+                free(rows);
                 goto fail;
             }
         for (long i = 0; i < n; i++) {
