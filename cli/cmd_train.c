@@ -1,0 +1,146 @@
+/* mtp train: fit a potential to energies, forces and stresses (MLIP-3 `mlp train`). */
+#include "cli.h"
+
+#include "fit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char HELP_TRAIN[] =
+    "mtp train INIT.almtp TRAIN.cfg [--save_to=POT.almtp] [options]\n"
+    "  Fits the potential to the energies, forces and stresses of TRAIN.cfg by\n"
+    "  MLIP-3's objective: exact linear least squares (LAPACK) for the species and\n"
+    "  moment coefficients, BFGS over all parameters with analytic gradients.\n"
+    "  --save_to=FILE             output (default: overwrite INIT)\n"
+    "  --energy_weight=1 --force_weight=0.01 --stress_weight=0.001\n"
+    "  --weight_scaling=1 --weight_scaling_forces=0 --penalty_weight=1e-6\n"
+    "  --iteration_limit=1000 --tolerance=1e-3\n"
+    "  --init_random  --skip_preinit  --no_mindist_update\n"
+    "  --valid_cfgs=FILE          validation set (progress lines and final report)\n"
+    "  --max_time=SECONDS         stop BFGS after this wall time (0 = none)\n"
+    "  --checkpoint=FILE          checkpoint potential (default SAVE_TO.checkpoint)\n"
+    "  --checkpoint_interval=300  seconds between checkpoints\n"
+    "  --resume                   start from the checkpoint if it exists\n"
+    "  --log=stdout|none|FILE     progress output\n"
+    "  --seed=1                   for --init_random\n";
+
+static int report(const char *title, mtp_potential *pot, const mtp_cfg *cfgs, int n)
+{
+    mtp_calculator *calc = NULL;
+    mtp_error err;
+    if (mtp_calculator_create(pot, &calc, &err)) return 1;
+    efs_errors e;
+    efs_errors_init(&e);
+    double *F = NULL;
+    long cap = 0;
+    for (int k = 0; k < n; k++) {
+        if (3L * cfgs[k].n_atoms > cap) {
+            cap = 3L * cfgs[k].n_atoms;
+            free(F);
+            F = malloc((size_t)cap * sizeof(double));
+        }
+        double E, W[6];
+        if (mtp_compute(calc, &cfgs[k], &E, F, W, NULL, NULL, &err)) {
+            free(F);
+            mtp_calculator_destroy(calc);
+            return 1;
+        }
+        efs_errors_add(&e, &cfgs[k], E, F, W);
+    }
+    printf("\n%s\n", title);
+    efs_errors_print(stdout, &e);
+    free(F);
+    mtp_calculator_destroy(calc);
+    return 0;
+}
+
+int cmd_train(const char *cmd, cli_args *a)
+{
+    if (a->n_pos != 2) {
+        fprintf(stderr, "usage: %s", HELP_TRAIN);
+        return 2;
+    }
+    fit_options o;
+    fit_options_default(&o);
+    int seed = 1, resume = 0;
+    const char *save_to = cli_opt(a, "save_to|trained-pot-name");
+    const char *valid_path = cli_opt(a, "valid_cfgs|valid-cfgs");
+    const char *ckpt = cli_opt(a, "checkpoint");
+    const char *logname = cli_opt(a, "log");
+    if (cli_opt_double(a, "energy_weight|energy-weight", 1.0, &o.energy_weight) ||
+        cli_opt_double(a, "force_weight|force-weight", 0.01, &o.force_weight) ||
+        cli_opt_double(a, "stress_weight|stress-weight", 0.001, &o.stress_weight) ||
+        cli_opt_double(a, "weight_scaling", 1.0, &o.weight_scaling) ||
+        cli_opt_double(a, "weight_scaling_forces", 0.0, &o.weight_scaling_forces) ||
+        cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight) ||
+        cli_opt_int(a, "iteration_limit|max-iter", 1000, &o.iteration_limit) ||
+        cli_opt_double(a, "tolerance|bfgs-conv-tol", 1e-3, &o.tolerance) ||
+        cli_opt_bool(a, "init_random", 0, &o.init_random) || cli_opt_bool(a, "skip_preinit|skip-preinit", 0, &o.skip_preinit) ||
+        cli_opt_bool(a, "no_mindist_update", 0, &o.no_mindist_update) ||
+        cli_opt_double(a, "max_time", 0.0, &o.max_time) ||
+        cli_opt_double(a, "checkpoint_interval", 300.0, &o.checkpoint_interval) ||
+        cli_opt_bool(a, "resume", 0, &resume) || cli_opt_int(a, "seed", 1, &seed))
+        return 2;
+    o.seed = (unsigned)seed;
+    mtp_read_options ropt;
+    mtp_format fmt;
+    char **tm = NULL;
+    if (cli_read_options(a, &ropt, &fmt, &tm)) return 2;
+    if (cli_check_unused(a, cmd)) return 2;
+    if (!save_to) save_to = a->pos[0];
+    char ckpt_buf[4096];
+    if (!ckpt) {
+        snprintf(ckpt_buf, sizeof ckpt_buf, "%s.checkpoint", save_to);
+        ckpt = ckpt_buf;
+    }
+    o.checkpoint_path = ckpt;
+    FILE *logf = stdout;
+    if (logname && !strcmp(logname, "none")) logf = NULL;
+    else if (logname && strcmp(logname, "stdout")) {
+        logf = fopen(logname, "w");
+        if (!logf) {
+            fprintf(stderr, "mtp %s: cannot open log %s\n", cmd, logname);
+            return 1;
+        }
+    }
+    o.log = logf;
+
+    mtp_error err;
+    mtp_potential *pot = NULL;
+    const char *start = a->pos[0];
+    if (resume && access(ckpt, R_OK) == 0) start = ckpt;
+    if (mtp_potential_read(start, &pot, &err)) {
+        cli_report(cmd, &err);
+        return 1;
+    }
+    if (logf && start == ckpt) fprintf(logf, "# resuming from checkpoint %s\n", ckpt);
+    mtp_cfg *train = NULL, *valid = NULL;
+    int nt = 0, nv = 0, rc = 1;
+    if (mtp_read_cfgs(a->pos[1], fmt, &ropt, &train, &nt, &err) ||
+        (valid_path && mtp_read_cfgs(valid_path, fmt, &ropt, &valid, &nv, &err))) {
+        cli_report(cmd, &err);
+        goto out;
+    }
+    int iters = 0;
+    if (fit_train(pot, train, nt, valid, nv, &o, &iters, &err)) {
+        cli_report(cmd, &err);
+        goto out;
+    }
+    if (mtp_potential_write(pot, save_to, &err)) {
+        cli_report(cmd, &err);
+        goto out;
+    }
+    if (logf) fprintf(logf, "# %d BFGS iterations; potential written to %s\n", iters, save_to);
+    if (start != ckpt) unlink(ckpt);
+    else unlink(ckpt);
+    rc = report("TRAIN ERRORS", pot, train, nt);
+    if (!rc && nv) rc = report("VALIDATION ERRORS", pot, valid, nv);
+out:
+    mtp_free_cfgs(train, nt);
+    if (valid) mtp_free_cfgs(valid, nv);
+    mtp_potential_destroy(pot);
+    cli_free_type_map(tm, ropt.type_map_count);
+    if (logf && logf != stdout) fclose(logf);
+    return rc;
+}
