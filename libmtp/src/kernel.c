@@ -252,10 +252,11 @@ mtp_compute_stats mtp_calculator_stats(const mtp_calculator *c) { return c->stat
 /* Make room for n neighbours (rounded up so that reuse is the common case). */
 static mtp_status reserve(mtp_calculator *c, int n, mtp_error *err)
 {
-    if (n <= c->cap) return MTP_OK;
+    if (n <= c->cap && c->block) return MTP_OK;
     const mtp_plan *pl = c->pot->plan;
-    int cap = c->cap ? c->cap : 32;
-    while (cap < n + LANES) cap *= 2;
+    /* exactly the padded size: the monomial rows must stay within L1 */
+    int cap = (n + LANES - 1) / LANES * LANES;
+    if (cap < LANES) cap = LANES;
     size_t rows = 5 + 2 * (size_t)pl->R + 2 * (size_t)pl->K + (size_t)pl->n_mono + 1 + 4 * (size_t)pl->K;
     double *blk = mtp_calloc(rows * (size_t)cap, sizeof(double));
     unsigned char *ins = mtp_calloc((size_t)cap, 1);
@@ -503,8 +504,8 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
     /* per-neighbour accumulators S_mu = sum g U and G_mu = sum g grad U,
      * one block of LANES neighbours at a time, accumulating in registers */
     for (int mu = 0; mu < K; mu++) {
-        double *Sm = c->S + (size_t)mu * cap, *Gx = c->Gx + (size_t)mu * cap, *Gy = c->Gy + (size_t)mu * cap,
-               *Gz = c->Gz + (size_t)mu * cap;
+        double *restrict Sm = c->S + (size_t)mu * cap, *restrict Gx = c->Gx + (size_t)mu * cap,
+                         *restrict Gy = c->Gy + (size_t)mu * cap, *restrict Gz = c->Gz + (size_t)mu * cap;
         const int q0 = pl->mu_start[mu], q1 = pl->mu_start[mu + 1];
         for (int e2 = q0; e2 < q1; e2++) { /* weights of this block of basics */
             const double gq = g[pl->g_q[e2]];
@@ -513,30 +514,31 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
             c->gw[4 * e2 + 2] = gq * pl->g_dcoef[e2][1];
             c->gw[4 * e2 + 3] = gq * pl->g_dcoef[e2][2];
         }
-        for (int jb = 0; jb < np; jb += LANES) {
-            v4d s0 = {0, 0, 0, 0}, s1 = s0, x0 = s0, x1 = s0, y0 = s0, y1 = s0, z0 = s0, z1 = s0;
-            for (int e2 = q0; e2 < q1; e2++) {
-                const double gq = c->gw[4 * e2], wx = c->gw[4 * e2 + 1], wy = c->gw[4 * e2 + 2], wz = c->gw[4 * e2 + 3];
-                const double *U = c->rows[4 * e2] + jb, *Ux = c->rows[4 * e2 + 1] + jb;
-                const double *Uy = c->rows[4 * e2 + 2] + jb, *Uz = c->rows[4 * e2 + 3] + jb;
-                s0 += gq * v4_load(U);
-                s1 += gq * v4_load(U + 4);
-                x0 += wx * v4_load(Ux);
-                x1 += wx * v4_load(Ux + 4);
-                y0 += wy * v4_load(Uy);
-                y1 += wy * v4_load(Uy + 4);
-                z0 += wz * v4_load(Uz);
-                z1 += wz * v4_load(Uz + 4);
+        /* row-wise AXPYs over the neighbours: measured faster here than
+         * keeping a block of neighbours in registers across basics */
+        memset(Sm, 0, (size_t)np * sizeof(double));
+        memset(Gx, 0, (size_t)np * sizeof(double));
+        memset(Gy, 0, (size_t)np * sizeof(double));
+        memset(Gz, 0, (size_t)np * sizeof(double));
+        /* four basics per pass: each accumulator row is loaded and stored
+         * once per four AXPYs (the loop is bound by memory operations) */
+        int e2 = q0;
+        for (; e2 + 4 <= q1; e2 += 4)
+            for (int comp = 0; comp < 4; comp++) {
+                double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
+                const double w0 = c->gw[4 * e2 + comp], w1 = c->gw[4 * e2 + 4 + comp];
+                const double w2 = c->gw[4 * e2 + 8 + comp], w3 = c->gw[4 * e2 + 12 + comp];
+                const double *restrict U0 = c->rows[4 * e2 + comp], *restrict U1 = c->rows[4 * e2 + 4 + comp];
+                const double *restrict U2 = c->rows[4 * e2 + 8 + comp], *restrict U3 = c->rows[4 * e2 + 12 + comp];
+                for (int j = 0; j < np; j++) acc[j] += (w0 * U0[j] + w1 * U1[j]) + (w2 * U2[j] + w3 * U3[j]);
             }
-            v4_store(Sm + jb, s0);
-            v4_store(Sm + jb + 4, s1);
-            v4_store(Gx + jb, x0);
-            v4_store(Gx + jb + 4, x1);
-            v4_store(Gy + jb, y0);
-            v4_store(Gy + jb + 4, y1);
-            v4_store(Gz + jb, z0);
-            v4_store(Gz + jb + 4, z1);
-        }
+        for (; e2 < q1; e2++)
+            for (int comp = 0; comp < 4; comp++) {
+                double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
+                const double w = c->gw[4 * e2 + comp];
+                const double *restrict U = c->rows[4 * e2 + comp];
+                for (int j = 0; j < np; j++) acc[j] += w * U[j];
+            }
     }
 
     if (d_rij) {
