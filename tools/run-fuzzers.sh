@@ -102,6 +102,8 @@ for f in "$ROOT"/tests/**/*OUTCAR* "$ROOT"/examples/**/*OUTCAR*; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_outcar "$f"; done
 for f in "$ROOT"/tests/**/vasprun*.xml "$ROOT"/examples/**/vasprun*.xml; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed vasprun "$f"; done
+for f in "$ROOT"/tests/**/*cp2k*.out "$ROOT"/tests/**/*cp2k*.log "$ROOT"/examples/**/*cp2k*.out; do
+  [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed cp2k "$f"; done
 for f in "$ROOT"/tests/**/*.almtp "$ROOT"/tests/**/*.mtp "$ROOT"/potentials/**/*.almtp \
          "$ROOT"/potentials/**/*.mtp "$ROOT"/examples/**/*.almtp "$ROOT"/examples/**/*.mtp; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed potential "$f"; done
