@@ -31,12 +31,14 @@ if "$mpi" --version 2>&1 | grep -q "Open MPI"; then
 fi
 
 report() { # name np log
-    # last "Loop time of T on P procs for S steps with A atoms"
+    # last "Loop time of T on P procs for S steps with A atoms" and "C% CPU use";
+    # on a loaded machine the CPU-time figure (wall x CPU use) is the steadier one.
     awk -v name="$1" -v np="$2" '
-            /^Loop time of/ { t=$4; s=$9; a=$12 }
-            /^ +[0-9]+ / { e=$3 }
-            END { printf "%-10s ranks %d: %6d atoms, %4d steps, %8.3f s  ->  %7.3f us/atom/step  (final PE %.10f)\n",
-                         name, np, a, s, t, t*1e6/(s*a), e }' "$3"
+        /^Loop time of/ { t=$4; s=$9; a=$12 }
+        /% CPU use with/ { c=$1; sub("%", "", c) }
+        /^ +[0-9]+ / { e=$3 }
+        END { printf "%-10s ranks %d: %6d atoms, %4d steps, %7.3f s -> %8.3f us/atom/step wall, %8.3f CPU (%3.0f%% CPU use)  PE %.10g\n",
+                     name, np, a, s, t, t*1e6/(s*a), t*1e6/(s*a)*c/100, c, e }' "$3"
 }
 
 run_case() { # name pot structure nrep [datafile [lmp [plugin]]]
