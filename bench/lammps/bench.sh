@@ -37,7 +37,7 @@ report() { # name np log
         /^Loop time of/ { t=$4; s=$9; a=$12 }
         /% CPU use with/ { c=$1; sub("%", "", c) }
         /^ +[0-9]+ / { e=$3 }
-        END { printf "%-10s ranks %d: %6d atoms, %4d steps, %7.3f s -> %8.3f us/atom/step wall, %8.3f CPU (%3.0f%% CPU use)  PE %.10g\n",
+        END { printf "%-10s ranks %d: %6d atoms, %4d steps, %7.3f s -> %8.3f us/atom/step wall, %8.3f CPU (%3.0f%% CPU use)  PE %.12g\n",
                      name, np, a, s, t, t*1e6/(s*a), t*1e6/(s*a)*c/100, c, e }' "$3"
 }
 
