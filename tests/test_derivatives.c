@@ -147,8 +147,61 @@ static void check_param_gradient(int level, int S)
     mtp_potential_destroy(pot);
 }
 
+
+/* RBChebyshev_repuls: the basis is frozen below min_dist and a steep
+ * repulsion is added there; forces must still be exact derivatives. */
+static void check_repulsive(void)
+{
+    mtp_potential *pot = tp_potential(10, 2, 4.5), *rep;
+    mtp_error err;
+    char *text;
+    size_t len;
+    mtp_potential_write_buffer(pot, &text, &len, &err);
+    char *at = strstr(text, "RBChebyshev\n");
+    CHECK(at != NULL, "radial type line not found");
+    if (!at) return;
+    size_t head = (size_t)(at - text) + strlen("RBChebyshev");
+    char *mod = malloc(len + 16);
+    memcpy(mod, text, head);
+    strcpy(mod + head, "_repuls");
+    memcpy(mod + head + 7, text + head, len - head + 1);
+    CHECK_OK(mtp_potential_read_buffer(mod, len + 7, "repulsive", &rep, &err), err);
+    CHECK(mtp_potential_get_info(rep).radial_type == MTP_RADIAL_CHEBYSHEV_REPULSIVE, "radial type not read");
+    mtp_calculator *c;
+    mtp_calculator_create(rep, &c, &err);
+    mtp_cfg cfg;
+    mtp_cfg_init(&cfg);
+    mtp_cfg_alloc(&cfg, 3, 0, &err);
+    double xyz[9] = {0, 0, 0, 1.3, 0.2, -0.1, 0.4, 2.1, 0.3}; /* 1.32 A < min_dist 1.6 */
+    memcpy(cfg.positions, xyz, sizeof xyz);
+    cfg.types[1] = 1;
+    double E, F[9], W[6];
+    CHECK_OK(mtp_compute(c, &cfg, &E, F, W, NULL, NULL, &err), err);
+    CHECK(mtp_calculator_stats(c).n_close_pairs == 2, "close pairs %ld", mtp_calculator_stats(c).n_close_pairs);
+    double fmx = 0;
+    for (int i = 0; i < 9; i++) fmx = fmax(fmx, fabs(F[i]));
+    for (int i = 0; i < 9; i++) {
+        double x0 = cfg.positions[i], h = 1e-6, ep, em;
+        cfg.positions[i] = x0 + h;
+        mtp_compute(c, &cfg, &ep, NULL, NULL, NULL, NULL, &err);
+        cfg.positions[i] = x0 - h;
+        mtp_compute(c, &cfg, &em, NULL, NULL, NULL, NULL, &err);
+        cfg.positions[i] = x0;
+        double fd = -(ep - em) / (2 * h);
+        CHECK(fabs(fd - F[i]) <= 1e-6 * fmx, "repulsive: force %d analytic %.10g fd %.10g", i, F[i], fd);
+    }
+    printf("RBChebyshev_repuls: E %.6f eV, max |F| %.3f eV/A\n", E, fmx);
+    mtp_cfg_free(&cfg);
+    mtp_calculator_destroy(c);
+    mtp_potential_destroy(rep);
+    mtp_potential_destroy(pot);
+    free(text);
+    free(mod);
+}
+
 int main(void)
 {
+    check_repulsive();
     for (int level = 6; level <= 20; level += 2)
         for (int S = 1; S <= 3; S++) {
             if (level >= 18 && S == 2) continue; /* keep the run short; 1 and 3 species cover it */

@@ -201,7 +201,8 @@ static mtp_status read_step(mtp_reader *r, mtp_cfg *cfg, int *got, int *converge
         if (it) {
             const char *paren = strchr(it, '(');
             double v;
-            if (paren && scan_numbers(paren + 1, &v, 1) == 1) iter = (int)v;
+            if (paren && scan_numbers(paren + 1, &v, 1) == 1)
+                iter = v >= 0 && v < 1e9 ? (int)v : 1000000000; /* absurd counts: "reached NELM" */
         }
     }
     *converged = !unconverged_line && !(s->nelm != 0 && iter >= s->nelm);
