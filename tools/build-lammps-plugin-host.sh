@@ -3,16 +3,25 @@
 # package of the installed liblammps-dev) so that mtpplugin.so can be tested.
 # Everything lives in a cache OUTSIDE the clone and is reused when present.
 #
-# usage: tools/build-lammps-plugin-host.sh [CACHE_DIR]
+# usage: tools/build-lammps-plugin-host.sh [--tree SRC] [CACHE_DIR]
 #   CACHE_DIR default: $OPENMTP_LAMMPS_CACHE or $HOME/.cache/openmtp/lammps-src
+#   --tree SRC  build another (e.g. newer) LAMMPS source tree instead; the
+#               build goes to CACHE_DIR/build-plugin-host-<version>
 # Prints the path of the built `lmp` executable on the last line; the
-# source tree (for -DLAMMPS_SOURCE_DIR=) is CACHE_DIR/tree.
+# source tree (for -DLAMMPS_SOURCE_DIR=) is CACHE_DIR/tree (or SRC).
 # Takes ~5-8 minutes on 2 cores the first time.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+tree=""
+if [ "${1:-}" = "--tree" ]; then tree=$(cd "$2" && pwd); shift 2; fi
 cache=${1:-${OPENMTP_LAMMPS_CACHE:-${HOME:-/tmp}/.cache/openmtp/lammps-src}}
-tree=$(sh "$here/fetch-lammps-source.sh" --full "$cache" | tail -n1)
-bdir="$cache/build-plugin-host"
+if [ -z "$tree" ]; then
+    tree=$(sh "$here/fetch-lammps-source.sh" --full "$cache" | tail -n1)
+    bdir="$cache/build-plugin-host"
+else
+    v=$(sed -n 's/^#define LAMMPS_VERSION "\(.*\)"/\1/p' "$tree/src/version.h" | tr -d ' ')
+    bdir="$cache/build-plugin-host-${v:-other}"
+fi
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 
 if [ -x "$bdir/lmp" ] && [ -f "$bdir/.ok" ]; then
