@@ -52,7 +52,7 @@ using namespace LAMMPS_NS;
 
 PairMTP::PairMTP(LAMMPS *lmp) :
     Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
-    cutoffsq(0.0), refuse_close(0)
+    cutoffsq(0.0), mindistsq(0.0), refuse_close(0)
 {
   single_enable = 0;
   restartinfo = 0;
@@ -117,6 +117,7 @@ void PairMTP::load_potential(const std::string &path)
   n_species = mtp_potential_species_count(pot);
   cutoff = mtp_potential_cutoff(pot);
   cutoffsq = cutoff * cutoff;
+  mindistsq = info.min_dist * info.min_dist;
   if (!(cutoff > 0.0))
     error->all(FLERR, "pair_style " + style_name + ": potential " + path +
                    " has a non-positive cutoff");
@@ -363,6 +364,13 @@ void PairMTP::compute(int eflag, int vflag)
       const double dx = x[j][0] - xi, dy = x[j][1] - yi, dz = x[j][2] - zi;
       const double rsq = dx * dx + dy * dy + dz * dz;
       if (rsq >= cutoffsq || rsq <= 0.0) continue;
+      if (rsq < mindistsq && refuse_close)
+        error->one(FLERR, "pair_style " + style_name + ": atoms " +
+                              std::to_string((long long) atom->tag[i]) + " and " +
+                              std::to_string((long long) atom->tag[j]) + " are " +
+                              std::to_string(sqrt(rsq)) + " A apart, closer than the potential's "
+                              "min_dist " + std::to_string(sqrt(mindistsq)) +
+                              " A (min_dist refuse)");
       r[3 * n] = dx;
       r[3 * n + 1] = dy;
       r[3 * n + 2] = dz;

@@ -46,7 +46,7 @@ class PairMTP : public Pair {
   mtp_potential *pot;
   mtp_calculator *calc;
   int n_species;
-  double cutoff, cutoffsq;
+  double cutoff, cutoffsq, mindistsq;
   int refuse_close;                 // min_dist refuse
   std::vector<std::string> species_names;   // optional names of species 0..S-1
   std::vector<int> type_map;        // LAMMPS type (1..ntypes) -> species index, -1 = none

@@ -151,6 +151,10 @@ openmtp_lammps_run(error_no_file 1 - PASS "cannot read potential"
   ARGS ${_e} -var ps "mtp /nonexistent/pot.almtp" -var pc "* *")
 openmtp_lammps_run(error_species_unknown 1 ${OMTP_POT_2} PASS "is not one of the species named"
   ARGS ${_e} -var ntypes 2 -var ps "mtp ${OMTP_POT_2} species Na Cl" -var pc "* * Na K")
+openmtp_lammps_run(error_min_dist_refuse 1 ${OMTP_POT_LI} PASS "closer than the potential's min_dist"
+  ARGS ${_e} -var a 2.6 -var ps "mtp ${OMTP_POT_LI} min_dist refuse" -var pc "* *")
+openmtp_lammps_run(min_dist_allow 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK"
+  ARGS ${_e} -var a 2.6 -var ps "mtp ${OMTP_POT_LI} min_dist allow" -var pc "* *")
 openmtp_lammps_run(error_mlip_extrapolation 1 ${OMTP_POT_LI} PASS "not yet supported"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=true threshold_save=2 threshold_break=10 save_extrapolative_to=x.cfg" -var pc "* *")
 openmtp_lammps_run(error_mlip_unknown_key 1 ${OMTP_POT_LI} PASS "unknown keyword 'foo'"
