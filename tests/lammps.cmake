@@ -6,6 +6,7 @@ endif()
 
 set(OMTP_LMP_TDIR ${CMAKE_CURRENT_LIST_DIR}/lammps)
 set(OMTP_LMP_WORK ${CMAKE_CURRENT_BINARY_DIR}/lammps)
+file(MAKE_DIRECTORY ${OMTP_LMP_WORK})
 set(OMTP_DATA ${OPENMTP_SHARED_DATA}/mlip3)
 set(OMTP_POT_LI ${OMTP_DATA}/examples/calculate_efs/pot.almtp)
 set(OMTP_POT_3 ${OMTP_DATA}/multispecies/pot10.almtp)
