@@ -245,9 +245,9 @@ void mtp_calculator_set_min_dist_policy(mtp_calculator *c, mtp_min_dist_policy p
 
 mtp_compute_stats mtp_calculator_stats(const mtp_calculator *c) { return c->stats; }
 
-/* Neighbour loops run over blocks of LANES (padded with inert neighbours)
- * so that the accumulators of a block stay in vector registers. */
-#define LANES 8
+/* Neighbour loops run over whole vectors of LANES doubles: the neighbour
+ * count is padded with inert neighbours (outside the cutoff). */
+#define LANES 4
 
 /* Make room for n neighbours (rounded up so that reuse is the common case). */
 static mtp_status reserve(mtp_calculator *c, int n, mtp_error *err)
@@ -461,11 +461,13 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
     double *Mv = c->M;
     for (int q = 0; q < B; q++) {
         const double *f = c->f + (size_t)pl->basic_mu[q] * cap, *U = c->U + (size_t)pl->basic_mono[q] * cap;
-        v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0};
-        for (int jb = 0; jb < np; jb += LANES) {
+        v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0}; /* two chains hide the FMA latency */
+        int jb = 0;
+        for (; jb + 8 <= np; jb += 8) {
             a0 += v4_load(f + jb) * v4_load(U + jb);
             a1 += v4_load(f + jb + 4) * v4_load(U + jb + 4);
         }
+        if (jb < np) a0 += v4_load(f + jb) * v4_load(U + jb);
         Mv[q] = v4_sum(a0 + a1);
     }
     for (int k = B; k < pl->M; k++) Mv[k] = 0;
