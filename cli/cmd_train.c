@@ -6,12 +6,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef OPENMTP_HAVE_MPI
+#include <mpi.h>
+#endif
 
 const char HELP_TRAIN[] =
     "mtp train INIT.almtp TRAIN.cfg [--save_to=POT.almtp] [options]\n"
     "  Fits the potential to the energies, forces and stresses of TRAIN.cfg by\n"
     "  MLIP-3's objective: exact linear least squares (LAPACK) for the species and\n"
-    "  moment coefficients, BFGS over all parameters with analytic gradients.\n"
+    "  moment coefficients, BFGS with analytic gradients.\n"
+    "  --optimizer=varpro|bfgs    varpro (default): BFGS over the radial coefficients,\n"
+    "                             the linear ones solved exactly at every step;\n"
+    "                             bfgs: MLIP-3's procedure (pre-training, BFGS over\n"
+    "                             all parameters, linear re-solves at fixed steps)\n"
     "  --save_to=FILE             output (default: overwrite INIT)\n"
     "  --energy_weight=1 --force_weight=0.01 --stress_weight=0.001\n"
     "  --weight_scaling=1 --weight_scaling_forces=0 --penalty_weight=1e-6\n"
@@ -23,7 +30,10 @@ const char HELP_TRAIN[] =
     "  --checkpoint_interval=300  seconds between checkpoints\n"
     "  --resume                   start from the checkpoint if it exists\n"
     "  --log=stdout|none|FILE     progress output\n"
-    "  --seed=1                   for --init_random\n";
+    "  --seed=1                   for --init_random\n"
+    "  Parallel: OpenMP threads over configurations (OMP_NUM_THREADS); if built\n"
+    "  with MPI, `mpirun -np N mtp train ...` deals configurations to the ranks\n"
+    "  (use N x OMP_NUM_THREADS = cores, OPENBLAS_NUM_THREADS=1).\n";
 
 static int report(const char *title, mtp_potential *pot, const mtp_cfg *cfgs, int n)
 {
@@ -55,12 +65,43 @@ static int report(const char *title, mtp_potential *pot, const mtp_cfg *cfgs, in
     return 0;
 }
 
+static int cmd_train_run(const char *cmd, cli_args *a, int rank);
+
 int cmd_train(const char *cmd, cli_args *a)
 {
     if (a->n_pos != 2) {
         fprintf(stderr, "usage: %s", HELP_TRAIN);
         return 2;
     }
+    int seed = 1, resume = 0, rank = 0, mpi_here = 0;
+#ifdef OPENMTP_HAVE_MPI
+    /* MPI only when started by a launcher (a singleton MPI_Init can be slow
+     * or fail in containers) */
+    if (getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK") || getenv("MPI_LOCALNRANKS")) {
+        int inited = 0;
+        MPI_Initialized(&inited);
+        if (!inited) {
+            MPI_Init(NULL, NULL);
+            mpi_here = 1;
+        }
+        MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    }
+#endif
+    int rc = cmd_train_run(cmd, a, rank);
+#ifdef OPENMTP_HAVE_MPI
+    if (mpi_here) {
+        int rc_max = rc;
+        MPI_Allreduce(&rc, &rc_max, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        rc = rc_max;
+        MPI_Finalize();
+    }
+#endif
+    (void)mpi_here, (void)seed, (void)resume;
+    return rc;
+}
+
+static int cmd_train_run(const char *cmd, cli_args *a, int rank)
+{
     fit_options o;
     fit_options_default(&o);
     int seed = 1, resume = 0;
@@ -68,6 +109,12 @@ int cmd_train(const char *cmd, cli_args *a)
     const char *valid_path = cli_opt(a, "valid_cfgs|valid-cfgs");
     const char *ckpt = cli_opt(a, "checkpoint");
     const char *logname = cli_opt(a, "log");
+    const char *optimizer = cli_opt(a, "optimizer");
+    if (optimizer && !strcmp(optimizer, "bfgs")) o.optimizer = FIT_OPT_BFGS;
+    else if (optimizer && strcmp(optimizer, "varpro")) {
+        fprintf(stderr, "mtp %s: --optimizer must be varpro or bfgs\n", cmd);
+        return 2;
+    }
     if (cli_opt_double(a, "energy_weight|energy-weight", 1.0, &o.energy_weight) ||
         cli_opt_double(a, "force_weight|force-weight", 0.01, &o.force_weight) ||
         cli_opt_double(a, "stress_weight|stress-weight", 0.001, &o.stress_weight) ||
@@ -96,7 +143,7 @@ int cmd_train(const char *cmd, cli_args *a)
     }
     o.checkpoint_path = ckpt;
     FILE *logf = stdout;
-    if (logname && !strcmp(logname, "none")) logf = NULL;
+    if ((logname && !strcmp(logname, "none")) || rank != 0) logf = NULL;
     else if (logname && strcmp(logname, "stdout")) {
         logf = fopen(logname, "w");
         if (!logf) {
@@ -127,13 +174,16 @@ int cmd_train(const char *cmd, cli_args *a)
         cli_report(cmd, &err);
         goto out;
     }
+    if (rank != 0) {
+        rc = 0;
+        goto out;
+    }
     if (mtp_potential_write(pot, save_to, &err)) {
         cli_report(cmd, &err);
         goto out;
     }
-    if (logf) fprintf(logf, "# %d BFGS iterations; potential written to %s\n", iters, save_to);
-    if (start != ckpt) unlink(ckpt);
-    else unlink(ckpt);
+    if (logf) fprintf(logf, "# %d iterations; potential written to %s\n", iters, save_to);
+    unlink(ckpt);
     rc = report("TRAIN ERRORS", pot, train, nt);
     if (!rc && nv) rc = report("VALIDATION ERRORS", pot, valid, nv);
 out:

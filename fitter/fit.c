@@ -1,5 +1,20 @@
 /* The trainer (see fit.h).  Objective, regularisation, initialisation,
- * LinOptimize, Rescale and the BFGS schedule follow spec section 4. */
+ * LinOptimize, Rescale and the MLIP-compatible BFGS schedule follow spec
+ * section 4.  The default optimiser is variable projection: BFGS over the
+ * radial coefficients only, the linear coefficients (species + moment)
+ * being the exact regularised least-squares solution at every evaluation,
+ * so that the objective minimised is L(c) = min_xi L(c, xi) whose gradient
+ * is the partial gradient at the optimal xi (envelope theorem).
+ *
+ * Rescale uses the homogeneity of the basis in the radial scaling:
+ * B_k(sigma) = sigma^d_k B_k(1), so the normal equations at a trial
+ * sigma are those at the current one with rows/columns scaled by
+ * f^d_k (f = sigma_trial / sigma) and need not be re-evaluated.
+ *
+ * MPI (optional, OPENMTP_HAVE_MPI): configurations are dealt round-robin
+ * to the ranks, losses, gradients and normal equations are summed with
+ * MPI_Allreduce, every rank runs the same optimiser on identical numbers
+ * and rank 0 alone logs and writes. */
 #include "fit.h"
 
 #include <math.h>
@@ -8,6 +23,9 @@
 #include <time.h>
 #ifdef _OPENMP
 #include <omp.h>
+#endif
+#ifdef OPENMTP_HAVE_MPI
+#include <mpi.h>
 #endif
 
 extern void dgelsd_(const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b,
@@ -28,6 +46,7 @@ void fit_options_default(fit_options *o)
     o->checkpoint_interval = 300;
     o->valid_every = 10;
     o->seed = 1;
+    o->optimizer = FIT_OPT_VARPRO;
 }
 
 static double now_s(void)
@@ -39,19 +58,27 @@ static double now_s(void)
 
 typedef struct fit_stats {
     double e2, f2, s2;
-    long ne, nf, ns;
+    double ne, nf, ns;
 } fit_stats;
 
 typedef struct fit_ctx {
     mtp_potential *pot;
     const fit_options *o;
+    FILE *log;        /* o->log on rank 0, NULL elsewhere */
     int P, S, K, R, A, nr, nlin;
     int nth;
     mtp_calculator **calc;
     mtp_param_deriv **pd;
     double *lambda;   /* [nlin] ridge of the linear parameters */
     double *theta;    /* current parameters */
+    int *deg;         /* [nlin] degree in sigma of each linear parameter's basis function */
+    int have_deg;
+    int rank, size;   /* MPI */
+    int linear_rhs;   /* energy is exactly linear in the linear parameters (no repulsive term) */
     double t0;
+    long n_eval;      /* loss+gradient evaluations */
+    double t_eval;    /* their wall time */
+    long atoms;       /* atoms in the (global) training set */
 } fit_ctx;
 
 static int nthreads(void)
@@ -71,10 +98,79 @@ static int thread_id(void)
 #endif
 }
 
+/* Sum x[0..n) over the MPI ranks (in place; no-op without MPI). */
+static void reduce_sum(const fit_ctx *c, double *x, size_t n)
+{
+#ifdef OPENMTP_HAVE_MPI
+    if (c->size > 1) MPI_Allreduce(MPI_IN_PLACE, x, (int)n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+#else
+    (void)c, (void)x, (void)n;
+#endif
+}
+/* Rank 0's value of x on every rank. */
+static void bcast(const fit_ctx *c, double *x, int n)
+{
+#ifdef OPENMTP_HAVE_MPI
+    if (c->size > 1) MPI_Bcast(x, n, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+#else
+    (void)c, (void)x, (void)n;
+#endif
+}
+
 static mtp_status set_theta(fit_ctx *c, const double *th, mtp_error *err)
 {
     if (th != c->theta) memcpy(c->theta, th, (size_t)c->P * sizeof(double));
     return mtp_potential_set_params(c->pot, c->theta, err);
+}
+
+static mtp_status fail(mtp_error *err, const char *msg)
+{
+    if (err) snprintf(err->message, sizeof err->message, "%s", msg);
+    return MTP_ERR_INVALID;
+}
+
+/* Order-independent sums.  Per-configuration contributions are added in
+ * double-double (acc[2i] = hi, acc[2i+1] = lo, TwoSum), so the rounded
+ * totals do not depend on how the configurations are split over threads
+ * and MPI ranks: 1 and N ranks (and any thread count) give the same
+ * numbers, not merely numbers equal to rounding. */
+static inline void dd_add(double *a, double x)
+{
+    double s = a[0] + x, bp = s - a[0];
+    a[1] += (a[0] - (s - bp)) + (x - bp);
+    a[0] = s;
+}
+static void dd_merge(double *a, const double *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        dd_add(a + 2 * i, b[2 * i]);
+        a[2 * i + 1] += b[2 * i + 1];
+    }
+}
+#ifdef OPENMTP_HAVE_MPI
+static void dd_mpi_op(void *in, void *inout, int *len, MPI_Datatype *dt)
+{
+    (void)dt;
+    dd_merge((double *)inout, (const double *)in, (size_t)*len);
+}
+#endif
+/* Sum n double-double accumulators over the ranks (in place). */
+static void dd_allreduce(const fit_ctx *c, double *acc, size_t n)
+{
+#ifdef OPENMTP_HAVE_MPI
+    if (c->size > 1) {
+        MPI_Datatype t;
+        MPI_Op op;
+        MPI_Type_contiguous(2, MPI_DOUBLE, &t);
+        MPI_Type_commit(&t);
+        MPI_Op_create(dd_mpi_op, 1, &op);
+        MPI_Allreduce(MPI_IN_PLACE, acc, (int)n, t, op, MPI_COMM_WORLD);
+        MPI_Op_free(&op);
+        MPI_Type_free(&t);
+    }
+#else
+    (void)c, (void)acc, (void)n;
+#endif
 }
 
 /* Radial penalty of spec 4.3 (and its gradient added to g). */
@@ -112,29 +208,29 @@ static double penalty(const fit_ctx *c, const double *th, double *g)
     return pen;
 }
 
-/* Loss (and gradient) at the potential's current parameters. */
+/* Loss (and gradient) at the potential's current parameters, summed over
+ * the local configurations and all ranks. */
 static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss, double *grad, fit_stats *stats,
                             int with_penalty, mtp_error *err)
 {
     const fit_options *o = c->o;
     const int P = c->P, nth = c->nth;
-    double *gacc = grad ? calloc((size_t)nth * P, sizeof(double)) : NULL;
-    double L = 0;
+    const size_t NH = 8; /* header: L, Ktot, 6 stats */
+    const size_t NV = NH + (grad ? (size_t)P : 0);
+    double *acc = calloc((size_t)nth * 2 * NV, sizeof(double));
+    double L = 0, t_start = now_s();
     fit_stats st = {0};
     mtp_status status = MTP_OK;
-    int Ktot = 0;
-    for (int k = 0; k < n; k++) Ktot += cfgs[k].n_atoms > 0;
-#pragma omp parallel reduction(+ : L) num_threads(nth)
+#pragma omp parallel num_threads(nth)
     {
         int tid = thread_id();
-        double *F = NULL, *fadj = NULL, *dE = NULL, *dFW = NULL;
+        double *F = NULL, *fadj = NULL, *dE = NULL, *dFW = NULL, *v = calloc(NV, sizeof(double));
+        double *A2 = acc + (size_t)tid * 2 * NV;
         long cap = 0;
-        double *g = grad ? gacc + (size_t)tid * P : NULL;
         if (grad) {
             dE = malloc((size_t)P * sizeof(double));
             dFW = malloc((size_t)P * sizeof(double));
         }
-        fit_stats ls = {0};
         mtp_error lerr;
 #pragma omp for schedule(dynamic, 1)
         for (int k = 0; k < n; k++) {
@@ -158,39 +254,44 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
                 }
                 continue;
             }
-            double coefE = 0, wadj[6] = {0};
+            double coefE = 0, wadj[6] = {0}, Lk = 0;
             int useF = 0, useS = 0;
+            memset(v, 0, NV * sizeof(double));
+            v[1] = 1;
             if (cf->has_energy && o->energy_weight != 0) {
                 double r = E - cf->energy, w = o->energy_weight * pow(N, -o->weight_scaling);
-                L += w * r * r;
+                Lk += w * r * r;
                 coefE = 2 * w * r;
-                ls.e2 += (r / N) * (r / N);
-                ls.ne++;
+                v[2] = (r / N) * (r / N);
+                v[5] = 1;
             }
             if (cf->forces && o->force_weight != 0) {
-                double w = o->force_weight * pow(N, -o->weight_scaling_forces);
+                double w = o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0;
                 for (int x = 0; x < 3 * N; x++) {
                     double r = F[x] - cf->forces[x];
-                    L += w * r * r;
+                    Lk += w * r * r;
                     fadj[x] = 2 * w * r;
-                    ls.f2 += r * r;
+                    f2 += r * r;
                 }
-                ls.nf += 3 * N;
+                v[3] = f2;
+                v[6] = 3 * N;
                 useF = 1;
             }
             if (cf->has_stress && o->stress_weight != 0) {
-                double w = o->stress_weight / N, V = mtp_cfg_volume(cf);
+                double w = o->stress_weight / N, V = mtp_cfg_volume(cf), s2 = 0;
                 for (int q = 0; q < 6; q++) {
                     double r = W[q] - cf->stress[q], m = q < 3 ? 1 : 2;
-                    L += w * m * r * r;
+                    Lk += w * m * r * r;
                     wadj[q] = 2 * w * m * r;
                     double rs = V > 0 ? r / V * 160.21766208 : r / N;
-                    ls.s2 += m * rs * rs;
+                    s2 += m * rs * rs;
                 }
-                ls.ns += 9;
+                v[4] = s2;
+                v[7] = 9;
                 useS = 1;
             }
-            if (g && (coefE != 0 || useF || useS)) {
+            v[0] = Lk;
+            if (grad && (coefE != 0 || useF || useS)) {
                 s = mtp_cfg_param_grad(c->pd[tid], cf, useF ? fadj : NULL, useS ? wadj : NULL, coefE != 0 ? dE : NULL,
                                        (useF || useS) ? dFW : NULL, &lerr);
                 if (s) {
@@ -201,35 +302,38 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
                     }
                     continue;
                 }
-                if (coefE != 0)
-                    for (int x = 0; x < P; x++) g[x] += coefE * dE[x];
-                if (useF || useS)
-                    for (int x = 0; x < P; x++) g[x] += dFW[x];
+                double *g = v + NH;
+                for (int x = 0; x < P; x++)
+                    g[x] = (coefE != 0 ? coefE * dE[x] : 0.0) + ((useF || useS) ? dFW[x] : 0.0);
             }
+            for (size_t x = 0; x < NV; x++) dd_add(A2 + 2 * x, v[x]);
         }
-#pragma omp critical
-        {
-            st.e2 += ls.e2, st.f2 += ls.f2, st.s2 += ls.s2;
-            st.ne += ls.ne, st.nf += ls.nf, st.ns += ls.ns;
-        }
-        free(F), free(fadj), free(dE), free(dFW);
+        free(F), free(fadj), free(dE), free(dFW), free(v);
     }
-    if (status) {
-        free(gacc);
-        return status;
+    for (int t = 1; t < nth; t++) dd_merge(acc, acc + (size_t)t * 2 * NV, NV);
+    double bad = status ? 1 : 0;
+    reduce_sum(c, &bad, 1);
+    if (bad != 0) {
+        free(acc);
+        return status ? status : fail(err, "evaluation failed on another MPI rank");
     }
-    double inv = Ktot ? 1.0 / Ktot : 0.0;
+    dd_allreduce(c, acc, NV);
+#define DDV(i) (acc[2 * (i)] + acc[2 * (i) + 1])
+    L = DDV(0);
+    st.e2 = DDV(2), st.f2 = DDV(3), st.s2 = DDV(4), st.ne = DDV(5), st.nf = DDV(6), st.ns = DDV(7);
+    double inv = DDV(1) > 0 ? 1.0 / DDV(1) : 0.0;
     L *= inv;
-    if (grad) {
-        memset(grad, 0, (size_t)P * sizeof(double));
-        for (int t = 0; t < nth; t++)
-            for (int x = 0; x < P; x++) grad[x] += gacc[(size_t)t * P + x];
-        for (int x = 0; x < P; x++) grad[x] *= inv;
-        free(gacc);
-    }
+    if (grad)
+        for (int x = 0; x < P; x++) grad[x] = DDV(NH + x) * inv;
+#undef DDV
+    free(acc);
     if (with_penalty) L += penalty(c, c->theta, grad);
     *loss = L;
     if (stats) *stats = st;
+    if (grad) {
+        c->n_eval++;
+        c->t_eval += now_s() - t_start;
+    }
     return MTP_OK;
 }
 
@@ -258,23 +362,31 @@ static void orthonormalise(fit_ctx *c)
 #undef CI
 }
 
-/* LinOptimize: exact weighted least squares for (species, moment)
- * coefficients with the radial ones fixed.  *lambda_changed is set if the
- * ridge drifted outside [0.01, 100] times its target. */
-static mtp_status lin_optimize(fit_ctx *c, const mtp_cfg *cfgs, int n, int *lambda_changed, mtp_error *err)
+static double dotx0(const double *row, const double *x0, int nl)
+{
+    double pr = 0;
+    for (int i = 0; i < nl; i++) pr += row[i] * x0[i];
+    return pr;
+}
+
+/* Normal equations of the linear least-squares problem for (species,
+ * moment) coefficients with the radial ones fixed (spec 4.5 b), summed
+ * over the local configurations and all ranks, divided by K_tot:
+ * G[nl][nl] (full, symmetric), b[nl]. */
+static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *Gout, double *bout, mtp_error *err)
 {
     const fit_options *o = c->o;
     const int nl = c->nlin, S = c->S, A = c->A, nth = c->nth;
     mtp_status status = set_theta(c, c->theta, err);
     if (status) return status;
-    double *Gall = calloc((size_t)nth * nl * nl, sizeof(double)), *ball = calloc((size_t)nth * nl, sizeof(double));
+    const size_t NN = (size_t)nl * nl + nl + 1; /* G, b, Ktot */
+    double *acc = calloc((size_t)nth * 2 * NN, sizeof(double));
     const double *x0 = c->theta + c->nr;
-    int Ktot = 0;
-    for (int k = 0; k < n; k++) Ktot += cfgs[k].n_atoms > 0;
 #pragma omp parallel num_threads(nth)
     {
         int tid = thread_id();
-        double *G = Gall + (size_t)tid * nl * nl, *b = ball + (size_t)tid * nl;
+        double *A2 = acc + (size_t)tid * 2 * NN;
+        double *G = calloc(NN, sizeof(double)), *b = G + (size_t)nl * nl; /* one configuration */
         double *F = NULL, *bF = NULL, *bW = malloc((size_t)A * 6 * sizeof(double));
         double *bs = malloc((size_t)A * sizeof(double)), *row = malloc((size_t)nl * sizeof(double));
         long cap = 0;
@@ -284,14 +396,19 @@ static mtp_status lin_optimize(fit_ctx *c, const mtp_cfg *cfgs, int n, int *lamb
             const mtp_cfg *cf = &cfgs[k];
             const int N = cf->n_atoms;
             if (N == 0 || status) continue;
+            memset(G, 0, NN * sizeof(double));
             if (3L * N > cap) {
                 cap = 3L * N;
                 free(F), free(bF);
                 F = malloc((size_t)cap * sizeof(double));
                 bF = malloc((size_t)cap * A * sizeof(double));
             }
-            double E, W[6];
-            mtp_status s = mtp_compute(c->calc[tid], cf, &E, F, W, NULL, NULL, &lerr);
+            double E = 0, W[6] = {0};
+            mtp_status s = MTP_OK;
+            /* the part of E, F, W not linear in the coefficients (the
+             * repulsive term) is target - (prediction - row . x0); it is
+             * exactly zero for the plain Chebyshev basis */
+            if (!c->linear_rhs) s = mtp_compute(c->calc[tid], cf, &E, F, W, NULL, NULL, &lerr);
             if (!s) s = mtp_cfg_basis_grad(c->pd[tid], cf, bs, bF, bW, &lerr);
             if (s) {
 #pragma omp critical
@@ -311,6 +428,7 @@ static mtp_status lin_optimize(fit_ctx *c, const mtp_cfg *cfgs, int n, int *lamb
             for (int j_ = i_; j_ < nl; j_++) G[(size_t)i_ * nl + j_] += wr_ * row[j_]; \
         }                                                                    \
     } while (0)
+#define REMAINDER(pred) (c->linear_rhs ? 0.0 : (pred)-dotx0(row, x0, nl))
             if (cf->has_energy && o->energy_weight != 0) {
                 memset(row, 0, (size_t)nl * sizeof(double));
                 for (int i = 0; i < N; i++) {
@@ -318,63 +436,73 @@ static mtp_status lin_optimize(fit_ctx *c, const mtp_cfg *cfgs, int n, int *lamb
                     row[sp] += 1;
                 }
                 for (int a = 0; a < A; a++) row[S + a] = bs[a];
-                double pr = 0;
-                for (int i = 0; i < nl; i++) pr += row[i] * x0[i];
-                ADDROW(o->energy_weight * pow(N, -o->weight_scaling), cf->energy - (E - pr));
+                ADDROW(o->energy_weight * pow(N, -o->weight_scaling), cf->energy - REMAINDER(E));
             }
             if (cf->forces && o->force_weight != 0) {
                 double w = o->force_weight * pow(N, -o->weight_scaling_forces);
+                memset(row, 0, (size_t)S * sizeof(double));
                 for (int x = 0; x < 3 * N; x++) {
-                    memset(row, 0, (size_t)S * sizeof(double));
                     for (int a = 0; a < A; a++) row[S + a] = bF[(size_t)a * 3 * N + x];
-                    double pr = 0;
-                    for (int i = 0; i < nl; i++) pr += row[i] * x0[i];
-                    ADDROW(w, cf->forces[x] - (F[x] - pr));
+                    ADDROW(w, cf->forces[x] - REMAINDER(F[x]));
                 }
             }
             if (cf->has_stress && o->stress_weight != 0) {
                 double w = o->stress_weight / N;
+                memset(row, 0, (size_t)S * sizeof(double));
                 for (int q = 0; q < 6; q++) {
-                    memset(row, 0, (size_t)S * sizeof(double));
                     for (int a = 0; a < A; a++) row[S + a] = bW[6 * a + q];
-                    double pr = 0;
-                    for (int i = 0; i < nl; i++) pr += row[i] * x0[i];
-                    ADDROW(w * (q < 3 ? 1 : 2), cf->stress[q] - (W[q] - pr));
+                    ADDROW(w * (q < 3 ? 1 : 2), cf->stress[q] - REMAINDER(W[q]));
                 }
             }
 #undef ADDROW
+#undef REMAINDER
+            G[NN - 1] = 1;
+            for (int i = 0; i < nl; i++)
+                for (int j = i; j < nl; j++) dd_add(A2 + 2 * ((size_t)i * nl + j), G[(size_t)i * nl + j]);
+            for (size_t x = (size_t)nl * nl; x < NN; x++) dd_add(A2 + 2 * x, G[x]);
         }
-        free(F), free(bF), free(bW), free(bs), free(row);
+        free(F), free(bF), free(bW), free(bs), free(row), free(G);
     }
-    if (status) {
-        free(Gall), free(ball);
-        return status;
+    for (int t = 1; t < nth; t++) dd_merge(acc, acc + (size_t)t * 2 * NN, NN);
+    double bad = status ? 1 : 0;
+    reduce_sum(c, &bad, 1);
+    if (bad != 0) {
+        free(acc);
+        return status ? status : fail(err, "normal equations failed on another MPI rank");
     }
-    double *G = Gall, *b = ball;
-    for (int t = 1; t < nth; t++) {
-        for (size_t x = 0; x < (size_t)nl * nl; x++) G[x] += Gall[(size_t)t * nl * nl + x];
-        for (int x = 0; x < nl; x++) b[x] += ball[(size_t)t * nl + x];
+    dd_allreduce(c, acc, NN);
+#define DDV(i) (acc[2 * (i)] + acc[2 * (i) + 1])
+    double inv = DDV(NN - 1) > 0 ? 1.0 / DDV(NN - 1) : 0.0;
+    for (int i = 0; i < nl; i++) {
+        for (int j = i; j < nl; j++)
+            Gout[(size_t)i * nl + j] = Gout[(size_t)j * nl + i] = DDV((size_t)i * nl + j) * inv;
+        bout[i] = DDV((size_t)nl * nl + i) * inv;
     }
-    double inv = Ktot ? 1.0 / Ktot : 0.0;
-    for (size_t x = 0; x < (size_t)nl * nl; x++) G[x] *= inv;
-    for (int x = 0; x < nl; x++) b[x] *= inv;
-    /* symmetric fill (upper computed, row-major == column-major lower) */
-    for (int i = 0; i < nl; i++)
-        for (int j = 0; j < i; j++) G[(size_t)i * nl + j] = G[(size_t)j * nl + i];
+#undef DDV
+    free(acc);
+    return MTP_OK;
+}
+
+/* Solve (G + diag lambda) x = b; lambda refreshed when it drifted outside
+ * [0.01, 100] x its target 1e-10 max(1, G_ll) (spec 4.3), unless frozen. */
+static mtp_status solve_normal(fit_ctx *c, const double *G, const double *b, double *x, int freeze_lambda,
+                               int *lambda_changed, mtp_error *err)
+{
+    const int nl = c->nlin;
     int changed = 0;
-    for (int l = 0; l < nl; l++) {
-        double target = 1e-10 * fmax(1.0, G[(size_t)l * nl + l]);
-        double ratio = c->lambda[l] / target;
-        if (!(ratio >= 0.01 && ratio <= 100)) {
-            c->lambda[l] = target;
-            changed = 1;
+    if (!freeze_lambda)
+        for (int l = 0; l < nl; l++) {
+            double target = 1e-10 * fmax(1.0, G[(size_t)l * nl + l]);
+            double ratio = c->lambda[l] / target;
+            if (!(ratio >= 0.01 && ratio <= 100)) {
+                c->lambda[l] = target;
+                changed = 1;
+            }
         }
-    }
     if (lambda_changed) *lambda_changed = changed;
     /* equilibrated (Jacobi-scaled) system solved by SVD: the basis
      * functions differ by many orders of magnitude */
-    double *Gs = malloc((size_t)nl * nl * sizeof(double)), *x = malloc((size_t)nl * sizeof(double));
-    double *dsc = malloc((size_t)nl * sizeof(double));
+    double *Gs = malloc((size_t)nl * nl * sizeof(double)), *dsc = malloc((size_t)nl * sizeof(double));
     for (int l = 0; l < nl; l++) {
         double dl = G[(size_t)l * nl + l] + c->lambda[l];
         dsc[l] = dl > 0 ? 1.0 / sqrt(dl) : 1.0;
@@ -395,16 +523,35 @@ static mtp_status lin_optimize(fit_ctx *c, const mtp_cfg *cfgs, int n, int *lamb
         free(wk), free(sv), free(iw);
     }
     for (int l = 0; l < nl; l++) x[l] *= dsc[l];
-    free(dsc);
-    if (info == 0) {
-        memcpy(c->theta + c->nr, x, (size_t)nl * sizeof(double));
-        status = set_theta(c, c->theta, err);
-    } else {
-        status = MTP_ERR_INVALID;
+    free(dsc), free(Gs);
+    if (info != 0) {
         if (err) snprintf(err->message, sizeof err->message, "linear least-squares solve failed (info %d)", info);
+        return MTP_ERR_INVALID;
     }
-    free(Gs), free(x), free(Gall), free(ball);
-    return status;
+    return MTP_OK;
+}
+
+/* LinOptimize: exact weighted least squares for (species, moment)
+ * coefficients with the radial ones fixed.  *lambda_changed is set if the
+ * ridge drifted outside [0.01, 100] times its target. */
+static mtp_status lin_optimize_ex(fit_ctx *c, const mtp_cfg *cfgs, int n, int freeze_lambda, int *lambda_changed,
+                                  mtp_error *err)
+{
+    const int nl = c->nlin;
+    double *G = malloc((size_t)nl * nl * sizeof(double)), *b = malloc((size_t)nl * sizeof(double));
+    double *x = malloc((size_t)nl * sizeof(double));
+    mtp_status st = build_normal(c, cfgs, n, G, b, err);
+    if (!st) st = solve_normal(c, G, b, x, freeze_lambda, lambda_changed, err);
+    if (!st) {
+        memcpy(c->theta + c->nr, x, (size_t)nl * sizeof(double));
+        st = set_theta(c, c->theta, err);
+    }
+    free(G), free(b), free(x);
+    return st;
+}
+static mtp_status lin_optimize(fit_ctx *c, const mtp_cfg *cfgs, int n, int *lambda_changed, mtp_error *err)
+{
+    return lin_optimize_ex(c, cfgs, n, 0, lambda_changed, err);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -413,12 +560,12 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static double balance(const fit_ctx *c)
+/* q = |xi|_2 / median |xi_l| */
+static double balance(const double *xi, int nl)
 {
-    const int nl = c->nlin;
     double *v = malloc((size_t)nl * sizeof(double)), n2 = 0;
     for (int l = 0; l < nl; l++) {
-        v[l] = fabs(c->theta[c->nr + l]);
+        v[l] = fabs(xi[l]);
         n2 += v[l] * v[l];
     }
     qsort(v, (size_t)nl, sizeof(double), cmp_double);
@@ -427,91 +574,141 @@ static double balance(const fit_ctx *c)
     return med > 0 ? sqrt(n2) / med : INFINITY;
 }
 
-/* Rescale (spec 4.5). */
+/* Normal equations built at sigma0 -> those at f * sigma0. */
+static void scale_normal(const int *deg, int nl, double f, const double *G0, const double *b0, double *G, double *b)
+{
+    double *fp = malloc((size_t)nl * sizeof(double));
+    for (int l = 0; l < nl; l++) fp[l] = pow(f, deg[l]);
+    for (int i = 0; i < nl; i++) {
+        for (int j = 0; j < nl; j++) G[(size_t)i * nl + j] = G0[(size_t)i * nl + j] * fp[i] * fp[j];
+        b[i] = b0[i] * fp[i];
+    }
+    free(fp);
+}
+
+/* Rescale (spec 4.5): one evaluation of the normal equations, every trial
+ * sigma by scaling them (exact, see scale_normal).  Falls back to
+ * re-evaluation for a basis that is not homogeneous. */
 static mtp_status rescale(fit_ctx *c, const mtp_cfg *cfgs, int n, mtp_error *err)
 {
     static const double fac[5] = {1 / 1.2, 1 / 1.1, 1.0, 1.1, 1.2};
-    double sigma = mtp_potential_get_info(c->pot).scaling;
-    double lo = sigma, hi = sigma;
-    double *best_th = malloc((size_t)c->P * sizeof(double)), *th0 = malloc((size_t)c->P * sizeof(double));
+    const int nl = c->nlin;
+    const double sigma0 = mtp_potential_get_info(c->pot).scaling;
+    double sigma = sigma0, lo = sigma, hi = sigma;
+    double *G0 = malloc((size_t)nl * nl * sizeof(double)), *b0 = malloc((size_t)nl * sizeof(double));
+    double *G = malloc((size_t)nl * nl * sizeof(double)), *b = malloc((size_t)nl * sizeof(double));
+    double *x = malloc((size_t)nl * sizeof(double)), *best = malloc((size_t)nl * sizeof(double));
     mtp_status st = MTP_OK;
-    for (int round = 0; round < 60; round++) {
-        memcpy(th0, c->theta, (size_t)c->P * sizeof(double));
+    if (c->have_deg && (st = build_normal(c, cfgs, n, G0, b0, err))) goto out;
+    int rounds = 0;
+    for (; rounds < 200; rounds++) {
         double best_q = INFINITY, best_s = sigma;
         int best_i = 2;
         for (int i = 0; i < 5; i++) {
             double s = sigma * fac[i];
-            memcpy(c->theta, th0, (size_t)c->P * sizeof(double));
-            if ((st = mtp_potential_set_scaling(c->pot, s, err))) goto out;
-            if ((st = lin_optimize(c, cfgs, n, NULL, err))) goto out;
-            double q = balance(c);
+            if (c->have_deg) {
+                scale_normal(c->deg, nl, s / sigma0, G0, b0, G, b);
+            } else {
+                if ((st = mtp_potential_set_scaling(c->pot, s, err))) goto out;
+                if ((st = build_normal(c, cfgs, n, G, b, err))) goto out;
+            }
+            if ((st = solve_normal(c, G, b, x, 0, NULL, err))) goto out;
+            double q = balance(x, nl);
             if (q < best_q || (q == best_q && i == 2)) {
                 best_q = q, best_s = s, best_i = i;
-                memcpy(best_th, c->theta, (size_t)c->P * sizeof(double));
+                memcpy(best, x, (size_t)nl * sizeof(double));
             }
         }
         sigma = best_s;
-        mtp_potential_set_scaling(c->pot, sigma, err);
-        memcpy(c->theta, best_th, (size_t)c->P * sizeof(double));
-        set_theta(c, c->theta, err);
         int at_end = best_i == 0 || best_i == 4;
         int outside = sigma < lo * 0.999 || sigma > hi * 1.001;
         if (sigma < lo) lo = sigma;
         if (sigma > hi) hi = sigma;
         if (!at_end || !outside) break;
     }
-    if (c->o->log) fprintf(c->o->log, "# rescale: scaling = %.6g\n", sigma);
+    if ((st = mtp_potential_set_scaling(c->pot, sigma, err))) goto out;
+    memcpy(c->theta + c->nr, best, (size_t)nl * sizeof(double));
+    st = set_theta(c, c->theta, err);
+    if (c->log) fprintf(c->log, "# rescale: scaling = %.6g (%d rounds)\n", sigma, rounds + 1);
 out:
-    free(best_th), free(th0);
+    free(G0), free(b0), free(G), free(b), free(x), free(best);
     return st;
 }
 
-static void print_progress(fit_ctx *c, int it, int limit, double L, const fit_stats *s, const fit_stats *vs, int have_v)
+/* ---- the objective seen by the optimiser ---------------------------- */
+/* FIT_OPT_BFGS: x = theta (all P parameters), f = L(theta).
+ * FIT_OPT_VARPRO: x = radial coefficients (nr), the linear ones solved
+ * exactly (ridge lambda frozen), f = L(x, xi*(x)), g = dL/dx at xi*. */
+static mtp_status objective(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const double *x, double *f, double *g,
+                            double *gfull, fit_stats *st, mtp_error *err)
 {
-    FILE *lg = c->o->log;
+    mtp_status s;
+    if (mode == FIT_OPT_BFGS) {
+        if ((s = set_theta(c, x, err))) return s;
+        return eval_loss(c, cfgs, n, f, g, st, 1, err);
+    }
+    memcpy(c->theta, x, (size_t)c->nr * sizeof(double));
+    if ((s = lin_optimize_ex(c, cfgs, n, 1, NULL, err))) return s;
+    if ((s = eval_loss(c, cfgs, n, f, gfull, st, 1, err))) return s;
+    memcpy(g, gfull, (size_t)c->nr * sizeof(double));
+    return MTP_OK;
+}
+
+static void print_progress(fit_ctx *c, int mode, int it, int limit, double L, const fit_stats *s, const fit_stats *vs,
+                           int have_v)
+{
+    FILE *lg = c->log;
     if (!lg) return;
     double el = now_s() - c->t0;
-    fprintf(lg, "BFGS iter %4d  loss %.6e  rmse E %.3f meV/atom  F %.4f eV/A  S %.3f GPa", it, L,
-            s->ne ? 1e3 * sqrt(s->e2 / s->ne) : 0.0, s->nf ? sqrt(s->f2 / s->nf) : 0.0,
-            s->ns ? sqrt(s->s2 / s->ns) : 0.0);
+    fprintf(lg, "%s iter %4d  loss %.6e  rmse E %.3f meV/atom  F %.4f eV/A  S %.3f GPa",
+            mode == FIT_OPT_BFGS ? "BFGS" : "VarPro", it, L, s->ne ? 1e3 * sqrt(s->e2 / s->ne) : 0.0,
+            s->nf ? sqrt(s->f2 / s->nf) : 0.0, s->ns ? sqrt(s->s2 / s->ns) : 0.0);
     if (have_v)
         fprintf(lg, "  | valid E %.3f F %.4f", vs->ne ? 1e3 * sqrt(vs->e2 / vs->ne) : 0.0,
                 vs->nf ? sqrt(vs->f2 / vs->nf) : 0.0);
     double eta = it > 0 ? el / it * (limit - it) : 0;
     if (c->o->max_time > 0 && eta > c->o->max_time - el) eta = fmax(0, c->o->max_time - el);
-    fprintf(lg, "  elapsed %.0fs  ETA<=%.0fs\n", el, eta);
+    fprintf(lg, "  evals %ld  elapsed %.1fs  ETA<=%.0fs\n", c->n_eval, el, eta);
     fflush(lg);
 }
 
-typedef struct bfgs_result {
-    int steps;
-    int stop_time;
-} bfgs_result;
-
-/* BFGS with a strong-Wolfe line search (c1 0.1, c2 0.5), spec 4.6. */
-static mtp_status bfgs(fit_ctx *c, const mtp_cfg *cfgs, int n, const mtp_cfg *valid, int nv, int limit, int *steps_done,
-                       int *timed_out, mtp_error *err)
+static int time_is_up(fit_ctx *c)
 {
-    const int P = c->P;
+    double up = c->o->max_time > 0 && now_s() - c->t0 > c->o->max_time;
+    bcast(c, &up, 1); /* rank 0 decides */
+    return up != 0;
+}
+
+/* BFGS with a Wolfe line search (c1 0.1, c2 0.5), spec 4.6, over the
+ * variables of `mode` (see objective()). */
+static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_cfg *valid, int nv, int limit,
+                       int *steps_done, int *timed_out, mtp_error *err)
+{
+    const int P = c->P, D = mode == FIT_OPT_BFGS ? P : c->nr;
     const fit_options *o = c->o;
-    double *H = malloc((size_t)P * P * sizeof(double)), *g = malloc(P * sizeof(double)), *gn = malloc(P * sizeof(double));
-    double *p = malloc(P * sizeof(double)), *x0 = malloc(P * sizeof(double)), *xt = malloc(P * sizeof(double));
-    double *y = malloc(P * sizeof(double)), *Hy = malloc(P * sizeof(double)), *gbest = malloc(P * sizeof(double));
+    double *H = malloc((size_t)D * D * sizeof(double)), *g = malloc(D * sizeof(double)), *gn = malloc(D * sizeof(double));
+    double *p = malloc(D * sizeof(double)), *x0 = malloc(D * sizeof(double)), *xt = malloc(D * sizeof(double));
+    double *y = malloc(D * sizeof(double)), *Hy = malloc(D * sizeof(double)), *gbest = malloc(D * sizeof(double));
+    double *gfull = malloc(P * sizeof(double)), *th0 = malloc(P * sizeof(double)), *thacc = malloc(P * sizeof(double));
     double L, Lref = INFINITY, last_ckpt = now_s();
     fit_stats stt, vst = {0};
     int have_v = 0, fresh_H = 1, steps = 0;
-    mtp_status st = set_theta(c, c->theta, err);
-    if (!st) st = eval_loss(c, cfgs, n, &L, g, &stt, 1, err);
+    mtp_status st = MTP_OK;
     *timed_out = 0;
+    if (mode == FIT_OPT_VARPRO) st = lin_optimize(c, cfgs, n, NULL, err); /* refresh lambda */
+    if (!st) {
+        memcpy(x0, c->theta, D * sizeof(double));
+        st = objective(c, mode, cfgs, n, x0, &L, g, gfull, &stt, err);
+    }
     for (; !st && steps < limit;) {
         if (fresh_H) {
-            memset(H, 0, (size_t)P * P * sizeof(double));
-            for (int i = 0; i < P; i++) H[(size_t)i * P + i] = 1.0;
+            memset(H, 0, (size_t)D * D * sizeof(double));
+            for (int i = 0; i < D; i++) H[(size_t)i * D + i] = 1.0;
         }
         double d0 = 0;
-        for (int i = 0; i < P; i++) {
+        for (int i = 0; i < D; i++) {
             double s = 0;
-            for (int j = 0; j < P; j++) s -= H[(size_t)i * P + j] * g[j];
+            for (int j = 0; j < D; j++) s -= H[(size_t)i * D + j] * g[j];
             p[i] = s;
             d0 += s * g[i];
         }
@@ -520,7 +717,8 @@ static mtp_status bfgs(fit_ctx *c, const mtp_cfg *cfgs, int n, const mtp_cfg *va
             fresh_H = 1;
             continue;
         }
-        memcpy(x0, c->theta, P * sizeof(double));
+        memcpy(x0, c->theta, D * sizeof(double));
+        memcpy(th0, c->theta, P * sizeof(double));
         double pmax = 0;
         for (int i = 0; i < c->nr; i++) pmax = fmax(pmax, fabs(p[i]));
         double a = 1.0;
@@ -528,25 +726,27 @@ static mtp_status bfgs(fit_ctx *c, const mtp_cfg *cfgs, int n, const mtp_cfg *va
         double a_lo = 0, f_lo = L, dlo = d0, a_hi = -1, f_hi = 0, acc_a = -1, acc_f = 0;
         fit_stats acc_s = stt, ts;
         for (int ls = 0; ls < 40 && !st; ls++) {
-            for (int i = 0; i < P; i++) xt[i] = x0[i] + a * p[i];
+            for (int i = 0; i < D; i++) xt[i] = x0[i] + a * p[i];
             double f;
-            if ((st = set_theta(c, xt, err))) break;
-            if ((st = eval_loss(c, cfgs, n, &f, gn, &ts, 1, err))) break;
+            if ((st = objective(c, mode, cfgs, n, xt, &f, gn, gfull, &ts, err))) break;
             double d = 0;
-            for (int i = 0; i < P; i++) d += gn[i] * p[i];
+            for (int i = 0; i < D; i++) d += gn[i] * p[i];
+            int keep = 0;
             if (!isfinite(f) || f > L + 0.1 * a * d0 || (a_hi < 0 && ls > 0 && f >= f_lo && a > a_lo)) {
                 a_hi = a, f_hi = f;
             } else if (fabs(d) <= 0.5 * fabs(d0)) {
-                acc_a = a, acc_f = f, acc_s = ts;
-                memcpy(gbest, gn, P * sizeof(double));
-                break;
+                keep = 2;
             } else if (d > 0) {
                 a_hi = a, f_hi = f;
             } else {
                 a_lo = a, f_lo = f, dlo = d;
-                /* keep the best sufficient-decrease point as a fallback */
+                keep = 1; /* best sufficient-decrease point as a fallback */
+            }
+            if (keep) {
                 acc_a = a, acc_f = f, acc_s = ts;
-                memcpy(gbest, gn, P * sizeof(double));
+                memcpy(gbest, gn, D * sizeof(double));
+                memcpy(thacc, c->theta, P * sizeof(double));
+                if (keep == 2) break;
             }
             if (a_hi < 0) {
                 a *= 3;
@@ -564,15 +764,15 @@ static mtp_status bfgs(fit_ctx *c, const mtp_cfg *cfgs, int n, const mtp_cfg *va
         if (st) break;
         if (acc_a < 0) {
             /* no decrease found: restart from the identity once, else stop */
-            if ((st = set_theta(c, x0, err))) break;
+            if ((st = set_theta(c, th0, err))) break;
             if (fresh_H) break;
             fresh_H = 1;
             continue;
         }
-        for (int i = 0; i < P; i++) c->theta[i] = x0[i] + acc_a * p[i];
-        if ((st = set_theta(c, c->theta, err))) break;
+        bcast(c, thacc, P); /* all ranks continue from bit-identical parameters */
+        if ((st = set_theta(c, thacc, err))) break;
         double sy = 0, yy = 0;
-        for (int i = 0; i < P; i++) {
+        for (int i = 0; i < D; i++) {
             y[i] = gbest[i] - g[i];
             sy += acc_a * p[i] * y[i];
             yy += y[i] * y[i];
@@ -580,21 +780,21 @@ static mtp_status bfgs(fit_ctx *c, const mtp_cfg *cfgs, int n, const mtp_cfg *va
         if (sy > 0) {
             if (fresh_H) {
                 double sc = sy / yy;
-                for (int i = 0; i < P; i++) H[(size_t)i * P + i] = sc;
+                for (int i = 0; i < D; i++) H[(size_t)i * D + i] = sc;
             }
             double yHy = 0;
-            for (int i = 0; i < P; i++) {
+            for (int i = 0; i < D; i++) {
                 double s = 0;
-                for (int j = 0; j < P; j++) s += H[(size_t)i * P + j] * y[j];
+                for (int j = 0; j < D; j++) s += H[(size_t)i * D + j] * y[j];
                 Hy[i] = s;
                 yHy += s * y[i];
             }
             double rho = 1.0 / sy, f1 = (1 + rho * yHy) * rho;
-            for (int i = 0; i < P; i++) {
+            for (int i = 0; i < D; i++) {
                 double si = acc_a * p[i];
-                for (int j = 0; j < P; j++) {
+                for (int j = 0; j < D; j++) {
                     double sj = acc_a * p[j];
-                    H[(size_t)i * P + j] += f1 * si * sj - rho * (Hy[i] * sj + si * Hy[j]);
+                    H[(size_t)i * D + j] += f1 * si * sj - rho * (Hy[i] * sj + si * Hy[j]);
                 }
             }
             fresh_H = 0;
@@ -602,38 +802,52 @@ static mtp_status bfgs(fit_ctx *c, const mtp_cfg *cfgs, int n, const mtp_cfg *va
         double Lold = L;
         L = acc_f;
         stt = acc_s;
-        memcpy(g, gbest, P * sizeof(double));
+        memcpy(g, gbest, D * sizeof(double));
         steps++;
         if (nv > 0 && (steps % o->valid_every == 0 || steps == 1)) {
             double lv;
             if ((st = eval_loss(c, valid, nv, &lv, NULL, &vst, 0, err))) break;
             have_v = 1;
         }
-        print_progress(c, steps, limit, L, &stt, &vst, have_v);
-        if (o->checkpoint_path && now_s() - last_ckpt > o->checkpoint_interval) {
+        print_progress(c, mode, steps, limit, L, &stt, &vst, have_v);
+        if (c->rank == 0 && o->checkpoint_path && now_s() - last_ckpt > o->checkpoint_interval) {
             mtp_error e2;
-            if (mtp_potential_write(c->pot, o->checkpoint_path, &e2) == MTP_OK && o->log)
-                fprintf(o->log, "# checkpoint written to %s\n", o->checkpoint_path);
+            if (mtp_potential_write(c->pot, o->checkpoint_path, &e2) == MTP_OK && c->log)
+                fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
             last_ckpt = now_s();
         }
         if (fabs(Lold - L) < 1e-16) break;
-        if (steps == 25 || steps == 70 || steps == 100 || steps == 150 || steps == 250 || steps == 400) {
+        if (mode == FIT_OPT_BFGS &&
+            (steps == 25 || steps == 70 || steps == 100 || steps == 150 || steps == 250 || steps == 400)) {
             int changed = 0;
             if ((st = lin_optimize(c, cfgs, n, &changed, err))) break;
             if ((st = eval_loss(c, cfgs, n, &L, g, &stt, 1, err))) break;
             if (changed) fresh_H = 1;
         }
-        if (steps >= 150 && steps % 50 == 0) {
-            if ((Lref - L) / L < o->tolerance) break;
+        if (mode == FIT_OPT_VARPRO && steps % 50 == 0) {
+            /* refresh the ridge (spec 4.3); the objective changes if it moved */
+            int changed = 0;
+            if ((st = lin_optimize(c, cfgs, n, &changed, err))) break;
+            if (changed) {
+                memcpy(x0, c->theta, D * sizeof(double));
+                if ((st = objective(c, mode, cfgs, n, x0, &L, g, gfull, &stt, err))) break;
+                fresh_H = 1;
+            }
+        }
+        if (mode == FIT_OPT_BFGS ? (steps >= 150 && steps % 50 == 0) : (steps >= 50 && steps % 25 == 0)) {
+            /* relative decrease over the last window below tolerance */
+            double tol = mode == FIT_OPT_BFGS ? o->tolerance : 0.5 * o->tolerance;
+            if ((Lref - L) / L < tol) break;
             Lref = L;
         }
-        if (o->max_time > 0 && now_s() - c->t0 > o->max_time) {
+        if (time_is_up(c)) {
             *timed_out = 1;
             break;
         }
     }
     *steps_done = steps;
     free(H), free(g), free(gn), free(p), free(x0), free(xt), free(y), free(Hy), free(gbest);
+    free(gfull), free(th0), free(thacc);
     return st;
 }
 
@@ -643,14 +857,74 @@ static int cmp_int(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid, int n_valid,
-                     const fit_options *o, int *iterations, mtp_error *err)
+static void ctx_free(fit_ctx *c)
+{
+    for (int t = 0; c->calc && t < c->nth; t++) {
+        mtp_calculator_destroy(c->calc[t]);
+        mtp_param_deriv_destroy(c->pd[t]);
+    }
+    free(c->calc), free(c->pd), free(c->theta), free(c->lambda), free(c->deg);
+    c->calc = NULL, c->pd = NULL, c->theta = c->lambda = NULL, c->deg = NULL;
+}
+
+/* Sizes, work space, degrees; theta from the potential if it has
+ * coefficients. */
+static mtp_status ctx_init(fit_ctx *c, mtp_potential *pot, const fit_options *o, mtp_error *err)
+{
+    mtp_potential_info info = mtp_potential_get_info(pot);
+    c->pot = pot;
+    c->o = o;
+    c->S = info.species_count;
+    c->K = info.radial_funcs_count;
+    c->R = info.radial_basis_size;
+    c->A = info.scalar_count;
+    c->P = info.param_count;
+    c->nr = c->S * c->S * c->K * c->R;
+    c->nlin = c->S + c->A;
+    c->linear_rhs = info.radial_type == MTP_RADIAL_CHEBYSHEV;
+    c->theta = calloc(c->P, sizeof(double));
+    c->lambda = calloc(c->nlin, sizeof(double));
+    c->deg = calloc(c->nlin, sizeof(int));
+    c->have_deg = mtp_potential_basis_degrees(pot, c->deg + c->S) == 0; /* species: degree 0 */
+    c->nth = nthreads();
+    c->calc = calloc(c->nth, sizeof *c->calc);
+    c->pd = calloc(c->nth, sizeof *c->pd);
+    mtp_status st = MTP_OK;
+    if (info.trained && (st = mtp_potential_get_params(pot, c->theta, err))) return st;
+    for (int t = 0; t < c->nth; t++) {
+        if ((st = mtp_calculator_create(pot, &c->calc[t], err))) return st;
+        if ((st = mtp_param_deriv_create(pot, &c->pd[t], err))) return st;
+    }
+    return MTP_OK;
+}
+
+/* Round-robin share of this rank (shallow copies). */
+static mtp_cfg *local_share(const fit_ctx *c, const mtp_cfg *cfgs, int n, int *nloc)
+{
+    *nloc = 0;
+    mtp_cfg *out = malloc((size_t)(n / (c->size > 0 ? c->size : 1) + 1) * sizeof(mtp_cfg));
+    for (int k = c->rank; k < n; k += c->size) out[(*nloc)++] = cfgs[k];
+    return out;
+}
+
+mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_all, const mtp_cfg *valid_all,
+                     int n_valid_all, const fit_options *o, int *iterations, mtp_error *err)
 {
     fit_ctx c;
     memset(&c, 0, sizeof c);
-    c.pot = pot;
-    c.o = o;
     c.t0 = now_s();
+    c.size = 1;
+#ifdef OPENMTP_HAVE_MPI
+    {
+        int inited = 0;
+        MPI_Initialized(&inited);
+        if (inited) {
+            MPI_Comm_rank(MPI_COMM_WORLD, &c.rank);
+            MPI_Comm_size(MPI_COMM_WORLD, &c.size);
+        }
+    }
+#endif
+    c.log = c.rank == 0 ? o->log : NULL;
     *iterations = 0;
     mtp_potential_info info = mtp_potential_get_info(pot);
     const int was_trained = info.trained;
@@ -658,9 +932,9 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
     if (!was_trained) {
         /* species: sorted set of types in the training set (spec 2.4) */
         int nlab = 0, cap = 16, *lab = malloc(cap * sizeof(int));
-        for (int k = 0; k < n_train; k++)
-            for (int i = 0; i < train[k].n_atoms; i++) {
-                int t = train[k].types[i], seen = 0;
+        for (int k = 0; k < n_train_all; k++)
+            for (int i = 0; i < train_all[k].n_atoms; i++) {
+                int t = train_all[k].types[i], seen = 0;
                 for (int q = 0; q < nlab; q++) seen |= lab[q] == t;
                 if (seen) continue;
                 if (nlab == cap) lab = realloc(lab, (cap *= 2) * sizeof(int));
@@ -672,29 +946,21 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
         if (st) return st;
         if (!o->no_mindist_update) {
             double dmin = INFINITY;
-            for (int k = 0; k < n_train; k++) {
+            for (int k = c.rank; k < n_train_all; k += c.size) {
                 double d;
-                if (mtp_cfg_min_distance(&train[k], info.max_dist, &d, 0, NULL, err) == MTP_OK && d < dmin) dmin = d;
+                if (mtp_cfg_min_distance(&train_all[k], info.max_dist, &d, 0, NULL, err) == MTP_OK && d < dmin) dmin = d;
             }
+#ifdef OPENMTP_HAVE_MPI
+            if (c.size > 1) MPI_Allreduce(MPI_IN_PLACE, &dmin, 1, MPI_DOUBLE, MPI_MIN, MPI_COMM_WORLD);
+#endif
             if (isfinite(dmin) && 0.99 * dmin < info.max_dist) {
                 if ((st = mtp_potential_set_min_dist(pot, 0.99 * dmin, err))) return st;
-                if (o->log) fprintf(o->log, "# min_dist set to %.4f A (0.99 x smallest distance)\n", 0.99 * dmin);
+                if (c.log) fprintf(c.log, "# min_dist set to %.4f A (0.99 x smallest distance)\n", 0.99 * dmin);
             }
         }
-        info = mtp_potential_get_info(pot);
     }
-    c.S = info.species_count;
-    c.K = info.radial_funcs_count;
-    c.R = info.radial_basis_size;
-    c.A = info.scalar_count;
-    c.P = info.param_count;
-    c.nr = c.S * c.S * c.K * c.R;
-    c.nlin = c.S + c.A;
-    c.theta = calloc(c.P, sizeof(double));
-    c.lambda = calloc(c.nlin, sizeof(double));
-    if (was_trained) {
-        if ((st = mtp_potential_get_params(pot, c.theta, err))) goto done;
-    } else {
+    if ((st = ctx_init(&c, pot, o, err))) goto done;
+    if (!was_trained) {
         unsigned s = o->seed;
         for (int pr = 0; pr < c.S * c.S; pr++)
             for (int m = 0; m < c.K; m++)
@@ -708,40 +974,81 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
                 }
         if ((st = set_theta(&c, c.theta, err))) goto done;
     }
-    c.nth = nthreads();
-    c.calc = calloc(c.nth, sizeof *c.calc);
-    c.pd = calloc(c.nth, sizeof *c.pd);
-    for (int t = 0; t < c.nth; t++) {
-        if ((st = mtp_calculator_create(pot, &c.calc[t], err))) goto done;
-        if ((st = mtp_param_deriv_create(pot, &c.pd[t], err))) goto done;
-    }
-    if (o->log)
-        fprintf(o->log, "# training: %d configurations, %d parameters (%d radial, %d linear), %d species, %d threads\n",
-                n_train, c.P, c.nr, c.nlin, c.S, c.nth);
+    int n_train, n_valid;
+    mtp_cfg *train = local_share(&c, train_all, n_train_all, &n_train);
+    mtp_cfg *valid = local_share(&c, valid_all, n_valid_all, &n_valid);
+    for (int k = 0; k < n_train_all; k++) c.atoms += train_all[k].n_atoms;
+    const int mode = o->optimizer == FIT_OPT_BFGS ? FIT_OPT_BFGS : FIT_OPT_VARPRO;
+    if (c.log)
+        fprintf(c.log,
+                "# training: %d configurations, %d parameters (%d radial, %d linear), %d species, %d MPI rank(s) x %d "
+                "thread(s), optimizer %s%s\n",
+                n_train_all, c.P, c.nr, c.nlin, c.S, c.size, c.nth,
+                mode == FIT_OPT_BFGS ? "bfgs (MLIP-3)" : "varpro", c.have_deg ? "" : ", rescale by re-evaluation");
     int steps = 0, timed_out = 0;
     if (!was_trained) {
         orthonormalise(&c);
-        if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done;
-        if (o->iteration_limit > 0 && !o->skip_preinit) {
-            if ((st = rescale(&c, train, n_train, err))) goto done;
-            if (o->log) fprintf(o->log, "# pre-training (75 BFGS steps)\n");
-            if ((st = bfgs(&c, train, n_train, valid, n_valid, 75, &steps, &timed_out, err))) goto done;
-            if ((st = rescale(&c, train, n_train, err))) goto done;
+        if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done2;
+        if (o->iteration_limit > 0 && !o->skip_preinit && mode == FIT_OPT_BFGS) {
+            if ((st = rescale(&c, train, n_train, err))) goto done2;
+            if (c.log) fprintf(c.log, "# pre-training (75 BFGS steps)\n");
+            if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, 75, &steps, &timed_out, err))) goto done2;
         }
+        if ((st = rescale(&c, train, n_train, err))) goto done2;
     }
     if (o->iteration_limit > 0 && !timed_out) {
-        if (o->log) fprintf(o->log, "# training (at most %d BFGS steps)\n", o->iteration_limit);
-        if ((st = bfgs(&c, train, n_train, valid, n_valid, o->iteration_limit, &steps, &timed_out, err))) goto done;
+        if (c.log) fprintf(c.log, "# training (at most %d %s steps)\n", o->iteration_limit, mode == FIT_OPT_BFGS ? "BFGS" : "VarPro");
+        if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &steps, &timed_out, err)))
+            goto done2;
         *iterations = steps;
-        if (timed_out && o->log) fprintf(o->log, "# stopped: --max_time reached\n");
+        if (timed_out && c.log) fprintf(c.log, "# stopped: --max_time reached\n");
     }
-    if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done;
-    if ((st = rescale(&c, train, n_train, err))) goto done;
+    if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done2;
+    if ((st = rescale(&c, train, n_train, err))) goto done2;
+    {
+        double Lf;
+        fit_stats fs;
+        if ((st = eval_loss(&c, train, n_train, &Lf, NULL, &fs, 1, err))) goto done2;
+        if (c.log)
+            fprintf(c.log, "# final loss %.17g  rmse E %.3f meV/atom  F %.4f eV/A  (%d iterations, %.1f s)\n", Lf,
+                    fs.ne ? 1e3 * sqrt(fs.e2 / fs.ne) : 0.0, fs.nf ? sqrt(fs.f2 / fs.nf) : 0.0, steps, now_s() - c.t0);
+    }
+    if (c.log && c.n_eval > 0)
+        fprintf(c.log, "# %ld loss+gradient evaluations, %.3g s each, %.3g us per atom (wall, all ranks and threads)\n",
+                c.n_eval, c.t_eval / c.n_eval, 1e6 * c.t_eval / c.n_eval / (c.atoms > 0 ? c.atoms : 1));
+done2:
+    free(train), free(valid);
 done:
-    for (int t = 0; c.calc && t < c.nth; t++) {
-        mtp_calculator_destroy(c.calc[t]);
-        mtp_param_deriv_destroy(c.pd[t]);
-    }
-    free(c.calc), free(c.pd), free(c.theta), free(c.lambda);
+    ctx_free(&c);
     return st;
+}
+
+/* ---- for tests ------------------------------------------------------- */
+mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *G,
+                                double *b, mtp_error *err)
+{
+    fit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.size = 1;
+    mtp_status st = ctx_init(&c, pot, o, err);
+    if (!st) st = build_normal(&c, cfgs, n, G, b, err);
+    ctx_free(&c);
+    return st;
+}
+
+int fit_scale_normal_equations(const mtp_potential *pot, double f, double *G, double *b)
+{
+    mtp_potential_info info = mtp_potential_get_info(pot);
+    int S = info.species_count, nl = S + info.scalar_count;
+    int *deg = calloc((size_t)nl, sizeof(int));
+    if (mtp_potential_basis_degrees(pot, deg + S)) {
+        free(deg);
+        return -1;
+    }
+    double *G0 = malloc((size_t)nl * nl * sizeof(double)), *b0 = malloc((size_t)nl * sizeof(double));
+    memcpy(G0, G, (size_t)nl * nl * sizeof(double));
+    memcpy(b0, b, (size_t)nl * sizeof(double));
+    scale_normal(deg, nl, f, G0, b0, G, b);
+    free(G0), free(b0), free(deg);
+    return 0;
 }

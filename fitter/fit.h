@@ -1,10 +1,18 @@
 /* OpenMTP trainer: MLIP-3's objective (spec section 4) minimised by BFGS
  * over all parameters with exact gradients (libmtp jacobian.c), and the
- * linear coefficients solved exactly by LAPACK (LinOptimize), Rescale. */
+ * linear coefficients solved exactly by LAPACK (LinOptimize), Rescale;
+ * by default variable projection (see fit.c).  With OPENMTP_HAVE_MPI and
+ * MPI initialised by the caller, configurations are distributed over the
+ * ranks of MPI_COMM_WORLD (every rank passes the full sets). */
 #ifndef OPENMTP_FIT_H
 #define OPENMTP_FIT_H
 
 #include <openmtp/openmtp.h>
+
+enum {
+    FIT_OPT_VARPRO = 0, /* BFGS over radial coefficients, linear ones solved exactly at every evaluation */
+    FIT_OPT_BFGS = 1    /* MLIP-3: pre-training, BFGS over all parameters, linear re-solves at fixed steps */
+};
 
 typedef struct fit_options {
     double energy_weight, force_weight, stress_weight; /* 1, 0.01, 0.001 */
@@ -18,6 +26,7 @@ typedef struct fit_options {
     const char *checkpoint_path;                       /* NULL = none */
     int valid_every;                                   /* iterations */
     unsigned seed;
+    int optimizer;                                     /* FIT_OPT_VARPRO (default) or FIT_OPT_BFGS */
     FILE *log;                                         /* NULL = quiet */
 } fit_options;
 
@@ -28,5 +37,13 @@ void fit_options_default(fit_options *o);
  * potential.  Returns MTP_OK; *iterations receives accepted BFGS steps. */
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid,
                      int n_valid, const fit_options *opt, int *iterations, mtp_error *err);
+
+/* For tests: the normal equations G[nl][nl], b[nl] (nl = S + A) of the
+ * linear parameters at the potential's current parameters (single
+ * process), and their exact transformation to the scaling f * sigma
+ * (returns -1 if the basis is not homogeneous in sigma). */
+mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *G,
+                                double *b, mtp_error *err);
+int fit_scale_normal_equations(const mtp_potential *pot, double f, double *G, double *b);
 
 #endif

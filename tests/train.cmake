@@ -3,3 +3,15 @@ add_executable(test_train_jacobian ${CMAKE_CURRENT_LIST_DIR}/test_train_jacobian
 target_link_libraries(test_train_jacobian PRIVATE openmtp_static m)
 add_test(NAME train_jacobian COMMAND test_train_jacobian)
 set_tests_properties(train_jacobian PROPERTIES LABELS "unit;train")
+# Rescale by scaling the normal equations (no re-evaluation) == direct build.
+add_executable(test_train_rescale ${CMAKE_CURRENT_LIST_DIR}/test_train_rescale.c)
+target_link_libraries(test_train_rescale PRIVATE openmtp_fitter openmtp_static m)
+add_test(NAME train_rescale COMMAND test_train_rescale ${OPENMTP_SHARED_DATA}/mlearn/Si/test.cfg)
+set_tests_properties(train_rescale PROPERTIES SKIP_RETURN_CODE 77 LABELS "unit;train")
+# End-to-end mtp train: accuracy threshold, checkpoint/resume, MPI 1 vs 2 ranks.
+add_executable(test_train_e2e ${CMAKE_CURRENT_LIST_DIR}/test_train_e2e.c)
+target_link_libraries(test_train_e2e PRIVATE openmtp_fitter openmtp_static m)
+target_compile_definitions(test_train_e2e PRIVATE _POSIX_C_SOURCE=200809L)
+add_test(NAME train_e2e COMMAND test_train_e2e $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
+         ${CMAKE_BINARY_DIR}/tests/train-work "${MPIEXEC_EXECUTABLE}")
+set_tests_properties(train_e2e PROPERTIES SKIP_RETURN_CODE 77 LABELS "train;regression" TIMEOUT 600)

@@ -497,3 +497,30 @@ mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *b
     }
     return MTP_OK;
 }
+
+/* ---- homogeneity in the radial scaling ---------------------------- */
+int mtp_potential_basis_degrees(const mtp_potential *p, int *deg)
+{
+    if (!p || !p->basic || p->scalar_count < 0) return -1;
+    int *d = malloc((size_t)(p->moments_count > 0 ? p->moments_count : 1) * sizeof(int));
+    if (!d) return -1;
+    for (int q = 0; q < p->moments_count; q++) d[q] = q < p->basic_count ? 1 : -1;
+    int ok = 1;
+    for (int t = 0; t < p->times_count && ok; t++) {
+        const int *tt = p->times[t];
+        int di = d[tt[0]], dj = d[tt[1]];
+        if (di < 0 || dj < 0) {
+            ok = 0;
+            break;
+        }
+        if (d[tt[3]] < 0) d[tt[3]] = di + dj;
+        else if (d[tt[3]] != di + dj) ok = 0; /* not homogeneous */
+    }
+    for (int k = 0; ok && k < p->scalar_count; k++) {
+        int q = p->mapping[k];
+        if (q < 0 || q >= p->moments_count || d[q] < 0) ok = 0;
+        else deg[k] = d[q];
+    }
+    free(d);
+    return ok ? 0 : -1;
+}

@@ -425,6 +425,12 @@ mtp_status mtp_cfg_param_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, const dou
  * sum_i B_k(i), forces[A][n][3] = -d(sum_i B_k)/dx, virial[A][6] (Voigt). */
 mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *basis_sum,
                               double *forces, double *virial, mtp_error *err);
+/* Degree d_k of every scalar basis function in the radial functions:
+ * B_k is a sum of products of d_k basic moments, each linear in the
+ * radial functions, so B_k(sigma) = sigma^d_k B_k(1) (and likewise its
+ * force and virial rows).  deg[A]; returns 0, or -1 if the basis is not
+ * homogeneous (then no such scaling law holds). */
+int mtp_potential_basis_degrees(const mtp_potential *pot, int *deg);
 #ifdef __cplusplus
 }
 #endif
