@@ -12,10 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+/* CPU time of this thread: unlike wall time it does not count the time the
+ * thread waits for a core on a loaded machine. */
 static double now(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return t.tv_sec + 1e-9 * t.tv_nsec;
 }
 
@@ -63,15 +65,22 @@ static void bcc(mtp_cfg *c, int reps, double a, int S)
     for (int x = 0; x < 3; x++) c->lattice[x][x] = reps * a;
 }
 
+/* usage: bench_kernel [CELLS [LEVEL [REPEATS]]]
+ *   CELLS    bcc cells per edge (default 10: 2000 atoms)
+ *   LEVEL    only this level (default: 8, 16, 20, 24)
+ *   REPEATS  timed repetitions, best kept (default 5; 1 for callgrind) */
 int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 10;
+    int only = argc > 2 ? atoi(argv[2]) : 0;
+    int repeats = argc > 3 ? atoi(argv[3]) : 5;
     static const int levels[] = {8, 16, 20, 24};
-    printf("# OpenMTP kernel benchmark: energy+forces+virial, single core, bcc a=3.44 A, %d atoms, cutoff 5 A\n",
+    printf("# OpenMTP kernel benchmark: energy+forces+virial, single core (thread CPU time), bcc a=3.44 A, %d atoms, cutoff 5 A\n",
            2 * reps * reps * reps);
     printf("# level species nbh/atom  openmtp_us/atom  reference_us/atom  speedup  |E_ours-E_ref|/|E|\n");
     for (size_t li = 0; li < sizeof levels / sizeof levels[0]; li++)
         for (int S = 1; S <= 3; S += 2) {
+            if (only && levels[li] != only) continue;
             mtp_potential *p = make_potential(levels[li], S);
             mtp_calculator *calc;
             mtp_error err;
@@ -81,7 +90,7 @@ int main(int argc, char **argv)
             int n = cfg.n_atoms;
             double *F = malloc(sizeof(double) * 3 * n), W[6], E = 0;
             double best = 1e30;
-            for (int rep = 0; rep < 5; rep++) {
+            for (int rep = 0; rep < repeats; rep++) {
                 double t0 = now();
                 if (mtp_compute(calc, &cfg, &E, F, W, NULL, NULL, &err)) {
                     fprintf(stderr, "%s\n", err.message);
@@ -100,12 +109,12 @@ int main(int argc, char **argv)
                             p->species_coeffs, p->moment_coeffs};
             ref_eval ref;
             ref_eval_init(&ref, &rb);
-            int subset = levels[li] >= 20 ? 40 : 400;
+            int subset = repeats == 1 ? n : levels[li] >= 20 ? 40 : 400;
             if (subset > n) subset = n;
             const mtp_nlist *nl = &calc->nl;
             int *sp = malloc(sizeof(int) * 4096);
             double *d = malloc(sizeof(double) * 3 * 4096), Eref = 0, Esub = 0, ref_best = 1e30;
-            for (int rep = 0; rep < 2; rep++) {
+            for (int rep = 0; rep < (repeats > 1 ? 2 : 1); rep++) {
                 double t0 = now();
                 Eref = 0;
                 for (int i = 0; i < subset; i++) {
