@@ -9,8 +9,10 @@ static mtp_status ensure_atoms(mtp_calculator *c, long n, mtp_error *err)
 {
     if (n <= c->atoms_cap) return MTP_OK;
     int *s = mtp_realloc(c->species_of_atom, (size_t)n, sizeof(int));
-    if (!s) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
-    c->species_of_atom = s;
+    if (s) c->species_of_atom = s;
+    double *e = mtp_realloc(c->energies, (size_t)n, sizeof(double));
+    if (e) c->energies = e;
+    if (!s || !e) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     c->atoms_cap = n;
     return MTP_OK;
 }
@@ -63,33 +65,28 @@ mtp_status mtp_compute(mtp_calculator *c, const mtp_cfg *cfg, double *energy, do
                         stats.n_close_pairs, p->min_dist, stats.closest);
 
     int want_d = forces || virial || site_virials;
+    long P = nl->n_pairs;
+    st = ensure_nbh(c, P > 0 ? P : 1, err);
+    if (st) return st;
+    for (long k = 0; k < P; k++) c->nbh_species[k] = c->species_of_atom[nl->index[k]];
+    for (int i = 0; i < n; i++) {
+        long m = nl->offset[i + 1] - nl->offset[i];
+        if (m > c->stats.max_neighbours) c->stats.max_neighbours = (int)m;
+    }
+    st = mtp_sites_eval(c, n, c->species_of_atom, nl->offset, c->nbh_species, nl->rij, c->energies,
+                        want_d ? c->d_rij : NULL, err);
+    if (st) return st;
     if (forces) memset(forces, 0, (size_t)n * 3 * sizeof(double));
     if (site_virials) memset(site_virials, 0, (size_t)n * 9 * sizeof(double));
     double W[9] = {0};
     double E = 0;
     for (int i = 0; i < n; i++) {
-        long o = nl->offset[i], m = nl->offset[i + 1] - o;
-        if (m > c->stats.max_neighbours) c->stats.max_neighbours = (int)m;
-        st = ensure_nbh(c, m > 0 ? m : 1, err);
-        if (st) return st;
-        for (long k = 0; k < m; k++) c->nbh_species[k] = c->species_of_atom[nl->index[o + k]];
-        double e;
-        st = mtp_site_eval(c, c->species_of_atom[i], (int)m, c->nbh_species, nl->rij + 3 * o, &e,
-                           want_d ? c->d_rij : NULL, NULL, NULL, err);
-        if (st) {
-            if (err) {
-                char msg[MTP_ERROR_MESSAGE_SIZE];
-                memcpy(msg, err->message, sizeof msg);
-                mtp_fail(err, st, "atom %d: %s", i + 1, msg);
-            }
-            return st;
-        }
-        E += e;
-        if (site_energies) site_energies[i] = e;
+        E += c->energies[i];
+        if (site_energies) site_energies[i] = c->energies[i];
         if (!want_d) continue;
-        for (long k = 0; k < m; k++) {
-            const double *D = c->d_rij + 3 * k, *r = nl->rij + 3 * (o + k);
-            int j = nl->index[o + k];
+        for (long k = nl->offset[i]; k < nl->offset[i + 1]; k++) {
+            const double *D = c->d_rij + 3 * k, *r = nl->rij + 3 * k;
+            int j = nl->index[k];
             if (forces)
                 for (int a = 0; a < 3; a++) {
                     forces[3 * i + a] += D[a];

@@ -175,26 +175,38 @@ int mtp_reader_type_of_symbol(const mtp_read_options *opt, const char *symbol);
 const char *mtp_writer_symbol_of_type(const mtp_write_options *opt, int type);
 
 /* ---- calculator (kernel.c; whole configurations in compute.c) -------- */
-struct mtp_calculator {
-    const mtp_potential *pot;
-    mtp_min_dist_policy policy;
-    int cap;               /* neighbours the per-neighbour arrays hold */
-    double *block;         /* one allocation for all per-neighbour arrays */
+/* Sites evaluated together: the moment stage (contraction products and
+ * their adjoints) runs on MTP_SITES atoms at once, one vector lane each. */
+#define MTP_SITES 4
+
+/* Per-neighbour scratch of one site, arrays over the (padded) neighbours. */
+typedef struct mtp_site_scratch {
+    int cap;               /* neighbours the arrays hold                    */
+    double *block;         /* one allocation for all arrays below           */
     double *r, *ux, *uy, *uz;
     double *Q, *dQ;        /* [R][cap] radial basis values and derivatives */
     double *f, *fp;        /* [K][cap] radial functions and derivatives    */
-    double *U;             /* [n_mono][cap] monomials of u                 */
+    double *U;             /* [n_mono + 1][cap] monomials of u, zero row    */
     double *S, *Gx, *Gy, *Gz; /* [K][cap] backward accumulators            */
     double *rep;           /* [cap] d(repulsive energy)/dr (RBChebyshev_repuls) */
     unsigned char *inside; /* [cap] r < cutoff                              */
-    double *M, *g;         /* [moments] values and adjoints                */
-    double *gw;            /* [4B] backward weights g, g*a, g*b, g*c        */
     const double **rows;   /* [4B] monomial rows used by each grouped basic */
+    double e_rep;          /* repulsive energy of this site                 */
+} mtp_site_scratch;
+
+struct mtp_calculator {
+    const mtp_potential *pot;
+    mtp_min_dist_policy policy;
+    mtp_site_scratch ss[MTP_SITES];
+    double *M4, *g4;       /* [moments][MTP_SITES] values and adjoints      */
+    double *gw;            /* [4B] backward weights g, g*a, g*b, g*c        */
     /* whole-configuration scratch (compute.c) */
     mtp_nlist nl;
     int *species_of_atom;
     int *nbh_species;
     double *d_rij;
+    int *centers;
+    double *energies;
     long atoms_cap, pairs_cap;
     mtp_compute_stats stats;
 };

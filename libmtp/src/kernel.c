@@ -210,12 +210,14 @@ mtp_status mtp_calculator_create(const mtp_potential *pot, mtp_calculator **out,
     mtp_calculator *c = mtp_calloc(1, sizeof *c);
     if (!c) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     c->pot = pot;
-    size_t M = (size_t)pot->moments_count;
-    c->M = mtp_calloc(M, sizeof(double));
-    c->g = mtp_calloc(M, sizeof(double));
-    c->gw = mtp_calloc(4 * (size_t)pot->basic_count, sizeof(double));
-    c->rows = mtp_calloc(4 * (size_t)pot->basic_count, sizeof(double *));
-    if (!c->M || !c->g || !c->gw || !c->rows) {
+    size_t M = (size_t)pot->moments_count, B = (size_t)pot->basic_count;
+    c->M4 = mtp_calloc(M * MTP_SITES, sizeof(double));
+    c->g4 = mtp_calloc(M * MTP_SITES, sizeof(double));
+    c->gw = mtp_calloc(4 * B, sizeof(double));
+    int ok = c->M4 && c->g4 && c->gw;
+    for (int s = 0; s < MTP_SITES; s++)
+        ok &= (c->ss[s].rows = mtp_calloc(4 * B, sizeof(double *))) != NULL;
+    if (!ok) {
         mtp_calculator_destroy(c);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
@@ -228,16 +230,20 @@ mtp_status mtp_calculator_create(const mtp_potential *pot, mtp_calculator **out,
 void mtp_calculator_destroy(mtp_calculator *c)
 {
     if (!c) return;
-    free(c->block);
-    free(c->inside);
-    free(c->M);
-    free(c->g);
+    for (int s = 0; s < MTP_SITES; s++) {
+        free(c->ss[s].block);
+        free(c->ss[s].inside);
+        free((void *)c->ss[s].rows);
+    }
+    free(c->M4);
+    free(c->g4);
     free(c->gw);
-    free(c->rows);
     mtp_nlist_free(&c->nl);
     free(c->species_of_atom);
     free(c->nbh_species);
     free(c->d_rij);
+    free(c->centers);
+    free(c->energies);
     free(c);
 }
 
@@ -249,11 +255,10 @@ mtp_compute_stats mtp_calculator_stats(const mtp_calculator *c) { return c->stat
  * count is padded with inert neighbours (outside the cutoff). */
 #define LANES 4
 
-/* Make room for n neighbours (rounded up so that reuse is the common case). */
-static mtp_status reserve(mtp_calculator *c, int n, mtp_error *err)
+/* Room for n neighbours in one site's scratch. */
+static mtp_status reserve(const mtp_plan *pl, mtp_site_scratch *ss, int n, mtp_error *err)
 {
-    if (n <= c->cap && c->block) return MTP_OK;
-    const mtp_plan *pl = c->pot->plan;
+    if (n <= ss->cap && ss->block) return MTP_OK;
     /* exactly the padded size: the monomial rows must stay within L1 */
     int cap = (n + LANES - 1) / LANES * LANES;
     if (cap < LANES) cap = LANES;
@@ -265,29 +270,29 @@ static mtp_status reserve(mtp_calculator *c, int n, mtp_error *err)
         free(ins);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory for %d neighbours", n);
     }
-    free(c->block);
-    free(c->inside);
-    c->block = blk;
-    c->inside = ins;
-    c->cap = cap;
+    free(ss->block);
+    free(ss->inside);
+    ss->block = blk;
+    ss->inside = ins;
+    ss->cap = cap;
     double *p = blk;
-    c->r = p; p += cap;
-    c->ux = p; p += cap;
-    c->uy = p; p += cap;
-    c->uz = p; p += cap;
-    c->rep = p; p += cap;
-    c->Q = p; p += (size_t)pl->R * cap;
-    c->dQ = p; p += (size_t)pl->R * cap;
-    c->f = p; p += (size_t)pl->K * cap;
-    c->fp = p; p += (size_t)pl->K * cap;
-    c->U = p; p += ((size_t)pl->n_mono + 1) * cap; /* + the zero row */
-    c->S = p; p += (size_t)pl->K * cap;
-    c->Gx = p; p += (size_t)pl->K * cap;
-    c->Gy = p; p += (size_t)pl->K * cap;
-    c->Gz = p;
+    ss->r = p; p += cap;
+    ss->ux = p; p += cap;
+    ss->uy = p; p += cap;
+    ss->uz = p; p += cap;
+    ss->rep = p; p += cap;
+    ss->Q = p; p += (size_t)pl->R * cap;
+    ss->dQ = p; p += (size_t)pl->R * cap;
+    ss->f = p; p += (size_t)pl->K * cap;
+    ss->fp = p; p += (size_t)pl->K * cap;
+    ss->U = p; p += ((size_t)pl->n_mono + 1) * cap; /* + the zero row */
+    ss->S = p; p += (size_t)pl->K * cap;
+    ss->Gx = p; p += (size_t)pl->K * cap;
+    ss->Gy = p; p += (size_t)pl->K * cap;
+    ss->Gz = p;
     for (int e2 = 0; e2 < pl->B; e2++) {
-        c->rows[4 * e2] = c->U + (size_t)pl->g_mono[e2] * cap;
-        for (int a = 0; a < 3; a++) c->rows[4 * e2 + 1 + a] = c->U + (size_t)pl->g_dmono[e2][a] * cap;
+        ss->rows[4 * e2] = ss->U + (size_t)pl->g_mono[e2] * cap;
+        for (int a = 0; a < 3; a++) ss->rows[4 * e2 + 1 + a] = ss->U + (size_t)pl->g_dmono[e2][a] * cap;
     }
     return MTP_OK;
 }
@@ -303,6 +308,7 @@ static inline v4d v4_load(const double *p)
 }
 static inline void v4_store(double *p, v4d v) { memcpy(p, &v, sizeof v); }
 static inline double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+_Static_assert(MTP_SITES == 4, "the moment stage uses one v4d lane per site");
 
 /* Hot loops are compiled twice, for x86-64 baseline and for AVX2+FMA, and
  * the better one is picked at load time (GCC function multi-versioning). */
@@ -315,32 +321,31 @@ static inline double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 /* Chebyshev radial basis Q_beta(r) = sigma T_beta(xi) (r - Rc)^2 and dQ/dr,
  * row by row over the (padded) neighbours; neighbours outside the cutoff
  * and padding lanes get Q = dQ = 0.  Returns the repulsive extra energy of
- * RBChebyshev_repuls and stores its radial derivative in c->rep[j]. */
+ * RBChebyshev_repuls and stores its radial derivative in ss->rep[j]. */
 MTP_HOT
-static double radial_basis(mtp_calculator *c, int np)
+static double radial_basis(const mtp_potential *p, mtp_site_scratch *ss, int np)
 {
-    const mtp_potential *p = c->pot;
-    const int R = p->radial_basis_size, cap = c->cap;
+    const int R = p->radial_basis_size, cap = ss->cap;
     const double rmin = p->min_dist, rc = p->max_dist, sigma = p->scaling;
     const double inv_w = 1.0 / (rc - rmin), dxi = 2.0 * inv_w;
     double e_rep = 0;
-    /* scratch rows: xi, (r-Rc), and the inside/clamp masks, in Gx/Gy/Gz */
-    double *xi = c->Gx, *d = c->Gy, *live = c->Gz, *dlive = c->S;
+    /* scratch rows: xi, (r-Rc), and the inside/clamp masks, in Gx/Gy/Gz/S */
+    double *xi = ss->Gx, *d = ss->Gy, *live = ss->Gz, *dlive = ss->S;
     for (int j = 0; j < np; j++) {
-        double r = c->r[j];
-        c->rep[j] = 0;
-        live[j] = c->inside[j] ? 1.0 : 0.0;
+        double r = ss->r[j];
+        ss->rep[j] = 0;
+        live[j] = ss->inside[j] ? 1.0 : 0.0;
         dlive[j] = live[j];
-        if (p->radial_type == MTP_RADIAL_CHEBYSHEV_REPULSIVE && c->inside[j] && r < rmin) {
+        if (p->radial_type == MTP_RADIAL_CHEBYSHEV_REPULSIVE && ss->inside[j] && r < rmin) {
             e_rep += 1e4 * (exp(-10.0 * (r - 1.0)) - exp(-10.0 * (rmin - 1.0)));
-            c->rep[j] = -1e5 * exp(-10.0 * (r - 1.0));
+            ss->rep[j] = -1e5 * exp(-10.0 * (r - 1.0));
             r = rmin;
             dlive[j] = 0; /* the basis is constant below min_dist */
         }
         xi[j] = (2.0 * r - (rmin + rc)) * inv_w;
         d[j] = r - rc;
     }
-    double *Q0 = c->Q, *dQ0 = c->dQ;
+    double *Q0 = ss->Q, *dQ0 = ss->dQ;
     /* T and dT/dxi are built in the Q/dQ rows, then scaled in place */
     for (int j = 0; j < np; j++) {
         Q0[j] = 1.0;
@@ -348,13 +353,13 @@ static double radial_basis(mtp_calculator *c, int np)
     }
     if (R > 1)
         for (int j = 0; j < np; j++) {
-            c->Q[cap + j] = xi[j];
-            c->dQ[cap + j] = 1.0;
+            ss->Q[cap + j] = xi[j];
+            ss->dQ[cap + j] = 1.0;
         }
     const v4d two = {2, 2, 2, 2};
     for (int b = 2; b < R; b++) {
-        double *T = c->Q + (size_t)b * cap, *T1 = T - cap, *T2 = T - 2 * cap;
-        double *D = c->dQ + (size_t)b * cap, *D1 = D - cap, *D2 = D - 2 * cap;
+        double *T = ss->Q + (size_t)b * cap, *T1 = T - cap, *T2 = T - 2 * cap;
+        double *D = ss->dQ + (size_t)b * cap, *D1 = D - cap, *D2 = D - 2 * cap;
         for (int j = 0; j < np; j += 4) {
             v4d x = v4_load(xi + j), t1 = v4_load(T1 + j);
             v4_store(T + j, two * x * t1 - v4_load(T2 + j));
@@ -362,7 +367,7 @@ static double radial_basis(mtp_calculator *c, int np)
         }
     }
     for (int b = 0; b < R; b++) {
-        double *T = c->Q + (size_t)b * cap, *D = c->dQ + (size_t)b * cap;
+        double *T = ss->Q + (size_t)b * cap, *D = ss->dQ + (size_t)b * cap;
         for (int j = 0; j < np; j += 4) {
             v4d dd = v4_load(d + j), d2 = dd * dd, t = v4_load(T + j);
             v4d q = sigma * t * d2, dq = sigma * (v4_load(D + j) * dxi * d2 + two * t * dd);
@@ -373,22 +378,22 @@ static double radial_basis(mtp_calculator *c, int np)
     return e_rep;
 }
 
+/* Stage 1, per site: geometry, radial functions, monomials and the basic
+ * moments, written to lane `lane` of c->M4. */
 MTP_HOT
-static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *species, const double *rij,
-                            double *energy, double *d_rij, double *basis, double *d_params, mtp_error *err)
+static mtp_status site_forward(mtp_calculator *c, int lane, int center, int n, const int *species,
+                               const double *rij, mtp_error *err)
 {
     const mtp_potential *p = c->pot;
     const mtp_plan *pl = p->plan;
-    const int S = p->species_count, K = pl->K, R = pl->R, B = pl->B, A = pl->A;
-    int need_grad = energy || d_rij || d_params;
-    if (!p->radial_coeffs || (need_grad && !p->trained))
-        return mtp_fail(err, MTP_ERR_UNTRAINED, "the potential has no coefficients (train it first)");
+    mtp_site_scratch *ss = &c->ss[lane];
+    const int S = p->species_count, K = pl->K, R = pl->R, B = pl->B;
     if (center < 0 || center >= S)
         return mtp_fail(err, MTP_ERR_SPECIES, "central species index %d out of range 0..%d", center, S - 1);
     if (n < 0) return mtp_fail(err, MTP_ERR_INVALID, "negative neighbour count");
-    mtp_status st = reserve(c, n, err);
+    mtp_status st = reserve(pl, ss, n, err);
     if (st) return st;
-    const int cap = c->cap, np = (n + LANES - 1) / LANES * LANES;
+    const int cap = ss->cap, np = (n + LANES - 1) / LANES * LANES;
     const double rc = p->max_dist;
 
     /* geometry; padding lanes are inert neighbours outside the cutoff */
@@ -403,27 +408,27 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
         if (!isfinite(r2)) return mtp_fail(err, MTP_ERR_GEOMETRY, "neighbour %d: non-finite position", j);
         if (r2 == 0) return mtp_fail(err, MTP_ERR_GEOMETRY, "neighbour %d coincides with the central atom", j);
         double r = sqrt(r2), ir = 1.0 / r;
-        c->inside[j] = r < rc;
-        c->r[j] = r;
-        c->ux[j] = x * ir;
-        c->uy[j] = y * ir;
-        c->uz[j] = z * ir;
+        ss->inside[j] = r < rc;
+        ss->r[j] = r;
+        ss->ux[j] = x * ir;
+        ss->uy[j] = y * ir;
+        ss->uz[j] = z * ir;
     }
     for (int j = n; j < np; j++) {
-        c->inside[j] = 0;
-        c->r[j] = rc;
-        c->ux[j] = c->uy[j] = c->uz[j] = 0;
+        ss->inside[j] = 0;
+        ss->r[j] = rc;
+        ss->ux[j] = ss->uy[j] = ss->uz[j] = 0;
     }
-    double e_rep = radial_basis(c, np);
+    ss->e_rep = radial_basis(p, ss, np);
 
     /* radial functions f_mu(r) = sum_beta c[s_i][s_j][mu][beta] Q_beta */
     for (int mu = 0; mu < K; mu++) {
-        double *f = c->f + (size_t)mu * cap, *fp = c->fp + (size_t)mu * cap;
+        double *f = ss->f + (size_t)mu * cap, *fp = ss->fp + (size_t)mu * cap;
         for (int j = 0; j < np; j++) f[j] = fp[j] = 0;
         if (one_species && n > 0) {
             const double *cc = p->radial_coeffs + ((size_t)(center * S + species[0]) * K + mu) * R;
             for (int b = 0; b < R; b++) {
-                const double w = cc[b], *Q = c->Q + (size_t)b * cap, *dQ = c->dQ + (size_t)b * cap;
+                const double w = cc[b], *Q = ss->Q + (size_t)b * cap, *dQ = ss->dQ + (size_t)b * cap;
                 for (int j = 0; j < np; j++) {
                     f[j] += w * Q[j];
                     fp[j] += w * dQ[j];
@@ -434,8 +439,8 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
                 const double *cc = p->radial_coeffs + ((size_t)(center * S + species[j]) * K + mu) * R;
                 double v = 0, dv = 0;
                 for (int b = 0; b < R; b++) {
-                    v += cc[b] * c->Q[(size_t)b * cap + j];
-                    dv += cc[b] * c->dQ[(size_t)b * cap + j];
+                    v += cc[b] * ss->Q[(size_t)b * cap + j];
+                    dv += cc[b] * ss->dQ[(size_t)b * cap + j];
                 }
                 f[j] = v;
                 fp[j] = dv;
@@ -445,22 +450,22 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
 
     /* monomials of u, and the zero row */
     {
-        double *U0 = c->U;
+        double *U0 = ss->U;
         for (int j = 0; j < np; j++) U0[j] = 1.0;
-        const double *axis[3] = {c->ux, c->uy, c->uz};
+        const double *axis[3] = {ss->ux, ss->uy, ss->uz};
         for (int m = 1; m < pl->n_mono; m++) {
-            const double *par = c->U + (size_t)pl->mono_parent[m] * cap, *ax = axis[pl->mono_axis[m]];
-            double *Um = c->U + (size_t)m * cap;
+            const double *par = ss->U + (size_t)pl->mono_parent[m] * cap, *ax = axis[pl->mono_axis[m]];
+            double *Um = ss->U + (size_t)m * cap;
             for (int j = 0; j < np; j += 4) v4_store(Um + j, v4_load(par + j) * v4_load(ax + j));
         }
-        double *Z = c->U + (size_t)pl->n_mono * cap;
+        double *Z = ss->U + (size_t)pl->n_mono * cap;
         for (int j = 0; j < np; j++) Z[j] = 0;
     }
 
-    /* forward: basic moments, then products in file order */
-    double *Mv = c->M;
+    /* basic moments M_q = sum_j f_mu(r_j) u_j^(a,b,c) */
+    double *M4 = c->M4;
     for (int q = 0; q < B; q++) {
-        const double *f = c->f + (size_t)pl->basic_mu[q] * cap, *U = c->U + (size_t)pl->basic_mono[q] * cap;
+        const double *f = ss->f + (size_t)pl->basic_mu[q] * cap, *U = ss->U + (size_t)pl->basic_mono[q] * cap;
         v4d a0 = {0, 0, 0, 0}, a1 = {0, 0, 0, 0}; /* two chains hide the FMA latency */
         int jb = 0;
         for (; jb + 8 <= np; jb += 8) {
@@ -468,96 +473,120 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
             a1 += v4_load(f + jb + 4) * v4_load(U + jb + 4);
         }
         if (jb < np) a0 += v4_load(f + jb) * v4_load(U + jb);
-        Mv[q] = v4_sum(a0 + a1);
+        M4[(size_t)q * MTP_SITES + lane] = v4_sum(a0 + a1);
     }
-    for (int k = B; k < pl->M; k++) Mv[k] = 0;
+    return MTP_OK;
+}
+
+/* Stage 2, all sites at once: products in file order (forward) and, if
+ * `adjoint`, the adjoints g = dV/dM of every moment (reverse order). */
+MTP_HOT
+static void moments(mtp_calculator *c, int adjoint)
+{
+    const mtp_potential *p = c->pot;
+    const mtp_plan *pl = p->plan;
+    double *M4 = c->M4, *g4 = c->g4;
+    for (int k = pl->B; k < pl->M; k++) v4_store(M4 + (size_t)k * MTP_SITES, (v4d){0, 0, 0, 0});
     for (int r = 0; r < pl->n_runs; r++) {
-        const int k = pl->run_k[r];
-        double acc = Mv[k];
+        double *out = M4 + (size_t)pl->run_k[r] * MTP_SITES;
+        v4d acc = v4_load(out);
         for (int t = pl->run_start[r]; t < pl->run_start[r + 1]; t++)
-            acc += pl->prod[t].mult * Mv[pl->prod[t].i] * Mv[pl->prod[t].j];
-        Mv[k] = acc;
+            acc += pl->prod[t].mult * v4_load(M4 + (size_t)pl->prod[t].i * MTP_SITES) *
+                   v4_load(M4 + (size_t)pl->prod[t].j * MTP_SITES);
+        v4_store(out, acc);
     }
-
-    if (basis)
-        for (int k = 0; k < A; k++) basis[k] = Mv[p->mapping[k]];
-    if (!need_grad) return MTP_OK;
-
-    double e = p->species_coeffs[center] + e_rep;
-    for (int k = 0; k < A; k++) e += p->moment_coeffs[k] * Mv[p->mapping[k]];
-    if (energy) *energy = e;
-    if (!d_rij && !d_params) return MTP_OK;
-
-    /* backward: adjoints of the moments */
-    double *g = c->g;
-    for (int k = 0; k < pl->M; k++) g[k] = 0;
-    for (int k = 0; k < A; k++) g[p->mapping[k]] += p->moment_coeffs[k];
+    if (!adjoint) return;
+    memset(g4, 0, (size_t)pl->M * MTP_SITES * sizeof(double));
+    for (int k = 0; k < pl->A; k++) {
+        double *gk = g4 + (size_t)p->mapping[k] * MTP_SITES;
+        v4_store(gk, v4_load(gk) + p->moment_coeffs[k]);
+    }
     for (int r = pl->n_runs - 1; r >= 0; r--) {
-        const double gk = g[pl->run_k[r]];
-        if (gk == 0) continue;
+        const v4d gk = v4_load(g4 + (size_t)pl->run_k[r] * MTP_SITES);
         for (int t = pl->run_start[r + 1] - 1; t >= pl->run_start[r]; t--) {
-            const double w = gk * pl->prod[t].mult;
-            const int i = pl->prod[t].i, j = pl->prod[t].j;
-            g[i] += w * Mv[j];
-            g[j] += w * Mv[i];
+            const v4d w = gk * pl->prod[t].mult;
+            double *gi = g4 + (size_t)pl->prod[t].i * MTP_SITES, *gj = g4 + (size_t)pl->prod[t].j * MTP_SITES;
+            const v4d mi = v4_load(M4 + (size_t)pl->prod[t].i * MTP_SITES);
+            const v4d mj = v4_load(M4 + (size_t)pl->prod[t].j * MTP_SITES);
+            v4_store(gi, v4_load(gi) + w * mj);
+            v4_store(gj, v4_load(gj) + w * mi);
         }
     }
+}
 
-    /* per-neighbour accumulators S_mu = sum g U and G_mu = sum g grad U,
-     * one block of LANES neighbours at a time, accumulating in registers */
+/* Site energy of lane `lane` (after stage 2). */
+static double site_energy(const mtp_calculator *c, int lane, int center)
+{
+    const mtp_potential *p = c->pot;
+    double e = p->species_coeffs[center] + c->ss[lane].e_rep;
+    for (int k = 0; k < p->scalar_count; k++) e += p->moment_coeffs[k] * c->M4[(size_t)p->mapping[k] * MTP_SITES + lane];
+    return e;
+}
+
+/* Stage 3, per site: dV/dr_ij and dV/dtheta from the adjoints of lane `lane`. */
+MTP_HOT
+static void site_backward(mtp_calculator *c, int lane, int center, int n, const int *species, double *d_rij,
+                          double *d_params)
+{
+    const mtp_potential *p = c->pot;
+    const mtp_plan *pl = p->plan;
+    mtp_site_scratch *ss = &c->ss[lane];
+    const int S = p->species_count, K = pl->K, R = pl->R;
+    const int cap = ss->cap, np = (n + LANES - 1) / LANES * LANES;
+    const double *g4 = c->g4;
+
+    /* per-neighbour accumulators S_mu = sum g U and G_mu = sum g grad U */
     for (int mu = 0; mu < K; mu++) {
-        double *restrict Sm = c->S + (size_t)mu * cap, *restrict Gx = c->Gx + (size_t)mu * cap,
-                         *restrict Gy = c->Gy + (size_t)mu * cap, *restrict Gz = c->Gz + (size_t)mu * cap;
+        double *restrict Sm = ss->S + (size_t)mu * cap, *restrict Gx = ss->Gx + (size_t)mu * cap,
+                         *restrict Gy = ss->Gy + (size_t)mu * cap, *restrict Gz = ss->Gz + (size_t)mu * cap;
         const int q0 = pl->mu_start[mu], q1 = pl->mu_start[mu + 1];
         for (int e2 = q0; e2 < q1; e2++) { /* weights of this block of basics */
-            const double gq = g[pl->g_q[e2]];
+            const double gq = g4[(size_t)pl->g_q[e2] * MTP_SITES + lane];
             c->gw[4 * e2] = gq;
             c->gw[4 * e2 + 1] = gq * pl->g_dcoef[e2][0];
             c->gw[4 * e2 + 2] = gq * pl->g_dcoef[e2][1];
             c->gw[4 * e2 + 3] = gq * pl->g_dcoef[e2][2];
         }
-        /* row-wise AXPYs over the neighbours: measured faster here than
-         * keeping a block of neighbours in registers across basics */
+        /* row-wise AXPYs over the neighbours, four basics per pass: measured
+         * faster here than keeping neighbour blocks in registers */
         memset(Sm, 0, (size_t)np * sizeof(double));
         memset(Gx, 0, (size_t)np * sizeof(double));
         memset(Gy, 0, (size_t)np * sizeof(double));
         memset(Gz, 0, (size_t)np * sizeof(double));
-        /* four basics per pass: each accumulator row is loaded and stored
-         * once per four AXPYs (the loop is bound by memory operations) */
         int e2 = q0;
         for (; e2 + 4 <= q1; e2 += 4)
             for (int comp = 0; comp < 4; comp++) {
                 double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
                 const double w0 = c->gw[4 * e2 + comp], w1 = c->gw[4 * e2 + 4 + comp];
                 const double w2 = c->gw[4 * e2 + 8 + comp], w3 = c->gw[4 * e2 + 12 + comp];
-                const double *restrict U0 = c->rows[4 * e2 + comp], *restrict U1 = c->rows[4 * e2 + 4 + comp];
-                const double *restrict U2 = c->rows[4 * e2 + 8 + comp], *restrict U3 = c->rows[4 * e2 + 12 + comp];
+                const double *restrict U0 = ss->rows[4 * e2 + comp], *restrict U1 = ss->rows[4 * e2 + 4 + comp];
+                const double *restrict U2 = ss->rows[4 * e2 + 8 + comp], *restrict U3 = ss->rows[4 * e2 + 12 + comp];
                 for (int j = 0; j < np; j++) acc[j] += (w0 * U0[j] + w1 * U1[j]) + (w2 * U2[j] + w3 * U3[j]);
             }
         for (; e2 < q1; e2++)
             for (int comp = 0; comp < 4; comp++) {
                 double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
                 const double w = c->gw[4 * e2 + comp];
-                const double *restrict U = c->rows[4 * e2 + comp];
+                const double *restrict U = ss->rows[4 * e2 + comp];
                 for (int j = 0; j < np; j++) acc[j] += w * U[j];
             }
     }
 
     if (d_rij) {
         for (int j = 0; j < n; j++) {
-            double rad = c->rep[j], gx = 0, gy = 0, gz = 0;
-            if (c->inside[j]) {
-                double ir = 1.0 / c->r[j];
+            double rad = ss->rep[j], gx = 0, gy = 0, gz = 0;
+            if (ss->inside[j]) {
+                double ir = 1.0 / ss->r[j];
                 for (int mu = 0; mu < K; mu++) {
                     size_t o = (size_t)mu * cap + j;
-                    rad += c->fp[o] * c->S[o];
-                    double w = c->f[o] * ir;
-                    gx += w * c->Gx[o];
-                    gy += w * c->Gy[o];
-                    gz += w * c->Gz[o];
+                    rad += ss->fp[o] * ss->S[o];
+                    double w = ss->f[o] * ir;
+                    gx += w * ss->Gx[o];
+                    gy += w * ss->Gy[o];
+                    gz += w * ss->Gz[o];
                 }
             }
-            double ux = c->ux[j], uy = c->uy[j], uz = c->uz[j];
+            double ux = ss->ux[j], uy = ss->uy[j], uz = ss->uz[j];
             double ug = ux * gx + uy * gy + uz * gz;
             d_rij[3 * j] = ux * (rad - ug) + gx;
             d_rij[3 * j + 1] = uy * (rad - ug) + gy;
@@ -569,21 +598,78 @@ static mtp_status site_eval(mtp_calculator *c, int center, int n, const int *spe
         size_t nr = (size_t)S * S * K * R;
         memset(d_params, 0, (nr + (size_t)S) * sizeof(double));
         for (int j = 0; j < n; j++) {
-            if (!c->inside[j]) continue;
+            if (!ss->inside[j]) continue;
             double *blk = d_params + (size_t)(center * S + species[j]) * K * R;
             for (int mu = 0; mu < K; mu++) {
-                double sv = c->S[(size_t)mu * cap + j];
-                for (int b = 0; b < R; b++) blk[mu * R + b] += sv * c->Q[(size_t)b * cap + j];
+                double sv = ss->S[(size_t)mu * cap + j];
+                for (int b = 0; b < R; b++) blk[mu * R + b] += sv * ss->Q[(size_t)b * cap + j];
             }
         }
         d_params[nr + center] = 1.0;
-        for (int k = 0; k < A; k++) d_params[nr + S + k] = Mv[p->mapping[k]];
+        for (int k = 0; k < p->scalar_count; k++)
+            d_params[nr + S + k] = c->M4[(size_t)p->mapping[k] * MTP_SITES + lane];
     }
+}
+
+static mtp_status check_trained(const mtp_potential *p, int need_grad, mtp_error *err)
+{
+    if (!p->radial_coeffs || (need_grad && !p->trained))
+        return mtp_fail(err, MTP_ERR_UNTRAINED, "the potential has no coefficients (train it first)");
     return MTP_OK;
 }
 
 mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *species, const double *rij,
                          double *energy, double *d_rij, double *basis, double *d_params, mtp_error *err)
 {
-    return site_eval(c, center, n, species, rij, energy, d_rij, basis, d_params, err);
+    const mtp_potential *p = c->pot;
+    int need_grad = energy || d_rij || d_params;
+    mtp_status st = check_trained(p, need_grad, err);
+    if (st) return st;
+    for (int q = 0; q < p->basic_count; q++) /* idle lanes hold zeros */
+        for (int l = 1; l < MTP_SITES; l++) c->M4[(size_t)q * MTP_SITES + l] = 0;
+    st = site_forward(c, 0, center, n, species, rij, err);
+    if (st) return st;
+    moments(c, d_rij || d_params);
+    if (basis)
+        for (int k = 0; k < p->scalar_count; k++) basis[k] = c->M4[(size_t)p->mapping[k] * MTP_SITES];
+    if (!need_grad) return MTP_OK;
+    if (energy) *energy = site_energy(c, 0, center);
+    if (d_rij || d_params) site_backward(c, 0, center, n, species, d_rij, d_params);
+    return MTP_OK;
+}
+
+mtp_status mtp_sites_eval(mtp_calculator *c, int n_sites, const int *center, const long *offset,
+                              const int *species, const double *rij, double *energy, double *d_rij,
+                              mtp_error *err)
+{
+    mtp_status st = check_trained(c->pot, 1, err);
+    if (st) return st;
+    for (int s0 = 0; s0 < n_sites; s0 += MTP_SITES) {
+        int m = n_sites - s0 < MTP_SITES ? n_sites - s0 : MTP_SITES;
+        if (m < MTP_SITES) /* idle lanes must hold finite values */
+            for (size_t k = 0; k < (size_t)c->pot->basic_count * MTP_SITES; k++) c->M4[k] = 0;
+        for (int l = 0; l < m; l++) {
+            int s = s0 + l;
+            long o = offset[s];
+            st = site_forward(c, l, center[s], (int)(offset[s + 1] - o), species + o, rij + 3 * o, err);
+            if (st) {
+                if (err) {
+                    char msg[MTP_ERROR_MESSAGE_SIZE];
+                    memcpy(msg, err->message, sizeof msg);
+                    mtp_fail(err, st, "site %d: %s", s + 1, msg);
+                }
+                return st;
+            }
+        }
+        moments(c, d_rij != NULL);
+        for (int l = 0; l < m; l++) {
+            int s = s0 + l;
+            if (energy) energy[s] = site_energy(c, l, center[s]);
+            if (d_rij) {
+                long o = offset[s];
+                site_backward(c, l, center[s], (int)(offset[s + 1] - o), species + o, d_rij + 3 * o, NULL);
+            }
+        }
+    }
+    return MTP_OK;
 }

@@ -367,6 +367,17 @@ mtp_status mtp_site_eval(mtp_calculator *calc, int center, int n, const int *spe
                          const double *rij, double *energy, double *d_rij, double *basis,
                          double *d_params, mtp_error *err);
 
+/* Many neighbourhoods at once (faster than one mtp_site_eval per atom:
+ * the contraction stage runs on several sites together).  Site s has
+ * centre species center[s] and the neighbours offset[s] .. offset[s+1]-1
+ * of the arrays species[] and rij[][3] (layout as in mtp_site_eval).
+ *   energy [n_sites]          site energies, or NULL
+ *   d_rij  [offset[n_sites]][3] dV_s/dr_ij, or NULL
+ * Requires a trained potential. */
+mtp_status mtp_sites_eval(mtp_calculator *calc, int n_sites, const int *center, const long *offset,
+                          const int *species, const double *rij, double *energy, double *d_rij,
+                          mtp_error *err);
+
 /* A whole configuration (periodic in the directions with non-zero
  * lattice rows; cells smaller than the cutoff are handled through all
  * images).  Outputs (NULL = not computed):
