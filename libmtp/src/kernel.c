@@ -44,6 +44,10 @@ struct mtp_plan {
     int *g_mono;        /* [B] its monomial row                            */
     int (*g_dmono)[3];  /* [B] rows of the derivative monomials (zero row) */
     double (*g_dcoef)[3];
+    /* per (mu, component) the grouped basics whose term is not identically
+     * zero: component 0 is S (all basics), 1-3 the gradient components */
+    int *cl_start;      /* [4K+1] */
+    int *cl_e2;         /* [4B]   */
 };
 
 void mtp_plan_destroy(mtp_plan *pl)
@@ -67,6 +71,8 @@ void mtp_plan_destroy(mtp_plan *pl)
     free(pl->g_mono);
     free(pl->g_dmono);
     free(pl->g_dcoef);
+    free(pl->cl_start);
+    free(pl->cl_e2);
     free(pl);
 }
 
@@ -169,6 +175,20 @@ mtp_status mtp_plan_build(const mtp_potential *p, mtp_plan **out, mtp_error *err
         }
     }
     pl->mu_start[pl->K] = at;
+    pl->cl_start = mtp_calloc(4 * (size_t)pl->K + 1, sizeof(int));
+    pl->cl_e2 = mtp_calloc(4 * B, sizeof(int));
+    if (!pl->cl_start || !pl->cl_e2) {
+        mtp_plan_destroy(pl);
+        return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    int cl = 0;
+    for (int mu = 0; mu < pl->K; mu++)
+        for (int comp = 0; comp < 4; comp++) {
+            pl->cl_start[4 * mu + comp] = cl;
+            for (int e2 = pl->mu_start[mu]; e2 < pl->mu_start[mu + 1]; e2++)
+                if (comp == 0 || pl->g_dcoef[e2][comp - 1] != 0) pl->cl_e2[cl++] = e2;
+        }
+    pl->cl_start[4 * pl->K] = cl;
     for (int t = 0; t < pl->T; t++) {
         pl->t_i[t] = p->times[t][0];
         pl->t_j[t] = p->times[t][1];
@@ -540,7 +560,7 @@ static void site_backward(mtp_calculator *c, int lane, int center, int n, const 
         double *restrict Sm = ss->S + (size_t)mu * cap, *restrict Gx = ss->Gx + (size_t)mu * cap,
                          *restrict Gy = ss->Gy + (size_t)mu * cap, *restrict Gz = ss->Gz + (size_t)mu * cap;
         const int q0 = pl->mu_start[mu], q1 = pl->mu_start[mu + 1];
-        for (int e2 = q0; e2 < q1; e2++) { /* weights of this block of basics */
+        for (int e2 = q0; e2 < q1; e2++) { /* weights of this radial function's basics */
             const double gq = g4[(size_t)pl->g_q[e2] * MTP_SITES + lane];
             c->gw[4 * e2] = gq;
             c->gw[4 * e2 + 1] = gq * pl->g_dcoef[e2][0];
@@ -553,23 +573,23 @@ static void site_backward(mtp_calculator *c, int lane, int center, int n, const 
         memset(Gx, 0, (size_t)np * sizeof(double));
         memset(Gy, 0, (size_t)np * sizeof(double));
         memset(Gz, 0, (size_t)np * sizeof(double));
-        int e2 = q0;
-        for (; e2 + 4 <= q1; e2 += 4)
-            for (int comp = 0; comp < 4; comp++) {
-                double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
-                const double w0 = c->gw[4 * e2 + comp], w1 = c->gw[4 * e2 + 4 + comp];
-                const double w2 = c->gw[4 * e2 + 8 + comp], w3 = c->gw[4 * e2 + 12 + comp];
-                const double *restrict U0 = ss->rows[4 * e2 + comp], *restrict U1 = ss->rows[4 * e2 + 4 + comp];
-                const double *restrict U2 = ss->rows[4 * e2 + 8 + comp], *restrict U3 = ss->rows[4 * e2 + 12 + comp];
+        for (int comp = 0; comp < 4; comp++) {
+            double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
+            const int *e = pl->cl_e2 + pl->cl_start[4 * mu + comp], ne = pl->cl_start[4 * mu + comp + 1] - pl->cl_start[4 * mu + comp];
+            int t = 0;
+            for (; t + 4 <= ne; t += 4) {
+                const double w0 = c->gw[4 * e[t] + comp], w1 = c->gw[4 * e[t + 1] + comp];
+                const double w2 = c->gw[4 * e[t + 2] + comp], w3 = c->gw[4 * e[t + 3] + comp];
+                const double *restrict U0 = ss->rows[4 * e[t] + comp], *restrict U1 = ss->rows[4 * e[t + 1] + comp];
+                const double *restrict U2 = ss->rows[4 * e[t + 2] + comp], *restrict U3 = ss->rows[4 * e[t + 3] + comp];
                 for (int j = 0; j < np; j++) acc[j] += (w0 * U0[j] + w1 * U1[j]) + (w2 * U2[j] + w3 * U3[j]);
             }
-        for (; e2 < q1; e2++)
-            for (int comp = 0; comp < 4; comp++) {
-                double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
-                const double w = c->gw[4 * e2 + comp];
-                const double *restrict U = ss->rows[4 * e2 + comp];
+            for (; t < ne; t++) {
+                const double w = c->gw[4 * e[t] + comp];
+                const double *restrict U = ss->rows[4 * e[t] + comp];
                 for (int j = 0; j < np; j++) acc[j] += w * U[j];
             }
+        }
     }
 
     if (d_rij) {
