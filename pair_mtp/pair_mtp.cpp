@@ -1,7 +1,7 @@
 /* OpenMTP pair styles "mtp" and "mlip" for LAMMPS (29 Sep 2021 and later).
  *
- * Energy, forces and virials come from libopenmtp's kernel mtp_site_eval(),
- * called once per local atom with r_ij = x_j - x_i of its neighbours in a
+ * Energy, forces and virials come from libopenmtp's kernel (mtp_sites_eval),
+ * called for chunks of local atoms with r_ij = x_j - x_i of their neighbours in a
  * full neighbour list.  The kernel returns d_ij = dV_i/dr_ij; the force on
  * i is +d_ij and the force on j is -d_ij (j may be a ghost: newton_pair on
  * makes LAMMPS reverse-communicate it).
@@ -339,105 +339,135 @@ void PairMTP::compute(int eflag, int vflag)
   double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   mtp_error err;
 
-  for (int ii = 0; ii < inum; ii++) {
-    const int i = ilist[ii];
-    const int si = tmap[type[i]];
-    if (si < 0) continue;
-    const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
-    const int *jlist = firstneigh[i];
-    const int jnum = numneigh[i];
-    if ((int) nbh_index.size() < jnum) {
-      size_t cap = (size_t) jnum + jnum / 2 + 16;
-      rij.resize(3 * cap);
-      drij.resize(3 * cap);
-      nbh_species.resize(cap);
-      nbh_index.resize(cap);
-    }
-    double *r = rij.data();
-    int *sp = nbh_species.data();
-    int *idx = nbh_index.data();
-    int n = 0;
-    for (int jj = 0; jj < jnum; jj++) {
-      const int j = jlist[jj] & NEIGHMASK;
-      const int sj = tmap[type[j]];
-      if (sj < 0) continue;
-      const double dx = x[j][0] - xi, dy = x[j][1] - yi, dz = x[j][2] - zi;
-      const double rsq = dx * dx + dy * dy + dz * dz;
-      if (rsq >= cutoffsq || rsq <= 0.0) continue;
-      if (rsq < mindistsq && refuse_close)
-        error->one(FLERR, "pair_style " + style_name + ": atoms " +
-                              std::to_string((long long) atom->tag[i]) + " and " +
-                              std::to_string((long long) atom->tag[j]) + " are " +
-                              std::to_string(sqrt(rsq)) + " A apart, closer than the potential's "
-                              "min_dist " + std::to_string(sqrt(mindistsq)) +
-                              " A (min_dist refuse)");
-      r[3 * n] = dx;
-      r[3 * n + 1] = dy;
-      r[3 * n + 2] = dz;
-      sp[n] = sj;
-      idx[n] = j;
-      n++;
+  // Atoms go to the library in chunks, so that its contraction stage can
+  // work on several sites at once (mtp_sites_eval).
+  const int CHUNK = 64;
+  site_offset.resize(CHUNK + 1);
+  site_atom.resize(CHUNK);
+  site_species.resize(CHUNK);
+  site_energy.resize(CHUNK);
+  for (int i0 = 0; i0 < inum; i0 += CHUNK) {
+    const int i1 = i0 + CHUNK < inum ? i0 + CHUNK : inum;
+    int ns = 0;
+    long tot = 0;
+    site_offset[0] = 0;
+    for (int ii = i0; ii < i1; ii++) {
+      const int i = ilist[ii];
+      const int si = tmap[type[i]];
+      if (si < 0) continue;
+      const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
+      const int *jlist = firstneigh[i];
+      const int jnum = numneigh[i];
+      if ((long) nbh_index.size() < tot + jnum) {
+        size_t cap = (size_t) (tot + jnum) + (size_t) (tot + jnum) / 2 + 16;
+        rij.resize(3 * cap);
+        drij.resize(3 * cap);
+        nbh_species.resize(cap);
+        nbh_index.resize(cap);
+      }
+      double *r = rij.data() + 3 * tot;
+      int *sp = nbh_species.data() + tot;
+      int *idx = nbh_index.data() + tot;
+      int n = 0;
+      for (int jj = 0; jj < jnum; jj++) {
+        const int j = jlist[jj] & NEIGHMASK;
+        const int sj = tmap[type[j]];
+        if (sj < 0) continue;
+        const double dx = x[j][0] - xi, dy = x[j][1] - yi, dz = x[j][2] - zi;
+        const double rsq = dx * dx + dy * dy + dz * dz;
+        if (rsq >= cutoffsq || rsq <= 0.0) continue;
+        if (rsq < mindistsq && refuse_close)
+          error->one(FLERR, "pair_style " + style_name + ": atoms " +
+                                std::to_string((long long) atom->tag[i]) + " and " +
+                                std::to_string((long long) atom->tag[j]) + " are " +
+                                std::to_string(sqrt(rsq)) + " A apart, closer than the potential's "
+                                "min_dist " + std::to_string(sqrt(mindistsq)) +
+                                " A (min_dist refuse)");
+        r[3 * n] = dx;
+        r[3 * n + 1] = dy;
+        r[3 * n + 2] = dz;
+        sp[n] = sj;
+        idx[n] = j;
+        n++;
+      }
+      site_atom[ns] = i;
+      site_species[ns] = si;
+      tot += n;
+      site_offset[++ns] = tot;
     }
 
-    double ei = 0.0;
-    double *d = drij.data();
-    mtp_status st = mtp_site_eval(calc, si, n, sp, r, &ei, d, nullptr, nullptr, &err);
-    if (st != MTP_OK)
-      error->one(FLERR, "pair_style " + style_name + ": atom " +
-                            std::to_string((long long) atom->tag[i]) + ": " +
-                            std::string(err.message));
+    mtp_status st = mtp_sites_eval(calc, ns, site_species.data(), site_offset.data(), nbh_species.data(),
+                                   rij.data(), site_energy.data(), drij.data(), &err);
+    if (st != MTP_OK) {
+      // name the atom: evaluate the chunk's sites one by one
+      for (int s = 0; s < ns; s++) {
+        const long o = site_offset[s];
+        if (mtp_site_eval(calc, site_species[s], (int) (site_offset[s + 1] - o), nbh_species.data() + o,
+                          rij.data() + 3 * o, nullptr, drij.data() + 3 * o, nullptr, nullptr, &err) != MTP_OK)
+          error->one(FLERR, "pair_style " + style_name + ": atom " +
+                                std::to_string((long long) atom->tag[site_atom[s]]) + ": " +
+                                std::string(err.message));
+      }
+      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+    }
 
-    double fix = 0.0, fiy = 0.0, fiz = 0.0;
-    for (int k = 0; k < n; k++) {
-      const int j = idx[k];
-      const double dx = d[3 * k], dy = d[3 * k + 1], dz = d[3 * k + 2];
-      fix += dx;
-      fiy += dy;
-      fiz += dz;
-      f[j][0] -= dx;
-      f[j][1] -= dy;
-      f[j][2] -= dz;
-      if (vflag_either) {
-        const double rx = r[3 * k], ry = r[3 * k + 1], rz = r[3 * k + 2];
-        // pair term of sum_a x_a (x) F_a: (x_j - x_i) (x) F_j = -r_ij (x) d_ij
-        const double vxx = -rx * dx, vyy = -ry * dy, vzz = -rz * dz;
-        const double vxy = -rx * dy, vxz = -rx * dz, vyz = -ry * dz;
-        if (vflag_global) {
-          v[0] += vxx;
-          v[1] += vyy;
-          v[2] += vzz;
-          v[3] += vxy;
-          v[4] += vxz;
-          v[5] += vyz;
-        }
-        if (vflag_atom) {
-          double *vi = vatom[i], *vj = vatom[j];
-          vi[0] += 0.5 * vxx; vj[0] += 0.5 * vxx;
-          vi[1] += 0.5 * vyy; vj[1] += 0.5 * vyy;
-          vi[2] += 0.5 * vzz; vj[2] += 0.5 * vzz;
-          vi[3] += 0.5 * vxy; vj[3] += 0.5 * vxy;
-          vi[4] += 0.5 * vxz; vj[4] += 0.5 * vxz;
-          vi[5] += 0.5 * vyz; vj[5] += 0.5 * vyz;
-        }
-        if (cvflag_atom) {
-          double *cj = cvatom[j];
-          cj[0] += vxx;
-          cj[1] += vyy;
-          cj[2] += vzz;
-          cj[3] += vxy;
-          cj[4] += vxz;
-          cj[5] += vyz;
-          cj[6] += -ry * dx;    // yx
-          cj[7] += -rz * dx;    // zx
-          cj[8] += -rz * dy;    // zy
+    for (int s = 0; s < ns; s++) {
+      const int i = site_atom[s];
+      const double ei = site_energy[s];
+      const double *r = rij.data(), *d = drij.data();
+      const int *idx = nbh_index.data();
+      double fix = 0.0, fiy = 0.0, fiz = 0.0;
+      for (long k = site_offset[s]; k < site_offset[s + 1]; k++) {
+        const int j = idx[k];
+        const double dx = d[3 * k], dy = d[3 * k + 1], dz = d[3 * k + 2];
+        fix += dx;
+        fiy += dy;
+        fiz += dz;
+        f[j][0] -= dx;
+        f[j][1] -= dy;
+        f[j][2] -= dz;
+        if (vflag_either) {
+          const double rx = r[3 * k], ry = r[3 * k + 1], rz = r[3 * k + 2];
+          // pair term of sum_a x_a (x) F_a: (x_j - x_i) (x) F_j = -r_ij (x) d_ij
+          const double vxx = -rx * dx, vyy = -ry * dy, vzz = -rz * dz;
+          const double vxy = -rx * dy, vxz = -rx * dz, vyz = -ry * dz;
+          if (vflag_global) {
+            v[0] += vxx;
+            v[1] += vyy;
+            v[2] += vzz;
+            v[3] += vxy;
+            v[4] += vxz;
+            v[5] += vyz;
+          }
+          if (vflag_atom) {
+            double *vi = vatom[i], *vj = vatom[j];
+            vi[0] += 0.5 * vxx; vj[0] += 0.5 * vxx;
+            vi[1] += 0.5 * vyy; vj[1] += 0.5 * vyy;
+            vi[2] += 0.5 * vzz; vj[2] += 0.5 * vzz;
+            vi[3] += 0.5 * vxy; vj[3] += 0.5 * vxy;
+            vi[4] += 0.5 * vxz; vj[4] += 0.5 * vxz;
+            vi[5] += 0.5 * vyz; vj[5] += 0.5 * vyz;
+          }
+          if (cvflag_atom) {
+            double *cj = cvatom[j];
+            cj[0] += vxx;
+            cj[1] += vyy;
+            cj[2] += vzz;
+            cj[3] += vxy;
+            cj[4] += vxz;
+            cj[5] += vyz;
+            cj[6] += -ry * dx;    // yx
+            cj[7] += -rz * dx;    // zx
+            cj[8] += -rz * dy;    // zy
+          }
         }
       }
+      f[i][0] += fix;
+      f[i][1] += fiy;
+      f[i][2] += fiz;
+      if (eflag_global) eng += ei;
+      if (eflag_atom) eatom[i] += ei;
     }
-    f[i][0] += fix;
-    f[i][1] += fiy;
-    f[i][2] += fiz;
-    if (eflag_global) eng += ei;
-    if (eflag_atom) eatom[i] += ei;
   }
 
   if (eflag_global) eng_vdwl += eng;

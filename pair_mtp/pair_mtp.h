@@ -54,6 +54,10 @@ class PairMTP : public Pair {
   // per-neighbourhood buffers, reused between atoms and steps
   std::vector<double> rij, drij;
   std::vector<int> nbh_species, nbh_index;
+  // one chunk of sites for mtp_sites_eval (CSR over the buffers above)
+  std::vector<long> site_offset;
+  std::vector<int> site_atom, site_species;
+  std::vector<double> site_energy;
 
   void load_potential(const std::string &path);
   void allocate();
