@@ -65,12 +65,47 @@ static void bcc(mtp_cfg *c, int reps, double a, int S)
     for (int x = 0; x < 3; x++) c->lattice[x][x] = reps * a;
 }
 
+/* µs/atom of mtp_compute (energy, forces, virial) for a given potential and
+ * configuration file: the standalone number next to LAMMPS runs. */
+static int time_files(const char *pot_path, const char *cfg_path, int repeats)
+{
+    mtp_potential *p;
+    mtp_calculator *calc;
+    mtp_error err;
+    mtp_cfg *cfgs;
+    int ncfg;
+    if (mtp_potential_read(pot_path, &p, &err) || mtp_calculator_create(p, &calc, &err) ||
+        mtp_read_cfgs(cfg_path, MTP_FORMAT_AUTO, NULL, &cfgs, &ncfg, &err)) {
+        fprintf(stderr, "bench_kernel: %s\n", err.message);
+        return 1;
+    }
+    const mtp_cfg *cfg = &cfgs[0];
+    double *F = malloc(sizeof(double) * 3 * cfg->n_atoms), W[6], E, best = 1e30;
+    for (int rep = 0; rep < repeats; rep++) {
+        double t0 = now();
+        if (mtp_compute(calc, cfg, &E, F, W, NULL, NULL, &err)) {
+            fprintf(stderr, "bench_kernel: %s\n", err.message);
+            return 1;
+        }
+        if (now() - t0 < best) best = now() - t0;
+    }
+    printf("standalone libopenmtp: %d atoms, %.1f neighbours/atom, %.3f us/atom (E = %.10f eV)\n", cfg->n_atoms,
+           (double)mtp_calculator_stats(calc).n_pairs / cfg->n_atoms, 1e6 * best / cfg->n_atoms, E);
+    free(F);
+    mtp_free_cfgs(cfgs, ncfg);
+    mtp_calculator_destroy(calc);
+    mtp_potential_destroy(p);
+    return 0;
+}
+
 /* usage: bench_kernel [CELLS [LEVEL [REPEATS]]]
+ *        bench_kernel --files POTENTIAL CONFIGURATION [REPEATS]
  *   CELLS    bcc cells per edge (default 10: 2000 atoms)
  *   LEVEL    only this level (default: 8, 16, 20, 24)
  *   REPEATS  timed repetitions, best kept (default 5; 1 for callgrind) */
 int main(int argc, char **argv)
 {
+    if (argc > 3 && strcmp(argv[1], "--files") == 0) return time_files(argv[2], argv[3], argc > 4 ? atoi(argv[4]) : 5);
     int reps = argc > 1 ? atoi(argv[1]) : 10;
     int only = argc > 2 ? atoi(argv[2]) : 0;
     int repeats = argc > 3 ? atoi(argv[3]) : 5;
