@@ -32,14 +32,7 @@ static mtp_status perr(cfg_parse *p, const char *fmt, const char *a, const char 
 }
 
 /* Next non-blank line into p->ln->line; *got = 0 at EOF. */
-static mtp_status next_line(cfg_parse *p, int *got)
-{
-    for (;;) {
-        mtp_status st = mtp_lines_next(p->ln, got, p->err);
-        if (st || !*got) return st;
-        if (*mtp_skip_ws(p->ln->line) != '\0') return MTP_OK;
-    }
-}
+static mtp_status next_line(cfg_parse *p, int *got) { return mtp_lines_next_nonblank(p->ln, got, p->err); }
 
 static int is_section_word(const char *w)
 {

@@ -173,12 +173,8 @@ static mtp_status dump_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
     *got = 0;
     int any;
     mtp_status st;
-    for (;;) {
-        st = mtp_lines_next(ln, &any, err);
-        if (st) return st;
-        if (!any) return MTP_OK;
-        if (*mtp_skip_ws(ln->line)) break;
-    }
+    st = mtp_lines_next_nonblank(ln, &any, err);
+    if (st || !any) return st;
     if (!starts_with(mtp_skip_ws(ln->line), "ITEM: TIMESTEP"))
         return mtp_parse_fail(err, r->name, ln->line_no, "expected 'ITEM: TIMESTEP'");
     char *tok[MAX_COLS + 1];

@@ -141,12 +141,8 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
     int any;
     mtp_status st;
     /* Atom count (blank lines between frames are tolerated). */
-    for (;;) {
-        st = mtp_lines_next(ln, &any, err);
-        if (st) return st;
-        if (!any) return MTP_OK;
-        if (*mtp_skip_ws(ln->line)) break;
-    }
+    st = mtp_lines_next_nonblank(ln, &any, err);
+    if (st || !any) return st;
     long n;
     {
         char *tok[2];

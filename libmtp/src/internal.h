@@ -52,6 +52,8 @@ void mtp_lines_free(mtp_lines *ln);
  * lines longer than 64 MiB are a parse error. */
 mtp_status mtp_lines_next(mtp_lines *ln, int *got, mtp_error *err);
 void mtp_lines_push_back(mtp_lines *ln);
+/* Next line that is not blank (whitespace only); *got = 0 at EOF. */
+mtp_status mtp_lines_next_nonblank(mtp_lines *ln, int *got, mtp_error *err);
 
 /* Strict number parsing: the whole token must be a finite number. */
 int mtp_parse_double(const char *tok, double *out);   /* 1 on success */

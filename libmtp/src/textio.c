@@ -77,6 +77,15 @@ mtp_status mtp_lines_next(mtp_lines *ln, int *got, mtp_error *err)
     return MTP_OK;
 }
 
+mtp_status mtp_lines_next_nonblank(mtp_lines *ln, int *got, mtp_error *err)
+{
+    for (;;) {
+        mtp_status st = mtp_lines_next(ln, got, err);
+        if (st || !*got) return st;
+        if (*mtp_skip_ws(ln->line) != '\0') return MTP_OK;
+    }
+}
+
 int mtp_parse_double(const char *tok, double *out)
 {
     if (!tok || !*tok) return 0;
