@@ -183,8 +183,7 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
     mtp_lines *ln = &r->lines;
     mtp_cfg_free(cfg);
     *got = 0;
-    int any, in_frame = 0, have_forces = 0;
-    long frame_line = 0;
+    int any, in_frame = 0;
     mtp_status st;
     for (;;) {
         st = mtp_lines_next(ln, &any, err);
@@ -207,7 +206,6 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
             }
             cfg->energy *= HARTREE_EV;
             cfg->has_energy = 1;
-            frame_line = ln->line_no;
             if (!s->coords_fresh) {
                 st = mtp_fail(err, s->n > 0 ? MTP_ERR_UNSUPPORTED : MTP_ERR_PARSE,
                               "%s:%ld: energy evaluation without atomic coordinates printed before it "
@@ -274,7 +272,6 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
                 for (int a = 0; a < 3; a++) cfg->forces[3 * i + a] = f[a] * (HARTREE_EV / BOHR_A);
                 i++;
             }
-            have_forces = 1;
         } else if (in_frame && strncmp(t, "STRESS|", 7) == 0 && strstr(t, "stress tensor [GPa]") &&
                    !strstr(t, "Eigen")) {
             double m[9];
@@ -318,8 +315,6 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
         mtp_cfg_free(cfg);
         return MTP_OK;
     }
-    (void)have_forces;
-    (void)frame_line;
     *got = 1;
     return MTP_OK;
 fail:
@@ -327,12 +322,6 @@ fail:
     return st;
 }
 
-static int cp2k_sniff(const char *head, size_t n)
-{
-    size_t lim = n < 4096 ? n : 4096;
-    for (size_t i = 0; i + 5 <= lim; i++)
-        if (memcmp(head + i, "CP2K|", 5) == 0) return 1;
-    return 0;
-}
+static int cp2k_sniff(const char *head, size_t n) { return mtp_head_contains(head, n, 4096, "CP2K|"); }
 
 const mtp_format_ops mtp_format_cp2k_ops = {MTP_FORMAT_CP2K, cp2k_open, cp2k_next, cp2k_close, NULL, cp2k_sniff};

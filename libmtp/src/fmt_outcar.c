@@ -368,13 +368,7 @@ static mtp_status outcar_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *
     }
 }
 
-static int outcar_sniff(const char *head, size_t n)
-{
-    size_t lim = n < 512 ? n : 512;
-    for (size_t i = 0; i + 6 <= lim; i++)
-        if (memcmp(head + i, " vasp.", 6) == 0) return 1;
-    return 0;
-}
+static int outcar_sniff(const char *head, size_t n) { return mtp_head_contains(head, n, 512, " vasp."); }
 
 const mtp_format_ops mtp_format_outcar_ops = {MTP_FORMAT_OUTCAR, outcar_open, outcar_next,
                                               outcar_close, NULL, outcar_sniff};

@@ -302,12 +302,6 @@ static mtp_status vrun_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
     }
 }
 
-static int vrun_sniff(const char *head, size_t n)
-{
-    size_t lim = n < 1024 ? n : 1024;
-    for (size_t i = 0; i + 10 <= lim; i++)
-        if (memcmp(head + i, "<modeling>", 10) == 0) return 1;
-    return 0;
-}
+static int vrun_sniff(const char *head, size_t n) { return mtp_head_contains(head, n, 1024, "<modeling>"); }
 
 const mtp_format_ops mtp_format_vasprun_ops = {MTP_FORMAT_VASPRUN, vrun_open, vrun_next, vrun_close, NULL, vrun_sniff};

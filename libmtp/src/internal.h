@@ -61,6 +61,8 @@ int mtp_parse_int(const char *tok, long lo, long hi, long *out);
 /* Split `s` in place at whitespace; returns number of tokens (<= max). */
 int mtp_split_ws(char *s, char **tok, int max);
 int mtp_str_ieq(const char *a, const char *b);        /* ASCII case-insensitive */
+/* 1 if `needle` occurs within the first `limit` bytes of head[0..n) (sniffers). */
+int mtp_head_contains(const char *head, size_t n, size_t limit, const char *needle);
 const char *mtp_skip_ws(const char *s);
 
 /* Atomic file replacement: write to "path.tmp.<pid>" then rename. */

@@ -143,6 +143,14 @@ int mtp_str_ieq(const char *a, const char *b)
     return *a == *b;
 }
 
+int mtp_head_contains(const char *head, size_t n, size_t limit, const char *needle)
+{
+    size_t lim = n < limit ? n : limit, k = strlen(needle);
+    for (size_t i = 0; i + k <= lim; i++)
+        if (memcmp(head + i, needle, k) == 0) return 1;
+    return 0;
+}
+
 const char *mtp_skip_ws(const char *s)
 {
     while (*s && isspace((unsigned char)*s)) s++;
