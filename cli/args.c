@@ -182,6 +182,18 @@ int cli_read_options(cli_args *a, mtp_read_options *opt, mtp_format *fmt, char *
     return 0;
 }
 
+int cli_output_format(const char *cmd, const char *name, const char *out_path, mtp_format *fmt)
+{
+    int f = name ? mtp_format_from_name(name) : MTP_FORMAT_AUTO;
+    if (f < 0) {
+        fprintf(stderr, "mtp %s: unknown output format '%s'\n", cmd, name);
+        return -1;
+    }
+    if (f == MTP_FORMAT_AUTO) f = mtp_format_guess(out_path);
+    *fmt = f == MTP_FORMAT_AUTO ? MTP_FORMAT_CFG : (mtp_format)f;
+    return 0;
+}
+
 void cli_report(const char *cmd, const mtp_error *err)
 {
     fprintf(stderr, "mtp %s: %s\n", cmd, err->message[0] ? err->message : mtp_status_string(err->status));

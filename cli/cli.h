@@ -30,6 +30,9 @@ int cli_check_unused(cli_args *a, const char *cmd);
  * --absolute_types, --save_nonconverged.  Returns 0 on success. */
 int cli_read_options(cli_args *a, mtp_read_options *opt, mtp_format *fmt, char ***type_map_storage);
 void cli_free_type_map(char **type_map, int n);
+/* Output format from --output_format (if given), else from the output file
+ * name, else MLIP text .cfg.  Returns 0 on success. */
+int cli_output_format(const char *cmd, const char *name, const char *out_path, mtp_format *fmt);
 
 /* Print an error from the library: "mtp CMD: message". */
 void cli_report(const char *cmd, const mtp_error *err);

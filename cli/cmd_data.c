@@ -63,18 +63,12 @@ int cmd_convert(const char *cmd, cli_args *a)
         cli_opt_bool(a, "fix_lattice", 0, &fixl) || cli_opt_bool(a, "no_loss", 0, &no_loss) ||
         cli_check_unused(a, cmd))
         goto done;
-    int ofmt_i = ofmt_s ? mtp_format_from_name(ofmt_s) : MTP_FORMAT_AUTO;
-    if (ofmt_i < 0) {
-        fprintf(stderr, "mtp %s: unknown output format '%s'\n", cmd, ofmt_s);
-        goto done;
-    }
+    mtp_format ofmt;
+    if (cli_output_format(cmd, ofmt_s, out, &ofmt)) goto done;
     if (strcmp(in, out) == 0) {
         fprintf(stderr, "mtp %s: input and output are the same file\n", cmd);
         goto done;
     }
-    mtp_format ofmt = (mtp_format)ofmt_i;
-    if (ofmt == MTP_FORMAT_AUTO) ofmt = mtp_format_guess(out);
-    if (ofmt == MTP_FORMAT_AUTO) ofmt = MTP_FORMAT_CFG;
     mtp_write_options wopt = {no_loss, 0, ropt.type_map, ropt.type_map_count};
     rc = 1;
     mtp_error err;

@@ -189,19 +189,13 @@ int cmd_calculate_efs(const char *cmd, cli_args *a)
     if (cli_read_options(a, &ropt, &ifmt, &tm) || cli_opt_bool(a, "refuse_close_atoms", 0, &refuse) ||
         cli_check_unused(a, cmd))
         goto done;
-    int ofmt_i = ofmt_s ? mtp_format_from_name(ofmt_s) : MTP_FORMAT_AUTO;
-    if (ofmt_i < 0) {
-        fprintf(stderr, "mtp %s: unknown output format '%s'\n", cmd, ofmt_s);
-        goto done;
-    }
     out = out_opt ? strdup(out_opt) : default_output(in);
     if (!out || strcmp(out, in) == 0) {
         fprintf(stderr, "mtp %s: refusing to overwrite the input file %s; give --output_filename\n", cmd, in);
         goto done;
     }
-    mtp_format ofmt = (mtp_format)ofmt_i;
-    if (ofmt == MTP_FORMAT_AUTO) ofmt = mtp_format_guess(out);
-    if (ofmt == MTP_FORMAT_AUTO) ofmt = MTP_FORMAT_CFG;
+    mtp_format ofmt;
+    if (cli_output_format(cmd, ofmt_s, out, &ofmt)) goto done;
     rc = 1;
     mtp_error err;
     if (eval_open(&ev, cmd, pot_path)) goto done;
