@@ -9,6 +9,8 @@ static const char HELP_HELP[] =
 
 static const cli_command COMMANDS[] = {
     {"calculate_efs", "energies, forces and stresses of configurations", HELP_CALCULATE_EFS, cmd_calculate_efs},
+    {"calculate_grade", "extrapolation grades against the stored active set", HELP_CALCULATE_GRADE,
+     cmd_calculate_grade},
     {"check_errors", "errors of a potential against reference data", HELP_CHECK_ERRORS, cmd_check_errors},
     {"convert", "convert configurations between file formats", HELP_CONVERT, cmd_convert},
     {"mindist", "minimal interatomic distances of a dataset", HELP_MINDIST, cmd_mindist},

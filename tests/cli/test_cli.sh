@@ -30,6 +30,13 @@ check "check_errors report identical to MLIP-3" cmp <(head -n 38 report.txt) "$D
 check "check_errors prints MAE" grep -q "Forces            MAE" stdout.txt
 check "check_errors --log has one line per configuration" test "$(wc -l < per_cfg.log)" -eq 2
 
+# calculate_grade reproduces MLIP-3's extrapolation grades in both active-learning modes
+"$MTP" calculate_grade "$DATA/examples/calculate_grade/pot.almtp" "$DATA/examples/calculate_grade/train.cfg" graded.cfg 2>/dev/null
+check "calculate_grade identical to MLIP-3 (neighbourhood mode)" cmp graded.cfg "$DATA/examples/calculate_grade/graded.cfg"
+"$MTP" calculate_grade "$DATA/multispecies/pot10.almtp" "$DATA/multispecies/test3.cfg" graded3.cfg 2>/dev/null
+check "calculate_grade identical to MLIP-3 (configuration mode)" cmp graded3.cfg "$DATA/multispecies/test3.graded.cfg"
+check "calculate_grade needs an active-learning state" bash -c "! '$MTP' calculate_grade '$DATA/multispecies/learned.mtp' '$DATA/multispecies/NaCl_small.cfgs' x.cfg"
+
 # convert: OUTCAR import as MLIP does, and round trips through other formats
 "$MTP" convert --input_format=outcar "$DATA/examples/convert_outcar/OUTCAR" relax.cfg 2>/dev/null
 check "convert OUTCAR identical to MLIP-3" cmp relax.cfg "$DATA/examples/convert_outcar/relax.cfg"
@@ -53,7 +60,7 @@ check "unknown option is an error" bash -c "! '$MTP' calculate_efs a b --bogus=1
 check "unknown command is an error" bash -c "! '$MTP' frobnicate"
 
 # help for every command, init of any level
-for c in calculate_efs check_errors convert mindist init help; do
+for c in calculate_efs calculate_grade check_errors convert mindist init help; do
     check "help $c" bash -c "'$MTP' help $c | grep -q '^mtp $c'"
 done
 "$MTP" init --level 16 --species Li,P,S --cutoff 5.0 -o l16.almtp > /dev/null

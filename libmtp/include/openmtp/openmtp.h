@@ -392,6 +392,36 @@ mtp_status mtp_compute(mtp_calculator *calc, const mtp_cfg *cfg, double *energy,
                        double *forces, double *virial, double *site_energies,
                        double *site_virials, mtp_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Extrapolation grades (MaxVol, from an .almtp's active-learning state) */
+/* ------------------------------------------------------------------ */
+/* gamma(b) = max_j |(b A^-1)_j| for a row b: <= 1 interpolation, > 1
+ * extrapolation.  Rows are gradients w.r.t. all parameters: one per atom
+ * (dV_i/dtheta, "neighbourhood" mode) or one per configuration
+ * (energy_weight / N^(p/2) * dE/dtheta, "configuration" mode), as stored
+ * in the potential file by MLIP-3 (or our trainer). */
+typedef struct mtp_grader mtp_grader;
+typedef enum mtp_grade_mode {
+    MTP_GRADE_NEIGHBORHOOD = 1, /* al_mode=nbh: site_en_weight != 0 */
+    MTP_GRADE_CONFIGURATION = 2 /* al_mode=cfg: energy rows          */
+} mtp_grade_mode;
+
+/* Needs a trained potential with an active-learning section; configuration
+ * mode with force or stress rows is not supported (MTP_ERR_UNSUPPORTED). */
+mtp_status mtp_grader_create(const mtp_potential *pot, mtp_grader **grader, mtp_error *err);
+void mtp_grader_destroy(mtp_grader *grader);
+mtp_grade_mode mtp_grader_mode(const mtp_grader *grader);
+/* Grade of a configuration (max over its atoms in neighbourhood mode) and,
+ * in neighbourhood mode, per-atom grades atom_grades[n] (NULL = skip). */
+mtp_status mtp_grade(mtp_grader *grader, const mtp_cfg *cfg, double *grade, double *atom_grades,
+                     mtp_error *err);
+/* Building blocks for distributed codes (LAMMPS): the row of one
+ * neighbourhood is mtp_site_eval's d_params.  Neighbourhood mode grades a
+ * site row directly; configuration mode grades the sum of the site rows of
+ * all n_atoms atoms (summed over MPI ranks by the caller). */
+double mtp_grade_site_row(const mtp_grader *grader, const double *row);
+double mtp_grade_cfg_row(const mtp_grader *grader, const double *row_sum, long n_atoms);
+
 /* Minimal interatomic distance, overall and per pair of types, searched
  * up to `search_radius` Å (pairs further apart are not found; the result
  * is +inf then).  For `mtp mindist`.  pair_min may be NULL; otherwise it
