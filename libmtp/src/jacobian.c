@@ -32,6 +32,7 @@ struct mtp_param_deriv {
     int *sp_atom, *nb_sp;
     double *v, *dp, *dpd, *dB;
     long atoms_cap, nb_cap;
+    int simd; /* AVX2+FMA versions of the hot loops */
 };
 
 mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **out, mtp_error *err)
@@ -50,6 +51,10 @@ mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **ou
     pd->T = pot->times_count;
     pd->A = pot->scalar_count;
     pd->P = mtp_potential_param_count(pot);
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(OPENMTP_NO_CLONES)
+    __builtin_cpu_init();
+    pd->simd = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
     for (int q = 0; q < pd->B; q++) {
         int nu = pot->basic[q][1] + pot->basic[q][2] + pot->basic[q][3];
         if (nu > pd->numax) pd->numax = nu;
@@ -125,7 +130,7 @@ static mtp_status reserve(mtp_param_deriv *pd, int n, int want_dMr, mtp_error *e
         pd->rep = p;
     }
     if (want_dMr && !pd->dMr) {
-        pd->dMr = mtp_calloc((size_t)pd->M * 3 * (size_t)pd->cap, sizeof(double));
+        pd->dMr = mtp_calloc((size_t)pd->M * (3 * (size_t)pd->cap + 4), sizeof(double));
         if (!pd->dMr) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
     return MTP_OK;
@@ -330,11 +335,74 @@ mtp_status mtp_site_param_jvp(mtp_param_deriv *pd, int center, int n, const int 
     return MTP_OK;
 }
 
+/* Hot loops are compiled for x86-64 baseline and for AVX2+FMA and picked
+ * at run time by CPU feature (pd->simd), not by CPU model: GCC's
+ * target_clones("arch=haswell") resolves by model and falls back to the
+ * baseline on newer CPUs that report another model. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(OPENMTP_NO_CLONES)
+#define JAC_DISPATCH 1
+#define JAC_INLINE static inline __attribute__((always_inline))
+#else
+#define JAC_DISPATCH 0
+#define JAC_INLINE static inline
+#endif
+
+/* Row stride of dMr for n neighbours: 3n rounded up to 4 (padding = 0). */
+static inline size_t dmr_stride(int n) { return (3 * (size_t)n + 3) & ~(size_t)3; }
+
+/* Forward mode over the 3n neighbour coordinates after forward():
+ * dMr[q][ws] = dM_q/dr (x, y, z per neighbour, unit stride), for all
+ * moments q.  Neighbours outside the cutoff have f = fp = 0 (Q = dQ = 0),
+ * so no branch is needed. */
+JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n)
+{
+    const mtp_potential *p = pd->pot;
+    const int K = pd->K, B = pd->B;
+    const size_t ws = dmr_stride(n), w = 3 * (size_t)n;
+    double *restrict dMr = pd->dMr;
+    memset(dMr + (size_t)B * ws, 0, (size_t)(pd->M - B) * ws * sizeof(double));
+    for (int q = 0; q < B; q++) {
+        const int mu = p->basic[q][0];
+        double *restrict row = dMr + (size_t)q * ws;
+        for (int j = 0; j < n; j++) {
+            const double *u = pd->u + 3 * j, *gU = pd->gU + ((size_t)j * B + q) * 3;
+            const double fv = pd->f[(size_t)j * K + mu] / pd->r[j], fpv = pd->fp[(size_t)j * K + mu];
+            const double Uq = fpv * pd->U[(size_t)j * B + q], uG = u[0] * gU[0] + u[1] * gU[1] + u[2] * gU[2];
+            for (int a = 0; a < 3; a++) row[3 * j + a] = Uq * u[a] + fv * (gU[a] - u[a] * uG);
+        }
+        for (size_t x = w; x < ws; x++) row[x] = 0;
+    }
+    for (int t = 0; t < pd->T; t++) {
+        const int *tt = p->times[t];
+        const double mi = tt[2] * pd->Mv[tt[0]], mj = tt[2] * pd->Mv[tt[1]];
+        double *restrict out = dMr + (size_t)tt[3] * ws;
+        const double *ri = dMr + (size_t)tt[0] * ws, *rj = dMr + (size_t)tt[1] * ws;
+        for (size_t x = 0; x < ws; x++) out[x] += ri[x] * mj + mi * rj[x];
+    }
+}
+
+#if JAC_DISPATCH
+__attribute__((target("avx2,fma"))) static void basis_grad_rows_avx2(mtp_param_deriv *pd, int n)
+{
+    basis_grad_rows_body(pd, n);
+}
+#endif
+static void basis_grad_rows(mtp_param_deriv *pd, int n)
+{
+#if JAC_DISPATCH
+    if (pd->simd) {
+        basis_grad_rows_avx2(pd, n);
+        return;
+    }
+#endif
+    basis_grad_rows_body(pd, n);
+}
+
 mtp_status mtp_site_basis_grad(mtp_param_deriv *pd, int center, int n, const int *species, const double *rij,
                                double *basis, double *d_basis, mtp_error *err)
 {
     const mtp_potential *p = pd->pot;
-    const int K = pd->K, B = pd->B, A = pd->A;
+    const int A = pd->A;
     mtp_status st = reserve(pd, n, d_basis != NULL, err);
     if (st) return st;
     double e_rep;
@@ -343,28 +411,9 @@ mtp_status mtp_site_basis_grad(mtp_param_deriv *pd, int center, int n, const int
     if (basis)
         for (int k = 0; k < A; k++) basis[k] = pd->Mv[p->mapping[k]];
     if (!d_basis) return MTP_OK;
-    const size_t w = 3 * (size_t)n, cs = 3 * (size_t)pd->cap;
-    double *dMr = pd->dMr;
-    memset(dMr, 0, (size_t)pd->M * cs * sizeof(double));
-    for (int q = 0; q < B; q++) {
-        const int mu = p->basic[q][0];
-        double *row = dMr + (size_t)q * cs;
-        for (int j = 0; j < n; j++) {
-            if (!pd->inside[j]) continue;
-            const double *u = pd->u + 3 * j, *gU = pd->gU + ((size_t)j * B + q) * 3;
-            const double fv = pd->f[(size_t)j * K + mu], fpv = pd->fp[(size_t)j * K + mu];
-            const double Uq = pd->U[(size_t)j * B + q], uG = u[0] * gU[0] + u[1] * gU[1] + u[2] * gU[2];
-            for (int a = 0; a < 3; a++) row[3 * j + a] = fpv * Uq * u[a] + fv / pd->r[j] * (gU[a] - u[a] * uG);
-        }
-    }
-    for (int t = 0; t < pd->T; t++) {
-        const int *tt = p->times[t];
-        const double mi = tt[2] * pd->Mv[tt[0]], mj = tt[2] * pd->Mv[tt[1]];
-        double *out = dMr + (size_t)tt[3] * cs;
-        const double *ri = dMr + (size_t)tt[0] * cs, *rj = dMr + (size_t)tt[1] * cs;
-        for (size_t x = 0; x < w; x++) out[x] += ri[x] * mj + mi * rj[x];
-    }
-    for (int k = 0; k < A; k++) memcpy(d_basis + (size_t)k * w, dMr + (size_t)p->mapping[k] * cs, w * sizeof(double));
+    basis_grad_rows(pd, n);
+    const size_t w = 3 * (size_t)n, ws = dmr_stride(n);
+    for (int k = 0; k < A; k++) memcpy(d_basis + (size_t)k * w, pd->dMr + (size_t)p->mapping[k] * ws, w * sizeof(double));
     return MTP_OK;
 }
 
@@ -452,6 +501,60 @@ mtp_status mtp_cfg_param_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, const dou
     return MTP_OK;
 }
 
+/* Scatter of one site's design rows into the configuration's force and
+ * virial rows: forces[a][N][3], virial[a][6]. */
+JAC_INLINE void scatter_site_body(const mtp_param_deriv *pd, int i, long o, long m, int N, double *forces,
+                                  double *virial)
+{
+    const mtp_potential *p = pd->pot;
+    const size_t ws = dmr_stride((int)m);
+    const int *idx = pd->nl.index + o;
+    const double *rij = pd->nl.rij + 3 * o;
+    for (int a = 0; a < pd->A; a++) {
+        const double *D = pd->dMr + (size_t)p->mapping[a] * ws;
+        double fi0 = 0, fi1 = 0, fi2 = 0, w0 = 0, w1 = 0, w2 = 0, w3 = 0, w4 = 0, w5 = 0;
+        double *F = forces ? forces + (size_t)a * 3 * N : NULL;
+        for (long k = 0; k < m; k++) {
+            const double *Dk = D + 3 * k, *r = rij + 3 * k;
+            fi0 += Dk[0], fi1 += Dk[1], fi2 += Dk[2];
+            w0 += Dk[0] * r[0];
+            w1 += Dk[1] * r[1];
+            w2 += Dk[2] * r[2];
+            w3 += Dk[1] * r[2] + Dk[2] * r[1];
+            w4 += Dk[0] * r[2] + Dk[2] * r[0];
+            w5 += Dk[0] * r[1] + Dk[1] * r[0];
+            if (F) {
+                double *Fj = F + 3 * (size_t)idx[k];
+                Fj[0] -= Dk[0], Fj[1] -= Dk[1], Fj[2] -= Dk[2];
+            }
+        }
+        if (F) F[3 * i] += fi0, F[3 * i + 1] += fi1, F[3 * i + 2] += fi2;
+        if (virial) {
+            double *W = virial + 6 * a;
+            W[0] -= w0, W[1] -= w1, W[2] -= w2;
+            W[3] -= 0.5 * w3, W[4] -= 0.5 * w4, W[5] -= 0.5 * w5;
+        }
+    }
+}
+
+#if JAC_DISPATCH
+__attribute__((target("avx2,fma"))) static void scatter_site_avx2(const mtp_param_deriv *pd, int i, long o, long m,
+                                                                  int N, double *forces, double *virial)
+{
+    scatter_site_body(pd, i, o, m, N, forces, virial);
+}
+#endif
+static void scatter_site(const mtp_param_deriv *pd, int i, long o, long m, int N, double *forces, double *virial)
+{
+#if JAC_DISPATCH
+    if (pd->simd) {
+        scatter_site_avx2(pd, i, o, m, N, forces, virial);
+        return;
+    }
+#endif
+    scatter_site_body(pd, i, o, m, N, forces, virial);
+}
+
 mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *basis_sum, double *forces,
                               double *virial, mtp_error *err)
 {
@@ -461,39 +564,20 @@ mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *b
     if (virial) memset(virial, 0, (size_t)A * 6 * sizeof(double));
     if (n == 0) return MTP_OK;
     const int want_d = forces || virial;
-    mtp_status st = cfg_prepare(pd, cfg, want_d, err);
+    mtp_status st = cfg_prepare(pd, cfg, 0, err);
     if (st) return st;
-    double *bas = pd->dp; /* A <= P */
+    const mtp_potential *p = pd->pot;
     for (int i = 0; i < n; i++) {
         long o = pd->nl.offset[i], m = pd->nl.offset[i + 1] - o;
         for (long k = 0; k < m; k++) pd->nb_sp[k] = pd->sp_atom[pd->nl.index[o + k]];
-        st = mtp_site_basis_grad(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, bas,
-                                 want_d ? pd->dB : NULL, err);
-        if (st) return st;
+        if ((st = reserve(pd, (int)m, want_d, err))) return st;
+        double e_rep;
+        if ((st = forward(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, &e_rep, err))) return st;
         if (basis_sum)
-            for (int a = 0; a < A; a++) basis_sum[a] += bas[a];
+            for (int a = 0; a < A; a++) basis_sum[a] += pd->Mv[p->mapping[a]];
         if (!want_d) continue;
-        for (int a = 0; a < A; a++) {
-            const double *D = pd->dB + (size_t)a * 3 * m;
-            double *F = forces ? forces + (size_t)a * 3 * n : NULL, *W = virial ? virial + 6 * a : NULL;
-            for (long k = 0; k < m; k++) {
-                const double *Dk = D + 3 * k, *r = pd->nl.rij + 3 * (o + k);
-                int j = pd->nl.index[o + k];
-                if (F)
-                    for (int x = 0; x < 3; x++) {
-                        F[3 * i + x] += Dk[x];
-                        F[3 * j + x] -= Dk[x];
-                    }
-                if (W) {
-                    W[0] -= Dk[0] * r[0];
-                    W[1] -= Dk[1] * r[1];
-                    W[2] -= Dk[2] * r[2];
-                    W[3] -= 0.5 * (Dk[1] * r[2] + Dk[2] * r[1]);
-                    W[4] -= 0.5 * (Dk[0] * r[2] + Dk[2] * r[0]);
-                    W[5] -= 0.5 * (Dk[0] * r[1] + Dk[1] * r[0]);
-                }
-            }
-        }
+        basis_grad_rows(pd, (int)m);
+        scatter_site(pd, i, o, m, n, forces, virial);
     }
     return MTP_OK;
 }
