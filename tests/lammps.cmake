@@ -183,3 +183,8 @@ if(TARGET mtp)
   openmtp_lammps_run(example_msd 1 ${OMTP_POT_3} PASS "OPENMTP_EXAMPLE_DONE" FAIL "ERROR"
     ARGS -in ${OMTP_EX}/in.msd -var data ${OMTP_DATA} -var mtp $<TARGET_FILE:mtp>)
 endif()
+
+# 1/2/4 ranks: 4096 atoms, identical forces at step 0 and trajectories after 100 steps
+add_test(NAME lammps_mpi_trajectory
+  COMMAND sh ${OMTP_LMP_TDIR}/mpi_traj.sh $<TARGET_FILE:lmp_mtp> ${OMTP_POT_LI} ${OMTP_LMP_WORK}/mpi_traj)
+set_tests_properties(lammps_mpi_trajectory PROPERTIES LABELS "lammps;mpi" SKIP_RETURN_CODE 77 PROCESSORS 2)
