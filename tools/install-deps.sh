@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages OpenMTP needs to build, test and run its
 # examples; does nothing for packages already installed.  Needs root (or sudo).
 set -euo pipefail
-PACKAGES=(build-essential cmake pkg-config dpkg-dev xz-utils
+PACKAGES=(build-essential cmake pkg-config dpkg-dev xz-utils bc
           libopenblas-dev liblapacke-dev libopenmpi-dev openmpi-bin
           lammps liblammps-dev
           clang libclang-rt-14-dev
