@@ -19,17 +19,23 @@
 
 #include "atom.h"
 #include "comm.h"
+#include "domain.h"
 #include "error.h"
 #include "force.h"
 #include "memory.h"
 #include "neigh_list.h"
 #include "neigh_request.h"
 #include "neighbor.h"
+#include "update.h"
 #include "utils.h"
 
 #include "openmtp/openmtp.h"
 
+#include <mpi.h>
+
+#include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -52,17 +58,26 @@ using namespace LAMMPS_NS;
 
 PairMTP::PairMTP(LAMMPS *lmp) :
     Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
-    cutoffsq(0.0), mindistsq(0.0), refuse_close(0)
+    cutoffsq(0.0), mindistsq(0.0), refuse_close(0), extrapolation_control(0),
+    threshold_save(2.0), threshold_break(11.0), grade_every(1), grader(nullptr),
+    grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1)
 {
   single_enable = 0;
   restartinfo = 0;
   one_coeff = 1;
   manybody_flag = 1;
   centroidstressflag = CENTROID_AVAIL;
+  // pvector[0]: the current maximal extrapolation grade (compute pair mtp);
+  // compute pair sums pvector over ranks, so only rank 0 holds the value
+  nextra = 1;
+  pvector = new double[1];
+  pvector[0] = 0.0;
 }
 
 PairMTP::~PairMTP()
 {
+  delete[] pvector;
+  if (grader) mtp_grader_destroy(grader);
   if (calc) mtp_calculator_destroy(calc);
   if (pot) mtp_potential_destroy(pot);
   if (allocated) {
@@ -95,6 +110,8 @@ std::string PairMTP::labels_string() const
 
 void PairMTP::load_potential(const std::string &path)
 {
+  if (grader) mtp_grader_destroy(grader);
+  grader = nullptr;
   if (calc) mtp_calculator_destroy(calc);
   if (pot) mtp_potential_destroy(pot);
   calc = nullptr;
@@ -138,44 +155,126 @@ void PairMTP::load_potential(const std::string &path)
   }
 }
 
+static bool parse_bool(const std::string &v, int &out)
+{
+  std::string s;
+  for (char c : v) s += (char) tolower((unsigned char) c);
+  if (s == "true" || s == "yes" || s == "on" || s == "1") {
+    out = 1;
+    return true;
+  }
+  if (s == "false" || s == "no" || s == "off" || s == "0") {
+    out = 0;
+    return true;
+  }
+  return false;
+}
+
 /* ----------------------------------------------------------------------
    pair_style mtp pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
+       [extrapolation yes|no] [threshold_save X] [threshold_break Y]
+       [save_extrapolative_to FILE] [grade_every N]
 ------------------------------------------------------------------------- */
+
+static bool mtp_keyword(const std::string &k)
+{
+  return k == "species" || k == "min_dist" || k == "extrapolation" ||
+      k == "extrapolation_control" || k == "threshold_save" || k == "threshold_break" ||
+      k == "save_extrapolative_to" || k == "grade_every";
+}
 
 void PairMTP::settings(int narg, char **arg)
 {
   if (narg < 1)
     error->all(FLERR, "Illegal pair_style mtp command: expected "
                       "'pair_style mtp <potential file> [species El0 El1 ...] "
-                      "[min_dist allow|refuse]'");
+                      "[min_dist allow|refuse] [extrapolation yes|no] [threshold_save X] "
+                      "[threshold_break Y] [save_extrapolative_to FILE] [grade_every N]'");
   std::string path = arg[0];
   species_names.clear();
   refuse_close = 0;
+  extrapolation_control = 0;
+  threshold_save = 2.0;
+  threshold_break = 11.0;
+  save_extrapolative_to.clear();
+  grade_every = 1;
+  bool grading_keys = false;
   int iarg = 1;
   while (iarg < narg) {
     std::string kw = arg[iarg];
     if (kw == "species") {
       iarg++;
-      while (iarg < narg && std::string(arg[iarg]) != "min_dist") species_names.push_back(arg[iarg++]);
+      while (iarg < narg && !mtp_keyword(arg[iarg])) species_names.push_back(arg[iarg++]);
       if (species_names.empty())
         error->all(FLERR, "pair_style mtp: keyword 'species' needs one name per species");
-    } else if (kw == "min_dist") {
-      if (iarg + 1 >= narg) error->all(FLERR, "pair_style mtp: min_dist needs allow or refuse");
-      std::string v = arg[iarg + 1];
+      continue;
+    }
+    if (!mtp_keyword(kw))
+      error->all(FLERR, "pair_style mtp: unknown keyword '" + kw +
+                            "' (expected: species, min_dist, extrapolation, threshold_save, "
+                            "threshold_break, save_extrapolative_to, grade_every)");
+    if (iarg + 1 >= narg) error->all(FLERR, "pair_style mtp: keyword '" + kw + "' needs a value");
+    std::string v = arg[iarg + 1];
+    if (kw == "min_dist") {
       if (v == "allow")
         refuse_close = 0;
       else if (v == "refuse")
         refuse_close = 1;
       else
         error->all(FLERR, "pair_style mtp: min_dist must be allow or refuse, not '" + v + "'");
-      iarg += 2;
-    } else {
-      error->all(FLERR, "pair_style mtp: unknown keyword '" + kw +
-                            "' (expected: species, min_dist)");
+    } else if (kw == "extrapolation" || kw == "extrapolation_control") {
+      if (!parse_bool(v, extrapolation_control))
+        error->all(FLERR, "pair_style mtp: " + kw + " must be yes or no, not '" + v + "'");
+    } else if (kw == "threshold_save") {
+      threshold_save = utils::numeric(FLERR, v.c_str(), false, lmp);
+      grading_keys = true;
+    } else if (kw == "threshold_break") {
+      threshold_break = utils::numeric(FLERR, v.c_str(), false, lmp);
+      grading_keys = true;
+    } else if (kw == "save_extrapolative_to") {
+      save_extrapolative_to = v;
+      grading_keys = true;
+    } else if (kw == "grade_every") {
+      grade_every = utils::inumeric(FLERR, v.c_str(), false, lmp);
+      if (grade_every < 1) error->all(FLERR, "pair_style mtp: grade_every must be >= 1");
+      grading_keys = true;
     }
+    iarg += 2;
   }
+  if (grading_keys && !extrapolation_control && comm->me == 0)
+    error->warning(FLERR, "pair_style mtp: grading keywords are ignored without "
+                          "'extrapolation yes'");
   load_potential(path);
+  setup_grading();
   type_map.clear();
+}
+
+/* Create the grader (extrapolation control on) and report the settings. */
+void PairMTP::setup_grading()
+{
+  graded_step = -1;
+  max_grade = local_max_grade = 0.0;
+  pvector[0] = 0.0;
+  if (!extrapolation_control) return;
+  mtp_error err;
+  err.message[0] = '\0';
+  if (mtp_grader_create(pot, &grader, &err) != MTP_OK)
+    error->all(FLERR, "pair_style " + style_name + ": extrapolation control needs the "
+                   "active-learning (MaxVol) state of the potential: " + pot_path + ": " +
+                   std::string(err.message));
+  grade_nbh_mode = mtp_grader_mode(grader) == MTP_GRADE_NEIGHBORHOOD;
+  grade_row.assign(mtp_potential_param_count(pot), 0.0);
+  grade_row_sum.assign(grade_row.size(), 0.0);
+  if (comm->me == 0) {
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "OpenMTP: extrapolation control on (%s mode): threshold_save %g, "
+             "threshold_break %g%s, save_extrapolative_to %s, every %d step(s)\n",
+             grade_nbh_mode ? "neighbourhood" : "configuration", threshold_save, threshold_break,
+             threshold_break > threshold_save ? "" : " (off: not above threshold_save)",
+             save_extrapolative_to.empty() ? "(none)" : save_extrapolative_to.c_str(), grade_every);
+    utils::logmesg(lmp, buf);
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -339,6 +438,17 @@ void PairMTP::compute(int eflag, int vflag)
   double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   mtp_error err;
 
+  // extrapolation grades at this force call?
+  const bool grading = grader && (update->ntimestep % grade_every == 0);
+  long n_graded = 0;
+  if (grading) {
+    local_max_grade = 0.0;
+    if (grade_nbh_mode)
+      atom_grade.assign(atom->nlocal, 0.0);
+    else
+      std::fill(grade_row_sum.begin(), grade_row_sum.end(), 0.0);
+  }
+
   // Atoms go to the library in chunks, so that its contraction stage can
   // work on several sites at once (mtp_sites_eval).
   const int CHUNK = 64;
@@ -411,6 +521,30 @@ void PairMTP::compute(int eflag, int vflag)
       error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
     }
 
+    if (grading) {
+      // the row of a neighbourhood is dV_i/dtheta (mtp_site_eval's d_params)
+      double *row = grade_row.data();
+      const int P = (int) grade_row.size();
+      for (int s = 0; s < ns; s++) {
+        const long o = site_offset[s];
+        if (mtp_site_eval(calc, site_species[s], (int) (site_offset[s + 1] - o),
+                          nbh_species.data() + o, rij.data() + 3 * o, nullptr, nullptr, nullptr,
+                          row, &err) != MTP_OK)
+          error->one(FLERR, "pair_style " + style_name + ": grading atom " +
+                                std::to_string((long long) atom->tag[site_atom[s]]) + ": " +
+                                std::string(err.message));
+        if (grade_nbh_mode) {
+          const double g = mtp_grade_site_row(grader, row);
+          atom_grade[site_atom[s]] = g;
+          if (g > local_max_grade) local_max_grade = g;
+        } else {
+          double *sum = grade_row_sum.data();
+          for (int k = 0; k < P; k++) sum[k] += row[k];
+        }
+      }
+      n_graded += ns;
+    }
+
     for (int s = 0; s < ns; s++) {
       const int i = site_atom[s];
       const double ei = site_energy[s];
@@ -474,31 +608,177 @@ void PairMTP::compute(int eflag, int vflag)
   if (vflag_global)
     for (int c = 0; c < 6; c++) virial[c] += v[c];
   if (vflag_fdotr) virial_fdotr_compute();
+  if (grading) finish_grading(n_graded);
+}
+
+/* ----------------------------------------------------------------------
+   Extrapolation control: the grade of this force call (global), saving
+   (threshold_save) and stopping (threshold_break), as MLIP-3's LAMMPS
+   interface does.  Neighbourhood mode: grade = max over atoms of the
+   site-row grades; each rank saves its own sub-domain with ghosts when its
+   local maximum exceeds threshold_save (MPI).  Configuration mode: the
+   site rows are summed over all atoms and ranks.
+------------------------------------------------------------------------- */
+
+void PairMTP::finish_grading(long n_graded)
+{
+  double g = 0.0;
+  if (grade_nbh_mode) {
+    MPI_Allreduce(&local_max_grade, &g, 1, MPI_DOUBLE, MPI_MAX, world);
+  } else {
+    long ntot = 0;
+    MPI_Allreduce(&n_graded, &ntot, 1, MPI_LONG, MPI_SUM, world);
+    if (comm->nprocs > 1)
+      MPI_Allreduce(MPI_IN_PLACE, grade_row_sum.data(), (int) grade_row_sum.size(), MPI_DOUBLE,
+                    MPI_SUM, world);
+    g = ntot > 0 ? mtp_grade_cfg_row(grader, grade_row_sum.data(), ntot) : 0.0;
+    local_max_grade = g;
+  }
+  max_grade = g;
+  pvector[0] = comm->me == 0 ? g : 0.0;
+  graded_step = update->ntimestep;
+
+  if (!save_extrapolative_to.empty()) {
+    if (grade_nbh_mode && comm->nprocs > 1) {
+      if (local_max_grade > threshold_save) save_configuration(local_max_grade);    // per rank
+    } else if (g > threshold_save) {
+      save_configuration(g);    // collective
+    }
+  }
+  if (threshold_break > threshold_save && g > threshold_break) {
+    char buf[512];
+    snprintf(buf, sizeof buf,
+             "pair_style %s: extrapolation grade %g exceeds threshold_break %g at step "
+             BIGINT_FORMAT "%s%s",
+             style_name.c_str(), g, threshold_break, update->ntimestep,
+             save_extrapolative_to.empty() ? "" : "; extrapolative configurations saved to ",
+             save_extrapolative_to.c_str());
+    error->all(FLERR, buf);
+  }
+}
+
+/* Append the current configuration to save_extrapolative_to (text .cfg,
+   feature MV_grade, nbh_grades column in neighbourhood mode). */
+void PairMTP::save_configuration(double grade)
+{
+  const int nlocal = atom->nlocal;
+  const int *type = atom->type;
+  double **x = atom->x;
+  const int *tmap = type_map.data();
+  const bool split = grade_nbh_mode && comm->nprocs > 1;
+  char gbuf[64];
+  snprintf(gbuf, sizeof gbuf, "%f", grade);
+  mtp_error err;
+  err.message[0] = '\0';
+  mtp_cfg cfg;
+  mtp_cfg_init(&cfg);
+  mtp_write_options opt;
+  memset(&opt, 0, sizeof opt);
+  std::string path = save_extrapolative_to;
+  bool write = true;
+
+  if (split) {
+    // this rank's sub-domain: local atoms, then ghosts (ghost column), no cell
+    const int nall = nlocal + atom->nghost;
+    std::vector<int> idx;
+    for (int i = 0; i < nall; i++)
+      if (tmap[type[i]] >= 0) idx.push_back(i);
+    if (mtp_cfg_alloc(&cfg, (int) idx.size(), MTP_CFG_GHOST | MTP_CFG_NBH_GRADES, &err) != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+    for (size_t k = 0; k < idx.size(); k++) {
+      const int i = idx[k];
+      cfg.types[k] = mtp_potential_species_label(pot, tmap[type[i]]);
+      for (int d = 0; d < 3; d++) cfg.positions[3 * k + d] = x[i][d];
+      cfg.ghost[k] = i >= nlocal;
+      cfg.nbh_grades[k] = i < nlocal ? atom_grade[i] : 0.0;
+    }
+    opt.keep_ghosts = 1;
+    path += "." + std::to_string(comm->me);
+  } else {
+    // the whole configuration with its periodic cell, atoms in tag order
+    const int W = 6;    // tag, label, x, y, z, grade
+    std::vector<double> mine;
+    for (int i = 0; i < nlocal; i++) {
+      if (tmap[type[i]] < 0) continue;
+      mine.push_back((double) atom->tag[i]);
+      mine.push_back((double) mtp_potential_species_label(pot, tmap[type[i]]));
+      for (int d = 0; d < 3; d++) mine.push_back(x[i][d] - domain->boxlo[d]);
+      mine.push_back(grade_nbh_mode ? atom_grade[i] : 0.0);
+    }
+    std::vector<double> all;
+    if (comm->nprocs > 1) {
+      int cnt = (int) mine.size();
+      std::vector<int> counts(comm->nprocs), displs(comm->nprocs);
+      MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, world);
+      long tot = 0;
+      if (comm->me == 0)
+        for (int r = 0; r < comm->nprocs; r++) {
+          displs[r] = (int) tot;
+          tot += counts[r];
+        }
+      all.resize(comm->me == 0 ? tot : 0);
+      MPI_Gatherv(mine.data(), cnt, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
+                  MPI_DOUBLE, 0, world);
+      write = comm->me == 0;
+    } else {
+      all.swap(mine);
+    }
+    if (write) {
+      const int n = (int) (all.size() / W);
+      std::vector<int> order(n);
+      for (int k = 0; k < n; k++) order[k] = k;
+      std::sort(order.begin(), order.end(),
+                [&](int a, int b) { return all[(size_t) W * a] < all[(size_t) W * b]; });
+      if (mtp_cfg_alloc(&cfg, n, grade_nbh_mode ? MTP_CFG_NBH_GRADES : 0, &err) != MTP_OK)
+        error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+      for (int k = 0; k < n; k++) {
+        const double *a = all.data() + (size_t) W * order[k];
+        cfg.types[k] = (int) a[1];
+        for (int d = 0; d < 3; d++) cfg.positions[3 * k + d] = a[2 + d];
+        if (grade_nbh_mode) cfg.nbh_grades[k] = a[5];
+      }
+      // LAMMPS box -> lattice rows (xprd,0,0), (xy,yprd,0), (xz,yz,zprd);
+      // non-periodic directions are left out (zero rows)
+      const double L[3][3] = {{domain->xprd, 0.0, 0.0},
+                              {domain->xy, domain->yprd, 0.0},
+                              {domain->xz, domain->yz, domain->zprd}};
+      const int per[3] = {domain->xperiodic, domain->yperiodic, domain->zperiodic};
+      for (int r = 0; r < 3; r++)
+        for (int c = 0; c < 3; c++) cfg.lattice[r][c] = per[r] ? L[r][c] : 0.0;
+    }
+  }
+
+  if (write) {
+    if (mtp_cfg_set_feature(&cfg, "MV_grade", gbuf, &err) != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+    FILE *fp = fopen(path.c_str(), "a");
+    if (!fp)
+      error->one(FLERR, "pair_style " + style_name + ": cannot open save_extrapolative_to file " +
+                            path + ": " + std::string(strerror(errno)));
+    mtp_status st = mtp_write_cfg(fp, path.c_str(), &cfg, MTP_FORMAT_CFG, &opt, &err);
+    if (fclose(fp) != 0 && st == MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": error writing " + path);
+    if (st != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": writing " + path + ": " +
+                            std::string(err.message));
+  }
+  mtp_cfg_free(&cfg);
+}
+
+void *PairMTP::extract(const char *str, int &dim)
+{
+  dim = 0;
+  if (strcmp(str, "max_grade") == 0 || strcmp(str, "grade") == 0) return (void *) &max_grade;
+  return nullptr;
 }
 
 /* ======================================================================
    pair_style mlip: MLIP-3 (key=value) and MLIP-2 (mlip.ini) front ends
    ====================================================================== */
 
-PairMLIP::PairMLIP(LAMMPS *lmp) :
-    PairMTP(lmp), extrapolation_control(0), threshold_save(2.0), threshold_break(11.0)
+PairMLIP::PairMLIP(LAMMPS *lmp) : PairMTP(lmp)
 {
   style_name = "mlip";
-}
-
-static bool parse_bool(const std::string &v, int &out)
-{
-  std::string s;
-  for (char c : v) s += (char) tolower((unsigned char) c);
-  if (s == "true" || s == "yes" || s == "on" || s == "1") {
-    out = 1;
-    return true;
-  }
-  if (s == "false" || s == "no" || s == "off" || s == "0") {
-    out = 0;
-    return true;
-  }
-  return false;
 }
 
 /* pair_style mlip load_from=pot.almtp [extrapolation_control=true|false]
@@ -515,6 +795,7 @@ void PairMLIP::settings(int narg, char **arg)
   threshold_save = 2.0;
   threshold_break = 11.0;
   save_extrapolative_to.clear();
+  grade_every = 1;
   species_names.clear();
   refuse_close = 0;
   bool grading_keys = false;
@@ -581,6 +862,9 @@ void PairMLIP::settings(int narg, char **arg)
       } else if (key == "save_extrapolative_to") {
         save_extrapolative_to = val;
         grading_keys = true;
+      } else if (key == "grade_every") {
+        grade_every = utils::inumeric(FLERR, val.c_str(), false, lmp);
+        if (grade_every < 1) error->all(FLERR, "pair_style mlip: grade_every must be >= 1");
       } else if (key == "add_grade_feature" || key == "log") {
         grading_keys = true;
       } else if (key == "calculate_efs") {
@@ -601,14 +885,11 @@ void PairMLIP::settings(int narg, char **arg)
     if (path.empty()) error->all(FLERR, "pair_style mlip: load_from=<potential> is required");
   }
 
-  if (extrapolation_control)
-    error->all(FLERR, "pair_style mlip: extrapolation_control=true (extrapolation grading, "
-                      "threshold_save/threshold_break, save_extrapolative_to) is not yet "
-                      "supported by OpenMTP; use extrapolation_control=false");
-  if (grading_keys && comm->me == 0)
+  if (grading_keys && !extrapolation_control && comm->me == 0)
     error->warning(FLERR, "pair_style mlip: grading keywords are ignored because "
                           "extrapolation_control is false");
   load_potential(path);
+  setup_grading();
   type_map.clear();
 }
 

@@ -1,7 +1,9 @@
 /* OpenMTP pair styles for LAMMPS.
  *
  *   pair_style mtp  pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
- *   pair_style mlip load_from=pot.almtp [extrapolation_control=false ...]   (MLIP-3 drop-in)
+ *                   [extrapolation yes|no] [threshold_save X] [threshold_break Y]
+ *                   [save_extrapolative_to FILE] [grade_every N]
+ *   pair_style mlip load_from=pot.almtp [extrapolation_control=true ...]   (MLIP-3 drop-in)
  *   pair_coeff * * [El1 El2 ... | label1 label2 ... | NULL (under hybrid)]
  *
  * Thin glue around libopenmtp's kernel mtp_site_eval(): one call per local
@@ -26,6 +28,7 @@ PairStyle(mlip,PairMLIP);
 
 struct mtp_potential;
 struct mtp_calculator;
+struct mtp_grader;
 
 namespace LAMMPS_NS {
 
@@ -39,6 +42,7 @@ class PairMTP : public Pair {
   void init_style() override;
   double init_one(int, int) override;
   double memory_usage() override;
+  void *extract(const char *, int &) override;
 
  protected:
   std::string style_name;           // "mtp" or "mlip", for messages
@@ -59,7 +63,22 @@ class PairMTP : public Pair {
   std::vector<int> site_atom, site_species;
   std::vector<double> site_energy;
 
+  // extrapolation control (MLIP-3 semantics, see pair_mtp/README.md)
+  int extrapolation_control;        // grading on/off
+  double threshold_save, threshold_break;
+  std::string save_extrapolative_to;
+  int grade_every;                  // grade every N-th step (1 = every force call)
+  mtp_grader *grader;
+  int grade_nbh_mode;               // 1: neighbourhood mode, 0: configuration mode
+  double max_grade;                 // last global grade (pvector[0] on rank 0)
+  double local_max_grade;           // last grade of this rank's atoms (nbh mode)
+  bigint graded_step;               // step of the last grading, -1 = never
+  std::vector<double> grade_row, grade_row_sum, atom_grade;
+
   void load_potential(const std::string &path);
+  void setup_grading();
+  void finish_grading(long n_graded);
+  void save_configuration(double grade);
   void allocate();
   int species_of_token(const std::string &tok, std::string &why) const;
   std::string labels_string() const;
@@ -69,11 +88,6 @@ class PairMLIP : public PairMTP {
  public:
   PairMLIP(class LAMMPS *);
   void settings(int, char **) override;
-
- protected:
-  int extrapolation_control;
-  double threshold_save, threshold_break;
-  std::string save_extrapolative_to;
 };
 
 }    // namespace LAMMPS_NS

@@ -156,7 +156,9 @@ openmtp_lammps_run(error_min_dist_refuse 1 ${OMTP_POT_LI} PASS "closer than the 
   ARGS ${_e} -var a 2.6 -var ps "mtp ${OMTP_POT_LI} min_dist refuse" -var pc "* *")
 openmtp_lammps_run(min_dist_allow 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK"
   ARGS ${_e} -var a 2.6 -var ps "mtp ${OMTP_POT_LI} min_dist allow" -var pc "* *")
-openmtp_lammps_run(error_mlip_extrapolation 1 ${OMTP_POT_LI} PASS "not yet supported"
+# extrapolation control (formerly error_mlip_extrapolation: "not yet supported");
+# the grading tests against `mtp calculate_grade` are in tests/lammps/grade.cmake
+openmtp_lammps_run(mlip_extrapolation 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK" FAIL "ERROR"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=true threshold_save=2 threshold_break=10 save_extrapolative_to=x.cfg" -var pc "* *")
 openmtp_lammps_run(error_mlip_unknown_key 1 ${OMTP_POT_LI} PASS "unknown keyword 'foo'"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} foo=1" -var pc "* *")
@@ -170,6 +172,9 @@ openmtp_lammps_run(nve_li_np2 2 ${OMTP_POT_LI} PASS "OPENMTP_NVE" FAIL "ERROR"
   ARGS -in ${OMTP_LMP_TDIR}/nve_li.in -var pot ${OMTP_POT_LI})
 openmtp_lammps_run(minimize_box_relax 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK" FAIL "OPENMTP_FAIL|ERROR"
   ARGS -in ${OMTP_LMP_TDIR}/minimize_li.in -var pot ${OMTP_POT_LI})
+
+# ---- extrapolation control ----
+include(${OMTP_LMP_TDIR}/grade.cmake)
 
 # ---- examples (examples/lammps), each < 1 minute ----
 set(OMTP_EX ${PROJECT_SOURCE_DIR}/examples/lammps)
