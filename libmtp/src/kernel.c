@@ -333,7 +333,7 @@ _Static_assert(MTP_SITES == 4, "the moment stage uses one v4d lane per site");
 /* Hot loops are compiled twice, for x86-64 baseline and for AVX2+FMA, and
  * the better one is picked at load time (GCC function multi-versioning). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(OPENMTP_NO_CLONES)
-#define MTP_HOT __attribute__((target_clones("arch=haswell", "default")))
+#define MTP_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=haswell", "default")))
 #else
 #define MTP_HOT
 #endif
