@@ -16,8 +16,13 @@
 #include "internal.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Rows of the forward-mode moments are padded to a multiple of JAC_XB
+ * doubles (one AVX-512 vector, 64 bytes) and 64-byte aligned. */
+#define JAC_XB 8
 
 struct mtp_param_deriv {
     const mtp_potential *pot;
@@ -25,6 +30,7 @@ struct mtp_param_deriv {
     int cap;
     double *blk;
     double *r, *u, *dr, *du, *Q, *dQ, *f, *fp, *U, *gU, *pw, *dMr, *rep;
+    void *dMr_raw;
     unsigned char *inside;
     double *Mv, *dM, *g, *dg;
     /* configuration scratch */
@@ -33,6 +39,7 @@ struct mtp_param_deriv {
     double *v, *dp, *dpd, *dB;
     long atoms_cap, nb_cap;
     int simd; /* AVX2+FMA versions of the hot loops */
+    double *kbuf; /* [5K] */
 };
 
 mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **out, mtp_error *err)
@@ -65,7 +72,8 @@ mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **ou
     pd->dg = mtp_calloc((size_t)pd->M, sizeof(double));
     pd->dp = mtp_calloc((size_t)pd->P, sizeof(double));
     pd->dpd = mtp_calloc((size_t)pd->P, sizeof(double));
-    if (!pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
+    pd->kbuf = mtp_calloc((size_t)5 * (pd->K > 0 ? pd->K : 1), sizeof(double));
+    if (!pd->kbuf || !pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
         mtp_param_deriv_destroy(pd);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
@@ -85,7 +93,8 @@ void mtp_param_deriv_destroy(mtp_param_deriv *pd)
     free(pd->dg);
     free(pd->dp);
     free(pd->dpd);
-    free(pd->dMr);
+    free(pd->kbuf);
+    free(pd->dMr_raw);
     mtp_nlist_free(&pd->nl);
     free(pd->sp_atom);
     free(pd->nb_sp);
@@ -110,7 +119,8 @@ static mtp_status reserve(mtp_param_deriv *pd, int n, int want_dMr, mtp_error *e
         }
         free(pd->blk);
         free(pd->inside);
-        free(pd->dMr);
+        free(pd->dMr_raw);
+        pd->dMr_raw = NULL;
         pd->dMr = NULL;
         pd->blk = blk;
         pd->inside = ins;
@@ -130,8 +140,10 @@ static mtp_status reserve(mtp_param_deriv *pd, int n, int want_dMr, mtp_error *e
         pd->rep = p;
     }
     if (want_dMr && !pd->dMr) {
-        pd->dMr = mtp_calloc((size_t)pd->M * (3 * (size_t)pd->cap + 4), sizeof(double));
-        if (!pd->dMr) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        /* rows of dmr_stride(cap) doubles, 64-byte aligned */
+        pd->dMr_raw = mtp_calloc((size_t)pd->M * (3 * (size_t)pd->cap + JAC_XB) + 8, sizeof(double));
+        if (!pd->dMr_raw) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        pd->dMr = (double *)(((uintptr_t)pd->dMr_raw + 63) & ~(uintptr_t)63);
     }
     return MTP_OK;
 }
@@ -148,7 +160,8 @@ static mtp_status forward(mtp_param_deriv *pd, int center, int n, const int *spe
     if (n < 0) return mtp_fail(err, MTP_ERR_INVALID, "negative neighbour count");
     const double rmin = p->min_dist, rc = p->max_dist, sigma = p->scaling;
     const double inv_w = 1.0 / (rc - rmin), dxi = 2.0 * inv_w;
-    double e_rep = 0;
+    double e_rep = 0, *Mv = pd->Mv;
+    for (int k = 0; k < pd->M; k++) Mv[k] = 0;
     for (int j = 0; j < n; j++) {
         if (species[j] < 0 || species[j] >= S)
             return mtp_fail(err, MTP_ERR_SPECIES, "neighbour %d: species index %d out of range 0..%d", j,
@@ -213,15 +226,10 @@ static mtp_status forward(mtp_param_deriv *pd, int center, int n, const int *spe
             gU[1] = e[1] ? e[1] * px * pw[np1 + e[1] - 1] * pz : 0.0;
             gU[2] = e[2] ? e[2] * px * py * pw[2 * np1 + e[2] - 1] : 0.0;
         }
-    }
-    double *Mv = pd->Mv;
-    for (int k = 0; k < pd->M; k++) Mv[k] = 0;
-    for (int q = 0; q < B; q++) {
-        const int mu = p->basic[q][0];
-        double s = 0;
-        for (int j = 0; j < n; j++)
-            if (pd->inside[j]) s += pd->f[(size_t)j * K + mu] * pd->U[(size_t)j * B + q];
-        Mv[q] = s;
+        if (pd->inside[j]) {
+            const double *fj = pd->f + (size_t)j * K, *Uj = pd->U + (size_t)j * B;
+            for (int q = 0; q < B; q++) Mv[q] += fj[p->basic[q][0]] * Uj[q];
+        }
     }
     for (int t = 0; t < pd->T; t++) {
         const int *tt = p->times[t];
@@ -259,17 +267,14 @@ mtp_status mtp_site_param_jvp(mtp_param_deriv *pd, int center, int n, const int 
             double drj = u[0] * vj[0] + u[1] * vj[1] + u[2] * vj[2];
             pd->dr[j] = drj;
             for (int a = 0; a < 3; a++) pd->du[3 * j + a] = (vj[a] - u[a] * drj) / pd->r[j];
-        }
-        for (int q = 0; q < B; q++) {
-            const int mu = p->basic[q][0];
-            double s = 0;
-            for (int j = 0; j < n; j++) {
-                if (!pd->inside[j]) continue;
-                const double *gU = pd->gU + ((size_t)j * B + q) * 3, *du = pd->du + 3 * j;
-                s += pd->fp[(size_t)j * K + mu] * pd->dr[j] * pd->U[(size_t)j * B + q] +
-                     pd->f[(size_t)j * K + mu] * (gU[0] * du[0] + gU[1] * du[1] + gU[2] * du[2]);
+            if (!pd->inside[j]) continue;
+            const double *du = pd->du + 3 * j, *fj = pd->f + (size_t)j * K, *fpj = pd->fp + (size_t)j * K;
+            const double *Uj = pd->U + (size_t)j * B, *gUj = pd->gU + (size_t)j * B * 3;
+            for (int q = 0; q < B; q++) {
+                const int mu = p->basic[q][0];
+                const double *gU = gUj + 3 * q;
+                dM[q] += fpj[mu] * drj * Uj[q] + fj[mu] * (gU[0] * du[0] + gU[1] * du[1] + gU[2] * du[2]);
             }
-            dM[q] = s;
         }
         for (int t = 0; t < pd->T; t++) {
             const int *tt = p->times[t];
@@ -304,16 +309,20 @@ mtp_status mtp_site_param_jvp(mtp_param_deriv *pd, int center, int n, const int 
         const double ir = 1.0 / pd->r[j];
         const size_t blk = (size_t)(center * S + species[j]) * K * R;
         const double *Q = pd->Q + (size_t)j * R, *dQ = pd->dQ + (size_t)j * R;
+        /* per radial function: Sm = sum_q g_q U_q, G = sum_q g_q grad U_q,
+         * dSm (tangent); one pass over the basic moments */
+        double *SmK = pd->kbuf, *dSmK = SmK + K, *GK = dSmK + K;
+        memset(SmK, 0, (size_t)5 * K * sizeof(double));
+        for (int q = 0; q < B; q++) {
+            const int mu = p->basic[q][0];
+            const double Uq = pd->U[(size_t)j * B + q];
+            const double *gU = pd->gU + ((size_t)j * B + q) * 3;
+            SmK[mu] += g[q] * Uq;
+            for (int a = 0; a < 3; a++) GK[3 * mu + a] += g[q] * gU[a];
+            if (want_dir) dSmK[mu] += dg[q] * Uq + g[q] * (gU[0] * du[0] + gU[1] * du[1] + gU[2] * du[2]);
+        }
         for (int mu = 0; mu < K; mu++) {
-            double Sm = 0, dSm = 0, G[3] = {0, 0, 0};
-            for (int q = 0; q < B; q++) {
-                if (p->basic[q][0] != mu) continue;
-                const double Uq = pd->U[(size_t)j * B + q];
-                const double *gU = pd->gU + ((size_t)j * B + q) * 3;
-                Sm += g[q] * Uq;
-                for (int a = 0; a < 3; a++) G[a] += g[q] * gU[a];
-                if (want_dir) dSm += dg[q] * Uq + g[q] * (gU[0] * du[0] + gU[1] * du[1] + gU[2] * du[2]);
-            }
+            const double Sm = SmK[mu], dSm = dSmK[mu], *G = GK + 3 * mu;
             const double fv = pd->f[(size_t)j * K + mu], fpv = pd->fp[(size_t)j * K + mu];
             if (D) {
                 double uG = u[0] * G[0] + u[1] * G[1] + u[2] * G[2];
@@ -347,8 +356,8 @@ mtp_status mtp_site_param_jvp(mtp_param_deriv *pd, int center, int n, const int 
 #define JAC_INLINE static inline
 #endif
 
-/* Row stride of dMr for n neighbours: 3n rounded up to 4 (padding = 0). */
-static inline size_t dmr_stride(int n) { return (3 * (size_t)n + 3) & ~(size_t)3; }
+/* Row stride of dMr for n neighbours: 3n rounded up to JAC_XB (padding = 0). */
+static inline size_t dmr_stride(int n) { return (3 * (size_t)n + JAC_XB - 1) / JAC_XB * JAC_XB; }
 
 /* Forward mode over the 3n neighbour coordinates after forward():
  * dMr[q][ws] = dM_q/dr (x, y, z per neighbour, unit stride), for all
