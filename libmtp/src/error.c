@@ -80,6 +80,16 @@ void *mtp_realloc(void *ptr, size_t count, size_t size)
     return realloc(ptr, bytes ? bytes : 1);
 }
 
+void *mtp_aligned_calloc(size_t count, size_t size)
+{
+    if (size != 0 && count > MTP_MAX_ALLOC / size) return NULL;
+    size_t bytes = count * size;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes ? bytes : 64) != 0) return NULL;
+    memset(p, 0, bytes ? bytes : 64);
+    return p;
+}
+
 char *mtp_strndup(const char *s, size_t n)
 {
     char *d = malloc(n + 1);

@@ -31,6 +31,8 @@ void mtp_error_clear(mtp_error *err);
 void *mtp_calloc(size_t count, size_t size);
 /* realloc with overflow and size checks; NULL on failure (old kept). */
 void *mtp_realloc(void *ptr, size_t count, size_t size);
+/* Zeroed, 64-byte aligned (release with free()); NULL on failure. */
+void *mtp_aligned_calloc(size_t count, size_t size);
 char *mtp_strdup(const char *s);
 char *mtp_strndup(const char *s, size_t n);
 
