@@ -76,7 +76,8 @@ typedef struct fit_ctx {
     int rank, size;   /* MPI */
     int linear_rhs;   /* energy is exactly linear in the linear parameters (no repulsive term) */
     double t0;
-    long n_eval;      /* loss+gradient evaluations */
+    long n_eval;      /* objective (loss) evaluations */
+    long n_grad;      /* of which (or after which) the gradient was also evaluated */
     double t_eval;    /* their wall time */
     long atoms;       /* atoms in the (global) training set */
 } fit_ctx;
@@ -642,14 +643,30 @@ static mtp_status objective(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, co
     mtp_status s;
     double t = now_s();
     c->n_eval++;
+    if (g) c->n_grad++;
     if (mode == FIT_OPT_BFGS) {
         if (!(s = set_theta(c, x, err))) s = eval_loss(c, cfgs, n, f, g, st, 1, err);
     } else {
-        /* normal equations + solve, then loss and gradient at xi* */
+        /* normal equations + solve, then loss (and gradient) at xi* */
         memcpy(c->theta, x, (size_t)c->nr * sizeof(double));
-        if (!(s = lin_optimize_ex(c, cfgs, n, 1, NULL, err))) s = eval_loss(c, cfgs, n, f, gfull, st, 1, err);
-        if (!s) memcpy(g, gfull, (size_t)c->nr * sizeof(double));
+        if (!(s = lin_optimize_ex(c, cfgs, n, 1, NULL, err))) s = eval_loss(c, cfgs, n, f, g ? gfull : NULL, st, 1, err);
+        if (!s && g) memcpy(g, gfull, (size_t)c->nr * sizeof(double));
     }
+    c->t_eval += now_s() - t;
+    return s;
+}
+
+/* The gradient at the point of the last objective() call (parameters,
+ * and for varpro xi*, already set): used by the line search, which
+ * evaluates the loss alone first and the gradient only for points that
+ * pass the sufficient-decrease test. */
+static mtp_status objective_grad(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, double *f, double *g,
+                                 double *gfull, fit_stats *st, mtp_error *err)
+{
+    double t = now_s();
+    c->n_grad++;
+    mtp_status s = eval_loss(c, cfgs, n, f, mode == FIT_OPT_BFGS ? g : gfull, st, 1, err);
+    if (!s && mode != FIT_OPT_BFGS) memcpy(g, gfull, (size_t)c->nr * sizeof(double));
     c->t_eval += now_s() - t;
     return s;
 }
@@ -668,8 +685,15 @@ static void print_progress(fit_ctx *c, int mode, int it, int limit, double L, co
                 vs->nf ? sqrt(vs->f2 / vs->nf) : 0.0);
     double eta = it > 0 ? el / it * (limit - it) : 0;
     if (c->o->max_time > 0 && eta > c->o->max_time - el) eta = fmax(0, c->o->max_time - el);
-    fprintf(lg, "  evals %ld  elapsed %.1fs  ETA<=%.0fs\n", c->n_eval, el, eta);
+    fprintf(lg, "  evals %ld (%ld with gradient)  elapsed %.1fs  ETA<=%.0fs\n", c->n_eval, c->n_grad, el, eta);
     fflush(lg);
+}
+
+static double dot_n(const double *a, const double *b, int n)
+{
+    double s = 0;
+    for (int i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
 }
 
 static int time_is_up(fit_ctx *c)
@@ -728,19 +752,21 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
         for (int ls = 0; ls < 40 && !st; ls++) {
             for (int i = 0; i < D; i++) xt[i] = x0[i] + a * p[i];
             double f;
-            if ((st = objective(c, mode, cfgs, n, xt, &f, gn, gfull, &ts, err))) break;
-            double d = 0;
-            for (int i = 0; i < D; i++) d += gn[i] * p[i];
+            if ((st = objective(c, mode, cfgs, n, xt, &f, NULL, gfull, &ts, err))) break;
             int keep = 0;
             if (!isfinite(f) || f > L + 0.1 * a * d0 || (a_hi < 0 && ls > 0 && f >= f_lo && a > a_lo)) {
-                a_hi = a, f_hi = f;
-            } else if (fabs(d) <= 0.5 * fabs(d0)) {
-                keep = 2;
-            } else if (d > 0) {
-                a_hi = a, f_hi = f;
+                a_hi = a, f_hi = f; /* no gradient needed */
             } else {
-                a_lo = a, f_lo = f, dlo = d;
-                keep = 1; /* best sufficient-decrease point as a fallback */
+                if ((st = objective_grad(c, mode, cfgs, n, &f, gn, gfull, &ts, err))) break;
+                double d = dot_n(gn, p, D);
+                if (fabs(d) <= 0.5 * fabs(d0)) {
+                    keep = 2;
+                } else if (d > 0) {
+                    a_hi = a, f_hi = f;
+                } else {
+                    a_lo = a, f_lo = f, dlo = d;
+                    keep = 1; /* best sufficient-decrease point as a fallback */
+                }
             }
             if (keep) {
                 acc_a = a, acc_f = f, acc_s = ts;
@@ -1014,8 +1040,11 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
                     fs.ne ? 1e3 * sqrt(fs.e2 / fs.ne) : 0.0, fs.nf ? sqrt(fs.f2 / fs.nf) : 0.0, steps, now_s() - c.t0);
     }
     if (c.log && c.n_eval > 0)
-        fprintf(c.log, "# %ld objective evaluations (loss+gradient%s), %.3g s each, %.3g us per atom (wall, all ranks and threads)\n",
-                c.n_eval, mode == FIT_OPT_VARPRO ? " with the linear solve" : "", c.t_eval / c.n_eval, 1e6 * c.t_eval / c.n_eval / (c.atoms > 0 ? c.atoms : 1));
+        fprintf(c.log,
+                "# %ld objective evaluations (loss%s; %ld of them also the gradient), %.1f s in all, %.3g s each, "
+                "%.3g us per atom (wall, all ranks and threads)\n",
+                c.n_eval, mode == FIT_OPT_VARPRO ? " with the linear solve" : "", c.n_grad, c.t_eval,
+                c.t_eval / c.n_eval, 1e6 * c.t_eval / c.n_eval / (c.atoms > 0 ? c.atoms : 1));
 done2:
     free(train), free(valid);
 done:
