@@ -325,9 +325,13 @@ static mtp_status reserve(const mtp_plan *pl, mtp_site_scratch *ss, int n, mtp_e
  * under Haswell tuning, and the 256-bit loads that follow them then miss
  * store forwarding - that made the AVX2 variant 4x slower. */
 typedef double v4d __attribute__((vector_size(32)));
-static inline v4d v4_load(const double *p) { return *(const v4d *)(const void *)p; }
-static inline void v4_store(double *p, v4d v) { *(v4d *)(void *)p = v; }
-static inline double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+/* Always inlined: called out of line from an AVX variant, a 32-byte vector
+ * would be passed under a different ABI than the baseline helper expects
+ * (unoptimised builds crashed that way). */
+#define V4_INLINE static inline __attribute__((always_inline))
+V4_INLINE v4d v4_load(const double *p) { return *(const v4d *)(const void *)p; }
+V4_INLINE void v4_store(double *p, v4d v) { *(v4d *)(void *)p = v; }
+V4_INLINE double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 _Static_assert(MTP_SITES == 4, "the moment stage uses one v4d lane per site");
 
 /* Hot loops are compiled twice, for x86-64 baseline and for AVX2+FMA, and
