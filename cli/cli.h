@@ -51,10 +51,11 @@ int cmd_convert(const char *name, cli_args *a);
 int cmd_mindist(const char *name, cli_args *a);
 int cmd_init(const char *name, cli_args *a);
 int cmd_calculate_grade(const char *name, cli_args *a);
+int cmd_select(const char *name, cli_args *a);
 int cmd_train(const char *name, cli_args *a);
 extern const char HELP_TRAIN[];
 
-extern const char HELP_CALCULATE_GRADE[];
+extern const char HELP_CALCULATE_GRADE[], HELP_SELECT[];
 extern const char HELP_CALCULATE_EFS[], HELP_CHECK_ERRORS[], HELP_CONVERT[], HELP_MINDIST[], HELP_INIT[];
 
 /* Errors of predicted energies/forces/stresses against reference data

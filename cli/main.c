@@ -15,6 +15,7 @@ static const cli_command COMMANDS[] = {
     {"convert", "convert configurations between file formats", HELP_CONVERT, cmd_convert},
     {"mindist", "minimal interatomic distances of a dataset", HELP_MINDIST, cmd_mindist},
     {"init", "create an untrained potential of any level", HELP_INIT, cmd_init},
+    {"select", "build the active set (MaxVol) over a training set", HELP_SELECT, cmd_select},
     {"train", "fit a potential to energies, forces and stresses", HELP_TRAIN, cmd_train},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])

@@ -35,6 +35,13 @@ check "check_errors --log has one line per configuration" test "$(wc -l < per_cf
 check "calculate_grade identical to MLIP-3 (neighbourhood mode)" cmp graded.cfg "$DATA/examples/calculate_grade/graded.cfg"
 "$MTP" calculate_grade "$DATA/multispecies/pot10.almtp" "$DATA/multispecies/test3.cfg" graded3.cfg 2>/dev/null
 check "calculate_grade identical to MLIP-3 (configuration mode)" cmp graded3.cfg "$DATA/multispecies/test3.graded.cfg"
+# select rebuilds MLIP-3's active sets from the training sets: the same grades
+"$MTP" select "$DATA/examples/calculate_grade/pot.almtp" "$DATA/examples/check_errors/train.cfg" --save_to=rebuilt.almtp > /dev/null
+"$MTP" calculate_grade rebuilt.almtp "$DATA/examples/calculate_grade/train.cfg" regraded.cfg 2>/dev/null
+check "select + calculate_grade reproduce MLIP-3 (neighbourhood mode)" cmp regraded.cfg "$DATA/examples/calculate_grade/graded.cfg"
+"$MTP" select "$DATA/multispecies/pot10.almtp" "$DATA/multispecies/train60.cfg" --al_mode=cfg --save_to=rebuilt10.almtp > /dev/null
+"$MTP" calculate_grade rebuilt10.almtp "$DATA/multispecies/test3.cfg" regraded3.cfg 2>/dev/null
+check "select + calculate_grade reproduce MLIP-3 (configuration mode)" cmp <(grep MV_grade regraded3.cfg) <(grep MV_grade "$DATA/multispecies/test3.graded.cfg")
 check "calculate_grade needs an active-learning state" bash -c "! '$MTP' calculate_grade '$DATA/multispecies/learned.mtp' '$DATA/multispecies/NaCl_small.cfgs' x.cfg"
 
 # convert: OUTCAR import as MLIP does, and round trips through other formats
@@ -60,7 +67,7 @@ check "unknown option is an error" bash -c "! '$MTP' calculate_efs a b --bogus=1
 check "unknown command is an error" bash -c "! '$MTP' frobnicate"
 
 # help for every command, init of any level
-for c in calculate_efs calculate_grade check_errors convert mindist init help; do
+for c in calculate_efs calculate_grade check_errors convert mindist init select help; do
     check "help $c" bash -c "'$MTP' help $c | grep -q '^mtp $c'"
 done
 "$MTP" init --level 16 --species Li,P,S --cutoff 5.0 -o l16.almtp > /dev/null

@@ -422,6 +422,22 @@ mtp_status mtp_grade(mtp_grader *grader, const mtp_cfg *cfg, double *grade, doub
 double mtp_grade_site_row(const mtp_grader *grader, const double *row);
 double mtp_grade_cfg_row(const mtp_grader *grader, const double *row_sum, long n_atoms);
 
+/* Build the MaxVol active set over training configurations and store it
+ * in the potential (written back as MLIP-3's MVS_v1.1 section; MLIP-3's
+ * `train` does this at its end).  Rows as above, from the potential's
+ * current parameters; starts from init_value * I and swaps rows in while
+ * some |(b A^-1)_j| > threshold (MLIP-3 defaults: threshold 1.001,
+ * init_value 1e-6, weight_scaling 2).  *n_selected receives the number of
+ * configurations that own active rows (they are stored in the section). */
+typedef struct mtp_active_set_options {
+    mtp_grade_mode mode;   /* MTP_GRADE_NEIGHBORHOOD or MTP_GRADE_CONFIGURATION */
+    double threshold;      /* 0 = 1.001   */
+    double init_value;     /* 0 = 1e-6    */
+    int weight_scaling;    /* configuration mode: energy rows / N^(p/2); -1 = 2 */
+} mtp_active_set_options;
+mtp_status mtp_active_set_select(mtp_potential *pot, const mtp_cfg *cfgs, int count,
+                                 const mtp_active_set_options *opt, int *n_selected, mtp_error *err);
+
 /* Minimal interatomic distance, overall and per pair of types, searched
  * up to `search_radius` Å (pairs further apart are not found; the result
  * is +inf then).  For `mtp mindist`.  pair_min may be NULL; otherwise it
