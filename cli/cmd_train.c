@@ -26,6 +26,8 @@ const char HELP_TRAIN[] =
     "                             same force error, see bench/README.md)\n"
     "  --weight_scaling=1 --weight_scaling_forces=0 --penalty_weight=1e-6\n"
     "  --iteration_limit=1000 --tolerance=1e-3\n"
+    "  --wolfe_c2=0.9             curvature condition of the varpro line search\n"
+    "                             (bfgs uses MLIP-3's 0.5)\n"
     "  --init_random  --skip_preinit  --no_mindist_update\n"
     "  --valid_cfgs=FILE          validation set (progress lines and final report)\n"
     "  --max_time=SECONDS         stop BFGS after this wall time (0 = none)\n"
@@ -126,6 +128,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight) ||
         cli_opt_int(a, "iteration_limit|max-iter", 1000, &o.iteration_limit) ||
         cli_opt_double(a, "tolerance|bfgs-conv-tol", 1e-3, &o.tolerance) ||
+        cli_opt_double(a, "wolfe_c2", 0.9, &o.wolfe_c2) ||
         cli_opt_bool(a, "init_random", 0, &o.init_random) || cli_opt_bool(a, "skip_preinit|skip-preinit", 0, &o.skip_preinit) ||
         cli_opt_bool(a, "no_mindist_update", 0, &o.no_mindist_update) ||
         cli_opt_double(a, "max_time", 0.0, &o.max_time) ||

@@ -47,6 +47,7 @@ void fit_options_default(fit_options *o)
     o->valid_every = 10;
     o->seed = 1;
     o->optimizer = FIT_OPT_VARPRO;
+    o->wolfe_c2 = 0.9;
 }
 
 static double now_s(void)
@@ -759,7 +760,7 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
             } else {
                 if ((st = objective_grad(c, mode, cfgs, n, &f, gn, gfull, &ts, err))) break;
                 double d = dot_n(gn, p, D);
-                if (fabs(d) <= 0.5 * fabs(d0)) {
+                if (fabs(d) <= (mode == FIT_OPT_BFGS ? 0.5 : c->o->wolfe_c2) * fabs(d0)) {
                     keep = 2;
                 } else if (d > 0) {
                     a_hi = a, f_hi = f;
