@@ -31,6 +31,10 @@ const char HELP_TRAIN[] =
     "  --init_random  --skip_preinit  --no_mindist_update\n"
     "  --valid_cfgs=FILE          validation set (progress lines and final report)\n"
     "  --max_time=SECONDS         stop BFGS after this wall time (0 = none)\n"
+    "  --restarts=3               varpro with --max_time: if training converges with\n"
+    "                             over a quarter of the time left, train again from\n"
+    "                             a random start (at most this many times) and keep\n"
+    "                             the lowest training loss (0 = off)\n"
     "  --checkpoint=FILE          checkpoint potential (default SAVE_TO.checkpoint)\n"
     "  --checkpoint_interval=300  seconds between checkpoints\n"
     "  --resume                   start from the checkpoint if it exists\n"
@@ -128,7 +132,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight) ||
         cli_opt_int(a, "iteration_limit|max-iter", 1000, &o.iteration_limit) ||
         cli_opt_double(a, "tolerance|bfgs-conv-tol", 1e-3, &o.tolerance) ||
-        cli_opt_double(a, "wolfe_c2", 0.9, &o.wolfe_c2) ||
+        cli_opt_double(a, "wolfe_c2", 0.9, &o.wolfe_c2) || cli_opt_int(a, "restarts", 3, &o.restarts) ||
         cli_opt_bool(a, "init_random", 0, &o.init_random) || cli_opt_bool(a, "skip_preinit|skip-preinit", 0, &o.skip_preinit) ||
         cli_opt_bool(a, "no_mindist_update", 0, &o.no_mindist_update) ||
         cli_opt_double(a, "max_time", 0.0, &o.max_time) ||

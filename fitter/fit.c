@@ -48,6 +48,7 @@ void fit_options_default(fit_options *o)
     o->seed = 1;
     o->optimizer = FIT_OPT_VARPRO;
     o->wolfe_c2 = 0.9;
+    o->restarts = 3;
 }
 
 static double now_s(void)
@@ -1030,8 +1031,66 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         *iterations = steps;
         if (timed_out && c.log) fprintf(c.log, "# stopped: --max_time reached\n");
     }
-    if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done2;
-    if ((st = rescale(&c, train, n_train, err))) goto done2;
+    /* Restarts (varpro, fresh training with --max_time): the optimiser
+     * converged to a local minimum with time to spare; train again from a
+     * new random start (seed + k) while at least a quarter of the budget
+     * is left, keep the lowest training loss. */
+    if (!st && !was_trained && mode == FIT_OPT_VARPRO && o->restarts && o->max_time > 0 && o->iteration_limit > 0 &&
+        !timed_out) {
+        double *best = malloc((size_t)c.P * sizeof(double)), best_sigma = mtp_potential_get_info(pot).scaling, Lb;
+        memcpy(best, c.theta, (size_t)c.P * sizeof(double));
+        if ((st = eval_loss(&c, train, n_train, &Lb, NULL, NULL, 1, err))) {
+            free(best);
+            goto done2;
+        }
+        for (int k = 1; !st && k <= o->restarts; k++) {
+            double go = now_s() - c.t0 < 0.75 * o->max_time;
+            bcast(&c, &go, 1);
+            if (go == 0) break;
+            unsigned sd = o->seed + 7919u * (unsigned)k;
+            for (int x = 0; x < c.nr; x++) {
+                int b = x % c.R, m = (x / c.R) % c.K;
+                double u1 = rand_r(&sd) / (double)RAND_MAX * 2 - 1, u2 = rand_r(&sd) / (double)RAND_MAX * 2 - 1;
+                c.theta[x] = b == m ? 1e-7 * (1 + u2) : 5e-7 * u1;
+            }
+            if ((st = mtp_potential_set_scaling(pot, 1.0, err)) || (st = set_theta(&c, c.theta, err))) break;
+            orthonormalise(&c);
+            if ((st = lin_optimize(&c, train, n_train, NULL, err)) || (st = rescale(&c, train, n_train, err))) break;
+            if (c.log) fprintf(c.log, "# restart %d (random start, seed %u)\n", k, o->seed + 7919u * (unsigned)k);
+            int s2 = 0;
+            if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &s2, &timed_out, err))) break;
+            steps += s2;
+            double L;
+            if ((st = eval_loss(&c, train, n_train, &L, NULL, NULL, 1, err))) break;
+            if (c.log) fprintf(c.log, "# restart %d: loss %.6e (%d steps%s); best so far %.6e\n", k, L, s2,
+                               timed_out ? ", cut by --max_time" : "", fmin(L, Lb));
+            if (L < Lb) {
+                Lb = L;
+                memcpy(best, c.theta, (size_t)c.P * sizeof(double));
+                best_sigma = mtp_potential_get_info(pot).scaling;
+            }
+            if (timed_out) break;
+        }
+        if (!st && !(st = mtp_potential_set_scaling(pot, best_sigma, err))) st = set_theta(&c, best, err);
+        free(best);
+        *iterations = steps;
+        if (st) goto done2;
+    }
+    {
+        /* final LinOptimize (ridge refreshed) and Rescale as in MLIP-3, kept
+         * only if they do not increase the training loss */
+        double L0, L1, sigma0 = mtp_potential_get_info(pot).scaling;
+        double *th0 = malloc((size_t)c.P * sizeof(double));
+        memcpy(th0, c.theta, (size_t)c.P * sizeof(double));
+        if (!(st = eval_loss(&c, train, n_train, &L0, NULL, NULL, 1, err)) &&
+            !(st = lin_optimize(&c, train, n_train, NULL, err)) && !(st = rescale(&c, train, n_train, err)) &&
+            !(st = eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) && L1 > L0) {
+            if (c.log) fprintf(c.log, "# final LinOptimize+Rescale raised the loss (%.6e -> %.6e): undone\n", L0, L1);
+            if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = set_theta(&c, th0, err);
+        }
+        free(th0);
+        if (st) goto done2;
+    }
     {
         double Lf;
         fit_stats fs;

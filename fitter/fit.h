@@ -27,6 +27,7 @@ typedef struct fit_options {
     int valid_every;                                   /* iterations */
     unsigned seed;
     int optimizer;                                     /* FIT_OPT_VARPRO (default) or FIT_OPT_BFGS */
+    int restarts;                                      /* varpro with max_time: random restarts after convergence (3) */
     double wolfe_c2;                                   /* curvature constant of the varpro line search (0.9); bfgs: 0.5 */
     FILE *log;                                         /* NULL = quiet */
 } fit_options;
