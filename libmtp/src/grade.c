@@ -113,9 +113,9 @@ double mtp_grade_site_row(const mtp_grader *g, const double *row)
 
 double mtp_grade_cfg_row(const mtp_grader *g, const double *row_sum, long n_atoms)
 {
+    /* the row is energy_weight / N^(p/2) * sum of site rows; gamma is linear in it */
     double scale = g->energy_weight / pow((double)n_atoms, 0.5 * g->weight_scaling);
-    for (int k = 0; k < g->n; k++) g->row[k] = scale * row_sum[k];
-    return mtp_grade_site_row(g, g->row);
+    return fabs(scale) * mtp_grade_site_row(g, row_sum);
 }
 
 mtp_status mtp_grade(mtp_grader *g, const mtp_cfg *cfg, double *grade, double *atom_grades, mtp_error *err)
