@@ -1038,9 +1038,11 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     if (!st && !was_trained && mode == FIT_OPT_VARPRO && o->restarts && o->max_time > 0 && o->iteration_limit > 0 &&
         !timed_out) {
         double *best = malloc((size_t)c.P * sizeof(double)), best_sigma = mtp_potential_get_info(pot).scaling, Lb;
+        double *best_lambda = malloc((size_t)c.nlin * sizeof(double));
         memcpy(best, c.theta, (size_t)c.P * sizeof(double));
+        memcpy(best_lambda, c.lambda, (size_t)c.nlin * sizeof(double));
         if ((st = eval_loss(&c, train, n_train, &Lb, NULL, NULL, 1, err))) {
-            free(best);
+            free(best), free(best_lambda);
             goto done2;
         }
         for (int k = 1; !st && k <= o->restarts; k++) {
@@ -1068,11 +1070,14 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
                 Lb = L;
                 memcpy(best, c.theta, (size_t)c.P * sizeof(double));
                 best_sigma = mtp_potential_get_info(pot).scaling;
+                memcpy(best_lambda, c.lambda, (size_t)c.nlin * sizeof(double));
             }
             if (timed_out) break;
         }
+        /* the best start with its own ridge (the loss includes the ridge term) */
+        memcpy(c.lambda, best_lambda, (size_t)c.nlin * sizeof(double));
         if (!st && !(st = mtp_potential_set_scaling(pot, best_sigma, err))) st = set_theta(&c, best, err);
-        free(best);
+        free(best), free(best_lambda);
         *iterations = steps;
         if (st) goto done2;
     }
