@@ -39,6 +39,13 @@ const char HELP_TRAIN[] =
     "  --checkpoint_interval=300  seconds between checkpoints\n"
     "  --resume                   start from the checkpoint if it exists\n"
     "  --log=stdout|none|FILE     progress output\n"
+    "  --al_mode=cfg|nbh|none     active set stored with the potential (as MLIP-3):\n"
+    "                             MaxVol over the training set, rows per configuration\n"
+    "                             (cfg, default) or per atom (nbh); default: the mode of\n"
+    "                             INIT's own active set if it has one; none skips it\n"
+    "  Per-configuration weights: the features EnergyWeight, ForceWeight and\n"
+    "  StressWeight multiply the corresponding weights of that configuration\n"
+    "  (Weight multiplies all three), e.g. `Feature EnergyWeight 10`.\n"
     "  --seed=1                   for --init_random\n"
     "  Parallel: OpenMP threads over configurations (OMP_NUM_THREADS); if built\n"
     "  with MPI, `mpirun -np N mtp train ...` deals configurations to the ranks\n"
@@ -119,6 +126,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     const char *ckpt = cli_opt(a, "checkpoint");
     const char *logname = cli_opt(a, "log");
     const char *optimizer = cli_opt(a, "optimizer");
+    const char *al_mode = cli_opt(a, "al_mode");
     if (optimizer && !strcmp(optimizer, "bfgs")) o.optimizer = FIT_OPT_BFGS;
     else if (optimizer && strcmp(optimizer, "varpro")) {
         fprintf(stderr, "mtp %s: --optimizer must be varpro or bfgs\n", cmd);
@@ -145,6 +153,10 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     char **tm = NULL;
     if (cli_read_options(a, &ropt, &fmt, &tm)) return 2;
     if (cli_check_unused(a, cmd)) return 2;
+    if (al_mode && strcmp(al_mode, "cfg") != 0 && strcmp(al_mode, "nbh") != 0 && strcmp(al_mode, "none") != 0) {
+        fprintf(stderr, "mtp %s: --al_mode must be cfg, nbh or none\n", cmd);
+        return 2;
+    }
     if (!save_to) save_to = a->pos[0];
     char ckpt_buf[4096];
     if (!ckpt) {
@@ -172,10 +184,26 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         return 1;
     }
     if (logf && start == ckpt) fprintf(logf, "# resuming from checkpoint %s\n", ckpt);
+    /* active-set mode: the option, else the input's own active set (MLIP-3), else cfg */
+    mtp_grade_mode as_mode = MTP_GRADE_CONFIGURATION;
+    int build_as = !al_mode || strcmp(al_mode, "none") != 0;
+    if (al_mode && strcmp(al_mode, "nbh") == 0) as_mode = MTP_GRADE_NEIGHBORHOOD;
+    if (!al_mode && mtp_potential_get_info(pot).has_al_state) {
+        mtp_grader *g0;
+        if (mtp_grader_create(pot, &g0, NULL) == MTP_OK) {
+            as_mode = mtp_grader_mode(g0);
+            mtp_grader_destroy(g0);
+        }
+    }
     mtp_cfg *train = NULL, *valid = NULL;
     int nt = 0, nv = 0, rc = 1;
     if (mtp_read_cfgs(a->pos[1], fmt, &ropt, &train, &nt, &err) ||
         (valid_path && mtp_read_cfgs(valid_path, fmt, &ropt, &valid, &nv, &err))) {
+        cli_report(cmd, &err);
+        goto out;
+    }
+    if (fit_check_weights(train, nt, a->pos[1], &err) ||
+        (valid_path && fit_check_weights(valid, nv, valid_path, &err))) {
         cli_report(cmd, &err);
         goto out;
     }
@@ -187,6 +215,17 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     if (rank != 0) {
         rc = 0;
         goto out;
+    }
+    if (build_as) {
+        mtp_active_set_options aso = {as_mode, 0, 0, -1};
+        int nsel = 0;
+        if (mtp_active_set_select(pot, train, nt, &aso, &nsel, &err)) {
+            cli_report(cmd, &err);
+            goto out;
+        }
+        if (logf)
+            fprintf(logf, "# active set (%s mode): %d training configurations selected\n",
+                    as_mode == MTP_GRADE_NEIGHBORHOOD ? "nbh" : "cfg", nsel);
     }
     if (mtp_potential_write(pot, save_to, &err)) {
         cli_report(cmd, &err);

@@ -51,6 +51,46 @@ void fit_options_default(fit_options *o)
     o->restarts = 3;
 }
 
+/* Per-configuration weight multipliers from the features EnergyWeight,
+ * ForceWeight and StressWeight (Weight multiplies all three); 1 when absent.
+ * Values are checked by fit_check_weights before training. */
+static double feature_weight(const mtp_cfg *cf, const char *key)
+{
+    const char *v = mtp_cfg_get_feature(cf, key);
+    return v ? strtod(v, NULL) : 1.0;
+}
+
+static void cfg_weights(const mtp_cfg *cf, double w[3])
+{
+    double all = feature_weight(cf, "Weight");
+    w[0] = all * feature_weight(cf, "EnergyWeight");
+    w[1] = all * feature_weight(cf, "ForceWeight");
+    w[2] = all * feature_weight(cf, "StressWeight");
+}
+
+mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_error *err)
+{
+    static const char *const keys[] = {"Weight", "EnergyWeight", "ForceWeight", "StressWeight"};
+    for (int k = 0; k < n; k++)
+        for (int q = 0; q < 4; q++) {
+            const char *v = mtp_cfg_get_feature(&cfgs[k], keys[q]);
+            char *end;
+            if (!v) continue;
+            double x = strtod(v, &end);
+            while (*end == ' ' || *end == '\t') end++;
+            if (end == v || *end || !isfinite(x) || x < 0) {
+                if (err) {
+                    err->status = MTP_ERR_INVALID;
+                    snprintf(err->message, sizeof err->message,
+                             "%s: configuration %d: feature %s = '%.40s' is not a non-negative number", name, k + 1,
+                             keys[q], v);
+                }
+                return MTP_ERR_INVALID;
+            }
+        }
+    return MTP_OK;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -257,19 +297,20 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
                 }
                 continue;
             }
-            double coefE = 0, wadj[6] = {0}, Lk = 0;
+            double coefE = 0, wadj[6] = {0}, Lk = 0, cw[3];
+            cfg_weights(cf, cw);
             int useF = 0, useS = 0;
             memset(v, 0, NV * sizeof(double));
             v[1] = 1;
             if (cf->has_energy && o->energy_weight != 0) {
-                double r = E - cf->energy, w = o->energy_weight * pow(N, -o->weight_scaling);
+                double r = E - cf->energy, w = cw[0] * o->energy_weight * pow(N, -o->weight_scaling);
                 Lk += w * r * r;
                 coefE = 2 * w * r;
                 v[2] = (r / N) * (r / N);
                 v[5] = 1;
             }
             if (cf->forces && o->force_weight != 0) {
-                double w = o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0;
+                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0;
                 for (int x = 0; x < 3 * N; x++) {
                     double r = F[x] - cf->forces[x];
                     Lk += w * r * r;
@@ -281,7 +322,7 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
                 useF = 1;
             }
             if (cf->has_stress && o->stress_weight != 0) {
-                double w = o->stress_weight / N, V = mtp_cfg_volume(cf), s2 = 0;
+                double w = cw[2] * o->stress_weight / N, V = mtp_cfg_volume(cf), s2 = 0;
                 for (int q = 0; q < 6; q++) {
                     double r = W[q] - cf->stress[q], m = q < 3 ? 1 : 2;
                     Lk += w * m * r * r;
@@ -429,6 +470,8 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
         }                                                                    \
     } while (0)
 #define REMAINDER(pred) (c->linear_rhs ? 0.0 : (pred)-dotx0(row, x0, nl))
+            double cw[3];
+            cfg_weights(cf, cw);
             if (cf->has_energy && o->energy_weight != 0) {
                 memset(row, 0, (size_t)nl * sizeof(double));
                 for (int i = 0; i < N; i++) {
@@ -436,10 +479,10 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                     row[sp] += 1;
                 }
                 for (int a = 0; a < A; a++) row[S + a] = bs[a];
-                ADDROW(o->energy_weight * pow(N, -o->weight_scaling), cf->energy - REMAINDER(E));
+                ADDROW(cw[0] * o->energy_weight * pow(N, -o->weight_scaling), cf->energy - REMAINDER(E));
             }
             if (cf->forces && o->force_weight != 0) {
-                double w = o->force_weight * pow(N, -o->weight_scaling_forces);
+                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces);
                 memset(row, 0, (size_t)S * sizeof(double));
                 for (int x = 0; x < 3 * N; x++) {
                     for (int a = 0; a < A; a++) row[S + a] = bF[(size_t)a * 3 * N + x];
@@ -447,7 +490,7 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                 }
             }
             if (cf->has_stress && o->stress_weight != 0) {
-                double w = o->stress_weight / N;
+                double w = cw[2] * o->stress_weight / N;
                 memset(row, 0, (size_t)S * sizeof(double));
                 for (int q = 0; q < 6; q++) {
                     for (int a = 0; a < A; a++) row[S + a] = bW[6 * a + q];

@@ -44,6 +44,9 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
  * linear parameters at the potential's current parameters (single
  * process), and their exact transformation to the scaling f * sigma
  * (returns -1 if the basis is not homogeneous in sigma). */
+/* Check the per-configuration weight features (EnergyWeight, ForceWeight,
+ * StressWeight, Weight): non-negative numbers. */
+mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_error *err);
 mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *G,
                                 double *b, mtp_error *err);
 int fit_scale_normal_equations(const mtp_potential *pot, double f, double *G, double *b);

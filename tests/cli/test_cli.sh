@@ -66,6 +66,36 @@ check "missing potential is an error" bash -c "! '$MTP' calculate_efs nothing.al
 check "unknown option is an error" bash -c "! '$MTP' calculate_efs a b --bogus=1"
 check "unknown command is an error" bash -c "! '$MTP' frobnicate"
 
+# training: active set stored with the potential, per-configuration weights
+MLEARN=$2/mlearn/Si/train.cfg
+if [ -f "$MLEARN" ]; then
+    awk '/BEGIN_CFG/ { n++ } n <= 12' "$MLEARN" > si12.cfg
+    "$MTP" init --level 8 --species 0 --cutoff 5.0 -o si_init.almtp > /dev/null
+    "$MTP" train si_init.almtp si12.cfg --save_to=si_al.almtp --iteration_limit=15 --al_mode=cfg --log=none > train_al.log 2>&1
+    "$MTP" calculate_grade si_al.almtp si12.cfg si12_graded.cfg 2> /dev/null
+    check "a trained potential grades its own training set <= 1.001 (cfg mode)" \
+        awk '/MV_grade/ { if ($3 > 1.001 + 1e-6) bad = 1 } END { exit bad }' si12_graded.cfg
+    "$MTP" train si_init.almtp si12.cfg --save_to=si_nbh.almtp --iteration_limit=15 --al_mode=nbh --log=none > /dev/null 2>&1
+    "$MTP" calculate_grade si_nbh.almtp si12.cfg si12_nbh.cfg 2> /dev/null
+    check "a trained potential grades its own training atoms <= 1.001 (nbh mode)" \
+        awk '/MV_grade/ { if ($3 > 1.001 + 1e-6) bad = 1 } END { exit bad }' si12_nbh.cfg
+    # configuration 3 weighted up 1000x in energy: its energy error must shrink
+    awk '/BEGIN_CFG/ { n++ } /END_CFG/ && n == 3 { print " Feature   EnergyWeight\t1000" } { print }' si12.cfg > si12w.cfg
+    "$MTP" train si_init.almtp si12w.cfg --save_to=si_w.almtp --iteration_limit=15 --al_mode=none --log=none > /dev/null 2>&1
+    "$MTP" train si_init.almtp si12.cfg --save_to=si_u.almtp --iteration_limit=15 --al_mode=none --log=none > /dev/null 2>&1
+    e3() { "$MTP" calculate_efs "$1" si12.cfg -o efs_$1.cfg 2> /dev/null
+           paste <(awk '/Energy/ { getline; print $1 }' efs_$1.cfg) <(awk '/Energy/ { getline; print $1 }' si12.cfg) |
+           awk 'NR == 3 { d = $1 - $2; print (d < 0 ? -d : d) }'; }
+    ew=$(e3 si_w.almtp) eu=$(e3 si_u.almtp)
+    check "EnergyWeight 1000 shrinks that configuration's energy error ($ew vs $eu eV)" \
+        awk -v w="$ew" -v u="$eu" 'BEGIN { exit !(w < 0.5 * u) }'
+    sed 's/EnergyWeight\t1000/EnergyWeight\tlots/' si12w.cfg > si12bad.cfg
+    if "$MTP" train si_init.almtp si12bad.cfg --save_to=x.almtp --log=none > bad_w.log 2>&1; then bad "weight 'lots' accepted"
+    else check "an invalid weight feature is rejected with a message" grep -q "not a non-negative number" bad_w.log; fi
+else
+    echo "SKIP: training checks need $MLEARN"
+fi
+
 # help for every command, init of any level
 for c in calculate_efs calculate_grade check_errors convert mindist init select help; do
     check "help $c" bash -c "'$MTP' help $c | grep -q '^mtp $c'"
