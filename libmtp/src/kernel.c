@@ -334,10 +334,12 @@ V4_INLINE void v4_store(double *p, v4d v) { *(v4d *)(void *)p = v; }
 V4_INLINE double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
 _Static_assert(MTP_SITES == 4, "the moment stage uses one v4d lane per site");
 
-/* Hot loops are compiled twice, for x86-64 baseline and for AVX2+FMA, and
- * the better one is picked at load time (GCC function multi-versioning). */
+/* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64 and the
+ * best one is picked at load time (GCC function multi-versioning).  The ISA
+ * levels x86-64-v4/v3 are dispatched by CPU features; "arch=haswell" would
+ * be dispatched by CPU model and never chosen on other AVX2 processors. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(OPENMTP_NO_CLONES)
-#define MTP_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=haswell", "default")))
+#define MTP_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define MTP_HOT
 #endif
