@@ -216,6 +216,20 @@ static void dd_allreduce(const fit_ctx *c, double *acc, size_t n)
 #endif
 }
 
+/* After a parallel accumulation: merge the per-thread double-double sums
+ * into acc[0..2n), agree across MPI ranks on whether any failed, and sum
+ * over ranks. */
+static mtp_status combine_sums(const fit_ctx *c, double *acc, size_t n, int nth, mtp_status status,
+                               const char *what, mtp_error *err)
+{
+    for (int t = 1; t < nth; t++) dd_merge(acc, acc + (size_t)t * 2 * n, n);
+    double bad = status ? 1 : 0;
+    reduce_sum(c, &bad, 1);
+    if (bad != 0) return status ? status : fail(err, what);
+    dd_allreduce(c, acc, n);
+    return MTP_OK;
+}
+
 /* Radial penalty of spec 4.3 (and its gradient added to g). */
 static double penalty(const fit_ctx *c, const double *th, double *g)
 {
@@ -354,14 +368,11 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
         }
         free(F), free(fadj), free(dE), free(dFW), free(v);
     }
-    for (int t = 1; t < nth; t++) dd_merge(acc, acc + (size_t)t * 2 * NV, NV);
-    double bad = status ? 1 : 0;
-    reduce_sum(c, &bad, 1);
-    if (bad != 0) {
+    mtp_status combined = combine_sums(c, acc, NV, nth, status, "evaluation failed on another MPI rank", err);
+    if (combined) {
         free(acc);
-        return status ? status : fail(err, "evaluation failed on another MPI rank");
+        return combined;
     }
-    dd_allreduce(c, acc, NV);
 #define DDV(i) (acc[2 * (i)] + acc[2 * (i) + 1])
     L = DDV(0);
     st.e2 = DDV(2), st.f2 = DDV(3), st.s2 = DDV(4), st.ne = DDV(5), st.nf = DDV(6), st.ns = DDV(7);
@@ -506,14 +517,11 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
         }
         free(F), free(bF), free(bW), free(bs), free(row), free(G);
     }
-    for (int t = 1; t < nth; t++) dd_merge(acc, acc + (size_t)t * 2 * NN, NN);
-    double bad = status ? 1 : 0;
-    reduce_sum(c, &bad, 1);
-    if (bad != 0) {
+    mtp_status combined = combine_sums(c, acc, NN, nth, status, "normal equations failed on another MPI rank", err);
+    if (combined) {
         free(acc);
-        return status ? status : fail(err, "normal equations failed on another MPI rank");
+        return combined;
     }
-    dd_allreduce(c, acc, NN);
 #define DDV(i) (acc[2 * (i)] + acc[2 * (i) + 1])
     double inv = DDV(NN - 1) > 0 ? 1.0 / DDV(NN - 1) : 0.0;
     for (int i = 0; i < nl; i++) {
