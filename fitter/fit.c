@@ -31,6 +31,10 @@
 extern void dgelsd_(const int *m, const int *n, const int *nrhs, double *a, const int *lda, double *b,
                     const int *ldb, double *s, const double *rcond, int *rank, double *work, const int *lwork,
                     int *iwork, int *info);
+extern void dsyrk_(const char *uplo, const char *trans, const int *n, const int *k, const double *alpha,
+                   const double *a, const int *lda, const double *beta, double *c, const int *ldc);
+extern void dgemv_(const char *trans, const int *m, const int *n, const double *alpha, const double *a,
+                   const int *lda, const double *x, const int *incx, const double *beta, double *y, const int *incy);
 
 void fit_options_default(fit_options *o)
 {
@@ -439,7 +443,7 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
         int tid = thread_id();
         double *A2 = acc + (size_t)tid * 2 * NN;
         double *G = calloc(NN, sizeof(double)), *b = G + (size_t)nl * nl; /* one configuration */
-        double *F = NULL, *bF = NULL, *bW = malloc((size_t)A * 6 * sizeof(double));
+        double *F = NULL, *tF = NULL, *bF = NULL, *bW = malloc((size_t)A * 6 * sizeof(double));
         double *bs = malloc((size_t)A * sizeof(double)), *row = malloc((size_t)nl * sizeof(double));
         long cap = 0;
         mtp_error lerr;
@@ -451,8 +455,9 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
             memset(G, 0, NN * sizeof(double));
             if (3L * N > cap) {
                 cap = 3L * N;
-                free(F), free(bF);
+                free(F), free(tF), free(bF);
                 F = malloc((size_t)cap * sizeof(double));
+                tF = malloc((size_t)cap * sizeof(double));
                 bF = malloc((size_t)cap * A * sizeof(double));
             }
             double E = 0, W[6] = {0};
@@ -493,12 +498,20 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                 ADDROW(cw[0] * o->energy_weight * pow(N, -o->weight_scaling), cf->energy - REMAINDER(E));
             }
             if (cf->forces && o->force_weight != 0) {
-                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces);
-                memset(row, 0, (size_t)S * sizeof(double));
-                for (int x = 0; x < 3 * N; x++) {
-                    for (int a = 0; a < A; a++) row[S + a] = bF[(size_t)a * 3 * N + x];
-                    ADDROW(w, cf->forces[x] - REMAINDER(F[x]));
+                /* 3N rows against A columns: the bulk of the work, done by
+                 * BLAS on the column-major design block bF (3N x A).  The
+                 * row-major upper triangle of G is the column-major lower
+                 * one; force rows have no species entries. */
+                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), one = 1.0, zero = 0.0;
+                int m3 = 3 * N, inc = 1;
+                if (c->linear_rhs) {
+                    memcpy(F, cf->forces, (size_t)m3 * sizeof(double));
+                } else { /* F := target - (prediction - bF . x0) */
+                    dgemv_("N", &m3, &A, &one, bF, &m3, x0 + S, &inc, &zero, tF, &inc);
+                    for (int x = 0; x < m3; x++) F[x] = cf->forces[x] - (F[x] - tF[x]);
                 }
+                dgemv_("T", &m3, &A, &w, bF, &m3, F, &inc, &one, b + S, &inc);
+                dsyrk_("L", "T", &A, &m3, &w, bF, &m3, &one, G + (size_t)S * nl + S, &nl);
             }
             if (cf->has_stress && o->stress_weight != 0) {
                 double w = cw[2] * o->stress_weight / N;
@@ -515,7 +528,7 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                 for (int j = i; j < nl; j++) dd_add(A2 + 2 * ((size_t)i * nl + j), G[(size_t)i * nl + j]);
             for (size_t x = (size_t)nl * nl; x < NN; x++) dd_add(A2 + 2 * x, G[x]);
         }
-        free(F), free(bF), free(bW), free(bs), free(row), free(G);
+        free(F), free(tF), free(bF), free(bW), free(bs), free(row), free(G);
     }
     mtp_status combined = combine_sums(c, acc, NN, nth, status, "normal equations failed on another MPI rank", err);
     if (combined) {

@@ -8,6 +8,12 @@ add_executable(test_train_rescale ${CMAKE_CURRENT_LIST_DIR}/test_train_rescale.c
 target_link_libraries(test_train_rescale PRIVATE openmtp_fitter openmtp_static m)
 add_test(NAME train_rescale COMMAND test_train_rescale ${OPENMTP_SHARED_DATA}/mlearn/Si/test.cfg)
 set_tests_properties(train_rescale PROPERTIES SKIP_RETURN_CODE 77 LABELS "unit;train")
+# Normal equations of the trainer == J^T W J summed from the public design rows.
+add_executable(test_train_normal ${CMAKE_CURRENT_LIST_DIR}/test_train_normal.c)
+target_link_libraries(test_train_normal PRIVATE openmtp_fitter openmtp_static m)
+add_test(NAME train_normal COMMAND test_train_normal ${OPENMTP_SHARED_DATA}/mlearn/Si/test.cfg
+         ${OPENMTP_SHARED_DATA}/mlip3/multispecies/train60.cfg)
+set_tests_properties(train_normal PROPERTIES SKIP_RETURN_CODE 77 LABELS "unit;train")
 # End-to-end mtp train: accuracy threshold, checkpoint/resume, MPI 1 vs 2 ranks.
 add_executable(test_train_e2e ${CMAKE_CURRENT_LIST_DIR}/test_train_e2e.c)
 target_link_libraries(test_train_e2e PRIVATE openmtp_fitter openmtp_static m)
