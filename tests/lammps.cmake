@@ -193,3 +193,18 @@ endif()
 add_test(NAME lammps_mpi_trajectory
   COMMAND sh ${OMTP_LMP_TDIR}/mpi_traj.sh $<TARGET_FILE:lmp_mtp> ${OMTP_POT_LI} ${OMTP_LMP_WORK}/mpi_traj)
 set_tests_properties(lammps_mpi_trajectory PROPERTIES LABELS "lammps;mpi" SKIP_RETURN_CODE 77 PROCESSORS 2)
+
+# Every shipped potential (potentials/mlearn-*) runs in LAMMPS and agrees with
+# the library on a perturbed crystal of its element.
+foreach(omtp_el_spec "Li;bcc;3.44;6.94" "Mo;bcc;3.16;95.95" "Si;diamond;5.47;28.085")
+  list(GET omtp_el_spec 0 omtp_el)
+  list(GET omtp_el_spec 1 omtp_lat)
+  list(GET omtp_el_spec 2 omtp_a)
+  list(GET omtp_el_spec 3 omtp_mass)
+  file(GLOB omtp_shipped CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/potentials/mlearn-${omtp_el}-L*/mlearn-*.almtp)
+  foreach(omtp_pot ${omtp_shipped})
+    get_filename_component(omtp_pname ${omtp_pot} NAME_WE)
+    openmtp_lammps_efs(shipped_${omtp_pname} 1 crystal.in ${omtp_pot}
+                       VARS -var lat ${omtp_lat} -var a ${omtp_a} -var mass ${omtp_mass})
+  endforeach()
+endforeach()

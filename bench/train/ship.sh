@@ -1,20 +1,28 @@
 #!/bin/sh
-# Copy a potential trained by bench/train/run.sh into potentials/mlearn-EL-L16/
+# Copy a potential trained by bench/train/run.sh into potentials/mlearn-EL-L$LEVEL/
 # and write its README (command, hyperparameters, training time, test errors
 # overall and per mlearn_group from `mtp check_errors`).
-# Usage: bench/train/ship.sh BUILD_DIR EL OPT "TRAIN OPTIONS" [OUT]
+# Usage: [LEVEL=16] bench/train/ship.sh BUILD_DIR EL OPT "TRAIN OPTIONS" [OUT]
 set -e
+LV=${LEVEL:-16}
 B=$1; EL=$2; OPT=$3; OPTS=$4; OUT=${5:-${OUT:-/tmp/openmtp-bench-train}}
 R=$(cd "$(dirname "$0")/../.." && pwd); D=$R/../shared/data/mlearn/$EL
-DST=$R/potentials/mlearn-$EL-L16; mkdir -p "$DST"
-POT=$DST/mlearn-$EL-L16.almtp
-cp "$OUT/$EL-16-$OPT.almtp" "$POT"
+DST=$R/potentials/mlearn-$EL-L$LV; mkdir -p "$DST"
+POT=$DST/mlearn-$EL-L$LV.almtp
+# without the active-learning section (everything from the first '#', spec
+# 2.6): at level 20 it is megabytes of training neighbourhoods
+/usr/bin/python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); i = d.find(b"#"); open(sys.argv[2], "wb").write(d if i < 0 else d[:i])' \
+    "$OUT/$EL-$LV-$OPT.almtp" "$POT"
 "$B/bin/mtp" check_errors "$POT" "$D/test.cfg" --group_by=mlearn_group > "$OUT/$EL-ship-errors.txt" 2>&1
 "$B/bin/mtp" calculate_efs "$POT" "$D/test.cfg" -o "$OUT/$EL-ship-pred.cfg" >/dev/null 2>&1
 /usr/bin/python3 - "$OUT/$EL-ship-errors.txt" "$OUT/$EL-$OPT.log" "$D/train.cfg" "$D/test.cfg" "$EL" "$OPT" "$OPTS" \
-    "$(wc -c < "$POT")" > "$DST/README.md" <<'PY'
+    "$(wc -c < "$POT")" "$LV" "$POT" > "$DST/README.md" <<'PY'
 import re, sys
-err, log, train, test, el, opt, opts, size = sys.argv[1:9]
+err, log, train, test, el, opt, opts, size, lv, pot = sys.argv[1:11]
+ptxt = open(pot).read()
+K = int(re.search(r"radial_funcs_count = (\d+)", ptxt).group(1))
+Rb = int(re.search(r"radial_basis_size = (\d+)", ptxt).group(1))
+A = len(re.search(r"moment_coeffs = \{([^}]*)\}", ptxt).group(1).split(","))
 txt = open(err).read()
 blocks = re.split(r"^=== mlearn_group = (.*) ===$", txt, flags=re.M)
 def maes(b):
@@ -30,10 +38,10 @@ thr = re.search(r"(\d+) MPI rank\(s\) x (\d+) thread", L)
 ntrain = open(train).read().count("BEGIN_CFG"); ntest = open(test).read().count("BEGIN_CFG")
 zuo = {"Mo": (2.83, 0.09), "Li": (0.49, 0.01), "Si": (2.21, 0.06)}[el]
 p = print
-p(f"# mlearn {el}, level-16 MTP (trained by OpenMTP `mtp train`)\n")
-p(f"`mlearn-{el}-L16.almtp` ({int(size)} bytes, no active-learning section): level-16 moment tensor potential,")
-p("cutoff 5.0 Å, 8 Chebyshev radial basis functions, 4 radial functions, one species (type 0).")
-p("Loadable by LAMMPS `pair_style mtp mlearn-%s-L16.almtp` + `pair_coeff * *` (LAMMPS type 1 = species 0), by" % el)
+p(f"# mlearn {el}, level-{lv} MTP (trained by OpenMTP `mtp train`)\n")
+p(f"`mlearn-{el}-L{lv}.almtp` ({int(size)} bytes, no active-learning section): level-{lv} moment tensor potential,")
+p(f"cutoff 5.0 Å, {Rb} Chebyshev radial basis functions, {K} radial functions, {A} moment coefficients, one species (type 0).")
+p(f"Loadable by LAMMPS `pair_style mtp mlearn-{el}-L{lv}.almtp` + `pair_coeff * *` (LAMMPS type 1 = species 0), by")
 p("`mtp calculate_efs` (checked: it reproduces the test errors below) and, being MLIP-3's .almtp format, by MLIP-3.")
 p("\n## Data\n")
 p(f"Zuo et al., *J. Phys. Chem. A* 124, 731 (2020), mlearn data set (https://github.com/materialsvirtuallab/mlearn,")
@@ -42,15 +50,15 @@ p("configurations (`test.cfg`), the paper's split. The data are not part of this
 p("potential is a derived product.")
 p("\n## Training\n")
 p("```")
-p(f"mtp init --level 16 --species 0 --cutoff 5.0 -o init.almtp")
-p(f"mtp train init.almtp {el}/train.cfg --save_to=mlearn-{el}-L16.almtp --optimizer={opt} {opts} \\")
+p(f"mtp init --level {lv} --species 0 --cutoff 5.0 -o init.almtp")
+p(f"mtp train init.almtp {el}/train.cfg --save_to=mlearn-{el}-L{lv}.almtp --optimizer={opt} {opts} \\")
 p(f"    --checkpoint_interval=120 --valid_cfgs={el}/test.cfg")
 p("```")
 p("(`bench/train/run.sh`; the test set is only monitored, never fitted.) Hyperparameters: "
   "MLIP-3 objective (spec §4) with energy_weight as given above (MLIP default 1 otherwise), force_weight 0.01, "
   "stress_weight 0.001, weight_scaling 1 (energy per atom squared × N), weight_scaling_forces 0, "
   "penalty_weight 1e-6, min_dist set to 0.99 × smallest training distance; optimiser "
-  + ("variable projection (BFGS over the 32 radial coefficients, the 93 linear ones solved exactly at every evaluation)." if opt == "varpro" else "MLIP-3-compatible BFGS."))
+  + (f"variable projection (BFGS over the {K * Rb} radial coefficients, the {A + 1} linear ones solved exactly at every evaluation)." if opt == "varpro" else "MLIP-3-compatible BFGS."))
 if fin:
     p(f"\nWall time {float(fin.group(5)):.0f} s on a 2-core VM ({thr.group(1) if thr else 1} rank × {thr.group(2) if thr else '?'} threads), "
       f"{fin.group(4)} iterations" + (f", {ev.group(1)} objective evaluations ({ev.group(2)} with gradient), {float(ev.group(4)):.2f} s each, "
