@@ -848,6 +848,7 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
              * round-off (seen: 40 trial points per step on mlearn Li at
              * level 20); take the best sufficient-decrease point */
             if (acc_a >= 0 && ls >= 9) break;
+            if (mode == FIT_OPT_VARPRO && ls >= 19) break; /* no decrease in 20 points: handled below */
             if (a_hi < 0) {
                 a *= 3;
                 if (pmax * a > 0.5 + 1e-12 && pmax * a_lo >= 0.5 - 1e-12) break;
@@ -918,9 +919,9 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
         }
         if (fabs(Lold - L) < 1e-16) break;
         /* converged to round-off: three steps in a row that lower the loss
-         * by < 1e-6 relative (mlearn Li, level 20: ~1e-6 per step at 10 to
+         * by < 1e-5 relative (mlearn Li, level 20: ~1e-6 per step at 10 to
          * 40 evaluations each, the line search rarely finding a Wolfe point) */
-        stalls = (mode == FIT_OPT_VARPRO && Lold - L < 1e-6 * L) ? stalls + 1 : 0;
+        stalls = (mode == FIT_OPT_VARPRO && Lold - L < 1e-5 * L) ? stalls + 1 : 0;
         if (stalls >= 3) break;
         if (mode == FIT_OPT_BFGS &&
             (steps == 25 || steps == 70 || steps == 100 || steps == 150 || steps == 250 || steps == 400)) {
