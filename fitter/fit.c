@@ -447,7 +447,7 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
         int tid = thread_id();
         double *A2 = acc + (size_t)tid * 2 * NN;
         double *G = calloc(NN, sizeof(double)), *b = G + (size_t)nl * nl; /* one configuration */
-        double *F = NULL, *tF = NULL, *bF = NULL, *bW = malloc((size_t)A * 6 * sizeof(double));
+        double *F = NULL, *bF = NULL, *bW = malloc((size_t)A * 6 * sizeof(double));
         double *bs = malloc((size_t)A * sizeof(double)), *row = malloc((size_t)nl * sizeof(double));
         long cap = 0;
         mtp_error lerr;
@@ -459,9 +459,8 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
             memset(G, 0, NN * sizeof(double));
             if (3L * N > cap) {
                 cap = 3L * N;
-                free(F), free(tF), free(bF);
+                free(F), free(bF);
                 F = malloc((size_t)cap * sizeof(double));
-                tF = malloc((size_t)cap * sizeof(double));
                 bF = malloc((size_t)cap * A * sizeof(double));
             }
             double E = 0, W[6] = {0};
@@ -506,15 +505,15 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                  * BLAS on the column-major design block bF (3N x A).  The
                  * row-major upper triangle of G is the column-major lower
                  * one; force rows have no species entries. */
-                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), one = 1.0, zero = 0.0;
+                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), one = 1.0, minus_one = -1.0;
                 int m3 = 3 * N, inc = 1;
-                if (c->linear_rhs) {
-                    memcpy(F, cf->forces, (size_t)m3 * sizeof(double));
-                } else { /* F := target - (prediction - bF . x0) */
-                    dgemv_("N", &m3, &A, &one, bF, &m3, x0 + S, &inc, &zero, tF, &inc);
-                    for (int x = 0; x < m3; x++) F[x] = cf->forces[x] - (F[x] - tF[x]);
+                const double *rhs = cf->forces;
+                if (!c->linear_rhs) { /* F := target - (prediction - bF . x0) */
+                    dgemv_("N", &m3, &A, &one, bF, &m3, x0 + S, &inc, &minus_one, F, &inc);
+                    for (int x = 0; x < m3; x++) F[x] += cf->forces[x];
+                    rhs = F;
                 }
-                dgemv_("T", &m3, &A, &w, bF, &m3, F, &inc, &one, b + S, &inc);
+                dgemv_("T", &m3, &A, &w, bF, &m3, rhs, &inc, &one, b + S, &inc);
                 dsyrk_("L", "T", &A, &m3, &w, bF, &m3, &one, G + (size_t)S * nl + S, &nl);
             }
             if (cf->has_stress && o->stress_weight != 0) {
@@ -532,7 +531,7 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                 for (int j = i; j < nl; j++) dd_add(A2 + 2 * ((size_t)i * nl + j), G[(size_t)i * nl + j]);
             for (size_t x = (size_t)nl * nl; x < NN; x++) dd_add(A2 + 2 * x, G[x]);
         }
-        free(F), free(tF), free(bF), free(bW), free(bs), free(row), free(G);
+        free(F), free(bF), free(bW), free(bs), free(row), free(G);
     }
     mtp_status combined = combine_sums(c, acc, NN, nth, status, "normal equations failed on another MPI rank", err);
     if (combined) {
@@ -846,7 +845,8 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
             }
             /* near a minimum the curvature condition can be out of reach of
              * round-off (seen: 40 trial points per step on mlearn Li at
-             * level 20); take the best sufficient-decrease point */
+             * level 20); both optimisers take the best sufficient-decrease
+             * point after 10 trial points */
             if (acc_a >= 0 && ls >= 9) break;
             if (mode == FIT_OPT_VARPRO && ls >= 19) break; /* no decrease in 20 points: handled below */
             if (a_hi < 0) {
