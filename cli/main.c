@@ -13,6 +13,8 @@ static const cli_command COMMANDS[] = {
      cmd_calculate_grade},
     {"check_errors", "errors of a potential against reference data", HELP_CHECK_ERRORS, cmd_check_errors},
     {"convert", "convert configurations between file formats", HELP_CONVERT, cmd_convert},
+    {"cut_extrapolative_nbh", "cut the most extrapolative neighbourhoods out for labelling",
+     HELP_CUT_EXTRAPOLATIVE_NBH, cmd_cut_extrapolative_nbh},
     {"mindist", "minimal interatomic distances of a dataset", HELP_MINDIST, cmd_mindist},
     {"init", "create an untrained potential of any level", HELP_INIT, cmd_init},
     {"select", "build the active set (MaxVol) over a training set", HELP_SELECT, cmd_select},
