@@ -322,6 +322,18 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
         free(cx);
         return mtp_fail(err, MTP_ERR_INVALID, "core + buffer must be >= 0");
     }
+    /* The drop threshold, and a pad of that width around the box: a pair
+     * across the new boundary closer than it then has both atoms farther
+     * than h from every centre, where no guarantee needs them. */
+    r.min_same = r.min_cross_before = r.min_cross_after = INFINITY;
+    if ((st = mtp_nlist_build(&nl_big, cfg, rc, err))) goto done;
+    for (long p = 0; p < nl_big.n_pairs; p++) {
+        const double *v = nl_big.rij + 3 * p;
+        double d = sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
+        if (d < r.min_same) r.min_same = d;
+    }
+    r.min_dist_used = opt->min_dist > 0 ? opt->min_dist : (isfinite(r.min_same) ? 0.9 * r.min_same : 0.0);
+    const double pad = r.min_dist_used < rc ? r.min_dist_used : rc;
     double lo[3], hi[3];
     for (int a = 0; a < 3; a++) {
         lo[a] = hi[a] = cx[0][a];
@@ -329,9 +341,10 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
             if (cx[c][a] < lo[a]) lo[a] = cx[c][a];
             if (cx[c][a] > hi[a]) hi[a] = cx[c][a];
         }
-        lo[a] -= h;
-        hi[a] += h;
+        lo[a] -= h + pad;
+        hi[a] += h + pad;
         r.box[a] = hi[a] - lo[a];
+        r.origin[a] = lo[a];
     }
 
     /* Images of the big cell's atoms inside the box: the fractional extent
@@ -424,7 +437,6 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
 
     /* Pairs across the new boundary: the neighbour vector differs from the
      * plain difference of positions (a non-zero box shift). */
-    r.min_cross_before = r.min_cross_after = r.min_same = INFINITY;
     long npairs = 0;
     pairs = mtp_calloc((size_t)(nl_cut.n_pairs ? nl_cut.n_pairs : 1) * 3, sizeof(double));
     if (!pairs) {
@@ -439,10 +451,7 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
             int cross = 0;
             for (int a = 0; a < 3; a++)
                 cross |= fabs(v[a] - (out.positions[3 * j + a] - out.positions[3 * k + a])) > 0.5 * r.box[a];
-            if (!cross) {
-                if (d < r.min_same) r.min_same = d;
-                continue;
-            }
+            if (!cross) continue;
             if (d < r.min_cross_before) r.min_cross_before = d;
             if (j > k) {
                 pairs[3 * npairs] = d;
@@ -454,17 +463,16 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
     /* Drop rule: for every pair across the boundary closer than min_dist,
      * shortest first, the atom farther from the centres goes unless one
      * of the two is already gone (removing atoms creates no new pairs). */
-    r.min_dist_used = opt->min_dist > 0 ? opt->min_dist : (isfinite(r.min_same) ? 0.9 * r.min_same : 0.0);
     qsort(pairs, (size_t)npairs, 3 * sizeof(double), cmp_pair_dist);
     for (long p = 0; p < npairs; p++) {
         if (pairs[3 * p] >= r.min_dist_used) break;
         kept_atom *a = &kept[idx[(long)pairs[3 * p + 1]]], *b = &kept[idx[(long)pairs[3 * p + 2]]];
         if (a->dropped || b->dropped) continue;
         kept_atom *victim = a->dcenter >= b->dcenter ? a : b;
-        if (victim->core) {
+        if (victim->dcenter <= h) { /* excluded by the pad; kept as a safety net */
             st = mtp_fail(err, MTP_ERR_GEOMETRY,
-                          "a core atom is %.3f A from an image across the new cell boundary; increase the buffer",
-                          pairs[3 * p]);
+                          "an atom %.3f A from a centre is %.3f A from an image across the new cell boundary",
+                          victim->dcenter, pairs[3 * p]);
             goto done_idx;
         }
         victim->dropped = 1;
@@ -480,7 +488,6 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
      * is exact when its neighbours in the small cell are all same-cell
      * pairs and as many as the atom has in the big cell; an atom's force
      * is exact when it and all its neighbours are exact sites. */
-    if ((st = mtp_nlist_build(&nl_big, cfg, rc, err))) goto done_idx;
     {
         const int m = out.n_atoms;
         unsigned char *site_ok = mtp_calloc((size_t)(m ? m : 1), 1);

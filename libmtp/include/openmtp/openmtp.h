@@ -518,8 +518,9 @@ mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cf
 /* Periodic cut: a small orthorhombic periodic cell around one or more
  * centre atoms of a big (3D periodic or non-periodic) configuration, for a
  * DFT code to label.  Atoms within `core` of a centre are the core; the box
- * is the bounding box of the centres grown by core + cutoff + buffer on
- * every side, and holds every atom image strictly inside it.
+ * is the bounding box of the centres grown by h = core + cutoff + buffer
+ * plus a pad of min_dist (at most the cutoff) on every side, and holds every
+ * atom image strictly inside it.
  * Guarantee (checked on the result, not assumed): with r_c = cutoff, the
  * MTP neighbourhood (all neighbours within r_c) of every atom within
  * core + buffer of a centre is identical in both cells, so its site energy
@@ -529,10 +530,10 @@ mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cf
  * were verified identical, 0 for the rest (the buffer).
  * Atoms closer than min_dist to an image across the new boundary are
  * dropped, closest pair first, the one farther from the centres going
- * (never a core atom: that is an error); min_dist 0 means 0.9 x the
- * shortest distance between atoms of the cut that are neighbours in the
- * big cell.  Types are kept; energies, forces, stresses and features are
- * not copied. */
+ * (thanks to the pad both are farther than h from every centre, so the
+ * guarantee is unaffected); min_dist 0 means 0.9 x the shortest
+ * interatomic distance of the big cell.  Types are kept; energies,
+ * forces, stresses and features are not copied. */
 typedef struct mtp_cut_periodic_options {
     double cutoff;    /* MTP cutoff r_c (the potential's max_dist), A      */
     double core;      /* trusted radius around each centre, A (0 = the centre atoms only) */
@@ -548,7 +549,9 @@ typedef struct mtp_cut_report {
     int n_exact_sites;       /* atoms whose neighbourhood is verified identical  */
     int n_dropped;           /* removed by the min_dist rule                     */
     double box[3];           /* cell edges, A                                    */
-    double min_same;         /* shortest distance between atoms that are neighbours in the big cell */
+    double origin[3];        /* point of the big cell at the small cell's origin:
+                                x_big = x_small + origin (+ a big-cell lattice vector) */
+    double min_same;         /* shortest interatomic distance of the big cell (inf: none < cutoff) */
     double min_cross_before; /* shortest distance across the new boundary before dropping (inf: none < cutoff) */
     double min_cross_after;  /* the same after dropping                          */
     double min_dist_used;    /* the drop threshold applied                       */
