@@ -25,7 +25,9 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  --periodic: a small orthorhombic periodic cell for DFT instead of a\n"
     "  cluster with a free surface.  The core is every atom within --core of the\n"
     "  centre(s); the box is the centres' bounding box grown by\n"
-    "  core + cutoff + buffer on every side and keeps every atom image inside.\n"
+    "  core + cutoff + buffer + min_dist on every side and keeps every atom image\n"
+    "  inside (for a single centre and core 0, buffer = cutoff: side 4 x cutoff +\n"
+    "  2 x min_dist).\n"
     "  Guarantee, verified on every cell: atoms within core + buffer of a centre\n"
     "  have exactly the MTP neighbourhood (all neighbours within cutoff) they\n"
     "  have in IN, so the same site energies; with buffer >= cutoff the MTP\n"
@@ -34,7 +36,8 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  `mtp train`); EnergyWeight 0 and StressWeight 0 are set because energy\n"
     "  and stress include the artificial boundary.  Atoms closer than --min_dist\n"
     "  to an image across the new boundary are dropped (closest pair first, the\n"
-    "  atom farther from the centres goes; reported).  IN must be 3D periodic or\n"
+    "  atom farther from the centres goes; the min_dist pad keeps this outside\n"
+    "  the guaranteed region; reported).  IN must be 3D periodic or\n"
     "  non-periodic.  Types are kept; a Supercell is written.\n"
     "  --cutoff=R                the potential's cutoff (default 7, or from --potential)\n"
     "  --potential=POT           take the cutoff from POT's max_dist\n"
@@ -47,7 +50,7 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  --merge=D                 put other atoms >= threshold within D A of the\n"
     "                            centre into the same cell as extra centres (default 0)\n"
     "  --min_dist=D              drop threshold, A (default 0.9 x the shortest\n"
-    "                            real interatomic distance in the cut)\n"
+    "                            interatomic distance of the configuration)\n"
     "  Features: cfg#, from_cfg# (0-based index in IN), nbh# (centres, 0-based),\n"
     "  extrapolation_grade, cut_geometry.\n";
 
@@ -178,6 +181,11 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
                index + 1, *n_cells, list, cfg->nbh_grades[c0], rep.n_atoms, rep.box[0], rep.box[1], rep.box[2],
                rep.n_trusted, rep.n_core, rep.n_dropped, rep.min_cross_after, rep.min_cross_before, rep.min_dist_used,
                rep.min_same);
+        if (rep.n_atoms >= n)
+            fprintf(stderr,
+                    "mtp %s: note: configuration %ld is smaller than the cut box (cell #%ld has %d atoms, the "
+                    "configuration %d); labelling the configuration itself is cheaper\n",
+                    cmd, index + 1, *n_cells, rep.n_atoms, n);
         if (rep.n_trusted < rep.n_core)
             fprintf(stderr,
                     "mtp %s: warning: configuration %ld, cell #%ld: %d core atom(s) could not be verified to keep their "
