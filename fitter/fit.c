@@ -79,7 +79,18 @@ static void cfg_weights(const mtp_cfg *cf, double w[3])
 mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_error *err)
 {
     static const char *const keys[] = {"Weight", "EnergyWeight", "ForceWeight", "StressWeight"};
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n; k++) {
+        if (cfgs[k].force_weights)
+            for (int i = 0; i < cfgs[k].n_atoms; i++)
+                if (!(cfgs[k].force_weights[i] >= 0) || !isfinite(cfgs[k].force_weights[i])) {
+                    if (err) {
+                        err->status = MTP_ERR_INVALID;
+                        snprintf(err->message, sizeof err->message,
+                                 "%s: configuration %d, atom %d: force_weight %g is not a finite number >= 0", name,
+                                 k + 1, i + 1, cfgs[k].force_weights[i]);
+                    }
+                    return MTP_ERR_INVALID;
+                }
         for (int q = 0; q < 4; q++) {
             const char *v = mtp_cfg_get_feature(&cfgs[k], keys[q]);
             char *end;
@@ -96,6 +107,7 @@ mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_e
                 return MTP_ERR_INVALID;
             }
         }
+    }
     return MTP_OK;
 }
 
@@ -332,15 +344,19 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
                 v[5] = 1;
             }
             if (cf->forces && o->force_weight != 0) {
-                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0;
+                /* per-atom weights (force_weight column) multiply each
+                 * atom's residual term; atoms of weight 0 stay out of the
+                 * reported force errors too */
+                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0, nf = 0;
                 for (int x = 0; x < 3 * N; x++) {
+                    double wa = cf->force_weights ? cf->force_weights[x / 3] : 1.0;
                     double r = F[x] - cf->forces[x];
-                    Lk += w * r * r;
-                    fadj[x] = 2 * w * r;
-                    f2 += r * r;
+                    Lk += w * wa * r * r;
+                    fadj[x] = 2 * w * wa * r;
+                    if (wa != 0) f2 += r * r, nf++;
                 }
                 v[3] = f2;
-                v[6] = 3 * N;
+                v[6] = nf;
                 useF = 1;
             }
             if (cf->has_stress && o->stress_weight != 0) {
@@ -512,6 +528,17 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                     dgemv_("N", &m3, &A, &one, bF, &m3, x0 + S, &inc, &minus_one, F, &inc);
                     for (int x = 0; x < m3; x++) F[x] += cf->forces[x];
                     rhs = F;
+                }
+                if (cf->force_weights) {
+                    /* per-atom weights: rows and targets scaled by sqrt(w_i),
+                     * so the BLAS products below carry w_i exactly once */
+                    if (rhs != F) memcpy(F, cf->forces, (size_t)m3 * sizeof(double));
+                    rhs = F;
+                    for (int x = 0; x < m3; x++) {
+                        double q = sqrt(cf->force_weights[x / 3]);
+                        F[x] *= q;
+                        for (int a = 0; a < A; a++) bF[(size_t)a * m3 + x] *= q;
+                    }
                 }
                 dgemv_("T", &m3, &A, &w, bF, &m3, rhs, &inc, &one, b + S, &inc);
                 dsyrk_("L", "T", &A, &m3, &w, bF, &m3, &one, G + (size_t)S * nl + S, &nl);
@@ -1205,6 +1232,18 @@ mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, 
     c.size = 1;
     mtp_status st = ctx_init(&c, pot, o, err);
     if (!st) st = build_normal(&c, cfgs, n, G, b, err);
+    ctx_free(&c);
+    return st;
+}
+
+mtp_status fit_loss(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *loss, double *grad,
+                    mtp_error *err)
+{
+    fit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.size = 1;
+    mtp_status st = ctx_init(&c, pot, o, err);
+    if (!st) st = eval_loss(&c, cfgs, n, loss, grad, NULL, 0, err);
     ctx_free(&c);
     return st;
 }

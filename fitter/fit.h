@@ -50,5 +50,10 @@ mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_e
 mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *G,
                                 double *b, mtp_error *err);
 int fit_scale_normal_equations(const mtp_potential *pot, double f, double *G, double *b);
+/* For tests: the data term of the objective (no regularisation) and its
+ * gradient grad[P] (NULL = skip) at the potential's current parameters,
+ * single process, as the optimisers see it. */
+mtp_status fit_loss(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *loss, double *grad,
+                    mtp_error *err);
 
 #endif
