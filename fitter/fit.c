@@ -1041,6 +1041,74 @@ static mtp_cfg *local_share(const fit_ctx *c, const mtp_cfg *cfgs, int n, int *n
     return out;
 }
 
+int fit_named_species(const mtp_potential *pot)
+{
+    int S = mtp_potential_species_count(pot);
+    for (int s = 0; s < S; s++)
+        if (mtp_potential_species_label(pot, s) != s) return 1;
+    return 0;
+}
+
+/* 1 if every type of the configurations is in [lo, hi) (hi < 0: is a
+ * species label of pot). */
+static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
+{
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < c[k].n_atoms; i++) {
+            int t = c[k].types[i];
+            if (hi < 0 ? mtp_potential_species_index(pot, t) < 0 : (t < 0 || t >= hi)) return 0;
+        }
+    return 1;
+}
+
+mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
+                             FILE *log, mtp_error *err)
+{
+    if (!fit_named_species(pot)) return MTP_OK;
+    const int S = mtp_potential_species_count(pot);
+    if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
+    /* relative types only if none of them is a label (else ambiguous) */
+    int any_label = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n && !any_label; k++)
+            for (int i = 0; i < c[k].n_atoms && !any_label; i++)
+                any_label = mtp_potential_species_index(pot, c[k].types[i]) >= 0;
+    }
+    if (any_label || !types_within(pot, train, n_train, S) || !types_within(pot, valid, n_valid, S)) {
+        if (err) {
+            int len = snprintf(err->message, sizeof err->message,
+                               "the potential names its species (labels");
+            for (int s = 0; s < S && len < (int)sizeof err->message; s++)
+                len += snprintf(err->message + len, sizeof err->message - len, " %d",
+                                mtp_potential_species_label(pot, s));
+            if (len < (int)sizeof err->message)
+                snprintf(err->message + len, sizeof err->message - len,
+                         "), but the configurations have types that are neither these labels nor relative types 0..%d",
+                         S - 1);
+            err->status = MTP_ERR_SPECIES;
+        }
+        return MTP_ERR_SPECIES;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < c[k].n_atoms; i++) c[k].types[i] = mtp_potential_species_label(pot, c[k].types[i]);
+    }
+    if (log) {
+        fprintf(log, "# configuration types 0..%d are the species of the potential in its order:", S - 1);
+        for (int s = 0; s < S; s++) {
+            int z = mtp_potential_species_label(pot, s);
+            const char *el = mtp_element_symbol(z);
+            fprintf(log, " %d -> %d%s%s%s", s, z, el ? " (" : "", el ? el : "", el ? ")" : "");
+        }
+        fprintf(log, "; the potential keeps these labels\n");
+    }
+    return MTP_OK;
+}
+
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_all, const mtp_cfg *valid_all,
                      int n_valid_all, const fit_options *o, int *iterations, mtp_error *err)
 {
@@ -1063,7 +1131,23 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     mtp_potential_info info = mtp_potential_get_info(pot);
     const int was_trained = info.trained;
     mtp_status st = MTP_OK;
-    if (!was_trained) {
+    if (!was_trained && fit_named_species(pot)) {
+        /* species named by the initial potential (mtp init --species): kept,
+         * in its order; fit_adopt_species has mapped relative types */
+        for (int k = 0; k < n_train_all; k++)
+            for (int i = 0; i < train_all[k].n_atoms; i++)
+                if (mtp_potential_species_index(pot, train_all[k].types[i]) < 0) {
+                    if (err) {
+                        err->status = MTP_ERR_SPECIES;
+                        snprintf(err->message, sizeof err->message,
+                                 "training configuration %d, atom %d: type %d is not a species of the initial "
+                                 "potential (its labels are kept; see fit_adopt_species)",
+                                 k + 1, i + 1, train_all[k].types[i]);
+                    }
+                    return MTP_ERR_SPECIES;
+                }
+    }
+    if (!was_trained && !fit_named_species(pot)) {
         /* species: sorted set of types in the training set (spec 2.4) */
         int nlab = 0, cap = 16, *lab = malloc(cap * sizeof(int));
         for (int k = 0; k < n_train_all; k++)
@@ -1078,6 +1162,8 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         st = mtp_potential_set_species(pot, nlab, lab, err);
         free(lab);
         if (st) return st;
+    }
+    if (!was_trained) {
         if (!o->no_mindist_update) {
             double dmin = INFINITY;
             for (int k = c.rank; k < n_train_all; k += c.size) {
