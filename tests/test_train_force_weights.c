@@ -7,8 +7,8 @@
  *     summed row by row with the per-atom weights;
  *  4. an atom of weight 0 has no influence: its reference force perturbed
  *     by 1e3 eV/A leaves the trained potential unchanged (both optimisers);
- *  5. the text .cfg round trip keeps the column, bad weights are refused,
- *     the binary writer refuses weights it cannot store. */
+ *  5. the text .cfg and extended XYZ round trips keep the weights, bad
+ *     weights are refused, the binary writer refuses weights it cannot store. */
 #include "fit.h"
 #include "testpot.h"
 
@@ -229,6 +229,22 @@ int main(void)
         free(buf);
         CHECK(st == MTP_ERR_UNSUPPORTED && strstr(err.message, "force weight"), "binary writer: %d '%s'", (int)st,
               err.message);
+        /* extended XYZ keeps them as the property force_weight:R:1 */
+        fp = open_memstream(&buf, &len);
+        CHECK_OK(mtp_write_cfg(fp, "mem.xyz", &cfgs[0], MTP_FORMAT_XYZ, NULL, &err), err);
+        fclose(fp);
+        in = fmemopen(buf, len, "r");
+        CHECK_OK(mtp_reader_open_stream(in, "mem.xyz", MTP_FORMAT_XYZ, NULL, &r, &err), err);
+        mtp_cfg_init(&back);
+        CHECK_OK(mtp_reader_next(r, &back, &got, &err), err);
+        CHECK(got && back.force_weights, "xyz: force_weight read back");
+        for (int i = 0; got && back.force_weights && i < back.n_atoms; i++)
+            CHECK(tu_close(back.force_weights[i], cfgs[0].force_weights[i], 1e-15, 0), "xyz weight %d: %g vs %g", i,
+                  back.force_weights[i], cfgs[0].force_weights[i]);
+        mtp_reader_close(r);
+        fclose(in);
+        free(buf);
+        mtp_cfg_free(&back);
         cfgs[3].force_weights[0] = NAN;
         CHECK(fit_check_weights(cfgs, NCFG, "t.cfg", &err) == MTP_ERR_INVALID, "NaN weight accepted by the trainer");
         cfgs[3].force_weights[0] = 1;
