@@ -27,8 +27,8 @@ static void list_commands(FILE *fp)
     fprintf(fp, "OpenMTP %s - Moment Tensor Potentials (MLIP-compatible)\n\n"
                 "usage: mtp COMMAND [ARGUMENTS] [--OPTION=VALUE ...]\n\ncommands:\n",
             mtp_version());
-    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-15s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(fp, "  %-15s %s\n  %-15s %s\n\n", "help", "this list, or `mtp help COMMAND` for one command",
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-21s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(fp, "  %-21s %s\n  %-21s %s\n\n", "help", "this list, or `mtp help COMMAND` for one command",
             "version", "print the version");
     fprintf(fp, "Every command that reads configurations accepts MLIP .cfg (text or binary),\n"
                 "extended XYZ and the other formats of `mtp help convert`.\n");
