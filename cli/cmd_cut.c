@@ -38,7 +38,9 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  to an image across the new boundary are dropped (closest pair first, the\n"
     "  atom farther from the centres goes; the min_dist pad keeps this outside\n"
     "  the guaranteed region; reported).  IN must be 3D periodic or\n"
-    "  non-periodic.  Types are kept; a Supercell is written.\n"
+    "  non-periodic.  Types are kept; a Supercell is written.  A configuration\n"
+    "  that is no bigger than its cut would be is written whole instead (all\n"
+    "  force weights 1, energy and stress weights untouched).\n"
     "  --cutoff=R                the potential's cutoff (default 7, or from --potential)\n"
     "  --potential=POT           take the cutoff from POT's max_dist\n"
     "  --core=C                  trusted radius around the centres (default 0:\n"
@@ -138,6 +140,21 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
             rc = 1;
             goto done;
         }
+        /* a configuration no bigger than the cut is labelled whole: every
+         * atom keeps its environment exactly, energy and stress are real */
+        int whole = rep.n_atoms >= n;
+        if (whole) {
+            mtp_cfg_free(&cell);
+            if (mtp_cfg_alloc(&cell, n, MTP_CFG_FORCE_WEIGHTS, &err)) {
+                cli_report(cmd, &err);
+                rc = 1;
+                goto done;
+            }
+            memcpy(cell.lattice, cfg->lattice, sizeof cell.lattice);
+            memcpy(cell.types, cfg->types, (size_t)n * sizeof(int));
+            memcpy(cell.positions, cfg->positions, (size_t)n * 3 * sizeof(double));
+            for (int i = 0; i < n; i++) cell.force_weights[i] = 1.0;
+        }
         /* every candidate in a core of this cell is labelled by it */
         for (int i = 0; i < n; i++) {
             if (covered[i] || cfg->nbh_grades[i] < ps->threshold) continue;
@@ -163,17 +180,30 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
         bad |= mtp_cfg_set_feature(&cell, "nbh#", list, &err) != MTP_OK;
         snprintf(buf, sizeof buf, "%f", cfg->nbh_grades[c0]);
         bad |= mtp_cfg_set_feature(&cell, "extrapolation_grade", buf, &err) != MTP_OK;
-        snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f", ps->o.cutoff,
-                 ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted, rep.n_dropped,
-                 rep.min_dist_used);
+        if (whole) {
+            snprintf(buf, sizeof buf, "whole configuration (smaller than the cut box of %.3f x %.3f x %.3f A)",
+                     rep.box[0], rep.box[1], rep.box[2]);
+        } else {
+            snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f", ps->o.cutoff,
+                     ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted, rep.n_dropped,
+                     rep.min_dist_used);
+            bad |= mtp_cfg_set_feature(&cell, "EnergyWeight", "0", &err) != MTP_OK;
+            bad |= mtp_cfg_set_feature(&cell, "StressWeight", "0", &err) != MTP_OK;
+        }
         bad |= mtp_cfg_set_feature(&cell, "cut_geometry", buf, &err) != MTP_OK;
-        bad |= mtp_cfg_set_feature(&cell, "EnergyWeight", "0", &err) != MTP_OK;
-        bad |= mtp_cfg_set_feature(&cell, "StressWeight", "0", &err) != MTP_OK;
         if (bad || mtp_write_cfg(fp, out, &cell, MTP_FORMAT_CFG, NULL, &err)) {
             free(list);
             cli_report(cmd, &err);
             rc = 1;
             goto done;
+        }
+        if (whole) {
+            printf("cfg %ld: cell #%ld: the configuration itself (%d atoms, all trusted): it is no bigger than the "
+                   "cut around atom(s) %s (grade %g) would be\n",
+                   index + 1, *n_cells, n, list, cfg->nbh_grades[c0]);
+            free(list);
+            (*n_cells)++;
+            break;
         }
         printf("cfg %ld: cell #%ld around atom(s) %s (grade %g): %d atoms, box %.3f x %.3f x %.3f A, "
                "%d trusted (of %d core), %d dropped; closest pair across the new boundary %.4f A "
@@ -181,11 +211,6 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
                index + 1, *n_cells, list, cfg->nbh_grades[c0], rep.n_atoms, rep.box[0], rep.box[1], rep.box[2],
                rep.n_trusted, rep.n_core, rep.n_dropped, rep.min_cross_after, rep.min_cross_before, rep.min_dist_used,
                rep.min_same);
-        if (rep.n_atoms >= n)
-            fprintf(stderr,
-                    "mtp %s: note: configuration %ld is smaller than the cut box (cell #%ld has %d atoms, the "
-                    "configuration %d); labelling the configuration itself is cheaper\n",
-                    cmd, index + 1, *n_cells, rep.n_atoms, n);
         if (rep.n_trusted < rep.n_core)
             fprintf(stderr,
                     "mtp %s: warning: configuration %ld, cell #%ld: %d core atom(s) could not be verified to keep their "

@@ -401,7 +401,9 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
                         double d = dist3(y, cx[c]);
                         if (d < k->dcenter) k->dcenter = d;
                     }
-                    k->core = k->dcenter <= core;
+                    /* 1e-9 A: the images of the other centres are found again
+                     * only up to round-off */
+                    k->core = k->dcenter <= core + 1e-9;
                     if (np == 0) goto next_atom; /* one image only */
                 }
     next_atom:;
