@@ -7,7 +7,8 @@
  *     atom with force_weight 1 has the site energy and force it has in the
  *     big cell to 1e-10; with buffer < cutoff the core site energies are
  *     still exact but no force is claimed; the drop rule leaves no pair
- *     across the new boundary closer than min_dist. */
+ *     across the new boundary closer than min_dist; the trusted atoms'
+ *     extrapolation grades (a function of their site rows) agree too. */
 #include "testpot.h"
 
 #include <openmtp/openmtp.h>
@@ -252,6 +253,33 @@ int main(int argc, char **argv)
         int nt = compare(calc, &bc, &cell, &rep, bc.positions + 3 * c, o.core + rc, "3e big cell, core 3");
         CHECK(nt == rep.n_core && nt > 5, "all core atoms trusted: %d of %d", nt, rep.n_core);
         CHECK(cell.n_atoms < bc.n_atoms, "the cut is smaller than the big cell");
+        /* the site rows dV_i/dtheta are those of the big cell too: per-atom
+         * extrapolation grades (neighbourhood mode, active set built on the
+         * big cell) agree for the trusted atoms */
+        mtp_active_set_options aso = {MTP_GRADE_NEIGHBORHOOD, 0, 0, -1};
+        int nsel;
+        CHECK_OK(mtp_active_set_select(pot, &bc, 1, &aso, &nsel, &err), err);
+        mtp_grader *g;
+        CHECK_OK(mtp_grader_create(pot, &g, &err), err);
+        double gb, gc, *ab = malloc(sizeof(double) * bc.n_atoms), *ac = malloc(sizeof(double) * cell.n_atoms);
+        CHECK_OK(mtp_grade(g, &bc, &gb, ab, &err), err);
+        CHECK_OK(mtp_grade(g, &cell, &gc, ac, &err), err);
+        double inv[3][3], worst = 0;
+        invert(bc.lattice, inv);
+        int ng = 0;
+        for (int k2 = 0; k2 < cell.n_atoms; k2++) {
+            if (cell.force_weights[k2] != 1.0) continue;
+            double x[3];
+            for (int a = 0; a < 3; a++) x[a] = cell.positions[3 * k2 + a] + rep.origin[a];
+            int o2 = find_orig(&bc, inv, 1, x);
+            if (o2 < 0) continue;
+            worst = fmax(worst, fabs(ac[k2] - ab[o2]) / fmax(1.0, fabs(ab[o2])));
+            ng++;
+        }
+        printf("3e: grades of %d trusted atoms: max relative difference %.2e (grades around %.3g)\n", ng, worst, gb);
+        CHECK(ng == rep.n_trusted && worst <= 1e-8, "trusted atoms' grades differ by %.3g", worst);
+        free(ab), free(ac);
+        mtp_grader_destroy(g);
         mtp_cfg_free(&bc);
     }
 
