@@ -31,8 +31,9 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  Guarantee, verified on every cell: atoms within core + buffer of a centre\n"
     "  have exactly the MTP neighbourhood (all neighbours within cutoff) they\n"
     "  have in IN, so the same site energies; with buffer >= cutoff the MTP\n"
-    "  forces on the core atoms are the same too.  Core atoms so verified get\n"
-    "  force_weight 1, all others 0 (AtomData column force_weight, used by\n"
+    "  forces on the core atoms are the same too.  Core atoms whose\n"
+    "  neighbourhood is so verified get force_weight 1, all others 0 (AtomData\n"
+    "  column force_weight, used by\n"
     "  `mtp train`); EnergyWeight 0 and StressWeight 0 are set because energy\n"
     "  and stress include the artificial boundary.  Atoms closer than --min_dist\n"
     "  to an image across the new boundary are dropped (closest pair first, the\n"
@@ -206,16 +207,22 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
             break;
         }
         printf("cfg %ld: cell #%ld around atom(s) %s (grade %g): %d atoms, box %.3f x %.3f x %.3f A, "
-               "%d trusted (of %d core), %d dropped; closest pair across the new boundary %.4f A "
+               "%d trusted (of %d core; %d with exact MTP forces), %d dropped; closest pair across the new boundary %.4f A "
                "(%.4f A before dropping, threshold %.4f A), closest real pair %.4f A\n",
                index + 1, *n_cells, list, cfg->nbh_grades[c0], rep.n_atoms, rep.box[0], rep.box[1], rep.box[2],
-               rep.n_trusted, rep.n_core, rep.n_dropped, rep.min_cross_after, rep.min_cross_before, rep.min_dist_used,
+               rep.n_trusted, rep.n_core, rep.n_force_exact, rep.n_dropped, rep.min_cross_after, rep.min_cross_before, rep.min_dist_used,
                rep.min_same);
         if (rep.n_trusted < rep.n_core)
             fprintf(stderr,
                     "mtp %s: warning: configuration %ld, cell #%ld: %d core atom(s) could not be verified to keep their "
-                    "environment and got force_weight 0; increase --buffer (>= cutoff gives exact core forces)\n",
+                    "neighbourhood and got force_weight 0\n",
                     cmd, index + 1, *n_cells, rep.n_core - rep.n_trusted);
+        if (rep.n_force_exact < rep.n_trusted)
+            fprintf(stderr,
+                    "mtp %s: note: configuration %ld, cell #%ld: %d of the %d trusted atoms keep their neighbourhood "
+                    "but not all neighbouring ones (buffer < cutoff), so their MTP forces differ from the big "
+                    "cell's; --buffer >= --cutoff makes them exact\n",
+                    cmd, index + 1, *n_cells, rep.n_trusted - rep.n_force_exact, rep.n_trusted);
         free(list);
         (*n_cells)++;
     }
