@@ -72,7 +72,7 @@ check '[ $(grep "nbh#" multi.cfg | sort -u | wc -l) -eq "$n6" ]' "each cell has 
 rc=$?
 check '[ $rc -eq 0 ] && grep -q "nbh#	[0-9]*,[0-9]" merged.cfg' "--merge puts nearby extrapolative atoms into one cell"
 nc7=$(sed -n 's/.*around atom(s) \([0-9,]*\) .*/\1/p' out7.txt | tr ',' '\n' | wc -l)
-check 'grep -q "$nc7 trusted (of $nc7 core)" out7.txt' "every merged centre is a trusted core atom ($nc7)"
+check 'grep -q "$nc7 trusted (of $nc7 core;" out7.txt' "every merged centre is a trusted core atom ($nc7)"
 
 # errors
 "$MTP" cut_extrapolative_nbh "$EX/calculate_grade/train.cfg" x.cfg > out3.txt 2> err3.txt
