@@ -55,7 +55,8 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  --min_dist=D              drop threshold, A (default 0.9 x the shortest\n"
     "                            interatomic distance of the configuration)\n"
     "  Features: cfg#, from_cfg# (0-based index in IN), nbh# (centres, 0-based),\n"
-    "  extrapolation_grade, cut_geometry.\n";
+    "  extrapolation_grade, cut_geometry (options, counts, and the origin: atom\n"
+    "  positions in IN = positions in the cell + origin, up to IN's lattice).\n";
 
 /* Distance between atoms i and j of cfg, nearest periodic image (3D
  * periodic: minimum image in fractional coordinates, checked over the
@@ -185,9 +186,10 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
             snprintf(buf, sizeof buf, "whole configuration (smaller than the cut box of %.3f x %.3f x %.3f A)",
                      rep.box[0], rep.box[1], rep.box[2]);
         } else {
-            snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f", ps->o.cutoff,
-                     ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted, rep.n_dropped,
-                     rep.min_dist_used);
+            snprintf(buf, sizeof buf,
+                     "cutoff=%g core=%g buffer=%g trusted=%d exact_forces=%d dropped=%d min_dist=%.4f origin=%.6f,%.6f,%.6f",
+                     ps->o.cutoff, ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted,
+                     rep.n_force_exact, rep.n_dropped, rep.min_dist_used, rep.origin[0], rep.origin[1], rep.origin[2]);
             bad |= mtp_cfg_set_feature(&cell, "EnergyWeight", "0", &err) != MTP_OK;
             bad |= mtp_cfg_set_feature(&cell, "StressWeight", "0", &err) != MTP_OK;
         }
