@@ -1049,7 +1049,7 @@ int fit_named_species(const mtp_potential *pot)
     return 0;
 }
 
-/* 1 if every type of the configurations is in [lo, hi) (hi < 0: is a
+/* 1 if every type of the configurations is in [0, hi) (hi < 0: is a
  * species label of pot). */
 static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
 {
@@ -1085,7 +1085,8 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
                                 mtp_potential_species_label(pot, s));
             if (len < (int)sizeof err->message)
                 snprintf(err->message + len, sizeof err->message - len,
-                         "), but the configurations have types that are neither these labels nor relative types 0..%d",
+                         "), but the configurations have types that are neither these labels nor relative types 0..%d "
+                         "(or a mixture of both)",
                          S - 1);
             err->status = MTP_ERR_SPECIES;
         }
