@@ -53,6 +53,8 @@ int cmd_init(const char *name, cli_args *a);
 int cmd_calculate_grade(const char *name, cli_args *a);
 int cmd_select(const char *name, cli_args *a);
 int cmd_train(const char *name, cli_args *a);
+int cmd_cut_extrapolative_nbh(const char *name, cli_args *a);
+extern const char HELP_CUT_EXTRAPOLATIVE_NBH[];
 extern const char HELP_TRAIN[];
 
 extern const char HELP_CALCULATE_GRADE[], HELP_SELECT[];

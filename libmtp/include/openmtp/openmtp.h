@@ -134,6 +134,10 @@ typedef struct mtp_cfg {
     double stress[6];        /* virial W (PlusStress), eV, xx yy zz yz xz xy */
     int n_features;
     mtp_feature *features;   /* in insertion order                        */
+    /* [n] per-atom force weights (AtomData column `force_weight`, an
+     * OpenMTP extension MLIP does not know): finite, >= 0; 1 = fit this
+     * atom's force fully, 0 = ignore it.  NULL = all 1. */
+    double *force_weights;
 } mtp_cfg;
 
 /* Optional per-atom arrays, for mtp_cfg_alloc(). */
@@ -144,7 +148,8 @@ enum {
     MTP_CFG_MAGMOM = 1 << 3,
     MTP_CFG_EN_DER_MAGMOM = 1 << 4,
     MTP_CFG_GHOST = 1 << 5,
-    MTP_CFG_NBH_GRADES = 1 << 6
+    MTP_CFG_NBH_GRADES = 1 << 6,
+    MTP_CFG_FORCE_WEIGHTS = 1 << 7
 };
 
 void mtp_cfg_init(mtp_cfg *cfg);                      /* empty, no allocation */
@@ -488,6 +493,75 @@ mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *b
  * force and virial rows).  deg[A]; returns 0, or -1 if the basis is not
  * homogeneous (then no such scaling law holds). */
 int mtp_potential_basis_degrees(const mtp_potential *pot, int *deg);
+#ifdef __cplusplus
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Cutting extrapolative neighbourhoods for labelling (cut_nbh.c)      */
+/* ------------------------------------------------------------------ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Atom with the largest nbh_grades value (the first of equal ones), as
+ * MLIP-3 picks it: -1 if there is no nbh_grades column or no grade > 0.
+ * *grade (may be NULL) receives that grade (0 if none). */
+int mtp_cfg_max_grade_atom(const mtp_cfg *cfg, double *grade);
+
+/* MLIP-3's `cut_extrapolative_nbh` cluster: a non-periodic configuration
+ * holding atom `center` at the origin followed by every atom and periodic
+ * image j with |x_j - x_center| < radius, at x_j - x_center, in MLIP-3's
+ * neighbour order (so MLIP's output is reproduced byte for byte); types
+ * kept, no energy, forces or features.  *cluster is replaced. */
+mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cfg *cluster, mtp_error *err);
+
+/* Periodic cut: a small orthorhombic periodic cell around one or more
+ * centre atoms of a big (3D periodic or non-periodic) configuration, for a
+ * DFT code to label.  Atoms within `core` of a centre are the core; the box
+ * is the bounding box of the centres grown by h = core + cutoff + buffer
+ * plus a pad of min_dist (at most the cutoff) on every side, and holds every
+ * atom image strictly inside it.
+ * Guarantee (checked on the result, not assumed): with r_c = cutoff, the
+ * MTP neighbourhood (all neighbours within r_c) of every atom within
+ * core + buffer of a centre is identical in both cells, so its site energy
+ * is identical; with buffer >= r_c the force on every core atom is
+ * identical too (forces depend on the sites within r_c).  The output has
+ * force_weights: 1 for core atoms whose neighbourhood was verified
+ * identical (trusted), 0 for the rest (the buffer); the report counts the
+ * trusted atoms whose neighbouring sites were verified identical as well
+ * (exact MTP force; all of them when buffer >= cutoff).
+ * Atoms closer than min_dist to an image across the new boundary are
+ * dropped, closest pair first, the one farther from the centres going
+ * (thanks to the pad both are farther than h from every centre, so the
+ * guarantee is unaffected); min_dist 0 means 0.9 x the shortest
+ * interatomic distance of the big cell.  Types are kept; energies,
+ * forces, stresses and features are not copied. */
+typedef struct mtp_cut_periodic_options {
+    double cutoff;    /* MTP cutoff r_c (the potential's max_dist), A      */
+    double core;      /* trusted radius around each centre, A (0 = the centre atoms only) */
+    double buffer;    /* extra layer beyond the core's neighbourhoods, A; < 0 = cutoff */
+    double min_dist;  /* drop rule, A; 0 = automatic (see above)            */
+} mtp_cut_periodic_options;
+void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -1, 0 */
+
+typedef struct mtp_cut_report {
+    int n_atoms;             /* atoms in the small cell                          */
+    int n_core;              /* of which within core of a centre                 */
+    int n_trusted;           /* core atoms with verified site (force_weight 1)   */
+    int n_force_exact;       /* trusted atoms whose MTP force is verified identical */
+    int n_exact_sites;       /* atoms whose neighbourhood is verified identical  */
+    int n_dropped;           /* removed by the min_dist rule                     */
+    double box[3];           /* cell edges, A                                    */
+    double origin[3];        /* point of the big cell at the small cell's origin:
+                                x_big = x_small + origin (+ a big-cell lattice vector) */
+    double min_same;         /* shortest interatomic distance of the big cell (inf: none < cutoff) */
+    double min_cross_before; /* shortest distance across the new boundary before dropping (inf: none < cutoff) */
+    double min_cross_after;  /* the same after dropping                          */
+    double min_dist_used;    /* the drop threshold applied                       */
+} mtp_cut_report;
+mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *centers,
+                            const mtp_cut_periodic_options *opt, mtp_cfg *cell, mtp_cut_report *report,
+                            mtp_error *err);
 #ifdef __cplusplus
 }
 #endif
