@@ -166,6 +166,7 @@ def _declare(L):
     proto("mtp_potential_read", I, S, P(vp), errp)
     proto("mtp_potential_write", I, vp, S, errp)
     proto("mtp_potential_destroy", None, vp)
+    proto("mtp_potential_set_species", I, vp, I, c_int_p, errp)
     proto("mtp_potential_get_info", mtp_potential_info, vp)
     proto("mtp_potential_species_count", I, vp)
     proto("mtp_potential_species_label", I, vp, I)

@@ -71,6 +71,20 @@ class Potential:
     def has_active_set(self):
         return self.info["has_al_state"]
 
+    def set_labels(self, labels):
+        """Replace the species labels, e.g. relative [0, 1] by atomic numbers
+        [14, 6] so that the written potential maps elements by itself.  The
+        same number of labels keeps the coefficients (and the active set)."""
+        labels = [int(x) for x in labels]
+        if len(labels) != len(self.labels):
+            raise MTPError("set_labels: %d labels given for a potential with %d species (a new "
+                           "species count would discard the coefficients)"
+                           % (len(labels), len(self.labels)))
+        arr = (ctypes.c_int * len(labels))(*labels)
+        err = new_error()
+        check(self._lib.mtp_potential_set_species(self._handle, len(labels), arr, err), err)
+        self._species_map = None
+
     def write(self, path):
         """Write in MLIP-3 format (atomically; active set included)."""
         err = new_error()
