@@ -70,6 +70,12 @@ class mtp_potential_info(ctypes.Structure):
                [("min_dist", _D), ("max_dist", _D), ("scaling", _D)]
 
 
+class mtp_basis_options(ctypes.Structure):
+    _fields_ = [("level", _I), ("species_count", _I), ("species_labels", P(_I)),
+                ("min_dist", _D), ("max_dist", _D), ("radial_basis_size", _I),
+                ("radial_funcs_count", _I)]
+
+
 class mtp_active_set_options(ctypes.Structure):
     _fields_ = [("mode", _I), ("threshold", _D), ("init_value", _D), ("weight_scaling", _I)]
 

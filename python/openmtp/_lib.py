@@ -133,6 +133,7 @@ def lib():
 
 def _declare(L):
     """ctypes prototypes of the functions used (signatures as in openmtp.h)."""
+    from . import _cfg
     from ._cfg import mtp_cfg, mtp_read_options, mtp_write_options, mtp_potential_info, \
         mtp_active_set_options
     P = ctypes.POINTER
@@ -167,6 +168,7 @@ def _declare(L):
     proto("mtp_potential_write", I, vp, S, errp)
     proto("mtp_potential_destroy", None, vp)
     proto("mtp_potential_set_species", I, vp, I, c_int_p, errp)
+    proto("mtp_potential_generate", I, P(_cfg.mtp_basis_options), P(vp), errp)
     proto("mtp_potential_get_info", mtp_potential_info, vp)
     proto("mtp_potential_species_count", I, vp)
     proto("mtp_potential_species_label", I, vp, I)

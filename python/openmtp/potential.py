@@ -35,6 +35,36 @@ class Potential:
             self._species_map = SpeciesMap(self, self._species)
         return self._species_map
 
+    @classmethod
+    def generate(cls, level, species=("0",), cutoff=5.0, min_dist=2.0, radial_basis_size=8,
+                 radial_funcs_count=0):
+        """A new untrained potential of any level (mtp_potential_generate, as
+        `mtp init`).  species: element symbols (labels = atomic numbers) or
+        integer labels, e.g. ['Li', 'P', 'S'] or [0, 1, 2]."""
+        L = lib()
+        labels = []
+        for s in species:
+            if isinstance(s, int) or str(s).isdigit():
+                labels.append(int(s))
+            else:
+                z = L.mtp_element_number(str(s).encode())
+                if z <= 0:
+                    raise MTPError("generate: '%s' is neither an element symbol nor a label" % s)
+                labels.append(z)
+        arr = (ctypes.c_int * len(labels))(*labels)
+        opt = _cfg.mtp_basis_options(int(level), len(labels), arr, float(min_dist),
+                                     float(cutoff), int(radial_basis_size),
+                                     int(radial_funcs_count))
+        self = cls.__new__(cls)
+        self.path = "<generated level %d>" % int(level)
+        self._handle = ctypes.c_void_p()
+        err = new_error()
+        check(L.mtp_potential_generate(ctypes.byref(opt), ctypes.byref(self._handle), err), err)
+        self._lib = L
+        self._species = None
+        self._species_map = None
+        return self
+
     def __del__(self):
         h = getattr(self, "_handle", None)
         if h:
