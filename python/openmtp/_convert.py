@@ -13,7 +13,8 @@ def lattice_of(atoms):
     lat = np.where(pbc[:, None], cell, 0.0)
     for d in range(3):
         if pbc[d] and not np.any(lat[d]):
-            raise MTPError("atoms are periodic along cell vector %d but that vector is zero" % d)
+            raise MTPError("atoms are periodic along cell vector %d but that vector is zero" % d,
+                           6)  # MTP_ERR_GEOMETRY
     return lat
 
 
@@ -31,7 +32,7 @@ def fill_geometry(cfg, atoms, types, flags=0):
     if n:
         pos = np.asarray(atoms.get_positions(), dtype=float)
         if not np.all(np.isfinite(pos)):
-            raise MTPError("atom positions contain NaN or infinity")
+            raise MTPError("atom positions contain NaN or infinity", 6)  # MTP_ERR_GEOMETRY
         _cfg.array(cfg, "positions", copy=False)[:] = pos
         _cfg.array(cfg, "types", copy=False)[:] = np.asarray(types, dtype=np.intc)
     return lat

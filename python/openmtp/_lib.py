@@ -29,12 +29,13 @@ STATUS_NAMES = ["MTP_OK", "MTP_ERR_NOMEM", "MTP_ERR_IO", "MTP_ERR_PARSE", "MTP_E
 class MTPError(RuntimeError):
     """An error reported by libopenmtp (or by this package on its behalf).
 
-    `status` is the library's mtp_status code (0 for errors found in Python,
-    e.g. an element the potential does not know), `status_name` its name,
-    and str(error) the library's one-line message ("file:line: ..." for
-    malformed files)."""
+    `status` is the library's mtp_status code (errors this package finds
+    itself, e.g. an element the potential does not know, carry the code the
+    library uses for that kind of error: MTP_ERR_SPECIES, MTP_ERR_GEOMETRY,
+    else MTP_ERR_INVALID), `status_name` its name, and str(error) the
+    library's one-line message ("file:line: ..." for malformed files)."""
 
-    def __init__(self, message, status=0):
+    def __init__(self, message, status=4):
         super().__init__(message)
         self.status = int(status)
         self.status_name = STATUS_NAMES[self.status] if 0 <= self.status < len(STATUS_NAMES) \

@@ -7,6 +7,7 @@ from . import _cfg
 from ._lib import MTPError, check, lib, new_error
 
 GRADE_MODES = {1: "nbh", 2: "cfg"}  # mtp_grade_mode
+MTP_ERR_SPECIES = 5
 
 
 class Potential:
@@ -156,7 +157,8 @@ class SpeciesMap:
                 raise MTPError(
                     "potential %s uses relative species labels (%s), so chemical elements cannot "
                     "be matched to its species; name them, one per species in label order, with "
-                    "species=['El0', 'El1', ...]" % (pot.path, " ".join(map(str, labels))))
+                    "species=['El0', 'El1', ...]" % (pot.path, " ".join(map(str, labels))),
+                    MTP_ERR_SPECIES)
             for k, lab in enumerate(labels):
                 self._by_z[lab] = k
             self.symbols = [L.mtp_element_symbol(z).decode() for z in labels]
@@ -178,5 +180,6 @@ class SpeciesMap:
             raise MTPError("element%s %s not among the species of potential %s (%s)"
                            % ("s" if len(bad) > 1 else "", ", ".join(names), self.path,
                               ", ".join("%s = label %d" % (s, lab)
-                                        for s, lab in zip(self.symbols, self.labels))))
+                                        for s, lab in zip(self.symbols, self.labels))),
+                           MTP_ERR_SPECIES)
         return out
