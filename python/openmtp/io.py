@@ -223,7 +223,12 @@ def atoms_to_cfg(cfg, atoms, species=None, index=0):
         if key == "virial" or isinstance(value, bool):
             continue
         if isinstance(value, (str, numbers.Integral, numbers.Real)):
-            text = value if isinstance(value, str) else repr(value)
+            if isinstance(value, str):
+                text = value
+            elif isinstance(value, numbers.Integral):
+                text = str(int(value))
+            else:
+                text = repr(float(value))  # shortest exact text (numpy scalars included)
             check(L.mtp_cfg_set_feature(cfg, str(key).encode(), text.encode(), err), err)
 
 
