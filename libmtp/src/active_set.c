@@ -164,10 +164,17 @@ mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *c, cons
     return st;
 }
 
-double mtp_active_set_row_grade(const mtp_active_set *as, const double *row)
+double mtp_active_set_row_grade(const mtp_active_set *as, const double *row, double *scratch)
 {
-    return mtp_maxvol_grade(&as->mv, row, NULL);
+    return mtp_maxvol_grade(&as->mv, row, scratch);
 }
+
+void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m, double *C)
+{
+    mtp_maxvol_coeffs(&as->mv, rows, m, C);
+}
+
+int mtp_active_set_param_count(const mtp_active_set *as) { return as->n; }
 
 /* ------------------------------------------------------------------ */
 /* Handle                                                              */
@@ -423,8 +430,9 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
                 if (fabs(ci[j]) > grade[e]) grade[e] = fabs(ci[j]);
         }
         long best = -1;
+        double floor_now = *n_picked ? floor_grade : threshold; /* stop_at applies from the second choice on */
         for (long e = 0; e < as->n_entries; e++)
-            if (grade[e] > floor_grade && (best < 0 || grade[e] > grade[best])) best = e;
+            if (grade[e] > floor_now && (best < 0 || grade[e] > grade[best])) best = e;
         if (best < 0) break;
         as->entries[best].picked = 1;
         picked_tags[*n_picked] = as->entries[best].tag;
@@ -550,7 +558,8 @@ mtp_status mtp_active_set_store(mtp_active_set *as, mtp_potential *pot, mtp_erro
     putf(&out, "site_en_weight %.16e\n", as->site_en_weight);
     putf(&out, "weight_scaling %d\n#", as->weight_scaling);
     put(&out, as->mv.A, (size_t)P * P * sizeof(double));
-    put(&out, as->mv.ainv_t, (size_t)P * P * sizeof(double));
+    for (int j = 0; j < P; j++) /* (A^-1)^T, row-major */
+        for (int k = 0; k < P; k++) put(&out, &as->mv.ainv[(size_t)k * P + j], sizeof(double));
     putf(&out, "\n#\n");
     for (int r = 0; r < P; r++) {
         if (as->slot[r].entry < 0) putf(&out, "-1 -1\n");
@@ -624,7 +633,10 @@ mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **out, m
     const unsigned char *a = pot->al_section;
     const size_t size = pot->al_size;
     memcpy(as->mv.A, a + h.matrices, (size_t)P * P * sizeof(double));
-    memcpy(as->mv.ainv_t, a + h.matrices + (size_t)P * P * sizeof(double), (size_t)P * P * sizeof(double));
+    const unsigned char *ainv_t = a + h.matrices + (size_t)P * P * sizeof(double);
+    for (int j = 0; j < P; j++)
+        for (int k = 0; k < P; k++) /* the section is not 8-byte aligned */
+            memcpy(&as->mv.ainv[(size_t)k * P + j], ainv_t + ((size_t)j * P + k) * sizeof(double), sizeof(double));
     size_t pos = h.after_matrices;
     long *cfg_of = mtp_calloc((size_t)P, sizeof(long));
     if (!cfg_of) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");

@@ -141,19 +141,18 @@ mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double cutoff, mtp
 /* ---- MaxVol linear algebra (maxvol.c) ------------------------------ */
 typedef struct mtp_maxvol {
     int n;
-    double *A;              /* [n][n]: row r is active row r                    */
-    double *ainv_t;         /* [n][n] (A^-1)^T: row j is column j of A^-1, so
-                               (b A^-1)_j = b . ainv_t[j] (MLIP-3's layout)      */
-    double log_det;         /* log |det A|                                        */
+    double *A;              /* [n][n]: row r is active row r                     */
+    double *ainv;           /* [n][n] A^-1, row-major (the file stores it transposed) */
+    double log_det;         /* log |det A|                                         */
     double *w, *col, *diff; /* scratch [n] */
 } mtp_maxvol;
 /* A = init_value * I. */
 mtp_status mtp_maxvol_init(mtp_maxvol *mv, int n, double init_value, mtp_error *err);
 void mtp_maxvol_free(mtp_maxvol *mv);
-/* max_j |(row A^-1)_j| and the j (thread-safe: reads only). */
-double mtp_maxvol_grade(const mtp_maxvol *mv, const double *row, int *col);
-/* C[m][n] = rows[m][n] A^-1. */
+/* C[m][n] = rows[m][n] A^-1 (reads only: may run in several threads). */
 void mtp_maxvol_coeffs(const mtp_maxvol *mv, const double *rows, long m, double *C);
+/* max_j |(row A^-1)_j|; c[n] is the caller's scratch (reads only). */
+double mtp_maxvol_grade(const mtp_maxvol *mv, const double *row, double *c);
 /* Candidate row i0 replaces active row j0; the old active row takes its
  * place among the candidates; A^-1 and all m rows of C are updated. */
 void mtp_maxvol_swap(mtp_maxvol *mv, double *rows, double *C, long m, long i0, int j0);

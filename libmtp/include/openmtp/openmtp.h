@@ -462,8 +462,11 @@ int mtp_active_set_row_count(const mtp_active_set *as, const mtp_cfg *cfg);
 /* rows[row_count][P] and, if not NULL, their MLIP equation numbers. */
 mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *calc, const mtp_cfg *cfg,
                                double *rows, int *eqns, mtp_error *err);
-/* max_j |(row A^-1)_j| against the current set. */
-double mtp_active_set_row_grade(const mtp_active_set *as, const double *row);
+/* max_j |(row A^-1)_j| against the current set; scratch[P]. */
+double mtp_active_set_row_grade(const mtp_active_set *as, const double *row, double *scratch);
+/* C[m][P] = rows[m][P] A^-1 (the coefficients whose max |.| is the grade). */
+void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m, double *C);
+int mtp_active_set_param_count(const mtp_active_set *as);
 /* Queue a configuration (copied) with a caller's tag; rows = its rows as
  * from mtp_active_set_rows, or NULL to compute them here. */
 mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows,
@@ -476,7 +479,8 @@ mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, lo
                                         long *n_swaps, mtp_error *err);
 /* Greedy batch selection over the queue: repeatedly choose the queued
  * configuration with the largest grade (max |c| over its rows), if that is
- * > max(threshold, stop_at); swap its rows in (MaxVol restricted to its
+ * > threshold and, from the second choice on, > stop_at (a caller's bound
+ * on the grades of candidates not queued); swap its rows in (MaxVol restricted to its
  * rows and rows displaced so far) until none exceeds threshold; at most
  * max_picks choices.  Tags and grades at choice time go to picked_tags[],
  * picked_grades[] (max_picks each).  Then as select_queued. */
