@@ -438,10 +438,11 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
         picked_tags[*n_picked] = as->entries[best].tag;
         picked_grades[*n_picked] = grade[best];
         ++*n_picked;
-        for (long i = 0; i < m; i++)
-            if (as->qlink[i].entry == best) eligible[i] = 1;
+        for (long i = 0; i < m; i++) eligible[i] = as->qlink[i].entry == best;
         /* MaxVol restricted to the chosen configuration's rows and the rows
-         * displaced so far (which may come back), until none exceeds threshold */
+         * they displace (which may come back), until none exceeds threshold;
+         * so each step is exactly "add this configuration", and in
+         * configuration mode (one row) the best single-row swap */
         for (;;) {
             long i0;
             int j0;

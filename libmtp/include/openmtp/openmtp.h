@@ -481,7 +481,7 @@ mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, lo
  * configuration with the largest grade (max |c| over its rows), if that is
  * > threshold and, from the second choice on, > stop_at (a caller's bound
  * on the grades of candidates not queued); swap its rows in (MaxVol restricted to its
- * rows and rows displaced so far) until none exceeds threshold; at most
+ * rows and the rows they displace) until none exceeds threshold; at most
  * max_picks choices.  Tags and grades at choice time go to picked_tags[],
  * picked_grades[] (max_picks each).  Then as select_queued. */
 mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, double stop_at,
