@@ -75,6 +75,9 @@ done
 "$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" nbh_pool.cfg fresh.cfg --site_en_weight=1 > o3.txt 2> /dev/null
 check "starting from scratch (--site_en_weight=1) selects too" [ "$(increased o3.txt)" -gt 0 ]
 
+"$MTP" select "$EX/pot.almtp" "$EX/train.cfg" --save_to=sel.almtp > sel.out 2> /dev/null
+check "mtp select names the configurations it chose" grep -qx "selected $EX/train.cfg:0 ([0-9]* rows)" sel.out
+
 # ---- 3. batch form -------------------------------------------------------
 $PY "$HERE/make_pool.py" "$EX/train.cfg" poolB.cfg 12 2 3 1 0.12 7
 cp nbh_pool.cfg poolA2.cfg # every frame of nbh_pool.cfg twice
@@ -103,6 +106,8 @@ check "several candidate files need --max (exit 2)" [ $? -eq 2 ]
 check "--max=0 is a usage error" [ $? -eq 2 ]
 "$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" nbh_pool.cfg missing.cfg x.cfg --max=3 > /dev/null 2> miss.err
 check "a missing candidate file is an error, nothing written" bash -c "[ $? -eq 1 ] && [ ! -e x.cfg ] && grep -q missing.cfg miss.err"
+
+check "mtp help select_add documents the batch algorithm" bash -c "'$MTP' help select_add | grep -q 'never chosen'"
 
 # ---- 4. bounded memory on a large pool ------------------------------------
 # 150 frames x 1020 atoms = 153000 neighbourhoods of a 125-parameter
