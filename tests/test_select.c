@@ -286,6 +286,52 @@ static void test_greedy_nbh(mtp_potential *pot)
     mtp_active_set_destroy(as);
 }
 
+/* Choices made one per call, each call over the candidates not chosen yet
+ * (as `select_add --max` does pass by pass), equal the choices of one call
+ * over the whole pool: the rows that may come back are carried over. */
+static void test_greedy_calls(mtp_potential *pot)
+{
+    const int n_pool = 10, K = 6;
+    mtp_error err;
+    mtp_active_set *one, *many;
+    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2};
+    mtp_cfg train[3], pool[10];
+    random_cfgs(train, 3, 6, 8);
+    random_cfgs(pool, n_pool, 6, 12);
+    CHECK_OK(mtp_active_set_create(pot, &o, &one, &err), err);
+    CHECK_OK(mtp_active_set_create(pot, &o, &many, &err), err);
+    for (int k = 0; k < 3; k++) {
+        CHECK_OK(mtp_active_set_queue(one, &train[k], -2, NULL, &err), err);
+        CHECK_OK(mtp_active_set_queue(many, &train[k], -2, NULL, &err), err);
+    }
+    CHECK_OK(mtp_active_set_select_queued(one, 1.001, 0, NULL, &err), err);
+    CHECK_OK(mtp_active_set_select_queued(many, 1.001, 0, NULL, &err), err);
+    for (int k = 0; k < n_pool; k++) CHECK_OK(mtp_active_set_queue(one, &pool[k], k, NULL, &err), err);
+    long tags[10], tag;
+    double grades[10], grade;
+    int np, got, chosen[10] = {0};
+    CHECK_OK(mtp_active_set_select_greedy(one, 1.001, 0, K, tags, grades, &np, &err), err);
+    CHECK(np == K, "%d choices, wanted %d", np, K);
+    for (int s = 0; s < np; s++) {
+        for (int k = 0; k < n_pool; k++)
+            if (!chosen[k]) CHECK_OK(mtp_active_set_queue(many, &pool[k], k, NULL, &err), err);
+        CHECK_OK(mtp_active_set_select_greedy(many, 1.001, 0, 1, &tag, &grade, &got, &err), err);
+        CHECK(got == 1 && tag == tags[s] && tu_close(grade, grades[s], 1e-8, 1e-10),
+              "call %d chose %ld (grade %.10g), one call chose %ld (grade %.10g)", s, got ? tag : -1, grade, tags[s],
+              grades[s]);
+        if (got == 1 && tag >= 0 && tag < n_pool) chosen[tag] = 1;
+    }
+    CHECK(tu_close(mtp_active_set_log_volume(one), mtp_active_set_log_volume(many), 1e-9, 1e-9),
+          "log det %.12g after one call, %.12g after several", mtp_active_set_log_volume(one),
+          mtp_active_set_log_volume(many));
+    CHECK(mtp_active_set_size(one) == mtp_active_set_size(many), "%d members after one call, %d after several",
+          mtp_active_set_size(one), mtp_active_set_size(many));
+    for (int k = 0; k < 3; k++) mtp_cfg_free(&train[k]);
+    for (int k = 0; k < n_pool; k++) mtp_cfg_free(&pool[k]);
+    mtp_active_set_destroy(one);
+    mtp_active_set_destroy(many);
+}
+
 int main(void)
 {
     mtp_potential *pot = tp_potential(6, 1, 5.0);
@@ -294,6 +340,7 @@ int main(void)
     test_stability(pot, MTP_GRADE_NEIGHBORHOOD, 12);
     test_greedy_brute_force(pot);
     test_greedy_nbh(pot);
+    test_greedy_calls(pot);
     mtp_potential_destroy(pot);
     printf("%d checks, %d failures\n", tu_checks, tu_failures);
     return tu_failures ? 1 : 0;

@@ -13,16 +13,15 @@ typedef struct as_link {
     int eqn;    /* MLIP equation number (§5.1) */
 } as_link;
 
-/* ENTRY_CHOSEN_OUT: chosen by a greedy selection but (for now) without
- * active rows; kept so that later greedy selections still protect it. */
-typedef enum { ENTRY_GONE = 0, ENTRY_MEMBER, ENTRY_QUEUED, ENTRY_CHOSEN_OUT } entry_state;
+/* ENTRY_OUT: owns no active row but some spare row (below), so it is kept:
+ * its rows may come back in a later greedy selection. */
+typedef enum { ENTRY_GONE = 0, ENTRY_MEMBER, ENTRY_QUEUED, ENTRY_OUT } entry_state;
 
 typedef struct as_entry {
     mtp_cfg cfg;
     long tag;          /* the caller's, -1 for configurations loaded from a potential */
     entry_state state;
     int picked;        /* greedy selection: chosen in this call */
-    int chosen;        /* chosen by some greedy selection */
 } as_entry;
 
 struct mtp_active_set {
@@ -40,6 +39,12 @@ struct mtp_active_set {
     double *qrows;            /* queued candidate rows [q_count][n] */
     as_link *qlink;
     long q_count, q_cap;
+    /* Greedy selections keep the rows that may come back (of chosen
+     * configurations, and rows they displaced) for the next call, so that
+     * several calls over parts of a pool choose as one call over all of it. */
+    double *spare_rows;       /* [n_spare][n] */
+    as_link *spare_link;
+    long n_spare;
     mtp_calculator *calc;     /* for rows computed by mtp_active_set_queue */
 };
 
@@ -238,6 +243,8 @@ void mtp_active_set_destroy(mtp_active_set *as)
     free(as->members);
     free(as->qrows);
     free(as->qlink);
+    free(as->spare_rows);
+    free(as->spare_link);
     free(as->slot);
     mtp_maxvol_free(&as->mv);
     mtp_calculator_destroy(as->calc);
@@ -289,26 +296,6 @@ static mtp_status grow_queue(mtp_active_set *as, int m, mtp_error *err)
     return MTP_OK;
 }
 
-/* Queue the rows of entry e (recomputed from its configuration). */
-static mtp_status append_rows(mtp_active_set *as, long e, mtp_error *err)
-{
-    const mtp_cfg *cfg = &as->entries[e].cfg;
-    const int m = mtp_active_set_row_count(as, cfg);
-    if (m == 0) return MTP_OK;
-    int *eqns = mtp_calloc((size_t)m, sizeof(int));
-    mtp_status st = eqns ? grow_queue(as, m, err) : mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
-    if (!st) st = mtp_active_set_rows(as, as->calc, cfg, as->qrows + (size_t)as->q_count * as->n, eqns, err);
-    if (!st) {
-        for (int k = 0; k < m; k++) {
-            as->qlink[as->q_count + k].entry = e;
-            as->qlink[as->q_count + k].eqn = eqns[k];
-        }
-        as->q_count += m;
-    }
-    free(eqns);
-    return st;
-}
-
 mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows, mtp_error *err)
 {
     const int P = as->n, m = mtp_active_set_row_count(as, cfg);
@@ -341,7 +328,8 @@ mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag
 
 /* After a selection: queued configurations owning rows join the members
  * (in queue order, after the surviving members, as MLIP-3 orders its
- * list), members without rows leave; the queue is emptied. */
+ * list), members without rows leave (but are kept while they have spare
+ * rows); the queue is emptied. */
 static mtp_status finish_selection(mtp_active_set *as, mtp_error *err)
 {
     long *owned = mtp_calloc((size_t)(as->n_entries ? as->n_entries : 1), sizeof(long));
@@ -352,23 +340,24 @@ static mtp_status finish_selection(mtp_active_set *as, mtp_error *err)
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
     for (int r = 0; r < as->n; r++)
-        if (as->slot[r].entry >= 0) owned[as->slot[r].entry]++;
+        if (as->slot[r].entry >= 0) owned[as->slot[r].entry] += 2;
+    for (long i = 0; i < as->n_spare; i++)
+        if (as->spare_link[i].entry >= 0) owned[as->spare_link[i].entry] |= 1; /* odd: has spare rows */
     long nm = 0;
     for (long k = 0; k < as->n_members; k++) {
         long e = as->members[k];
-        if (owned[e]) members[nm++] = e;
+        if (owned[e] >= 2) members[nm++] = e;
     }
     for (long e = 0; e < as->n_entries; e++)
-        if (as->entries[e].state == ENTRY_QUEUED && owned[e]) members[nm++] = e;
+        if (as->entries[e].state == ENTRY_QUEUED && owned[e] >= 2) members[nm++] = e;
     for (long e = 0; e < as->n_entries; e++)
-        if (as->entries[e].state == ENTRY_CHOSEN_OUT && owned[e]) members[nm++] = e;
+        if (as->entries[e].state == ENTRY_OUT && owned[e] >= 2) members[nm++] = e;
     for (long e = 0; e < as->n_entries; e++) {
         as_entry *en = &as->entries[e];
         if (en->state == ENTRY_GONE) continue;
-        if (en->picked) en->chosen = 1;
         en->picked = 0;
-        if (owned[e]) en->state = ENTRY_MEMBER;
-        else if (en->chosen) en->state = ENTRY_CHOSEN_OUT;
+        if (owned[e] >= 2) en->state = ENTRY_MEMBER;
+        else if (owned[e]) en->state = ENTRY_OUT;
         else {
             en->state = ENTRY_GONE;
             mtp_cfg_free(&en->cfg);
@@ -427,6 +416,7 @@ mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, lo
 {
     if (n_swaps) *n_swaps = 0;
     if (!(threshold > 1)) return mtp_fail(err, MTP_ERR_INVALID, "the selection threshold must be > 1, not %g", threshold);
+    as->n_spare = 0; /* MLIP-3 forgets displaced rows after each selection */
     if (as->q_count == 0) return finish_selection(as, err);
     double *C;
     mtp_status st = coeffs_of_queue(as, &C, err);
@@ -451,14 +441,15 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
     *n_picked = 0;
     if (!(threshold > 1)) return mtp_fail(err, MTP_ERR_INVALID, "the selection threshold must be > 1, not %g", threshold);
     if (as->q_count == 0 || max_picks <= 0) return finish_selection(as, err);
-    /* configurations chosen by earlier calls take part again (never as
-     * candidates), so that no choice of this call can push them back above
-     * the threshold unnoticed */
-    for (long e = 0, ne = as->n_entries; e < ne; e++) {
-        as_entry *en = &as->entries[e];
-        if (!en->chosen || (en->state != ENTRY_MEMBER && en->state != ENTRY_CHOSEN_OUT)) continue;
-        mtp_status qs = append_rows(as, e, err);
-        if (qs) return qs;
+    /* rows of configurations chosen by earlier calls and rows displaced then
+     * take part again (never as candidates): no choice of this call can push
+     * an earlier one back above the threshold unnoticed */
+    if (as->n_spare) {
+        mtp_status gs = grow_queue(as, (int)as->n_spare, err);
+        if (gs) return gs;
+        memcpy(as->qrows + (size_t)as->q_count * as->n, as->spare_rows, (size_t)as->n_spare * as->n * sizeof(double));
+        memcpy(as->qlink + as->q_count, as->spare_link, (size_t)as->n_spare * sizeof(as_link));
+        as->q_count += as->n_spare;
     }
     const long m = as->q_count;
     const int n = as->n;
@@ -517,6 +508,34 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
             swap_rows(as, C, i0, j0);
             swaps_since_refresh++;
             eligible[i0] = 1; /* now holds the displaced row */
+        }
+    }
+    if (!st) {
+        /* keep for the next call every row that could come back */
+        long ns = 0;
+        for (long i = 0; i < m; i++) {
+            long e = as->qlink[i].entry;
+            ns += e < 0 || as->entries[e].state != ENTRY_QUEUED || as->entries[e].picked;
+        }
+        double *sr = mtp_calloc((size_t)(ns ? ns : 1) * n, sizeof(double));
+        as_link *sl = mtp_calloc((size_t)(ns ? ns : 1), sizeof *sl);
+        if (!sr || !sl) {
+            free(sr);
+            free(sl);
+            st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory for %ld spare rows", ns);
+        } else {
+            long k = 0;
+            for (long i = 0; i < m; i++) {
+                long e = as->qlink[i].entry;
+                if (!(e < 0 || as->entries[e].state != ENTRY_QUEUED || as->entries[e].picked)) continue;
+                memcpy(sr + (size_t)k * n, as->qrows + (size_t)i * n, (size_t)n * sizeof(double));
+                sl[k++] = as->qlink[i];
+            }
+            free(as->spare_rows);
+            free(as->spare_link);
+            as->spare_rows = sr;
+            as->spare_link = sl;
+            as->n_spare = ns;
         }
     }
     free(C);

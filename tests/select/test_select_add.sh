@@ -95,6 +95,14 @@ check "batch: a frame and its duplicate are never both chosen (${dups:-none})" [
 check "batch: no two written configurations are equal" \
     bash -c "[ -z \"\$(awk '/BEGIN_CFG/ { s = \"\" } { s = s \$0 } /END_CFG/ { print s }' batch_all.cfg | sort | uniq -d)\" ]"
 check "batch: the log names file:index and grade" grep -Eq '^chosen .*(nbh_pool|poolB|poolA2)\.cfg:[0-9]+ grade [0-9.e+]+$' batch_all.log
+# streamed vs held: --max=100 buffers the whole pool (one pass); --max=6
+# buffers 20 of the 36 frames, so it evicts and needs several passes; its
+# choices must be the first six of the former
+"$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" nbh_pool.cfg poolB.cfg poolA2.cfg batch6.cfg --max=6 \
+    --log=batch6.log > /dev/null 2>&1
+check "batch: passes over a partly buffered pool choose as one pass over all of it" \
+    cmp <(grep '^chosen ' batch6.log) <(grep '^chosen ' batch_all.log | head -6)
+check "batch: the partly buffered run needed several passes" [ "$(grep -c '^pass [0-9]*: .* graded' batch6.log)" -gt 1 ]
 g=$(worst_grade batch_all.almtp batch_all.cfg)
 check "batch: the chosen configurations grade <= 1.001 against the new state (max $g)" le "$g" 1.001000001
 "$MTP" select_add batch_all.almtp "$EX/train.cfg" nbh_pool.cfg poolB.cfg nothing.cfg --max=5 > bn.out 2> bn.err
