@@ -295,7 +295,9 @@ int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, 
     for (int pass = 1; remaining > 0; pass++) {
         /* a few more than the budget, so that choices can continue when some
          * buffered ones lose their grade (duplicates of a choice) */
-        h.cap = 2 * remaining + 8;
+        long cap = 2L * remaining + 8;
+        if (cap > max_rows) cap = max_rows; /* every configuration has a row */
+        h.cap = cap > (1 << 20) ? 1 << 20 : (int)cap;
         h.n = 0;
         h.rows = 0;
         free(h.a);
