@@ -569,7 +569,7 @@ static mtp_status cfg_text_write(FILE *fp, const char *name, const mtp_cfg *cfg,
                 const double *m = cfg->en_der_magmom + 3 * i;
                 fprintf(fp, "  %13.5f %13.5f %13.5f", m[0], m[1], m[2]);
             }
-            if (ghost_col) fprintf(fp, " %9s", cfg->ghost[i] ? "true" : "false");
+            if (ghost_col) fputs(cfg->ghost[i] ? "     true " : "     false", fp); /* MLIP-3 pads "true" on the right */
             if (cfg->nbh_grades) fprintf(fp, "  %15.5f", cfg->nbh_grades[i]);
             if (cfg->force_weights) fprintf(fp, "  %12.6f", cfg->force_weights[i]);
         }

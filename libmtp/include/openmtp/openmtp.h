@@ -443,6 +443,69 @@ typedef struct mtp_active_set_options {
 mtp_status mtp_active_set_select(mtp_potential *pot, const mtp_cfg *cfgs, int count,
                                  const mtp_active_set_options *opt, int *n_selected, mtp_error *err);
 
+/* The active set as a handle (MLIP-3's selection state): A, A^-1, which
+ * configuration and equation owns each row, the configurations owning
+ * rows ("members"), and a queue of candidate rows.  Typical use
+ * (MLIP-3's select_add): load from a potential, queue configurations,
+ * select, read the members back, store into a potential.  One thread at a
+ * time, except mtp_active_set_rows and mtp_active_set_row_grade, which
+ * only read the set and may run concurrently (one calculator per thread). */
+typedef struct mtp_active_set mtp_active_set;
+/* Empty: init_value * I, every row unowned; weights from opt->mode
+ * (site_en_weight 1 or energy_weight 1). */
+mtp_status mtp_active_set_create(const mtp_potential *pot, const mtp_active_set_options *opt,
+                                 mtp_active_set **as, mtp_error *err);
+/* The state stored in pot's MVS_v1.1 section, members in stored order
+ * (their MV_grade feature reset to 0, as MLIP-3 does). */
+mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **as, mtp_error *err);
+void mtp_active_set_destroy(mtp_active_set *as);
+mtp_grade_mode mtp_active_set_mode(const mtp_active_set *as);
+double mtp_active_set_log_volume(const mtp_active_set *as); /* log |det A| */
+/* Rows of a configuration: one per non-ghost atom (neighbourhood mode) or
+ * one (configuration mode); 0 for a configuration without real atoms. */
+int mtp_active_set_row_count(const mtp_active_set *as, const mtp_cfg *cfg);
+/* rows[row_count][P] and, if not NULL, their MLIP equation numbers. */
+mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *calc, const mtp_cfg *cfg,
+                               double *rows, int *eqns, mtp_error *err);
+/* max_j |(row A^-1)_j| against the current set; scratch[P]. */
+double mtp_active_set_row_grade(const mtp_active_set *as, const double *row, double *scratch);
+/* C[m][P] = rows[m][P] A^-1 (the coefficients whose max |.| is the grade). */
+void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m, double *C);
+int mtp_active_set_param_count(const mtp_active_set *as);
+/* Recompute A^-1 from A (MLIP-3's rank-one updates drift over many swaps
+ * when |det A| grows by orders of magnitude; MLIP-3 never does this). */
+mtp_status mtp_active_set_refresh(mtp_active_set *as, mtp_error *err);
+/* Queue a configuration (copied) with a caller's tag; rows = its rows as
+ * from mtp_active_set_rows, or NULL to compute them here. */
+mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows,
+                                mtp_error *err);
+/* MLIP-3's selection over the queue: swap the largest |c| > threshold in
+ * until none is left (at most swap_limit swaps; <= 0 = unlimited).  Queued
+ * configurations that own rows afterwards become members (after the old
+ * ones), members left without rows leave; the queue is emptied. */
+mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, long swap_limit,
+                                        long *n_swaps, mtp_error *err);
+/* Greedy batch selection over the queue: repeatedly choose the queued
+ * configuration with the largest grade (max |c| over its rows), if that is
+ * > threshold and, from the second choice on, > stop_at (a caller's bound
+ * on the grades of candidates not queued); swap its rows in by MaxVol
+ * restricted to the rows of the chosen configurations and the rows they
+ * displaced, until none exceeds threshold (so every chosen configuration,
+ * and any duplicate of one, grades <= threshold afterwards); at most
+ * max_picks choices.  Tags and grades at choice time go to picked_tags[],
+ * picked_grades[] (max_picks each).  Then as select_queued. */
+mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, double stop_at,
+                                        int max_picks, long *picked_tags, double *picked_grades,
+                                        int *n_picked, mtp_error *err);
+int mtp_active_set_size(const mtp_active_set *as); /* members */
+/* Member k (0-based): its configuration with feature selected_eqn_inds
+ * brought up to date, and its tag (-1 if it was loaded).  The pointer is
+ * valid until the next selection. */
+mtp_status mtp_active_set_member(mtp_active_set *as, int k, const mtp_cfg **cfg, long *tag,
+                                 mtp_error *err);
+/* Write the state into pot's active-learning section (MVS_v1.1). */
+mtp_status mtp_active_set_store(mtp_active_set *as, mtp_potential *pot, mtp_error *err);
+
 /* Minimal interatomic distance, overall and per pair of types, searched
  * up to `search_radius` Å (pairs further apart are not found; the result
  * is +inf then).  For `mtp mindist`.  pair_min may be NULL; otherwise it
