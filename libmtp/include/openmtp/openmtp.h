@@ -198,7 +198,7 @@ typedef struct mtp_read_options {
     const char *const *type_map;
     int type_map_count;
     int absolute_types;      /* types = atomic numbers (MLIP --absolute_types) */
-    int save_nonconverged;   /* keep non-converged VASP ionic steps */
+    int save_nonconverged;   /* keep non-converged VASP ionic steps and CP2K evaluations */
     /* LAMMPS dump/data: type t (1-based) -> cfg type t-1 unless a
      * type_map gives element names for LAMMPS types in order. */
 } mtp_read_options;
