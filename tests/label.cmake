@@ -3,3 +3,7 @@ add_test(NAME cp2k_reader_checks
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/label/test_cp2k_reader.sh $<TARGET_FILE:mtp>
                  ${CMAKE_CURRENT_LIST_DIR}/data ${CMAKE_BINARY_DIR}/tests/cp2k-reader-work)
 set_tests_properties(cp2k_reader_checks PROPERTIES LABELS "label;formats")
+add_test(NAME label_lammps
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_lammps.py
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_BINARY_DIR}/tests/label-lammps-work)
+set_tests_properties(label_lammps PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")
