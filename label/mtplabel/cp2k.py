@@ -220,7 +220,10 @@ class Adapter:
     def collect(self, job, status):
         # the reader's message names the cause first (ABORT text, truncation,
         # SCF); a clean output with a failed exit status is still a failure
-        parsed = read_with_mtp(self.mtp, job, "label.out", "cp2k", self.type_order)
+        try:
+            parsed = read_with_mtp(self.mtp, job, "label.out", "cp2k", self.type_order)
+        except LabelFailure as e:
+            raise LabelFailure("%s%s" % (e, " (cp2k exit status %d)" % status if status else ""))
         if status != 0:
             raise LabelFailure("cp2k exited with status %d although label.out is complete" % status)
         e, f, s = labels_from_parsed(job.frame, parsed, "label.out")

@@ -108,7 +108,7 @@ for k, fr in enumerate(out):
 # 2. finite differences of the labelled energies (frames 1 and 3: triclinic and rotated)
 H = 1e-4
 fd_frames, jobs_fd = [], []
-for k in (1, 3):
+for k in (3,):  # the general (rotated) cell
     lat, types, pos = frames[k]
     for atom in (0, 5):
         for c in range(3):
