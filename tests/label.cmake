@@ -18,3 +18,7 @@ add_test(NAME label_cp2k_real
                  ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
                  ${CMAKE_BINARY_DIR}/tests/label-cp2k-real-work)
 set_tests_properties(label_cp2k_real PROPERTIES SKIP_RETURN_CODE 77 LABELS "label;dft")
+add_test(NAME cp2k_md_reader
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_cp2k_md.py $<TARGET_FILE:mtp>
+                 ${CMAKE_CURRENT_LIST_DIR}/data ${CMAKE_BINARY_DIR}/tests/cp2k-md-work)
+set_tests_properties(cp2k_md_reader PROPERTIES LABELS "label;formats")
