@@ -29,3 +29,8 @@ foreach(mode reader fake real)
                    ${CMAKE_BINARY_DIR}/tests/label-qe-${mode}-work)
   set_tests_properties(label_qe_${mode} PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")
 endforeach()
+add_test(NAME label_vasp_fake
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_vasp.py
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
+                 ${CMAKE_BINARY_DIR}/tests/label-vasp-work)
+set_tests_properties(label_vasp_fake PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")
