@@ -302,7 +302,7 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
             if (!s->coords_fresh) {
                 st = mtp_fail(err, s->n > 0 ? MTP_ERR_UNSUPPORTED : MTP_ERR_PARSE,
                               "%s:%ld: energy evaluation without atomic coordinates printed before it "
-                              "(CP2K prints them once per run; take the positions from the trajectory file)",
+                              "(CP2K prints them once per run; read MD runs with the cp2k_md format from the trajectory files)",
                               r->name, ln->line_no);
                 goto fail;
             }
