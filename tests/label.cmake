@@ -12,7 +12,7 @@ add_test(NAME label_cp2k_fake
                  ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
                  ${CMAKE_BINARY_DIR}/tests/label-cp2k-fake-work)
 set_tests_properties(label_cp2k_fake PROPERTIES LABELS "label")
-# One real 4-atom CP2K single point (about 10 s of one core).
+# Two real 4-atom CP2K single points (about 20 s of one core).
 add_test(NAME label_cp2k_real
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_cp2k.py real
                  ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data

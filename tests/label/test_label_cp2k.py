@@ -8,7 +8,9 @@ fake: a stand-in `cp2k` (--command) that checks the input the labeller wrote
   each cause, SCF_GUESS ATOMIC after a failure or another composition and
   RESTART (previous frame's wfn) after a success with the same atoms.
 real: Debian's cp2k on the 4-atom Li2H2 frame with the stored input as the
-  template: energy, forces and stress equal the stored single-point log.
+  template: energy, forces and stress equal the stored single-point log;
+  and the last step of the stored MD run, read by cp2k_md and relabelled
+  as a single point, agrees with the trajectory's values.
 Usage: test_label_cp2k.py fake|real MTP_LABEL MTP DATA_DIR WORK_DIR"""
 
 import os
@@ -138,5 +140,24 @@ else:
         ds = max(abs(a - b) for a, b in zip(fr.stress, lih.stress))
         print("real cp2k vs stored log: |dE| = %.2e eV, max |dF| = %.2e eV/A, max |dW| = %.2e eV" % (de, df, ds))
         check(de < 1e-5 and df < 1e-4 and ds < 1e-3, "labelled values differ from the stored single point")
+    # the last frame of the stored MD run (cp2k_md reader) relabelled as a single point
+    # with the MD input as the template: the trajectory files round-trip
+    subprocess.run([MTP, "convert", os.path.join(DATA, "lih_md"), "md.cfg", "--type_order=Li,H", "--no_loss"],
+                   check=True, stderr=subprocess.DEVNULL)
+    last = cfgio.read_frames("md.cfg")[-1]
+    with open("last.cfg", "w") as f:
+        f.write(last.text)
+    p = subprocess.run([MTP_LABEL, "cp2k", "last.cfg", "re.cfg", "--template=" + os.path.join(DATA, "lih_md.inp"),
+                        "--type_order=Li,H", "--command=" + exe], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    check(p.returncode == 0, "relabelling the MD frame: %s" % p.stderr)
+    if p.returncode == 0:
+        b = cfgio.read_frames("re.cfg")[0]
+        d = (abs(b.energy - last.energy),
+             max(abs(x - y) for fa, fb in zip(b.forces, last.forces) for x, y in zip(fa, fb)),
+             max(abs(x - y) for x, y in zip(b.stress, last.stress)))
+        print("MD step 4 (cp2k_md) vs its single-point rerun: |dE| = %.1e eV, |dF| = %.1e eV/A, |dW| = %.1e eV" % d)
+        # EPS_SCF 1e-6 and the MD's extrapolated guess: forces/stress agree to the SCF tolerance
+        check(d[0] < 1e-6 and d[1] < 1e-4 and d[2] < 1e-3, "MD frame vs single-point rerun")
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
