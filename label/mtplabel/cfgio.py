@@ -108,7 +108,7 @@ def read_frames(path):
                     fail(i + 1, "Supercell: expected 1 to 3 rows of 3 numbers")
                 while len(fr.lattice) < 3:
                     fr.lattice.append([0.0, 0.0, 0.0])
-            elif words and words[0] == "AtomData:":
+            elif words and words[0] in ("AtomData:", "Atomic_data:"):
                 fr.columns = words[1:]
                 if "type" not in fr.columns or not ("cartes_x" in fr.columns or "direct_x" in fr.columns):
                     fail(i + 1, "AtomData: expected columns 'id type cartes_x cartes_y cartes_z ...'")
@@ -130,25 +130,37 @@ def read_frames(path):
                 fx = fr.column("fx")
                 if fx >= 0:
                     fr.forces = [[float(r[fx]), float(r[fx + 1]), float(r[fx + 2])] for r in fr.rows]
-            elif t == "Energy":
-                i += 1
+            elif words and words[0] == "Energy":
+                # the value on the same line or the next one (labels replace it anyway)
+                if len(words) == 1:
+                    i += 1
+                    words = ["Energy"] + lines[i].split() if i < n else ["Energy"]
                 try:
-                    fr.energy = float(lines[i].split()[0])
+                    fr.energy = float(words[1])
                 except (IndexError, ValueError):
                     fail(i + 1, "Energy: expected a number")
             elif words and words[0] in ("PlusStress:", "Stress:", "Virial:"):
+                # a header "xx yy zz yz xz xy" and the values on the next line
                 i += 1
                 try:
                     v = [float(x) for x in lines[i].split()]
-                except ValueError:
+                except (ValueError, IndexError):
                     v = []
                 if len(v) != 6:
                     fail(i + 1, "%s expected 6 numbers" % words[0])
                 if words[0] == "Stress:":
                     v = [-x for x in v]
                 elif words[0] == "Virial:":
-                    fail(i + 1, "Virial: not supported here; expected PlusStress")
+                    v = None  # needs the volume; replaced by the label anyway
                 fr.stress = v
+            elif words and words[0] == "Features:":
+                # MLIP's legacy block: a line of names, then a line of values
+                names = words[1:]
+                i += 1
+                vals = lines[i].split() if i < n else []
+                if len(vals) != len(names):
+                    fail(i + 1, "Features: expected one value per name")
+                fr.features += list(zip(names, vals))
             elif words and words[0] == "Feature":
                 parts = t.split(None, 2)
                 fr.features.append((parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""))
