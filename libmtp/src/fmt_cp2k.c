@@ -172,7 +172,9 @@ static mtp_status read_coordinates(mtp_reader *r, cp2k_state *s, double scale, m
             goto fail;
         }
         char *tok[16];
-        char *copy = r->lines.line;
+        /* split a copy: a line that ends the block is pushed back intact */
+        char copy[512];
+        snprintf(copy, sizeof copy, "%s", r->lines.line);
         int nt = mtp_split_ws(copy, tok, 15);
         if (nt == 0) {
             if (header && n > 0) break; /* blank line after the rows */
@@ -187,7 +189,10 @@ static mtp_status read_coordinates(mtp_reader *r, cp2k_state *s, double scale, m
         if (nt < 6 || !mtp_parse_int(tok[0], 1, MTP_MAX_ATOMS, &id) || !mtp_parse_int(tok[1], 1, 1000000, &kind) ||
             !mtp_parse_double(tok[nt >= 9 ? 4 : 3], &x[0]))
         {
-            if (n > 0) break;
+            if (n > 0) {
+                mtp_lines_push_back(&r->lines); /* the line after the block is not ours */
+                break;
+            }
             st = mtp_parse_fail(err, r->name, r->lines.line_no, "ATOMIC COORDINATES: expected 'Atom Kind Element [Z] X Y Z ...' rows");
             goto fail;
         }

@@ -77,6 +77,7 @@ static int numbers_after(const char *p, double *v, int max)
         if (*c == '(' || *c == ')' || *c == '=' || *c == ',') *c = ' ';
     char *tok[16];
     int nt = mtp_split_ws(buf, tok, 15), k = 0;
+    if (nt > 15) nt = 15; /* 16 means "more than 15" */
     for (int i = 0; i < nt && k < max; i++)
         if (mtp_parse_double(tok[i], &v[k])) k++;
     return k;
@@ -124,7 +125,10 @@ static mtp_status read_site_table(mtp_reader *r, qe_state *s, mtp_error *err)
         }
         const char *l = r->lines.line, *tau = strstr(l, "tau(");
         if (!tau) {
-            if (n > 0) break;
+            if (n > 0) {
+                mtp_lines_push_back(&r->lines); /* the line after the table is not ours */
+                break;
+            }
             st = mtp_parse_fail(err, r->name, r->lines.line_no, "expected rows 'N  Element  tau( N) = ( x y z )'");
             goto done;
         }
