@@ -9,7 +9,9 @@ const char HELP_CONVERT[] =
     "mtp convert IN OUT [options]\n"
     "  Converts configurations between formats.  Readable: cfg (MLIP text), bin\n"
     "  (MLIP binary; detected automatically), xyz (extended XYZ as ASE writes it),\n"
-    "  outcar, vasprun, cp2k, lammps_dump, lammps_data.  Writable: cfg, bin, xyz,\n"
+    "  outcar, vasprun, cp2k, cp2k_md (CP2K MD trajectory: PREFIX or\n"
+    "  PREFIX-pos-1.xyz with -frc-1.xyz, -1.cell, -1.stress, -vel-1.xyz), qe (pw.x\n"
+    "  output), lammps_dump, lammps_data.  Writable: cfg, bin, xyz,\n"
     "  lammps_dump, lammps_data, poscar.  OUT is replaced atomically.\n"
     "  --input_format=F        default: from content, then from the file name\n"
     "  --output_format=F       default: from OUT's name, else cfg (MLIP: txt)\n"
@@ -19,7 +21,8 @@ const char HELP_CONVERT[] =
     "  --fix_lattice           make the lattice right-handed by flipping vectors\n"
     "  --type_order=Li,P,S     element of type 0,1,2,... (reading and writing)\n"
     "  --absolute_types        types are atomic numbers (OUTCAR etc.)\n"
-    "  --save_nonconverged     keep VASP ionic steps that did not converge\n"
+    "  --save_nonconverged     keep VASP ionic steps / CP2K evaluations whose SCF did\n"
+    "                          not converge (tagged EFS_by *_not_converged)\n"
     "  --no_loss               cfg output with full precision (%.16e)\n";
 
 const char HELP_MINDIST[] =

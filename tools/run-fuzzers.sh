@@ -23,7 +23,7 @@ BUILD_DIR=${2:-build-fuzz}
 case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 SHARED_DATA=${OPENMTP_SHARED_DATA:-$ROOT/../shared/data}/mlip3
 MAX_LEN=65536
-TARGETS=(cfg_text cfg_bin xyz outcar vasprun cp2k lammps_dump lammps_data potential)
+TARGETS=(cfg_text cfg_bin xyz outcar vasprun cp2k qe lammps_dump lammps_data potential)
 
 if ! [[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]]; then
   echo "usage: $0 [SECONDS_PER_TARGET] [BUILD_DIR]" >&2
@@ -104,6 +104,8 @@ for f in "$ROOT"/tests/**/vasprun*.xml "$ROOT"/examples/**/vasprun*.xml; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed vasprun "$f"; done
 for f in "$ROOT"/tests/**/*cp2k*.out "$ROOT"/tests/**/*cp2k*.log "$ROOT"/examples/**/*cp2k*.out; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed cp2k "$f"; done
+for f in "$ROOT"/tests/data/cp2k/*.out; do add_seed cp2k "$f"; done
+for f in "$ROOT"/tests/**/*.pwo; do [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed qe "$f"; done
 for f in "$ROOT"/tests/**/*.almtp "$ROOT"/tests/**/*.mtp "$ROOT"/potentials/**/*.almtp \
          "$ROOT"/potentials/**/*.mtp "$ROOT"/examples/**/*.almtp "$ROOT"/examples/**/*.mtp; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed potential "$f"; done
