@@ -63,7 +63,7 @@ PairMTP::PairMTP(LAMMPS *lmp) :
     Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
     cutoffsq(0.0), mindistsq(0.0), refuse_close(0), extrapolation_control(0),
     threshold_save(2.0), threshold_break(11.0), grade_every(1), save_every(1), save_max(0),
-    grader(nullptr), grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1),
+    save_cut(SAVE_FRAME), cut_radius(-1.0), grader(nullptr), grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1),
     force_calls(0), last_graded_call(-1), grade_request(0), run_graded(0), run_last_saved(-1),
     run_saved(0), run_skipped(0), run_save_max_told(0)
 {
@@ -179,13 +179,15 @@ static bool parse_bool(const std::string &v, int &out)
    pair_style mtp pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
        [extrapolation yes|no] [threshold_save X] [threshold_break Y]
        [save_extrapolative_to FILE] [grade_every N] [save_every N] [save_max M]
+       [save_cut no|cluster|periodic] [cut_radius R]
 ------------------------------------------------------------------------- */
 
 static bool mtp_keyword(const std::string &k)
 {
   return k == "species" || k == "min_dist" || k == "extrapolation" ||
       k == "extrapolation_control" || k == "threshold_save" || k == "threshold_break" ||
-      k == "save_extrapolative_to" || k == "grade_every" || k == "save_every" || k == "save_max";
+      k == "save_extrapolative_to" || k == "grade_every" || k == "save_every" || k == "save_max" ||
+      k == "save_cut" || k == "cut_radius";
 }
 
 void PairMTP::settings(int narg, char **arg)
@@ -195,7 +197,7 @@ void PairMTP::settings(int narg, char **arg)
                       "'pair_style mtp <potential file> [species El0 El1 ...] "
                       "[min_dist allow|refuse] [extrapolation yes|no] [threshold_save X] "
                       "[threshold_break Y] [save_extrapolative_to FILE] [grade_every N] "
-                      "[save_every N] [save_max M]'");
+                      "[save_every N] [save_max M] [save_cut no|cluster|periodic] [cut_radius R]'");
   std::string path = arg[0];
   species_names.clear();
   refuse_close = 0;
@@ -206,6 +208,8 @@ void PairMTP::settings(int narg, char **arg)
   grade_every = 1;
   save_every = 1;
   save_max = 0;
+  save_cut = SAVE_FRAME;
+  cut_radius = -1.0;
   bool grading_keys = false;
   int iarg = 1;
   while (iarg < narg) {
@@ -221,7 +225,7 @@ void PairMTP::settings(int narg, char **arg)
       error->all(FLERR, "pair_style mtp: unknown keyword '" + kw +
                             "' (expected: species, min_dist, extrapolation, threshold_save, "
                             "threshold_break, save_extrapolative_to, grade_every, save_every, "
-                            "save_max)");
+                            "save_max, save_cut, cut_radius)");
     if (iarg + 1 >= narg) error->all(FLERR, "pair_style mtp: keyword '" + kw + "' needs a value");
     std::string v = arg[iarg + 1];
     if (kw == "min_dist") {
@@ -255,6 +259,13 @@ void PairMTP::settings(int narg, char **arg)
       save_max = utils::inumeric(FLERR, v.c_str(), false, lmp);
       if (save_max < 0) error->all(FLERR, "pair_style mtp: save_max must be >= 0 (0: no limit)");
       grading_keys = true;
+    } else if (kw == "save_cut") {
+      parse_save_cut(v);
+      grading_keys = true;
+    } else if (kw == "cut_radius") {
+      cut_radius = utils::numeric(FLERR, v.c_str(), false, lmp);
+      if (!(cut_radius >= 0.0)) error->all(FLERR, "pair_style mtp: cut_radius must be >= 0");
+      grading_keys = true;
     }
     iarg += 2;
   }
@@ -283,6 +294,9 @@ void PairMTP::setup_grading()
                    "active-learning (MaxVol) state of the potential: " + pot_path + ": " +
                    std::string(err.message));
   grade_nbh_mode = mtp_grader_mode(grader) == MTP_GRADE_NEIGHBORHOOD;
+  if (save_cut != SAVE_FRAME && !grade_nbh_mode)
+    error->all(FLERR, "pair_style " + style_name + ": save_cut needs per-atom grades, but " +
+                          pot_path + " grades in configuration mode (al_mode cfg)");
   grade_row.assign(mtp_potential_param_count(pot), 0.0);
   grade_row_sum.assign(grade_row.size(), 0.0);
   if (comm->me == 0) {
@@ -303,7 +317,12 @@ void PairMTP::setup_grading()
                  ? ""
                  : (", at most one per " + std::to_string(save_every) + " graded steps").c_str(),
              save_extrapolative_to.empty() ? "" : limit.c_str(),
-             save_extrapolative_to.empty() ? "" : " (whole frames with their cell, written by rank 0)");
+             save_extrapolative_to.empty()    ? ""
+             : save_cut == SAVE_CLUSTER  ? " (the cluster of radius cut_radius around the atom with the "
+                                           "largest grade, written by rank 0)"
+             : save_cut == SAVE_PERIODIC ? " (a periodic cell cut around the atom with the largest grade, "
+                                           "force_weight column, written by rank 0)"
+                                         : " (whole frames with their cell, written by rank 0)");
     utils::logmesg(lmp, buf);
   }
 }
@@ -821,6 +840,7 @@ bool PairMTP::save_configuration(double grade)
   const int per[3] = {domain->xperiodic, domain->yperiodic, domain->zperiodic};
   for (int r = 0; r < 3; r++)
     for (int c = 0; c < 3; c++) cfg.lattice[r][c] = per[r] ? L[r][c] : 0.0;
+  if (save_cut != SAVE_FRAME) cut_for_saving(&cfg);
   if (mtp_cfg_set_feature(&cfg, "MV_grade", gbuf, &err) != MTP_OK)
     error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
 
@@ -840,6 +860,79 @@ bool PairMTP::save_configuration(double grade)
                           std::string(err.message));
   mtp_cfg_free(&cfg);
   return true;
+}
+
+void PairMTP::parse_save_cut(const std::string &v)
+{
+  if (v == "no" || v == "none" || v == "frame")
+    save_cut = SAVE_FRAME;
+  else if (v == "cluster")
+    save_cut = SAVE_CLUSTER;
+  else if (v == "periodic")
+    save_cut = SAVE_PERIODIC;
+  else
+    error->all(FLERR, "pair_style " + style_name + ": save_cut must be no, cluster or periodic, not '" +
+                          v + "'");
+#if !OPENMTP_HAVE_CUT
+  if (save_cut != SAVE_FRAME)
+    error->all(FLERR, "pair_style " + style_name + ": save_cut " + v +
+                          " needs a libopenmtp with mtp_cut_cluster/mtp_cut_periodic (this build "
+                          "has none)");
+#endif
+}
+
+/* Replace the whole frame *cfg (rank 0, with nbh_grades) by what save_cut asks for:
+   MLIP-3's spherical cluster (cut_extrapolative_nbh; radius cut_radius, default 7 A)
+   or a small periodic cell (core radius cut_radius, default 0: the centre atom's
+   force is trusted) around the atom with the largest grade. */
+void PairMTP::cut_for_saving(mtp_cfg *cfg)
+{
+#if OPENMTP_HAVE_CUT
+  mtp_error err;
+  err.message[0] = '\0';
+  double g = 0.0;
+  const int center = mtp_cfg_max_grade_atom(cfg, &g);
+  if (center < 0) return;    // no grade > 0: keep the frame
+  mtp_cfg cut;
+  mtp_cfg_init(&cut);
+  mtp_status st;
+  char buf[256];
+  // the features of `mtp cut_extrapolative_nbh` (without its counters)
+  std::vector<std::pair<std::string, std::string>> features;
+  features.emplace_back("nbh#", std::to_string(center));
+  snprintf(buf, sizeof buf, "%f", g);
+  features.emplace_back("extrapolation_grade", buf);
+  if (save_cut == SAVE_CLUSTER) {
+    st = mtp_cut_cluster(cfg, center, cut_radius >= 0.0 ? cut_radius : 7.0, &cut, &err);
+  } else {
+    mtp_cut_periodic_options opt;
+    mtp_cut_periodic_options_default(&opt);
+    opt.cutoff = cutoff;
+    if (cut_radius >= 0.0) opt.core = cut_radius;
+    mtp_cut_report rep;
+    st = mtp_cut_periodic(cfg, 1, &center, &opt, &cut, &rep, &err);
+    if (st == MTP_OK) {
+      snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f",
+               opt.cutoff, opt.core, opt.buffer < 0 ? opt.cutoff : opt.buffer, rep.n_trusted,
+               rep.n_dropped, rep.min_dist_used);
+      features.emplace_back("cut_geometry", buf);
+      // energy and stress include the artificial boundary; forces are weighted per atom
+      features.emplace_back("EnergyWeight", "0");
+      features.emplace_back("StressWeight", "0");
+    }
+  }
+  if (st != MTP_OK)
+    error->one(FLERR, "pair_style " + style_name + ": save_cut: around atom " +
+                          std::to_string(center + 1) + " (by ID order) of the extrapolative configuration: " +
+                          std::string(err.message));
+  for (auto &f : features)
+    if (mtp_cfg_set_feature(&cut, f.first.c_str(), f.second.c_str(), &err) != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+  mtp_cfg_free(cfg);
+  *cfg = cut;
+#else
+  (void) cfg;
+#endif
 }
 
 const double *PairMTP::current_atom_grades()
@@ -897,7 +990,8 @@ PairMLIP::PairMLIP(LAMMPS *lmp) : PairMTP(lmp)
 
 /* pair_style mlip load_from=pot.almtp [extrapolation_control=true|false]
  *     [threshold_save=X] [threshold_break=Y] [save_extrapolative_to=F]
- *     [grade_every=N] [save_every=N] [save_max=M] (OpenMTP extensions)
+ *     [grade_every=N] [save_every=N] [save_max=M] [save_cut=...] [cut_radius=R]
+ *     (OpenMTP extensions)
  * (also extrapolation_control:threshold_save=X etc., and mlip:load_from=)
  * or MLIP-2:  pair_style mlip mlip.ini   (key value lines, mtp-filename). */
 void PairMLIP::settings(int narg, char **arg)
@@ -913,6 +1007,8 @@ void PairMLIP::settings(int narg, char **arg)
   grade_every = 1;
   save_every = 1;
   save_max = 0;
+  save_cut = SAVE_FRAME;
+  cut_radius = -1.0;
   species_names.clear();
   refuse_close = 0;
   bool grading_keys = false;
@@ -991,6 +1087,13 @@ void PairMLIP::settings(int narg, char **arg)
         save_max = utils::inumeric(FLERR, val.c_str(), false, lmp);
         if (save_max < 0) error->all(FLERR, "pair_style mlip: save_max must be >= 0 (0: no limit)");
         grading_keys = true;
+      } else if (key == "save_cut") {
+        parse_save_cut(val);
+        grading_keys = true;
+      } else if (key == "cut_radius") {
+        cut_radius = utils::numeric(FLERR, val.c_str(), false, lmp);
+        if (!(cut_radius >= 0.0)) error->all(FLERR, "pair_style mlip: cut_radius must be >= 0");
+        grading_keys = true;
       } else if (key == "add_grade_feature" || key == "log") {
         grading_keys = true;
       } else if (key == "calculate_efs") {
@@ -1006,7 +1109,7 @@ void PairMLIP::settings(int narg, char **arg)
         error->all(FLERR, "pair_style mlip: unknown keyword '" + key +
                               "' (known: load_from, extrapolation_control, threshold_save, "
                               "threshold_break, save_extrapolative_to, grade_every, save_every, "
-                              "save_max)");
+                              "save_max, save_cut, cut_radius)");
       }
     }
     if (path.empty()) error->all(FLERR, "pair_style mlip: load_from=<potential> is required");

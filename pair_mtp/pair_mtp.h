@@ -3,7 +3,8 @@
  *   pair_style mtp  pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
  *                   [extrapolation yes|no] [threshold_save X] [threshold_break Y]
  *                   [save_extrapolative_to FILE] [grade_every N]
- *                   [save_every N] [save_max M]
+ *                   [save_every N] [save_max M] [save_cut no|cluster|periodic]
+ *                   [cut_radius R]
  *   pair_style mlip load_from=pot.almtp [extrapolation_control=true ...]   (MLIP-3 drop-in)
  *   pair_coeff * * [El1 El2 ... | label1 label2 ... | NULL (under hybrid)]
  *
@@ -40,11 +41,15 @@ PairStyle(mlip,PairMLIP);
 struct mtp_potential;
 struct mtp_calculator;
 struct mtp_grader;
+struct mtp_cfg;
 
 namespace LAMMPS_NS {
 
 class PairMTP : public Pair {
  public:
+  // what is written for an extrapolative configuration (save_cut)
+  enum { SAVE_FRAME = 0, SAVE_CLUSTER = 1, SAVE_PERIODIC = 2 };
+
   PairMTP(class LAMMPS *);
   ~PairMTP() override;
   void compute(int, int) override;
@@ -93,6 +98,8 @@ class PairMTP : public Pair {
   int grade_every;                  // grade every N-th step (1 = every force call)
   int save_every;                   // at most one saved frame per N graded steps
   int save_max;                     // at most M saved frames per run (0 = no limit)
+  int save_cut;                     // SAVE_FRAME, SAVE_CLUSTER, SAVE_PERIODIC
+  double cut_radius;                // cluster radius / periodic core radius, < 0 = default
   mtp_grader *grader;
   int grade_nbh_mode;               // 1: neighbourhood mode, 0: configuration mode
   double max_grade;                 // last global grade (pvector[0] on rank 0)
@@ -119,6 +126,8 @@ class PairMTP : public Pair {
   double reduce_grades(long n_graded);
   void finish_grading(long n_graded);
   bool save_configuration(double grade);
+  void parse_save_cut(const std::string &value);
+  void cut_for_saving(mtp_cfg *cfg);
   void allocate();
   int species_of_token(const std::string &tok, std::string &why) const;
   std::string labels_string() const;
