@@ -49,6 +49,21 @@ foreach(np 1 2)
                        PROCESSORS ${np} TIMEOUT 300)
 endforeach()
 
+# save_cut cluster|periodic vs `mtp cut_extrapolative_nbh` (skips without the cut library)
+foreach(np 1 2)
+  if(np GREATER 1 AND NOT OMTP_MPI_OK)
+    continue()
+  endif()
+  add_test(NAME lammps_grade_save_cut_np${np}
+    COMMAND sh ${OMTP_LMP_TDIR}/run_save_cut.sh $<TARGET_FILE:lmp_mtp> $<TARGET_FILE:mtp> ${np}
+            ${OMTP_POT_GRADE} ${OMTP_LMP_WORK}/grade_save_cut_np${np})
+  set_tests_properties(lammps_grade_save_cut_np${np} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                       PASS_REGULAR_EXPRESSION "OPENMTP_SAVE_CUT_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
+                       SKIP_REGULAR_EXPRESSION "SKIP: "
+                       ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
+                       PROCESSORS ${np} TIMEOUT 300)
+endforeach()
+
 # threshold_break: a clean LAMMPS error naming the grade, the step and the file written
 set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none -var a 2.6 -var pc "* *")
 openmtp_lammps_run(error_grade_break 1 ${OMTP_POT_GRADE}
