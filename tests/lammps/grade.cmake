@@ -34,6 +34,23 @@ foreach(idx 1 2)
   openmtp_lammps_grade(grade_cfg_${idx}_np2 2 ${OMTP_POT_3} ${OMTP_CFG_TEST3} ${idx} mtp)
 endforeach()
 
+# the same through mtpplugin.so (compute mtp/atom registered by the plugin)
+if(TARGET mtpplugin AND OPENMTP_LAMMPS_PLUGIN_HOST)
+  foreach(np 1 2)
+    if(np GREATER 1 AND NOT OMTP_MPI_OK)
+      continue()
+    endif()
+    add_test(NAME lammps_plugin_grade_nbh_2_np${np}
+      COMMAND sh ${OMTP_LMP_TDIR}/run_grade.sh ${OPENMTP_LAMMPS_PLUGIN_HOST} $<TARGET_FILE:mtp>
+              ${np} ${OMTP_POT_GRADE} ${OMTP_CFG_GRADE} 2 ${OMTP_LMP_WORK}/plugin_grade_nbh_2_np${np} mtp)
+    set_tests_properties(lammps_plugin_grade_nbh_2_np${np} PROPERTIES LABELS "lammps;plugin"
+                         SKIP_RETURN_CODE 77
+                         PASS_REGULAR_EXPRESSION "OPENMTP_GRADE_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
+                         ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1;OPENMTP_PLUGIN=$<TARGET_FILE:mtpplugin>"
+                         PROCESSORS ${np} TIMEOUT 300)
+  endforeach()
+endif()
+
 # saving during MD: save_every, save_max, grade_every without stale grades,
 # threshold_break messages naming the file; whole frames in exactly s.cfg (run_save.sh)
 foreach(np 1 2)
