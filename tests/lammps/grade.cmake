@@ -89,6 +89,16 @@ openmtp_lammps_run(error_grade_break 1 ${OMTP_POT_GRADE}
 openmtp_lammps_run(error_grade_break_np2 2 ${OMTP_POT_GRADE}
   PASS "ERROR: pair_style mlip: extrapolation grade [0-9.e+]+ exceeds threshold_break 10 at step 0; this configuration was appended to pre.cfg \\(frame 1 saved in this run\\)"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_GRADE} extrapolation_control=true extrapolation_control:threshold_save=2 extrapolation_control:threshold_break=10 extrapolation_control:save_extrapolative_to=pre.cfg")
+# compute mtp/atom without extrapolation control / without pair_style mtp; bad save keywords
+openmtp_lammps_run(error_compute_mtp_atom_off 1 ${OMTP_POT_GRADE} PASS "compute mtp/atom: pair_style mtp has no extrapolation control"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_GRADE}" -var extra "compute g all mtp/atom")
+openmtp_lammps_run(error_compute_mtp_atom_no_pair 1 - PASS "compute mtp/atom needs pair_style mtp or mlip"
+  ARGS ${_e} -var ps "zero 3.0" -var pc "* *" -var extra "compute g all mtp/atom")
+openmtp_lammps_run(error_save_cut_cfg_mode 1 ${OMTP_POT_3} PASS "save_cut needs per-atom grades|needs a libopenmtp with mtp_cut_cluster"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} extrapolation yes save_cut cluster")
+openmtp_lammps_run(error_save_every 1 ${OMTP_POT_GRADE} PASS "save_every must be >= 1"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_GRADE} extrapolation_control=true save_every=0")
+
 # a potential without an active-learning state
 openmtp_lammps_run(error_grade_no_state 1 ${OMTP_POT_2} PASS "extrapolation control needs the active-learning"
   ARGS ${_e} -var ps "mtp ${OMTP_POT_2} extrapolation yes")
