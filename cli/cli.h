@@ -53,9 +53,26 @@ int cmd_init(const char *name, cli_args *a);
 int cmd_calculate_grade(const char *name, cli_args *a);
 int cmd_select(const char *name, cli_args *a);
 int cmd_train(const char *name, cli_args *a);
+int cmd_cut_extrapolative_nbh(const char *name, cli_args *a);
+extern const char HELP_CUT_EXTRAPOLATIVE_NBH[];
 extern const char HELP_TRAIN[];
 
 extern const char HELP_CALCULATE_GRADE[], HELP_SELECT[];
+int cmd_select_add(const char *name, cli_args *a);
+extern const char HELP_SELECT_ADD[];
+
+/* Batch selection over many candidate files with a budget (select_batch.c):
+ * writes the chosen configurations to `out` in the order chosen. */
+typedef struct select_batch_options {
+    int max;               /* budget of configurations           */
+    int threads;           /* for rows and grades                */
+    double threshold;      /* > 1                                */
+    size_t buffer_bytes;   /* buffered candidate rows + their coefficients */
+    FILE *log;             /* NULL = none                        */
+} select_batch_options;
+int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, const char *const *files,
+                 int n_files, mtp_format ifmt, const mtp_read_options *ropt, const select_batch_options *o,
+                 FILE *out, const char *out_name, long *n_written);
 extern const char HELP_CALCULATE_EFS[], HELP_CHECK_ERRORS[], HELP_CONVERT[], HELP_MINDIST[], HELP_INIT[];
 
 /* Errors of predicted energies/forces/stresses against reference data

@@ -19,7 +19,8 @@ const char HELP_CONVERT[] =
     "  --fix_lattice           make the lattice right-handed by flipping vectors\n"
     "  --type_order=Li,P,S     element of type 0,1,2,... (reading and writing)\n"
     "  --absolute_types        types are atomic numbers (OUTCAR etc.)\n"
-    "  --save_nonconverged     keep VASP ionic steps that did not converge\n"
+    "  --save_nonconverged     keep VASP ionic steps / CP2K evaluations whose SCF did\n"
+    "                          not converge (tagged EFS_by *_not_converged)\n"
     "  --no_loss               cfg output with full precision (%.16e)\n";
 
 const char HELP_MINDIST[] =

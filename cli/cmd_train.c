@@ -46,6 +46,16 @@ const char HELP_TRAIN[] =
     "  Per-configuration weights: the features EnergyWeight, ForceWeight and\n"
     "  StressWeight multiply the corresponding weights of that configuration\n"
     "  (Weight multiplies all three), e.g. `Feature EnergyWeight 10`.\n"
+    "  Per-atom force weights: an AtomData column force_weight (0 = ignore that\n"
+    "  atom's force, 1 = full weight) multiplies each atom's force term, e.g. the\n"
+    "  buffer atoms of `mtp cut_extrapolative_nbh --periodic` cells.\n"
+    "  Species: an INIT that names its species (`mtp init --species Li,P,S`,\n"
+    "  labels 3,15,16) keeps them.  Configurations with atomic-number types are\n"
+    "  used as they are; relative types 0,1,2 are read as the species in INIT's\n"
+    "  order (Li, P, S) and the trained potential keeps the atomic numbers, so\n"
+    "  `pair_coeff * * Li P S` works (other commands then need atomic-number\n"
+    "  types).  An INIT without named species takes the sorted types of the data\n"
+    "  (MLIP-3).\n"
     "  --seed=1                   for --init_random\n"
     "  Parallel: OpenMP threads over configurations (OMP_NUM_THREADS); if built\n"
     "  with MPI, `mpirun -np N mtp train ...` deals configurations to the ranks\n"
@@ -202,7 +212,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         cli_report(cmd, &err);
         goto out;
     }
-    if (fit_check_weights(train, nt, a->pos[1], &err) ||
+    if (fit_adopt_species(pot, train, nt, valid, nv, logf, &err) || fit_check_weights(train, nt, a->pos[1], &err) ||
         (valid_path && fit_check_weights(valid, nv, valid_path, &err))) {
         cli_report(cmd, &err);
         goto out;

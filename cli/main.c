@@ -13,9 +13,12 @@ static const cli_command COMMANDS[] = {
      cmd_calculate_grade},
     {"check_errors", "errors of a potential against reference data", HELP_CHECK_ERRORS, cmd_check_errors},
     {"convert", "convert configurations between file formats", HELP_CONVERT, cmd_convert},
+    {"cut_extrapolative_nbh", "cut the most extrapolative neighbourhoods out for labelling",
+     HELP_CUT_EXTRAPOLATIVE_NBH, cmd_cut_extrapolative_nbh},
     {"mindist", "minimal interatomic distances of a dataset", HELP_MINDIST, cmd_mindist},
     {"init", "create an untrained potential of any level", HELP_INIT, cmd_init},
     {"select", "build the active set (MaxVol) over a training set", HELP_SELECT, cmd_select},
+    {"select_add", "choose new training configurations among candidates (MaxVol)", HELP_SELECT_ADD, cmd_select_add},
     {"train", "fit a potential to energies, forces and stresses", HELP_TRAIN, cmd_train},
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -25,8 +28,8 @@ static void list_commands(FILE *fp)
     fprintf(fp, "OpenMTP %s - Moment Tensor Potentials (MLIP-compatible)\n\n"
                 "usage: mtp COMMAND [ARGUMENTS] [--OPTION=VALUE ...]\n\ncommands:\n",
             mtp_version());
-    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-15s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
-    fprintf(fp, "  %-15s %s\n  %-15s %s\n\n", "help", "this list, or `mtp help COMMAND` for one command",
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(fp, "  %-21s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(fp, "  %-21s %s\n  %-21s %s\n\n", "help", "this list, or `mtp help COMMAND` for one command",
             "version", "print the version");
     fprintf(fp, "Every command that reads configurations accepts MLIP .cfg (text or binary),\n"
                 "extended XYZ and the other formats of `mtp help convert`.\n");

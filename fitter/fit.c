@@ -79,7 +79,18 @@ static void cfg_weights(const mtp_cfg *cf, double w[3])
 mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_error *err)
 {
     static const char *const keys[] = {"Weight", "EnergyWeight", "ForceWeight", "StressWeight"};
-    for (int k = 0; k < n; k++)
+    for (int k = 0; k < n; k++) {
+        if (cfgs[k].force_weights)
+            for (int i = 0; i < cfgs[k].n_atoms; i++)
+                if (!(cfgs[k].force_weights[i] >= 0) || !isfinite(cfgs[k].force_weights[i])) {
+                    if (err) {
+                        err->status = MTP_ERR_INVALID;
+                        snprintf(err->message, sizeof err->message,
+                                 "%s: configuration %d, atom %d: force_weight %g is not a finite number >= 0", name,
+                                 k + 1, i + 1, cfgs[k].force_weights[i]);
+                    }
+                    return MTP_ERR_INVALID;
+                }
         for (int q = 0; q < 4; q++) {
             const char *v = mtp_cfg_get_feature(&cfgs[k], keys[q]);
             char *end;
@@ -96,6 +107,7 @@ mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_e
                 return MTP_ERR_INVALID;
             }
         }
+    }
     return MTP_OK;
 }
 
@@ -332,15 +344,19 @@ static mtp_status eval_loss(fit_ctx *c, const mtp_cfg *cfgs, int n, double *loss
                 v[5] = 1;
             }
             if (cf->forces && o->force_weight != 0) {
-                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0;
+                /* per-atom weights (force_weight column) multiply each
+                 * atom's residual term; atoms of weight 0 stay out of the
+                 * reported force errors too */
+                double w = cw[1] * o->force_weight * pow(N, -o->weight_scaling_forces), f2 = 0, nf = 0;
                 for (int x = 0; x < 3 * N; x++) {
+                    double wa = cf->force_weights ? cf->force_weights[x / 3] : 1.0;
                     double r = F[x] - cf->forces[x];
-                    Lk += w * r * r;
-                    fadj[x] = 2 * w * r;
-                    f2 += r * r;
+                    Lk += w * wa * r * r;
+                    fadj[x] = 2 * w * wa * r;
+                    if (wa != 0) f2 += r * r, nf++;
                 }
                 v[3] = f2;
-                v[6] = 3 * N;
+                v[6] = nf;
                 useF = 1;
             }
             if (cf->has_stress && o->stress_weight != 0) {
@@ -512,6 +528,17 @@ static mtp_status build_normal(fit_ctx *c, const mtp_cfg *cfgs, int n, double *G
                     dgemv_("N", &m3, &A, &one, bF, &m3, x0 + S, &inc, &minus_one, F, &inc);
                     for (int x = 0; x < m3; x++) F[x] += cf->forces[x];
                     rhs = F;
+                }
+                if (cf->force_weights) {
+                    /* per-atom weights: rows and targets scaled by sqrt(w_i),
+                     * so the BLAS products below carry w_i exactly once */
+                    if (rhs != F) memcpy(F, cf->forces, (size_t)m3 * sizeof(double));
+                    rhs = F;
+                    for (int x = 0; x < m3; x++) {
+                        double q = sqrt(cf->force_weights[x / 3]);
+                        F[x] *= q;
+                        for (int a = 0; a < A; a++) bF[(size_t)a * m3 + x] *= q;
+                    }
                 }
                 dgemv_("T", &m3, &A, &w, bF, &m3, rhs, &inc, &one, b + S, &inc);
                 dsyrk_("L", "T", &A, &m3, &w, bF, &m3, &one, G + (size_t)S * nl + S, &nl);
@@ -1014,6 +1041,74 @@ static mtp_cfg *local_share(const fit_ctx *c, const mtp_cfg *cfgs, int n, int *n
     return out;
 }
 
+int fit_named_species(const mtp_potential *pot)
+{
+    int S = mtp_potential_species_count(pot);
+    for (int s = 0; s < S; s++)
+        if (mtp_potential_species_label(pot, s) != s) return 1;
+    return 0;
+}
+
+/* 1 if every type of the configurations is in [lo, hi) (hi < 0: is a
+ * species label of pot). */
+static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
+{
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < c[k].n_atoms; i++) {
+            int t = c[k].types[i];
+            if (hi < 0 ? mtp_potential_species_index(pot, t) < 0 : (t < 0 || t >= hi)) return 0;
+        }
+    return 1;
+}
+
+mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
+                             FILE *log, mtp_error *err)
+{
+    if (!fit_named_species(pot)) return MTP_OK;
+    const int S = mtp_potential_species_count(pot);
+    if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
+    /* relative types only if none of them is a label (else ambiguous) */
+    int any_label = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        const mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n && !any_label; k++)
+            for (int i = 0; i < c[k].n_atoms && !any_label; i++)
+                any_label = mtp_potential_species_index(pot, c[k].types[i]) >= 0;
+    }
+    if (any_label || !types_within(pot, train, n_train, S) || !types_within(pot, valid, n_valid, S)) {
+        if (err) {
+            int len = snprintf(err->message, sizeof err->message,
+                               "the potential names its species (labels");
+            for (int s = 0; s < S && len < (int)sizeof err->message; s++)
+                len += snprintf(err->message + len, sizeof err->message - len, " %d",
+                                mtp_potential_species_label(pot, s));
+            if (len < (int)sizeof err->message)
+                snprintf(err->message + len, sizeof err->message - len,
+                         "), but the configurations have types that are neither these labels nor relative types 0..%d",
+                         S - 1);
+            err->status = MTP_ERR_SPECIES;
+        }
+        return MTP_ERR_SPECIES;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < c[k].n_atoms; i++) c[k].types[i] = mtp_potential_species_label(pot, c[k].types[i]);
+    }
+    if (log) {
+        fprintf(log, "# configuration types 0..%d are the species of the potential in its order:", S - 1);
+        for (int s = 0; s < S; s++) {
+            int z = mtp_potential_species_label(pot, s);
+            const char *el = mtp_element_symbol(z);
+            fprintf(log, " %d -> %d%s%s%s", s, z, el ? " (" : "", el ? el : "", el ? ")" : "");
+        }
+        fprintf(log, "; the potential keeps these labels\n");
+    }
+    return MTP_OK;
+}
+
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_all, const mtp_cfg *valid_all,
                      int n_valid_all, const fit_options *o, int *iterations, mtp_error *err)
 {
@@ -1036,7 +1131,23 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     mtp_potential_info info = mtp_potential_get_info(pot);
     const int was_trained = info.trained;
     mtp_status st = MTP_OK;
-    if (!was_trained) {
+    if (!was_trained && fit_named_species(pot)) {
+        /* species named by the initial potential (mtp init --species): kept,
+         * in its order; fit_adopt_species has mapped relative types */
+        for (int k = 0; k < n_train_all; k++)
+            for (int i = 0; i < train_all[k].n_atoms; i++)
+                if (mtp_potential_species_index(pot, train_all[k].types[i]) < 0) {
+                    if (err) {
+                        err->status = MTP_ERR_SPECIES;
+                        snprintf(err->message, sizeof err->message,
+                                 "training configuration %d, atom %d: type %d is not a species of the initial "
+                                 "potential (its labels are kept; see fit_adopt_species)",
+                                 k + 1, i + 1, train_all[k].types[i]);
+                    }
+                    return MTP_ERR_SPECIES;
+                }
+    }
+    if (!was_trained && !fit_named_species(pot)) {
         /* species: sorted set of types in the training set (spec 2.4) */
         int nlab = 0, cap = 16, *lab = malloc(cap * sizeof(int));
         for (int k = 0; k < n_train_all; k++)
@@ -1051,6 +1162,8 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         st = mtp_potential_set_species(pot, nlab, lab, err);
         free(lab);
         if (st) return st;
+    }
+    if (!was_trained) {
         if (!o->no_mindist_update) {
             double dmin = INFINITY;
             for (int k = c.rank; k < n_train_all; k += c.size) {
@@ -1205,6 +1318,18 @@ mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, 
     c.size = 1;
     mtp_status st = ctx_init(&c, pot, o, err);
     if (!st) st = build_normal(&c, cfgs, n, G, b, err);
+    ctx_free(&c);
+    return st;
+}
+
+mtp_status fit_loss(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *loss, double *grad,
+                    mtp_error *err)
+{
+    fit_ctx c;
+    memset(&c, 0, sizeof c);
+    c.size = 1;
+    mtp_status st = ctx_init(&c, pot, o, err);
+    if (!st) st = eval_loss(&c, cfgs, n, loss, grad, NULL, 0, err);
     ctx_free(&c);
     return st;
 }

@@ -40,6 +40,18 @@ void fit_options_default(fit_options *o);
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid,
                      int n_valid, const fit_options *opt, int *iterations, mtp_error *err);
 
+/* Species named by the potential: its labels are not the default 0..S-1
+ * (`mtp init --species Li,P,S` gives 3,15,16).  Training keeps such a
+ * list (instead of replacing it by the sorted types of the data). */
+int fit_named_species(const mtp_potential *pot);
+/* For a potential that names its species: if all types of the
+ * configurations are relative (0..S-1) and none is a label, type t is
+ * replaced by label t (the potential's species order; logged to `log`,
+ * may be NULL).  Types all among the labels: no change.  Anything else
+ * is an error (MTP_ERR_SPECIES).  Other potentials: no change. */
+mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
+                             FILE *log, mtp_error *err);
+
 /* For tests: the normal equations G[nl][nl], b[nl] (nl = S + A) of the
  * linear parameters at the potential's current parameters (single
  * process), and their exact transformation to the scaling f * sigma
@@ -50,5 +62,10 @@ mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_e
 mtp_status fit_normal_equations(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *G,
                                 double *b, mtp_error *err);
 int fit_scale_normal_equations(const mtp_potential *pot, double f, double *G, double *b);
+/* For tests: the data term of the objective (no regularisation) and its
+ * gradient grad[P] (NULL = skip) at the potential's current parameters,
+ * single process, as the optimisers see it. */
+mtp_status fit_loss(mtp_potential *pot, const mtp_cfg *cfgs, int n, const fit_options *o, double *loss, double *grad,
+                    mtp_error *err);
 
 #endif

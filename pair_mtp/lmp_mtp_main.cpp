@@ -1,10 +1,11 @@
-/* lmp_mtp: LAMMPS' own main() plus the OpenMTP pair styles.
+/* lmp_mtp: LAMMPS' own main() plus the OpenMTP pair styles and compute mtp/atom.
  *
  * A drop-in for `lmp` (same command-line options, -in, -var, -log,
  * -screen, -partition, ...): it links the installed liblammps (Debian's
  * 29 Sep 2021 has no PLUGIN package) and, after constructing the LAMMPS
  * instance and before reading the input, inserts the "mtp" and "mlip"
- * pair-style creators into lmp->force->pair_map. */
+ * pair-style creators into lmp->force->pair_map and "mtp/atom" into
+ * lmp->modify->compute_map (openmtp_lammps_register). */
 #include "lammps.h"
 
 #include "accelerator_kokkos.h"

@@ -1,8 +1,10 @@
 /* mtpplugin.so: the OpenMTP pair styles as a LAMMPS plugin
- * (LAMMPS built with PKG_PLUGIN):   plugin load /path/to/mtpplugin.so */
+ * (LAMMPS built with PKG_PLUGIN):   plugin load /path/to/mtpplugin.so
+ * Registers pair styles mtp and mlip and compute mtp/atom. */
 #include "lammpsplugin.h"
 #include "version.h"
 
+#include "compute_mtp_atom.h"
 #include "pair_mtp.h"
 
 using namespace LAMMPS_NS;
@@ -27,5 +29,11 @@ extern "C" void lammpsplugin_init(void *lmp, void *handle, void *regfunc)
   plugin.name = "mlip";
   plugin.info = "OpenMTP drop-in for the MLIP-3 interface (pair_style mlip load_from=...)";
   plugin.creator.v1 = (lammpsplugin_factory1 *) &openmtp_lammps_create_mlip;
+  (*register_plugin)(&plugin, lmp);
+
+  plugin.style = "compute";
+  plugin.name = "mtp/atom";
+  plugin.info = "OpenMTP per-atom extrapolation grade (compute mtp/atom)";
+  plugin.creator.v2 = (lammpsplugin_factory2 *) &openmtp_lammps_create_compute_mtp_atom;
   (*register_plugin)(&plugin, lmp);
 }

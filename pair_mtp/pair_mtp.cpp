@@ -17,12 +17,15 @@
  */
 #include "pair_mtp.h"
 
+#include "compute_mtp_atom.h"
+
 #include "atom.h"
 #include "comm.h"
 #include "domain.h"
 #include "error.h"
 #include "force.h"
 #include "memory.h"
+#include "modify.h"
 #include "neigh_list.h"
 #include "neigh_request.h"
 #include "neighbor.h"
@@ -59,8 +62,10 @@ using namespace LAMMPS_NS;
 PairMTP::PairMTP(LAMMPS *lmp) :
     Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
     cutoffsq(0.0), mindistsq(0.0), refuse_close(0), extrapolation_control(0),
-    threshold_save(2.0), threshold_break(11.0), grade_every(1), grader(nullptr),
-    grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1)
+    threshold_save(2.0), threshold_break(11.0), grade_every(1), save_every(1), save_max(0),
+    save_cut(SAVE_FRAME), cut_radius(-1.0), grader(nullptr), grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1),
+    force_calls(0), last_graded_call(-1), grade_request(0), run_graded(0), run_last_saved(-1),
+    run_saved(0), run_skipped(0), run_save_max_told(0)
 {
   single_enable = 0;
   restartinfo = 0;
@@ -173,14 +178,16 @@ static bool parse_bool(const std::string &v, int &out)
 /* ----------------------------------------------------------------------
    pair_style mtp pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
        [extrapolation yes|no] [threshold_save X] [threshold_break Y]
-       [save_extrapolative_to FILE] [grade_every N]
+       [save_extrapolative_to FILE] [grade_every N] [save_every N] [save_max M]
+       [save_cut no|cluster|periodic] [cut_radius R]
 ------------------------------------------------------------------------- */
 
 static bool mtp_keyword(const std::string &k)
 {
   return k == "species" || k == "min_dist" || k == "extrapolation" ||
       k == "extrapolation_control" || k == "threshold_save" || k == "threshold_break" ||
-      k == "save_extrapolative_to" || k == "grade_every";
+      k == "save_extrapolative_to" || k == "grade_every" || k == "save_every" || k == "save_max" ||
+      k == "save_cut" || k == "cut_radius";
 }
 
 void PairMTP::settings(int narg, char **arg)
@@ -189,7 +196,8 @@ void PairMTP::settings(int narg, char **arg)
     error->all(FLERR, "Illegal pair_style mtp command: expected "
                       "'pair_style mtp <potential file> [species El0 El1 ...] "
                       "[min_dist allow|refuse] [extrapolation yes|no] [threshold_save X] "
-                      "[threshold_break Y] [save_extrapolative_to FILE] [grade_every N]'");
+                      "[threshold_break Y] [save_extrapolative_to FILE] [grade_every N] "
+                      "[save_every N] [save_max M] [save_cut no|cluster|periodic] [cut_radius R]'");
   std::string path = arg[0];
   species_names.clear();
   refuse_close = 0;
@@ -198,6 +206,10 @@ void PairMTP::settings(int narg, char **arg)
   threshold_break = 11.0;
   save_extrapolative_to.clear();
   grade_every = 1;
+  save_every = 1;
+  save_max = 0;
+  save_cut = SAVE_FRAME;
+  cut_radius = -1.0;
   bool grading_keys = false;
   int iarg = 1;
   while (iarg < narg) {
@@ -212,7 +224,8 @@ void PairMTP::settings(int narg, char **arg)
     if (!mtp_keyword(kw))
       error->all(FLERR, "pair_style mtp: unknown keyword '" + kw +
                             "' (expected: species, min_dist, extrapolation, threshold_save, "
-                            "threshold_break, save_extrapolative_to, grade_every)");
+                            "threshold_break, save_extrapolative_to, grade_every, save_every, "
+                            "save_max, save_cut, cut_radius)");
     if (iarg + 1 >= narg) error->all(FLERR, "pair_style mtp: keyword '" + kw + "' needs a value");
     std::string v = arg[iarg + 1];
     if (kw == "min_dist") {
@@ -238,6 +251,21 @@ void PairMTP::settings(int narg, char **arg)
       grade_every = utils::inumeric(FLERR, v.c_str(), false, lmp);
       if (grade_every < 1) error->all(FLERR, "pair_style mtp: grade_every must be >= 1");
       grading_keys = true;
+    } else if (kw == "save_every") {
+      save_every = utils::inumeric(FLERR, v.c_str(), false, lmp);
+      if (save_every < 1) error->all(FLERR, "pair_style mtp: save_every must be >= 1");
+      grading_keys = true;
+    } else if (kw == "save_max") {
+      save_max = utils::inumeric(FLERR, v.c_str(), false, lmp);
+      if (save_max < 0) error->all(FLERR, "pair_style mtp: save_max must be >= 0 (0: no limit)");
+      grading_keys = true;
+    } else if (kw == "save_cut") {
+      parse_save_cut(v);
+      grading_keys = true;
+    } else if (kw == "cut_radius") {
+      cut_radius = utils::numeric(FLERR, v.c_str(), false, lmp);
+      if (!(cut_radius >= 0.0)) error->all(FLERR, "pair_style mtp: cut_radius must be >= 0");
+      grading_keys = true;
     }
     iarg += 2;
   }
@@ -253,8 +281,11 @@ void PairMTP::settings(int narg, char **arg)
 void PairMTP::setup_grading()
 {
   graded_step = -1;
+  last_graded_call = -1;
   max_grade = local_max_grade = 0.0;
   pvector[0] = 0.0;
+  atom_grade.clear();
+  reset_run_counters();
   if (!extrapolation_control) return;
   mtp_error err;
   err.message[0] = '\0';
@@ -263,16 +294,35 @@ void PairMTP::setup_grading()
                    "active-learning (MaxVol) state of the potential: " + pot_path + ": " +
                    std::string(err.message));
   grade_nbh_mode = mtp_grader_mode(grader) == MTP_GRADE_NEIGHBORHOOD;
+  if (save_cut != SAVE_FRAME && !grade_nbh_mode)
+    error->all(FLERR, "pair_style " + style_name + ": save_cut needs per-atom grades, but " +
+                          pot_path + " grades in configuration mode (al_mode cfg)");
   grade_row.assign(mtp_potential_param_count(pot), 0.0);
   grade_row_sum.assign(grade_row.size(), 0.0);
   if (comm->me == 0) {
-    char buf[512];
+    char buf[1024];
+    std::string limit = save_max > 0 ? ", at most " + std::to_string(save_max) + " per run" : "";
     snprintf(buf, sizeof buf,
              "OpenMTP: extrapolation control on (%s mode): threshold_save %g, "
-             "threshold_break %g%s, save_extrapolative_to %s, every %d step(s)\n",
+             "threshold_break %g%s, grading every %d step(s)%s\n"
+             "OpenMTP: frames with grade > threshold_save: %s%s%s%s\n",
              grade_nbh_mode ? "neighbourhood" : "configuration", threshold_save, threshold_break,
              threshold_break > threshold_save ? "" : " (off: not above threshold_save)",
-             save_extrapolative_to.empty() ? "(none)" : save_extrapolative_to.c_str(), grade_every);
+             grade_every,
+             grade_every > 1 ? " and on every step whose energy is tallied (thermo, fix halt "
+                               "on compute pair)" : "",
+             save_extrapolative_to.empty() ? "not saved (no save_extrapolative_to)"
+                                           : ("appended to " + save_extrapolative_to).c_str(),
+             save_extrapolative_to.empty() || save_every == 1
+                 ? ""
+                 : (", at most one per " + std::to_string(save_every) + " graded steps").c_str(),
+             save_extrapolative_to.empty() ? "" : limit.c_str(),
+             save_extrapolative_to.empty()    ? ""
+             : save_cut == SAVE_CLUSTER  ? " (the cluster of radius cut_radius around the atom with the "
+                                           "largest grade, written by rank 0)"
+             : save_cut == SAVE_PERIODIC ? " (a periodic cell cut around the atom with the largest grade, "
+                                           "force_weight column, written by rank 0)"
+                                         : " (whole frames with their cell, written by rank 0)");
     utils::logmesg(lmp, buf);
   }
 }
@@ -395,6 +445,8 @@ void PairMTP::init_style()
                           "are reverse-communicated");
   if ((int) type_map.size() != atom->ntypes + 1)
     error->all(FLERR, "pair_style " + style_name + ": pair_coeff * * ... has not been given");
+  // save_max and save_every count per run (run, minimize)
+  reset_run_counters();
 
 #if OPENMTP_LAMMPS_ADD_REQUEST
   neighbor->add_request(this, NeighConst::REQ_FULL);
@@ -424,87 +476,28 @@ double PairMTP::memory_usage()
 void PairMTP::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
+  force_calls++;
 
-  double **x = atom->x;
   double **f = atom->f;
-  const int *type = atom->type;
-  const int inum = list->inum;
-  const int *ilist = list->ilist;
-  const int *numneigh = list->numneigh;
-  int **firstneigh = list->firstneigh;
-  const int *tmap = type_map.data();
-
   double eng = 0.0;
   double v[6] = {0.0, 0.0, 0.0, 0.0, 0.0, 0.0};
   mtp_error err;
 
-  // extrapolation grades at this force call?
-  const bool grading = grader && (update->ntimestep % grade_every == 0);
+  // Grade at this force call?  Every grade_every-th step, on steps whose
+  // global energy is tallied (thermo output, fix halt and anything else that
+  // reads compute pair, so that c_ID[1] is never the grade of an older step),
+  // and when fix pair asks for it (grade_flag).
+  const bool grading = grader && (update->ntimestep % grade_every == 0 || eflag_global ||
+                                  grade_request);
   long n_graded = 0;
-  if (grading) {
-    local_max_grade = 0.0;
-    if (grade_nbh_mode)
-      atom_grade.assign(atom->nlocal, 0.0);
-    else
-      std::fill(grade_row_sum.begin(), grade_row_sum.end(), 0.0);
-  }
+  if (grading) begin_grading();
 
   // Atoms go to the library in chunks, so that its contraction stage can
   // work on several sites at once (mtp_sites_eval).
+  const int inum = list->inum;
   const int CHUNK = 64;
-  site_offset.resize(CHUNK + 1);
-  site_atom.resize(CHUNK);
-  site_species.resize(CHUNK);
-  site_energy.resize(CHUNK);
   for (int i0 = 0; i0 < inum; i0 += CHUNK) {
-    const int i1 = i0 + CHUNK < inum ? i0 + CHUNK : inum;
-    int ns = 0;
-    long tot = 0;
-    site_offset[0] = 0;
-    for (int ii = i0; ii < i1; ii++) {
-      const int i = ilist[ii];
-      const int si = tmap[type[i]];
-      if (si < 0) continue;
-      const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
-      const int *jlist = firstneigh[i];
-      const int jnum = numneigh[i];
-      if ((long) nbh_index.size() < tot + jnum) {
-        size_t cap = (size_t) (tot + jnum) + (size_t) (tot + jnum) / 2 + 16;
-        rij.resize(3 * cap);
-        drij.resize(3 * cap);
-        nbh_species.resize(cap);
-        nbh_index.resize(cap);
-      }
-      double *r = rij.data() + 3 * tot;
-      int *sp = nbh_species.data() + tot;
-      int *idx = nbh_index.data() + tot;
-      int n = 0;
-      for (int jj = 0; jj < jnum; jj++) {
-        const int j = jlist[jj] & NEIGHMASK;
-        const int sj = tmap[type[j]];
-        if (sj < 0) continue;
-        const double dx = x[j][0] - xi, dy = x[j][1] - yi, dz = x[j][2] - zi;
-        const double rsq = dx * dx + dy * dy + dz * dz;
-        if (rsq >= cutoffsq || rsq <= 0.0) continue;
-        if (rsq < mindistsq && refuse_close)
-          error->one(FLERR, "pair_style " + style_name + ": atoms " +
-                                std::to_string((long long) atom->tag[i]) + " and " +
-                                std::to_string((long long) atom->tag[j]) + " are " +
-                                std::to_string(sqrt(rsq)) + " A apart, closer than the potential's "
-                                "min_dist " + std::to_string(sqrt(mindistsq)) +
-                                " A (min_dist refuse)");
-        r[3 * n] = dx;
-        r[3 * n + 1] = dy;
-        r[3 * n + 2] = dz;
-        sp[n] = sj;
-        idx[n] = j;
-        n++;
-      }
-      site_atom[ns] = i;
-      site_species[ns] = si;
-      tot += n;
-      site_offset[++ns] = tot;
-    }
+    const int ns = gather_chunk(i0, i0 + CHUNK < inum ? i0 + CHUNK : inum);
 
     mtp_status st = mtp_sites_eval(calc, ns, site_species.data(), site_offset.data(), nbh_species.data(),
                                    rij.data(), site_energy.data(), drij.data(), &err);
@@ -521,29 +514,7 @@ void PairMTP::compute(int eflag, int vflag)
       error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
     }
 
-    if (grading) {
-      // the row of a neighbourhood is dV_i/dtheta (mtp_site_eval's d_params)
-      double *row = grade_row.data();
-      const int P = (int) grade_row.size();
-      for (int s = 0; s < ns; s++) {
-        const long o = site_offset[s];
-        if (mtp_site_eval(calc, site_species[s], (int) (site_offset[s + 1] - o),
-                          nbh_species.data() + o, rij.data() + 3 * o, nullptr, nullptr, nullptr,
-                          row, &err) != MTP_OK)
-          error->one(FLERR, "pair_style " + style_name + ": grading atom " +
-                                std::to_string((long long) atom->tag[site_atom[s]]) + ": " +
-                                std::string(err.message));
-        if (grade_nbh_mode) {
-          const double g = mtp_grade_site_row(grader, row);
-          atom_grade[site_atom[s]] = g;
-          if (g > local_max_grade) local_max_grade = g;
-        } else {
-          double *sum = grade_row_sum.data();
-          for (int k = 0; k < P; k++) sum[k] += row[k];
-        }
-      }
-      n_graded += ns;
-    }
+    if (grading) grade_chunk(ns, n_graded);
 
     for (int s = 0; s < ns; s++) {
       const int i = site_atom[s];
@@ -611,16 +582,121 @@ void PairMTP::compute(int eflag, int vflag)
   if (grading) finish_grading(n_graded);
 }
 
+/* Fill the site buffers (site_offset, site_atom, site_species and the
+   neighbour arrays rij, nbh_species, nbh_index) with the mapped local atoms
+   ilist[i0..i1) and their neighbours inside the cutoff; returns the number of
+   sites. */
+int PairMTP::gather_chunk(int i0, int i1)
+{
+  double **x = atom->x;
+  const int *type = atom->type;
+  const int *ilist = list->ilist;
+  const int *numneigh = list->numneigh;
+  int **firstneigh = list->firstneigh;
+  const int *tmap = type_map.data();
+
+  const size_t chunk = (size_t) (i1 - i0);
+  if (site_atom.size() < chunk) {
+    site_offset.resize(chunk + 1);
+    site_atom.resize(chunk);
+    site_species.resize(chunk);
+    site_energy.resize(chunk);
+  }
+  int ns = 0;
+  long tot = 0;
+  site_offset[0] = 0;
+  for (int ii = i0; ii < i1; ii++) {
+    const int i = ilist[ii];
+    const int si = tmap[type[i]];
+    if (si < 0) continue;
+    const double xi = x[i][0], yi = x[i][1], zi = x[i][2];
+    const int *jlist = firstneigh[i];
+    const int jnum = numneigh[i];
+    if ((long) nbh_index.size() < tot + jnum) {
+      size_t cap = (size_t) (tot + jnum) + (size_t) (tot + jnum) / 2 + 16;
+      rij.resize(3 * cap);
+      drij.resize(3 * cap);
+      nbh_species.resize(cap);
+      nbh_index.resize(cap);
+    }
+    double *r = rij.data() + 3 * tot;
+    int *sp = nbh_species.data() + tot;
+    int *idx = nbh_index.data() + tot;
+    int n = 0;
+    for (int jj = 0; jj < jnum; jj++) {
+      const int j = jlist[jj] & NEIGHMASK;
+      const int sj = tmap[type[j]];
+      if (sj < 0) continue;
+      const double dx = x[j][0] - xi, dy = x[j][1] - yi, dz = x[j][2] - zi;
+      const double rsq = dx * dx + dy * dy + dz * dz;
+      if (rsq >= cutoffsq || rsq <= 0.0) continue;
+      if (rsq < mindistsq && refuse_close)
+        error->one(FLERR, "pair_style " + style_name + ": atoms " +
+                              std::to_string((long long) atom->tag[i]) + " and " +
+                              std::to_string((long long) atom->tag[j]) + " are " +
+                              std::to_string(sqrt(rsq)) + " A apart, closer than the potential's "
+                              "min_dist " + std::to_string(sqrt(mindistsq)) +
+                              " A (min_dist refuse)");
+      r[3 * n] = dx;
+      r[3 * n + 1] = dy;
+      r[3 * n + 2] = dz;
+      sp[n] = sj;
+      idx[n] = j;
+      n++;
+    }
+    site_atom[ns] = i;
+    site_species[ns] = si;
+    tot += n;
+    site_offset[++ns] = tot;
+  }
+  return ns;
+}
+
 /* ----------------------------------------------------------------------
-   Extrapolation control: the grade of this force call (global), saving
-   (threshold_save) and stopping (threshold_break), as MLIP-3's LAMMPS
-   interface does.  Neighbourhood mode: grade = max over atoms of the
-   site-row grades; each rank saves its own sub-domain with ghosts when its
-   local maximum exceeds threshold_save (MPI).  Configuration mode: the
-   site rows are summed over all atoms and ranks.
+   Extrapolation control (MLIP-3 semantics, see pair_mtp/README.md).
+   Neighbourhood mode: the grade of atom i is that of its site row
+   dV_i/dtheta; the configuration's grade is the maximum over all atoms of
+   all ranks.  Configuration mode: the site rows are summed over all atoms
+   and ranks and graded once.
 ------------------------------------------------------------------------- */
 
-void PairMTP::finish_grading(long n_graded)
+void PairMTP::begin_grading()
+{
+  local_max_grade = 0.0;
+  atom_grade.assign(atom->nlocal, 0.0);
+  if (!grade_nbh_mode) std::fill(grade_row_sum.begin(), grade_row_sum.end(), 0.0);
+}
+
+/* the rows of the ns sites in the buffers: per-atom grades (nbh mode) or
+   their sum (configuration mode) */
+void PairMTP::grade_chunk(int ns, long &n_graded)
+{
+  mtp_error err;
+  double *row = grade_row.data();
+  const int P = (int) grade_row.size();
+  for (int s = 0; s < ns; s++) {
+    const long o = site_offset[s];
+    if (mtp_site_eval(calc, site_species[s], (int) (site_offset[s + 1] - o),
+                      nbh_species.data() + o, rij.data() + 3 * o, nullptr, nullptr, nullptr, row,
+                      &err) != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": grading atom " +
+                            std::to_string((long long) atom->tag[site_atom[s]]) + ": " +
+                            std::string(err.message));
+    if (grade_nbh_mode) {
+      const double g = mtp_grade_site_row(grader, row);
+      atom_grade[site_atom[s]] = g;
+      if (g > local_max_grade) local_max_grade = g;
+    } else {
+      double *sum = grade_row_sum.data();
+      for (int k = 0; k < P; k++) sum[k] += row[k];
+    }
+  }
+  n_graded += ns;
+}
+
+/* global grade of this grading (collective); configuration mode: every
+   mapped atom gets the configuration grade */
+double PairMTP::reduce_grades(long n_graded)
 {
   double g = 0.0;
   if (grade_nbh_mode) {
@@ -633,144 +709,275 @@ void PairMTP::finish_grading(long n_graded)
                     MPI_SUM, world);
     g = ntot > 0 ? mtp_grade_cfg_row(grader, grade_row_sum.data(), ntot) : 0.0;
     local_max_grade = g;
+    const int *type = atom->type;
+    for (int i = 0; i < atom->nlocal; i++)
+      if (type_map[type[i]] >= 0) atom_grade[i] = g;
   }
   max_grade = g;
   pvector[0] = comm->me == 0 ? g : 0.0;
   graded_step = update->ntimestep;
+  last_graded_call = force_calls;
+  return g;
+}
 
-  if (!save_extrapolative_to.empty()) {
-    if (grade_nbh_mode && comm->nprocs > 1) {
-      if (local_max_grade > threshold_save) save_configuration(local_max_grade);    // per rank
-    } else if (g > threshold_save) {
-      save_configuration(g);    // collective
+void PairMTP::reset_run_counters()
+{
+  run_graded = 0;
+  run_last_saved = -1;
+  run_saved = run_skipped = 0;
+  run_save_max_told = 0;
+}
+
+/* After a graded force call: save (threshold_save, save_every, save_max) and
+   stop (threshold_break).  All decisions use global values, so every rank
+   takes the same branch (saving is collective). */
+void PairMTP::finish_grading(long n_graded)
+{
+  const double g = reduce_grades(n_graded);
+  run_graded++;
+  const bool breaking = threshold_break > threshold_save && g > threshold_break;
+
+  // what happened to this frame, for the threshold_break message
+  std::string saved_note;
+  if (!save_extrapolative_to.empty() && g > threshold_save) {
+    if (save_max > 0 && run_saved >= save_max) {
+      run_skipped++;
+      saved_note = "; not saved to " + save_extrapolative_to + ": save_max " +
+          std::to_string(save_max) + " frames already written in this run";
+      if (!run_save_max_told && comm->me == 0) {
+        utils::logmesg(lmp, "OpenMTP: save_max " + std::to_string(save_max) + " reached at step " +
+                                std::to_string((long long) update->ntimestep) + ": " +
+                                std::to_string(save_max) + " frames of this run are in " +
+                                save_extrapolative_to +
+                                "; later extrapolative frames of this run are not saved\n");
+      }
+      run_save_max_told = 1;
+    } else if (!breaking && run_last_saved >= 0 && run_graded - run_last_saved < save_every) {
+      run_skipped++;    // save_every: too soon after the last saved frame
+    } else {
+      save_configuration(g);
+      run_saved++;
+      run_last_saved = run_graded;
+      saved_note = "; this configuration was appended to " + save_extrapolative_to +
+          " (frame " + std::to_string(run_saved) + " saved in this run)";
     }
   }
-  if (threshold_break > threshold_save && g > threshold_break) {
-    char buf[512];
+  if (breaking) {
+    char buf[256];
     snprintf(buf, sizeof buf,
              "pair_style %s: extrapolation grade %g exceeds threshold_break %g at step "
-             BIGINT_FORMAT "%s%s",
-             style_name.c_str(), g, threshold_break, update->ntimestep,
-             save_extrapolative_to.empty() ? "" : "; extrapolative configurations saved to ",
-             save_extrapolative_to.c_str());
-    error->all(FLERR, buf);
+             BIGINT_FORMAT,
+             style_name.c_str(), g, threshold_break, update->ntimestep);
+    error->all(FLERR, std::string(buf) + saved_note);
   }
 }
 
-/* Append the current configuration to save_extrapolative_to (text .cfg,
-   feature MV_grade, nbh_grades column in neighbourhood mode). */
-void PairMTP::save_configuration(double grade)
+/* Append the current configuration, whole, to save_extrapolative_to (text
+   .cfg, feature MV_grade, nbh_grades column in neighbourhood mode): the
+   mapped atoms of all ranks are gathered to rank 0, which sorts them by atom
+   ID and writes them with the periodic cell.  Collective.  Returns true on
+   the rank that wrote. */
+bool PairMTP::save_configuration(double grade)
 {
   const int nlocal = atom->nlocal;
   const int *type = atom->type;
   double **x = atom->x;
   const int *tmap = type_map.data();
-  const bool split = grade_nbh_mode && comm->nprocs > 1;
   char gbuf[64];
   snprintf(gbuf, sizeof gbuf, "%f", grade);
   mtp_error err;
   err.message[0] = '\0';
+
+  const int W = 6;    // tag, label, x, y, z, grade
+  std::vector<double> mine;
+  mine.reserve((size_t) W * nlocal);
+  for (int i = 0; i < nlocal; i++) {
+    if (tmap[type[i]] < 0) continue;
+    mine.push_back((double) atom->tag[i]);
+    mine.push_back((double) mtp_potential_species_label(pot, tmap[type[i]]));
+    for (int d = 0; d < 3; d++) mine.push_back(x[i][d] - domain->boxlo[d]);
+    mine.push_back(atom_grade[i]);
+  }
+  std::vector<double> all;
+  if (comm->nprocs > 1) {
+    int cnt = (int) mine.size();
+    std::vector<int> counts(comm->nprocs), displs(comm->nprocs);
+    MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, world);
+    long tot = 0;
+    if (comm->me == 0)
+      for (int r = 0; r < comm->nprocs; r++) {
+        displs[r] = (int) tot;
+        tot += counts[r];
+      }
+    all.resize(comm->me == 0 ? tot : 0);
+    MPI_Gatherv(mine.data(), cnt, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
+                MPI_DOUBLE, 0, world);
+  } else {
+    all.swap(mine);
+  }
+  if (comm->me != 0) return false;
+
+  const int n = (int) (all.size() / W);
+  std::vector<int> order(n);
+  for (int k = 0; k < n; k++) order[k] = k;
+  std::sort(order.begin(), order.end(),
+            [&](int a, int b) { return all[(size_t) W * a] < all[(size_t) W * b]; });
   mtp_cfg cfg;
   mtp_cfg_init(&cfg);
+  if (mtp_cfg_alloc(&cfg, n, grade_nbh_mode ? MTP_CFG_NBH_GRADES : 0, &err) != MTP_OK)
+    error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+  for (int k = 0; k < n; k++) {
+    const double *a = all.data() + (size_t) W * order[k];
+    cfg.types[k] = (int) a[1];
+    for (int d = 0; d < 3; d++) cfg.positions[3 * k + d] = a[2 + d];
+    if (grade_nbh_mode) cfg.nbh_grades[k] = a[5];
+  }
+  // LAMMPS box -> lattice rows (xprd,0,0), (xy,yprd,0), (xz,yz,zprd);
+  // non-periodic directions are left out (zero rows)
+  const double L[3][3] = {{domain->xprd, 0.0, 0.0},
+                          {domain->xy, domain->yprd, 0.0},
+                          {domain->xz, domain->yz, domain->zprd}};
+  const int per[3] = {domain->xperiodic, domain->yperiodic, domain->zperiodic};
+  for (int r = 0; r < 3; r++)
+    for (int c = 0; c < 3; c++) cfg.lattice[r][c] = per[r] ? L[r][c] : 0.0;
+  if (save_cut != SAVE_FRAME) cut_for_saving(&cfg);
+  if (mtp_cfg_set_feature(&cfg, "MV_grade", gbuf, &err) != MTP_OK)
+    error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+
+  const std::string &path = save_extrapolative_to;
   mtp_write_options opt;
   memset(&opt, 0, sizeof opt);
-  std::string path = save_extrapolative_to;
-  bool write = true;
-
-  if (split) {
-    // this rank's sub-domain: local atoms, then ghosts (ghost column), no cell
-    const int nall = nlocal + atom->nghost;
-    std::vector<int> idx;
-    for (int i = 0; i < nall; i++)
-      if (tmap[type[i]] >= 0) idx.push_back(i);
-    if (mtp_cfg_alloc(&cfg, (int) idx.size(), MTP_CFG_GHOST | MTP_CFG_NBH_GRADES, &err) != MTP_OK)
-      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
-    for (size_t k = 0; k < idx.size(); k++) {
-      const int i = idx[k];
-      cfg.types[k] = mtp_potential_species_label(pot, tmap[type[i]]);
-      for (int d = 0; d < 3; d++) cfg.positions[3 * k + d] = x[i][d];
-      cfg.ghost[k] = i >= nlocal;
-      cfg.nbh_grades[k] = i < nlocal ? atom_grade[i] : 0.0;
-    }
-    opt.keep_ghosts = 1;
-    path += "." + std::to_string(comm->me);
-  } else {
-    // the whole configuration with its periodic cell, atoms in tag order
-    const int W = 6;    // tag, label, x, y, z, grade
-    std::vector<double> mine;
-    for (int i = 0; i < nlocal; i++) {
-      if (tmap[type[i]] < 0) continue;
-      mine.push_back((double) atom->tag[i]);
-      mine.push_back((double) mtp_potential_species_label(pot, tmap[type[i]]));
-      for (int d = 0; d < 3; d++) mine.push_back(x[i][d] - domain->boxlo[d]);
-      mine.push_back(grade_nbh_mode ? atom_grade[i] : 0.0);
-    }
-    std::vector<double> all;
-    if (comm->nprocs > 1) {
-      int cnt = (int) mine.size();
-      std::vector<int> counts(comm->nprocs), displs(comm->nprocs);
-      MPI_Gather(&cnt, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, world);
-      long tot = 0;
-      if (comm->me == 0)
-        for (int r = 0; r < comm->nprocs; r++) {
-          displs[r] = (int) tot;
-          tot += counts[r];
-        }
-      all.resize(comm->me == 0 ? tot : 0);
-      MPI_Gatherv(mine.data(), cnt, MPI_DOUBLE, all.data(), counts.data(), displs.data(),
-                  MPI_DOUBLE, 0, world);
-      write = comm->me == 0;
-    } else {
-      all.swap(mine);
-    }
-    if (write) {
-      const int n = (int) (all.size() / W);
-      std::vector<int> order(n);
-      for (int k = 0; k < n; k++) order[k] = k;
-      std::sort(order.begin(), order.end(),
-                [&](int a, int b) { return all[(size_t) W * a] < all[(size_t) W * b]; });
-      if (mtp_cfg_alloc(&cfg, n, grade_nbh_mode ? MTP_CFG_NBH_GRADES : 0, &err) != MTP_OK)
-        error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
-      for (int k = 0; k < n; k++) {
-        const double *a = all.data() + (size_t) W * order[k];
-        cfg.types[k] = (int) a[1];
-        for (int d = 0; d < 3; d++) cfg.positions[3 * k + d] = a[2 + d];
-        if (grade_nbh_mode) cfg.nbh_grades[k] = a[5];
-      }
-      // LAMMPS box -> lattice rows (xprd,0,0), (xy,yprd,0), (xz,yz,zprd);
-      // non-periodic directions are left out (zero rows)
-      const double L[3][3] = {{domain->xprd, 0.0, 0.0},
-                              {domain->xy, domain->yprd, 0.0},
-                              {domain->xz, domain->yz, domain->zprd}};
-      const int per[3] = {domain->xperiodic, domain->yperiodic, domain->zperiodic};
-      for (int r = 0; r < 3; r++)
-        for (int c = 0; c < 3; c++) cfg.lattice[r][c] = per[r] ? L[r][c] : 0.0;
-    }
-  }
-
-  if (write) {
-    if (mtp_cfg_set_feature(&cfg, "MV_grade", gbuf, &err) != MTP_OK)
-      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
-    FILE *fp = fopen(path.c_str(), "a");
-    if (!fp)
-      error->one(FLERR, "pair_style " + style_name + ": cannot open save_extrapolative_to file " +
-                            path + ": " + std::string(strerror(errno)));
-    mtp_status st = mtp_write_cfg(fp, path.c_str(), &cfg, MTP_FORMAT_CFG, &opt, &err);
-    if (fclose(fp) != 0 && st == MTP_OK)
-      error->one(FLERR, "pair_style " + style_name + ": error writing " + path);
-    if (st != MTP_OK)
-      error->one(FLERR, "pair_style " + style_name + ": writing " + path + ": " +
-                            std::string(err.message));
-  }
+  FILE *fp = fopen(path.c_str(), "a");
+  if (!fp)
+    error->one(FLERR, "pair_style " + style_name + ": cannot open save_extrapolative_to file " +
+                          path + ": " + std::string(strerror(errno)));
+  mtp_status st = mtp_write_cfg(fp, path.c_str(), &cfg, MTP_FORMAT_CFG, &opt, &err);
+  if (fclose(fp) != 0 && st == MTP_OK)
+    error->one(FLERR, "pair_style " + style_name + ": error writing " + path + ": " +
+                          std::string(strerror(errno)));
+  if (st != MTP_OK)
+    error->one(FLERR, "pair_style " + style_name + ": writing " + path + ": " +
+                          std::string(err.message));
   mtp_cfg_free(&cfg);
+  return true;
 }
 
+void PairMTP::parse_save_cut(const std::string &v)
+{
+  if (v == "no" || v == "none" || v == "frame")
+    save_cut = SAVE_FRAME;
+  else if (v == "cluster")
+    save_cut = SAVE_CLUSTER;
+  else if (v == "periodic")
+    save_cut = SAVE_PERIODIC;
+  else
+    error->all(FLERR, "pair_style " + style_name + ": save_cut must be no, cluster or periodic, not '" +
+                          v + "'");
+#if !OPENMTP_HAVE_CUT
+  if (save_cut != SAVE_FRAME)
+    error->all(FLERR, "pair_style " + style_name + ": save_cut " + v +
+                          " needs a libopenmtp with mtp_cut_cluster/mtp_cut_periodic (this build "
+                          "has none)");
+#endif
+}
+
+/* Replace the whole frame *cfg (rank 0, with nbh_grades) by what save_cut asks for:
+   MLIP-3's spherical cluster (cut_extrapolative_nbh; radius cut_radius, default 7 A)
+   or a small periodic cell (core radius cut_radius, default 0: the centre atom's
+   force is trusted) around the atom with the largest grade. */
+void PairMTP::cut_for_saving(mtp_cfg *cfg)
+{
+#if OPENMTP_HAVE_CUT
+  mtp_error err;
+  err.message[0] = '\0';
+  double g = 0.0;
+  const int center = mtp_cfg_max_grade_atom(cfg, &g);
+  if (center < 0) return;    // no grade > 0: keep the frame
+  mtp_cfg cut;
+  mtp_cfg_init(&cut);
+  mtp_status st;
+  char buf[256];
+  // the features of `mtp cut_extrapolative_nbh` (without its counters)
+  std::vector<std::pair<std::string, std::string>> features;
+  features.emplace_back("nbh#", std::to_string(center));
+  snprintf(buf, sizeof buf, "%f", g);
+  features.emplace_back("extrapolation_grade", buf);
+  if (save_cut == SAVE_CLUSTER) {
+    st = mtp_cut_cluster(cfg, center, cut_radius >= 0.0 ? cut_radius : 7.0, &cut, &err);
+  } else {
+    mtp_cut_periodic_options opt;
+    mtp_cut_periodic_options_default(&opt);
+    opt.cutoff = cutoff;
+    if (cut_radius >= 0.0) opt.core = cut_radius;
+    mtp_cut_report rep;
+    st = mtp_cut_periodic(cfg, 1, &center, &opt, &cut, &rep, &err);
+    if (st == MTP_OK) {
+      snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f",
+               opt.cutoff, opt.core, opt.buffer < 0 ? opt.cutoff : opt.buffer, rep.n_trusted,
+               rep.n_dropped, rep.min_dist_used);
+      features.emplace_back("cut_geometry", buf);
+      // energy and stress include the artificial boundary; forces are weighted per atom
+      features.emplace_back("EnergyWeight", "0");
+      features.emplace_back("StressWeight", "0");
+    }
+  }
+  if (st != MTP_OK)
+    error->one(FLERR, "pair_style " + style_name + ": save_cut: around atom " +
+                          std::to_string(center + 1) + " (by ID order) of the extrapolative configuration: " +
+                          std::string(err.message));
+  for (auto &f : features)
+    if (mtp_cfg_set_feature(&cut, f.first.c_str(), f.second.c_str(), &err) != MTP_OK)
+      error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
+  mtp_cfg_free(cfg);
+  *cfg = cut;
+#else
+  (void) cfg;
+#endif
+}
+
+const double *PairMTP::current_atom_grades()
+{
+  if (!grader) return nullptr;
+  if (last_graded_call == force_calls && force_calls > 0 &&
+      atom_grade.size() >= (size_t) atom->nlocal)
+    return atom_grade.data();
+  if (force_calls == 0 || !list)
+    error->all(FLERR, "compute mtp/atom: pair_style " + style_name +
+                          " has not computed forces yet (the grades need its neighbour list)");
+  // the last force call was not graded (grade_every): grade the current
+  // configuration now, with the neighbour list of that force call
+  begin_grading();
+  long n_graded = 0;
+  const int inum = list->inum;
+  const int CHUNK = 64;
+  for (int i0 = 0; i0 < inum; i0 += CHUNK)
+    grade_chunk(gather_chunk(i0, i0 + CHUNK < inum ? i0 + CHUNK : inum), n_graded);
+  reduce_grades(n_graded);
+  return atom_grade.data();
+}
+
+/* "max_grade" (also "grade"): the global grade of the last grading (double);
+   "grade_flag": an int that fix pair sets to make the next force call grade */
 void *PairMTP::extract(const char *str, int &dim)
 {
   dim = 0;
   if (strcmp(str, "max_grade") == 0 || strcmp(str, "grade") == 0) return (void *) &max_grade;
+  if (strcmp(str, "grade_flag") == 0 && grader) return (void *) &grade_request;
   return nullptr;
 }
+
+#if OPENMTP_LAMMPS_EXTRACT_PERATOM
+/* fix ID all pair N mtp grade 1: the per-atom grade of the force call that
+   fix pair triggered (as compute mtp/atom) */
+void *PairMTP::extract_peratom(const char *str, int &ncol)
+{
+  ncol = 0;
+  if (strcmp(str, "grade") != 0 || !grader) return nullptr;
+  // never a null pointer (fix pair treats that as "unknown field"), also with 0 local atoms
+  if (atom_grade.size() < (size_t) atom->nlocal + 1) atom_grade.resize(atom->nlocal + 1, 0.0);
+  return (void *) atom_grade.data();
+}
+#endif
 
 /* ======================================================================
    pair_style mlip: MLIP-3 (key=value) and MLIP-2 (mlip.ini) front ends
@@ -783,6 +990,8 @@ PairMLIP::PairMLIP(LAMMPS *lmp) : PairMTP(lmp)
 
 /* pair_style mlip load_from=pot.almtp [extrapolation_control=true|false]
  *     [threshold_save=X] [threshold_break=Y] [save_extrapolative_to=F]
+ *     [grade_every=N] [save_every=N] [save_max=M] [save_cut=...] [cut_radius=R]
+ *     (OpenMTP extensions)
  * (also extrapolation_control:threshold_save=X etc., and mlip:load_from=)
  * or MLIP-2:  pair_style mlip mlip.ini   (key value lines, mtp-filename). */
 void PairMLIP::settings(int narg, char **arg)
@@ -796,6 +1005,10 @@ void PairMLIP::settings(int narg, char **arg)
   threshold_break = 11.0;
   save_extrapolative_to.clear();
   grade_every = 1;
+  save_every = 1;
+  save_max = 0;
+  save_cut = SAVE_FRAME;
+  cut_radius = -1.0;
   species_names.clear();
   refuse_close = 0;
   bool grading_keys = false;
@@ -865,6 +1078,22 @@ void PairMLIP::settings(int narg, char **arg)
       } else if (key == "grade_every") {
         grade_every = utils::inumeric(FLERR, val.c_str(), false, lmp);
         if (grade_every < 1) error->all(FLERR, "pair_style mlip: grade_every must be >= 1");
+        grading_keys = true;
+      } else if (key == "save_every") {
+        save_every = utils::inumeric(FLERR, val.c_str(), false, lmp);
+        if (save_every < 1) error->all(FLERR, "pair_style mlip: save_every must be >= 1");
+        grading_keys = true;
+      } else if (key == "save_max") {
+        save_max = utils::inumeric(FLERR, val.c_str(), false, lmp);
+        if (save_max < 0) error->all(FLERR, "pair_style mlip: save_max must be >= 0 (0: no limit)");
+        grading_keys = true;
+      } else if (key == "save_cut") {
+        parse_save_cut(val);
+        grading_keys = true;
+      } else if (key == "cut_radius") {
+        cut_radius = utils::numeric(FLERR, val.c_str(), false, lmp);
+        if (!(cut_radius >= 0.0)) error->all(FLERR, "pair_style mlip: cut_radius must be >= 0");
+        grading_keys = true;
       } else if (key == "add_grade_feature" || key == "log") {
         grading_keys = true;
       } else if (key == "calculate_efs") {
@@ -879,7 +1108,8 @@ void PairMLIP::settings(int narg, char **arg)
       } else {
         error->all(FLERR, "pair_style mlip: unknown keyword '" + key +
                               "' (known: load_from, extrapolation_control, threshold_save, "
-                              "threshold_break, save_extrapolative_to)");
+                              "threshold_break, save_extrapolative_to, grade_every, save_every, "
+                              "save_max, save_cut, cut_radius)");
       }
     }
     if (path.empty()) error->all(FLERR, "pair_style mlip: load_from=<potential> is required");
@@ -909,6 +1139,7 @@ extern "C" void openmtp_lammps_register(void *ptr)
   LAMMPS *lmp = static_cast<LAMMPS *>(ptr);
   (*lmp->force->pair_map)["mtp"] = &openmtp_create_mtp;
   (*lmp->force->pair_map)["mlip"] = &openmtp_create_mlip;
+  (*lmp->modify->compute_map)["mtp/atom"] = &openmtp_lammps_create_compute_mtp_atom;
 }
 
 /* used by mtpplugin.cpp */

@@ -3,6 +3,8 @@
  *   pair_style mtp  pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
  *                   [extrapolation yes|no] [threshold_save X] [threshold_break Y]
  *                   [save_extrapolative_to FILE] [grade_every N]
+ *                   [save_every N] [save_max M] [save_cut no|cluster|periodic]
+ *                   [cut_radius R]
  *   pair_style mlip load_from=pot.almtp [extrapolation_control=true ...]   (MLIP-3 drop-in)
  *   pair_coeff * * [El1 El2 ... | label1 label2 ... | NULL (under hybrid)]
  *
@@ -26,14 +28,28 @@ PairStyle(mlip,PairMLIP);
 #include <string>
 #include <vector>
 
+// Pair::extract_peratom() (used by `fix pair`) exists from LAMMPS 15 Sep 2022 on;
+// the build system detects it from pair.h, this is the fallback.
+#if !defined(OPENMTP_LAMMPS_EXTRACT_PERATOM)
+#if defined(LAMMPS_VERSION_NUMBER) && LAMMPS_VERSION_NUMBER >= 20220915
+#define OPENMTP_LAMMPS_EXTRACT_PERATOM 1
+#else
+#define OPENMTP_LAMMPS_EXTRACT_PERATOM 0
+#endif
+#endif
+
 struct mtp_potential;
 struct mtp_calculator;
 struct mtp_grader;
+struct mtp_cfg;
 
 namespace LAMMPS_NS {
 
 class PairMTP : public Pair {
  public:
+  // what is written for an extrapolative configuration (save_cut)
+  enum { SAVE_FRAME = 0, SAVE_CLUSTER = 1, SAVE_PERIODIC = 2 };
+
   PairMTP(class LAMMPS *);
   ~PairMTP() override;
   void compute(int, int) override;
@@ -43,6 +59,18 @@ class PairMTP : public Pair {
   double init_one(int, int) override;
   double memory_usage() override;
   void *extract(const char *, int &) override;
+#if OPENMTP_LAMMPS_EXTRACT_PERATOM
+  void *extract_peratom(const char *, int &) override;
+#endif
+
+  /* Per-atom grades (nlocal values) of the current configuration, for
+   * compute mtp/atom.  If the last force call was not graded, the grades are
+   * computed now from the current neighbour list (collective: call on all
+   * ranks); such on-demand grades are neither saved nor checked against
+   * threshold_break.  nullptr if extrapolation control is off. */
+  const double *current_atom_grades();
+  const std::string &name() const { return style_name; }
+  bool grading_on() const { return grader != nullptr; }
 
  protected:
   std::string style_name;           // "mtp" or "mlip", for messages
@@ -68,17 +96,38 @@ class PairMTP : public Pair {
   double threshold_save, threshold_break;
   std::string save_extrapolative_to;
   int grade_every;                  // grade every N-th step (1 = every force call)
+  int save_every;                   // at most one saved frame per N graded steps
+  int save_max;                     // at most M saved frames per run (0 = no limit)
+  int save_cut;                     // SAVE_FRAME, SAVE_CLUSTER, SAVE_PERIODIC
+  double cut_radius;                // cluster radius / periodic core radius, < 0 = default
   mtp_grader *grader;
   int grade_nbh_mode;               // 1: neighbourhood mode, 0: configuration mode
   double max_grade;                 // last global grade (pvector[0] on rank 0)
   double local_max_grade;           // last grade of this rank's atoms (nbh mode)
   bigint graded_step;               // step of the last grading, -1 = never
+  // per-atom grade of the last grading (local atoms; configuration mode: the
+  // configuration grade for every atom); valid while last_graded_call == force_calls
   std::vector<double> grade_row, grade_row_sum, atom_grade;
+  long force_calls;                 // compute() calls so far
+  long last_graded_call;            // force_calls value of the last grading
+  int grade_request;                // set by fix pair (extract "grade_flag"): grade this step
+  // saving bookkeeping, reset at every run (init_style)
+  long run_graded;                  // graded force calls in this run
+  long run_last_saved;              // run_graded at the last saved frame, -1 = none
+  long run_saved, run_skipped;      // frames written / above threshold_save but not written
+  int run_save_max_told;            // "save_max reached" already logged
 
   void load_potential(const std::string &path);
   void setup_grading();
+  void reset_run_counters();
+  int gather_chunk(int i0, int i1);
+  void grade_chunk(int ns, long &n_graded);
+  void begin_grading();
+  double reduce_grades(long n_graded);
   void finish_grading(long n_graded);
-  void save_configuration(double grade);
+  bool save_configuration(double grade);
+  void parse_save_cut(const std::string &value);
+  void cut_for_saving(mtp_cfg *cfg);
   void allocate();
   int species_of_token(const std::string &tok, std::string &why) const;
   std::string labels_string() const;
@@ -92,7 +141,8 @@ class PairMLIP : public PairMTP {
 
 }    // namespace LAMMPS_NS
 
-/* Insert the OpenMTP pair styles ("mtp", "mlip") into lmp->force->pair_map.
+/* Insert the OpenMTP pair styles ("mtp", "mlip") into lmp->force->pair_map
+ * and compute mtp/atom into lmp->modify->compute_map.
  * Used by lmp_mtp's main() before the input is read. */
 extern "C" void openmtp_lammps_register(void *lmp);
 

@@ -6,7 +6,8 @@ PACKAGES=(build-essential cmake pkg-config dpkg-dev xz-utils bc
           libopenblas-dev liblapacke-dev libopenmpi-dev openmpi-bin
           lammps liblammps-dev
           clang libclang-rt-14-dev
-          python3-numpy python3-ase)
+          python3-numpy python3-ase
+          cp2k cp2k-data)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -29,6 +29,7 @@ void mtp_cfg_free(mtp_cfg *cfg)
     free(cfg->en_der_magmom);
     free(cfg->ghost);
     free(cfg->nbh_grades);
+    free(cfg->force_weights);
     free_features(cfg);
     mtp_cfg_init(cfg);
 }
@@ -44,6 +45,7 @@ static const optional_array OPTIONAL_ARRAYS[] = {
     {MTP_CFG_EN_DER_MAGMOM, offsetof(mtp_cfg, en_der_magmom), 3},
     {MTP_CFG_GHOST, offsetof(mtp_cfg, ghost), 0},
     {MTP_CFG_NBH_GRADES, offsetof(mtp_cfg, nbh_grades), 1},
+    {MTP_CFG_FORCE_WEIGHTS, offsetof(mtp_cfg, force_weights), 1},
 };
 #define N_OPTIONAL (sizeof OPTIONAL_ARRAYS / sizeof OPTIONAL_ARRAYS[0])
 

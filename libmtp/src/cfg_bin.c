@@ -197,6 +197,15 @@ static void put(FILE *fp, const void *p, size_t n) { fwrite(p, 1, n, fp); }
 static mtp_status bin_write(FILE *fp, const char *name, const mtp_cfg *cfg, const mtp_write_options *opt,
                             mtp_error *err)
 {
+    /* MLIP's binary layout has no record for per-atom force weights; refuse
+     * rather than silently turning weights 0 into 1 (all-1 weights lose nothing). */
+    if (cfg->force_weights)
+        for (int i = 0; i < cfg->n_atoms; i++)
+            if (cfg->force_weights[i] != 1.0)
+                return mtp_fail(err, MTP_ERR_UNSUPPORTED,
+                                "%s: binary .cfg cannot store per-atom force weights (atom %d has force_weight %g); "
+                                "write text .cfg instead",
+                                name, i + 1, cfg->force_weights[i]);
     int32_t n = cfg->n_atoms;
     fputc('n', fp);
     put(fp, &n, sizeof n);

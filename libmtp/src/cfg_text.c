@@ -9,12 +9,12 @@
 enum column {
     COL_ID, COL_TYPE, COL_CX, COL_CY, COL_CZ, COL_DX, COL_DY, COL_DZ, COL_FX, COL_FY, COL_FZ,
     COL_SITE_EN, COL_CHARGE, COL_MX, COL_MY, COL_MZ, COL_EX, COL_EY, COL_EZ, COL_GHOST,
-    COL_NBH_GRADES, N_COLUMN_KINDS
+    COL_NBH_GRADES, COL_FORCE_WEIGHT, N_COLUMN_KINDS
 };
 static const char *const COLUMN_NAMES[N_COLUMN_KINDS] = {
     "id", "type", "cartes_x", "cartes_y", "cartes_z", "direct_x", "direct_y", "direct_z",
     "fx", "fy", "fz", "site_en", "charge", "magmom_x", "magmom_y", "magmom_z",
-    "en_der_mx", "en_der_my", "en_der_mz", "ghost", "nbh_grades"};
+    "en_der_mx", "en_der_my", "en_der_mz", "ghost", "nbh_grades", "force_weight"};
 
 #define MAX_COLUMNS 64
 
@@ -216,6 +216,7 @@ static mtp_status grow(cfg_parse *p, int *cap, int need, unsigned flags)
     GROW(c->en_der_magmom, 3)
     GROW(c->ghost, 1)
     GROW(c->nbh_grades, 1)
+    GROW(c->force_weights, 1)
 #undef GROW
     (void)flags;
     *cap = ncap;
@@ -240,7 +241,7 @@ static mtp_status read_atom_data(cfg_parse *p, char *names)
         for (int k = 0; k < N_COLUMN_KINDS; k++)
             if (strcmp(tok[i], COLUMN_NAMES[k]) == 0) kind[i] = k;
         if (kind[i] < 0)
-            st = perr(p, "AtomData: unknown column '%s' (expected id, type, cartes_x/y/z or direct_x/y/z, fx fy fz, site_en, charge, magmom_x/y/z, en_der_mx/my/mz, ghost, nbh_grades)%s", tok[i], "");
+            st = perr(p, "AtomData: unknown column '%s' (expected id, type, cartes_x/y/z or direct_x/y/z, fx fy fz, site_en, charge, magmom_x/y/z, en_der_mx/my/mz, ghost, nbh_grades, force_weight)%s", tok[i], "");
         else if (where[kind[i]] >= 0)
             st = perr(p, "AtomData: column '%s' given twice%s", tok[i], "");
         else
@@ -273,6 +274,7 @@ static mtp_status read_atom_data(cfg_parse *p, char *names)
     OPT(COL_EX, en_der_magmom)
     OPT(COL_GHOST, ghost)
     OPT(COL_NBH_GRADES, nbh_grades)
+    OPT(COL_FORCE_WEIGHT, force_weights)
 #undef OPT
     int cap = 0;
     long n = p->declared_size;
@@ -327,6 +329,13 @@ static mtp_status read_atom_data(cfg_parse *p, char *names)
         if (c->charges) c->charges[i] = vals[where[COL_CHARGE]];
         if (c->ghost) c->ghost[i] = (unsigned char)vals[where[COL_GHOST]];
         if (c->nbh_grades) c->nbh_grades[i] = vals[where[COL_NBH_GRADES]];
+        if (c->force_weights) {
+            double fw = vals[where[COL_FORCE_WEIGHT]];
+            if (!(fw >= 0))
+                return perr(p, "AtomData: force_weight must be a finite number >= 0, found '%s'%s",
+                            row[where[COL_FORCE_WEIGHT]], "");
+            c->force_weights[i] = fw;
+        }
         c->n_atoms = (int)i + 1;
     }
     if (direct) {
@@ -518,6 +527,7 @@ static mtp_status cfg_text_write(FILE *fp, const char *name, const mtp_cfg *cfg,
     }
     if (ghost_col) header_field(fp, "ghost", 10);
     if (cfg->nbh_grades) header_field(fp, "nbh_grades", 17);
+    if (cfg->force_weights) header_field(fp, "force_weight", 14);
     fputc('\n', fp);
     int id = 0;
     for (int i = 0; i < cfg->n_atoms; i++) {
@@ -542,6 +552,7 @@ static mtp_status cfg_text_write(FILE *fp, const char *name, const mtp_cfg *cfg,
             }
             if (ghost_col) fprintf(fp, " %s", cfg->ghost[i] ? "true" : "false");
             if (cfg->nbh_grades) fprintf(fp, "  %.16e", cfg->nbh_grades[i]);
+            if (cfg->force_weights) fprintf(fp, "  %.16e", cfg->force_weights[i]);
         } else {
             fprintf(fp, "    %10d %4d  %13.6f %13.6f %13.6f", id, cfg->types[i], x[0], x[1], x[2]);
             if (cfg->site_energies) fprintf(fp, "  %17.12f", cfg->site_energies[i]);
@@ -558,8 +569,9 @@ static mtp_status cfg_text_write(FILE *fp, const char *name, const mtp_cfg *cfg,
                 const double *m = cfg->en_der_magmom + 3 * i;
                 fprintf(fp, "  %13.5f %13.5f %13.5f", m[0], m[1], m[2]);
             }
-            if (ghost_col) fprintf(fp, " %9s", cfg->ghost[i] ? "true" : "false");
+            if (ghost_col) fputs(cfg->ghost[i] ? "     true " : "     false", fp); /* MLIP-3 pads "true" on the right */
             if (cfg->nbh_grades) fprintf(fp, "  %15.5f", cfg->nbh_grades[i]);
+            if (cfg->force_weights) fprintf(fp, "  %12.6f", cfg->force_weights[i]);
         }
         fputc('\n', fp);
     }

@@ -13,6 +13,25 @@
  * that is not preceded by a fresh coordinate block cannot be converted
  * and stops the reader with MTP_ERR_UNSUPPORTED after the earlier frames.
  *
+ * Completeness and convergence (a labelling run must never pass as
+ * data when it did not finish):
+ *   - "SCF run NOT converged" (CP2K 2023.1 prints it as "*** WARNING in
+ *     qs_scf.F:601 :: SCF run NOT converged ***" and goes on to print the
+ *     energy and forces of the unconverged density) or "SCF loop FAILED to
+ *     converge" (outer/CDFT loop) before an evaluation's energy line
+ *     makes that evaluation non-converged: a parse error at that line,
+ *     unless save_nonconverged, which keeps it tagged
+ *     EFS_by=CP2K_not_converged (converged ones get EFS_by=CP2K).  Unlike
+ *     OUTCAR (where MLIP drops such steps silently and we follow it),
+ *     dropping is not an option here: a single-point run would give zero
+ *     configurations and success;
+ *   - a "[ABORT]" box (CP2K stopped with an error) is an error carrying
+ *     CP2K's message;
+ *   - the run must end with "PROGRAM ENDED AT"; end of file before it
+ *     (truncated, killed or crashed job) is an error after the complete
+ *     evaluations, and an evaluation cut off by it is not returned;
+ *   - a complete run without any "ENERGY| Total FORCE_EVAL" is an error.
+ *
  * Stress sign: CP2K's stress tensor is pressure-positive (its 1/3 trace
  * is the pressure; ASE's CP2K calculator negates it: "cp2k uses the
  * opposite sign").  Checked with cp2k 2023.1 on an H2 cell, finite
@@ -39,6 +58,9 @@ typedef struct cp2k_state {
     double *pos;
     int coords_fresh;      /* coordinate block not used by a frame yet */
     long coords_line;
+    long scf_failed_line;  /* "SCF run NOT converged" since the last evaluation, 0 if none */
+    int ended;             /* "PROGRAM ENDED AT" seen */
+    long n_evaluations;
 } cp2k_state;
 
 static int contains_ci(const char *s, const char *needle)
@@ -55,6 +77,45 @@ static int contains_ci(const char *s, const char *needle)
 static mtp_status eof(mtp_reader *r, mtp_error *err, const char *what)
 {
     return mtp_parse_fail(err, r->name, r->lines.line_no + 1, "unexpected end of file: expected %s (truncated CP2K output?)", what);
+}
+
+/* CP2K's error box:
+ *  *******************************************************************************
+ *  *   ___                                                                       *
+ *  * [ABORT]                                                                     *
+ *  *  \___/  The requested atomic potential <GTH-PBE-q7> for element <H> was not *
+ *  *    |                found in the potential file <GTH_POTENTIALS>            *
+ *  ...
+ *  * / \                                  subsys/external_potential_types.F:2324 *
+ *  *******************************************************************************
+ * The text starts in column 11 (after the drawing); it is joined into one
+ * message. */
+static mtp_status read_abort_box(mtp_reader *r, mtp_error *err)
+{
+    long at = r->lines.line_no;
+    char msg[600];
+    size_t len = 0;
+    msg[0] = '\0';
+    int any;
+    for (int k = 0; k < 40; k++) {
+        mtp_status st = mtp_lines_next(&r->lines, &any, err);
+        if (st) return st;
+        if (!any) break;
+        const char *l = r->lines.line;
+        size_t n = strlen(l);
+        if (n < 3 || strncmp(l, " *", 2) != 0 || strncmp(l, " ****", 5) == 0) break;
+        if (n <= 11) continue;
+        const char *text = l + 11;
+        size_t tl = strlen(text);
+        while (tl > 0 && (text[tl - 1] == '*' || text[tl - 1] == ' ')) tl--;
+        while (tl > 0 && *text == ' ') text++, tl--;
+        if (tl == 0) continue;
+        int w = snprintf(msg + len, sizeof msg - len, "%s%.*s", len ? " " : "", (int)tl, text);
+        if (w < 0 || (size_t)w >= sizeof msg - len) break;
+        len += (size_t)w;
+    }
+    return mtp_parse_fail(err, r->name, at, "CP2K stopped with an error (ABORT): %s; expected a run that ends normally",
+                          len ? msg : "(no message)");
 }
 
 static mtp_status cp2k_open(mtp_reader *r, mtp_error *err)
@@ -183,7 +244,7 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
     mtp_lines *ln = &r->lines;
     mtp_cfg_free(cfg);
     *got = 0;
-    int any, in_frame = 0;
+    int any, in_frame = 0, frame_converged = 1;
     mtp_status st;
     for (;;) {
         st = mtp_lines_next(ln, &any, err);
@@ -191,10 +252,42 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
         if (!any) break;
         const char *line = ln->line;
         const char *t = mtp_skip_ws(line);
-        if (strncmp(t, "ENERGY| Total FORCE_EVAL", 24) == 0) {
+        if (strstr(t, "SCF run NOT converged") || strstr(t, "SCF loop FAILED to converge")) {
             if (in_frame) {
                 mtp_lines_push_back(ln);
                 break;
+            }
+            s->scf_failed_line = ln->line_no;
+        } else if (strstr(t, "[ABORT]")) {
+            if (in_frame && cfg->forces) { /* return the complete evaluation first */
+                mtp_lines_push_back(ln);
+                break;
+            }
+            st = read_abort_box(r, err);
+            goto fail;
+        } else if (strncmp(t, "PROGRAM ENDED AT", 16) == 0 || strstr(t, "**  PROGRAM ENDED AT")) {
+            s->ended = 1;
+        } else if (strncmp(t, "ENERGY| Total FORCE_EVAL", 24) == 0) {
+            if (in_frame) {
+                mtp_lines_push_back(ln);
+                break;
+            }
+            long energy_line = ln->line_no;
+            s->n_evaluations++;
+            if (s->scf_failed_line) {
+                long scf_line = s->scf_failed_line;
+                s->scf_failed_line = 0;
+                if (!r->opt.save_nonconverged) {
+                    st = mtp_parse_fail(err, r->name, energy_line,
+                                        "energy of a non-converged SCF (line %ld: SCF run NOT converged); expected a "
+                                        "converged SCF (raise MAX_SCF or improve the guess; save_nonconverged keeps it "
+                                        "tagged EFS_by CP2K_not_converged)",
+                                        scf_line);
+                    goto fail;
+                }
+                frame_converged = 0;
+            } else {
+                frame_converged = 1;
             }
             const char *c = strrchr(t, ':');
             char *tok[4];
@@ -311,10 +404,27 @@ static mtp_status cp2k_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *er
             }
         }
     }
+    if (!any && !s->ended) {
+        /* end of file without the closing banner: whatever evaluation is in
+         * progress may lack its forces or stress */
+        st = mtp_parse_fail(err, r->name, ln->line_no + 1,
+                            "unexpected end of file: expected %s and 'PROGRAM ENDED AT' (truncated, killed or crashed "
+                            "CP2K job)",
+                            in_frame ? "the rest of the last evaluation" : "an 'ENERGY| Total FORCE_EVAL' evaluation");
+        goto fail;
+    }
     if (!in_frame) {
         mtp_cfg_free(cfg);
+        if (s->n_evaluations == 0) {
+            s->n_evaluations = -1; /* report once */
+            return mtp_parse_fail(err, r->name, ln->line_no,
+                                  "end of a complete CP2K run without 'ENERGY| Total FORCE_EVAL': expected at least one "
+                                  "energy evaluation (RUN_TYPE ENERGY or ENERGY_FORCE)");
+        }
         return MTP_OK;
     }
+    st = mtp_cfg_set_feature(cfg, "EFS_by", frame_converged ? "CP2K" : "CP2K_not_converged", err);
+    if (st) goto fail;
     *got = 1;
     return MTP_OK;
 fail:

@@ -21,7 +21,7 @@
  * quotes).
  *
  * Writer: Lattice (if any row is non-zero), Properties=species:S:1:pos:R:3
- * [:forces:R:3][:energies:R:1][:charges:R:1], energy, stress (ASE sign,
+ * [:forces:R:3][:energies:R:1][:charges:R:1][:force_weight:R:1], energy, stress (ASE sign,
  * 3x3, only when the volume is > 0; otherwise virial="..." in eV), pbc,
  * features as key="value".  Species names come from the type map or the
  * atomic number; types without a name are written as integers (readable
@@ -35,7 +35,7 @@
 
 #define MAX_PROPS 64
 
-enum prop_kind { P_SKIP, P_SPECIES, P_POS, P_FORCES, P_ENERGIES, P_CHARGES };
+enum prop_kind { P_SKIP, P_SPECIES, P_POS, P_FORCES, P_ENERGIES, P_CHARGES, P_FORCE_WEIGHT };
 
 typedef struct prop {
     int kind;
@@ -170,7 +170,7 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
     int pbc[3] = {1, 1, 1}, have_lattice = 0;
     int n_kv;
     kv *pairs = NULL;
-    double *pos = NULL, *frc = NULL, *sen = NULL, *chg = NULL;
+    double *pos = NULL, *frc = NULL, *sen = NULL, *chg = NULL, *fwt = NULL;
     int *types = NULL;
     char **tok = NULL;
 
@@ -265,6 +265,7 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
             else if ((strcmp(name, "forces") == 0 || strcmp(name, "force") == 0) && w == 3) pr.kind = P_FORCES;
             else if (strcmp(name, "energies") == 0 && w == 1) pr.kind = P_ENERGIES;
             else if ((strcmp(name, "charges") == 0 || strcmp(name, "charge") == 0) && w == 1) pr.kind = P_CHARGES;
+            else if (strcmp(name, "force_weight") == 0 && w == 1) pr.kind = P_FORCE_WEIGHT;
             props[n_props++] = pr;
             row_width += (int)w;
         }
@@ -280,11 +281,12 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
         st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
         goto done;
     }
-    int has_f = 0, has_e = 0, has_c = 0;
+    int has_f = 0, has_e = 0, has_c = 0, has_w = 0;
     for (int p = 0; p < n_props; p++) {
         has_f |= props[p].kind == P_FORCES;
         has_e |= props[p].kind == P_ENERGIES;
         has_c |= props[p].kind == P_CHARGES;
+        has_w |= props[p].kind == P_FORCE_WEIGHT;
     }
     long cap = 0;
     for (long i = 0; i < n; i++) {
@@ -312,6 +314,7 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
             GROWA(frc, 3, has_f)
             GROWA(sen, 1, has_e)
             GROWA(chg, 1, has_c)
+            GROWA(fwt, 1, has_w)
 #undef GROWA
             cap = ncap;
         }
@@ -340,12 +343,16 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
             case P_FORCES: memcpy(frc + 3 * i, v, sizeof(double) * 3); break;
             case P_ENERGIES: sen[i] = v[0]; break;
             case P_CHARGES: chg[i] = v[0]; break;
+            case P_FORCE_WEIGHT:
+                if (!(v[0] >= 0)) FAIL_AT(ln->line_no, "force_weight must be >= 0, found '%.40s'", tok[c]);
+                fwt[i] = v[0];
+                break;
             }
         }
     }
     {
         unsigned flags = (has_f ? MTP_CFG_FORCES : 0) | (has_e ? MTP_CFG_SITE_ENERGIES : 0) |
-                         (has_c ? MTP_CFG_CHARGES : 0);
+                         (has_c ? MTP_CFG_CHARGES : 0) | (has_w ? MTP_CFG_FORCE_WEIGHTS : 0);
         st = mtp_cfg_alloc(cfg, (int)n, flags, err);
         if (st) goto done;
         if (n > 0) {
@@ -354,6 +361,7 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
             if (has_f) memcpy(cfg->forces, frc, (size_t)n * 3 * sizeof *frc);
             if (has_e) memcpy(cfg->site_energies, sen, (size_t)n * sizeof *sen);
             if (has_c) memcpy(cfg->charges, chg, (size_t)n * sizeof *chg);
+            if (has_w) memcpy(cfg->force_weights, fwt, (size_t)n * sizeof *fwt);
         }
     }
     if (!have_lattice) memset(cfg->lattice, 0, sizeof cfg->lattice);
@@ -396,6 +404,7 @@ done:
     free(frc);
     free(sen);
     free(chg);
+    free(fwt);
     if (st) mtp_cfg_free(cfg);
     return st;
 }
@@ -439,6 +448,7 @@ static mtp_status xyz_write(FILE *fp, const char *name, const mtp_cfg *cfg,
     if (cfg->forces) fputs(":forces:R:3", fp);
     if (cfg->site_energies) fputs(":energies:R:1", fp);
     if (cfg->charges) fputs(":charges:R:1", fp);
+    if (cfg->force_weights) fputs(":force_weight:R:1", fp);
     if (cfg->has_energy) fprintf(fp, " energy=%.16g", cfg->energy);
     if (cfg->has_stress) {
         const double *w = cfg->stress;
@@ -480,6 +490,7 @@ static mtp_status xyz_write(FILE *fp, const char *name, const mtp_cfg *cfg,
         }
         if (cfg->site_energies) fprintf(fp, " %22.15e", cfg->site_energies[i]);
         if (cfg->charges) fprintf(fp, " %22.15e", cfg->charges[i]);
+        if (cfg->force_weights) fprintf(fp, " %22.15e", cfg->force_weights[i]);
         fputc('\n', fp);
     }
     if (ferror(fp)) return mtp_fail(err, MTP_ERR_IO, "%s: write error", name);

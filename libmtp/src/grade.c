@@ -17,59 +17,21 @@ struct mtp_grader {
     double *row, *sum;      /* [n] */
 };
 
-/* "key value\n" at *pos; advances past the line. */
-static int read_weight(const unsigned char *a, size_t size, size_t *pos, const char *key, double *value)
-{
-    size_t k = strlen(key);
-    if (*pos + k + 1 > size || memcmp(a + *pos, key, k) != 0 || a[*pos + k] != ' ') return 0;
-    const unsigned char *nl = memchr(a + *pos, '\n', size - *pos);
-    if (!nl) return 0;
-    char buf[64];
-    size_t len = (size_t)(nl - (a + *pos + k + 1));
-    if (len == 0 || len >= sizeof buf) return 0;
-    memcpy(buf, a + *pos + k + 1, len);
-    buf[len] = '\0';
-    if (!mtp_parse_double(buf, value)) return 0;
-    *pos = (size_t)(nl - a) + 1;
-    return 1;
-}
-
 mtp_status mtp_grader_create(const mtp_potential *pot, mtp_grader **out, mtp_error *err)
 {
     *out = NULL;
-    if (!pot->trained) return mtp_fail(err, MTP_ERR_UNTRAINED, "the potential has no coefficients");
-    if (!pot->al_section)
-        return mtp_fail(err, MTP_ERR_INVALID,
-                        "the potential has no active-learning state (train it with MLIP-3 or `mtp train`, which store one)");
-    const unsigned char *a = pot->al_section;
-    size_t size = pot->al_size, pos = 0;
-    static const char hdr[] = "#MVS_v1.1\n";
-    if (size < sizeof hdr - 1 || memcmp(a, hdr, sizeof hdr - 1) != 0)
-        return mtp_fail(err, MTP_ERR_UNSUPPORTED, "only the MLIP-3 active-learning format MVS_v1.1 is supported");
-    pos = sizeof hdr - 1;
-    double ew, fw, sw, siw, ws;
-    if (!read_weight(a, size, &pos, "energy_weight", &ew) || !read_weight(a, size, &pos, "force_weight", &fw) ||
-        !read_weight(a, size, &pos, "stress_weight", &sw) || !read_weight(a, size, &pos, "site_en_weight", &siw) ||
-        !read_weight(a, size, &pos, "weight_scaling", &ws))
-        return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: malformed weights");
+    mtp_mvs_header h;
+    mtp_status hs = mtp_mvs_header_read(pot, &h, err);
+    if (hs) return hs;
     int n = mtp_potential_param_count(pot);
-    if (pos >= size || a[pos] != '#' || size - pos - 1 < 2 * (size_t)n * n * sizeof(double))
-        return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: truncated matrices");
-    mtp_grade_mode mode;
-    if (siw != 0) mode = MTP_GRADE_NEIGHBORHOOD;
-    else if (fw != 0 || sw != 0)
-        return mtp_fail(err, MTP_ERR_UNSUPPORTED,
-                        "configuration-mode active set with force or stress rows is not supported (energy rows are)");
-    else if (ew != 0) mode = MTP_GRADE_CONFIGURATION;
-    else return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: all weights are zero");
     mtp_grader *g = mtp_calloc(1, sizeof *g);
     if (!g) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     g->pot = pot;
     g->n = n;
-    g->mode = mode;
-    g->energy_weight = ew;
-    g->weight_scaling = (int)ws;
-    g->ainv_t = (const double *)(const void *)(a + pos + 1 + (size_t)n * n * sizeof(double));
+    g->mode = h.mode;
+    g->energy_weight = h.energy_weight;
+    g->weight_scaling = h.weight_scaling;
+    g->ainv_t = (const double *)(const void *)(pot->al_section + h.matrices + (size_t)n * n * sizeof(double));
     g->row = mtp_calloc((size_t)n, sizeof(double));
     g->sum = mtp_calloc((size_t)n, sizeof(double));
     mtp_status st = g->row && g->sum ? mtp_calculator_create(pot, &g->calc, err)
@@ -138,7 +100,14 @@ mtp_status mtp_grade(mtp_grader *g, const mtp_cfg *cfg, double *grade, double *a
         st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     for (long k = 0; !st && k < c->nl.n_pairs; k++) nsp[k] = sp[c->nl.index[k]];
     memset(g->sum, 0, (size_t)g->n * sizeof(double));
+    long n_real = 0;
     for (int i = 0; i < n && !st; i++) {
+        /* ghost atoms (MLIP-3 sub-domain halos) are neighbours only */
+        if (cfg->ghost && cfg->ghost[i]) {
+            if (atom_grades) atom_grades[i] = 0;
+            continue;
+        }
+        n_real++;
         long o = c->nl.offset[i];
         st = mtp_site_eval(c, sp[i], (int)(c->nl.offset[i + 1] - o), nsp + o, c->nl.rij + 3 * o, NULL, NULL, NULL,
                            g->row, err);
@@ -151,7 +120,7 @@ mtp_status mtp_grade(mtp_grader *g, const mtp_cfg *cfg, double *grade, double *a
             for (int k = 0; k < g->n; k++) g->sum[k] += g->row[k];
         }
     }
-    if (!st && g->mode == MTP_GRADE_CONFIGURATION) *grade = mtp_grade_cfg_row(g, g->sum, n);
+    if (!st && g->mode == MTP_GRADE_CONFIGURATION && n_real > 0) *grade = mtp_grade_cfg_row(g, g->sum, n_real);
     free(sp);
     free(nsp);
     return st;

@@ -138,6 +138,37 @@ void mtp_nlist_free(mtp_nlist *nl);
 mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double cutoff, mtp_error *err);
 
 
+/* ---- MaxVol linear algebra (maxvol.c) ------------------------------ */
+typedef struct mtp_maxvol {
+    int n;
+    double *A;              /* [n][n]: row r is active row r                     */
+    double *ainv;           /* [n][n] A^-1, row-major (the file stores it transposed) */
+    double log_det;         /* log |det A|                                         */
+    double *w, *col, *diff; /* scratch [n] */
+} mtp_maxvol;
+/* A = init_value * I. */
+mtp_status mtp_maxvol_init(mtp_maxvol *mv, int n, double init_value, mtp_error *err);
+void mtp_maxvol_free(mtp_maxvol *mv);
+/* C[m][n] = rows[m][n] A^-1 (reads only: may run in several threads). */
+void mtp_maxvol_coeffs(const mtp_maxvol *mv, const double *rows, long m, double *C);
+/* max_j |(row A^-1)_j|; c[n] is the caller's scratch (reads only). */
+double mtp_maxvol_grade(const mtp_maxvol *mv, const double *row, double *c);
+/* Candidate row i0 replaces active row j0; the old active row takes its
+ * place among the candidates; A^-1 and all m rows of C are updated. */
+void mtp_maxvol_swap(mtp_maxvol *mv, double *rows, double *C, long m, long i0, int j0);
+
+/* ---- MLIP-3 "MVS_v1.1" section header (active_set.c) --------------- */
+typedef struct mtp_mvs_header {
+    double energy_weight, force_weight, stress_weight, site_en_weight;
+    int weight_scaling;
+    mtp_grade_mode mode;
+    size_t matrices;        /* offset of A (then (A^-1)^T) in pot->al_section   */
+    size_t after_matrices;  /* offset just past them                           */
+} mtp_mvs_header;
+/* Parses and checks the weights and the matrices' extent; configuration
+ * mode with force or stress rows is MTP_ERR_UNSUPPORTED. */
+mtp_status mtp_mvs_header_read(const mtp_potential *pot, mtp_mvs_header *h, mtp_error *err);
+
 /* ---- configuration readers and writers (reader.c + one file per format) */
 struct mtp_reader {
     FILE *fp;

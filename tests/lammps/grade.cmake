@@ -34,13 +34,28 @@ foreach(idx 1 2)
   openmtp_lammps_grade(grade_cfg_${idx}_np2 2 ${OMTP_POT_3} ${OMTP_CFG_TEST3} ${idx} mtp)
 endforeach()
 
-# threshold_break: a clean LAMMPS error naming the grade and the step
+# saving during MD: save_every, save_max, grade_every without stale grades,
+# threshold_break messages naming the file; whole frames in exactly s.cfg (run_save.sh)
+foreach(np 1 2)
+  if(np GREATER 1 AND NOT OMTP_MPI_OK)
+    continue()
+  endif()
+  add_test(NAME lammps_grade_save_np${np}
+    COMMAND sh ${OMTP_LMP_TDIR}/run_save.sh $<TARGET_FILE:lmp_mtp> ${np} ${OMTP_POT_GRADE}
+            ${OMTP_LMP_WORK}/grade_save_np${np})
+  set_tests_properties(lammps_grade_save_np${np} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                       PASS_REGULAR_EXPRESSION "OPENMTP_SAVE_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
+                       ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
+                       PROCESSORS ${np} TIMEOUT 300)
+endforeach()
+
+# threshold_break: a clean LAMMPS error naming the grade, the step and the file written
 set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none -var a 2.6 -var pc "* *")
 openmtp_lammps_run(error_grade_break 1 ${OMTP_POT_GRADE}
-  PASS "ERROR: pair_style mtp: extrapolation grade [0-9.e+]+ exceeds threshold_break 10 at step 0"
+  PASS "ERROR: pair_style mtp: extrapolation grade [0-9.e+]+ exceeds threshold_break 10 at step 0; this configuration was appended to pre.cfg \\(frame 1 saved in this run\\)"
   ARGS ${_e} -var ps "mtp ${OMTP_POT_GRADE} extrapolation yes threshold_save 2 threshold_break 10 save_extrapolative_to pre.cfg")
 openmtp_lammps_run(error_grade_break_np2 2 ${OMTP_POT_GRADE}
-  PASS "ERROR: pair_style mlip: extrapolation grade [0-9.e+]+ exceeds threshold_break 10 at step 0"
+  PASS "ERROR: pair_style mlip: extrapolation grade [0-9.e+]+ exceeds threshold_break 10 at step 0; this configuration was appended to pre.cfg \\(frame 1 saved in this run\\)"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_GRADE} extrapolation_control=true extrapolation_control:threshold_save=2 extrapolation_control:threshold_break=10 extrapolation_control:save_extrapolative_to=pre.cfg")
 # a potential without an active-learning state
 openmtp_lammps_run(error_grade_no_state 1 ${OMTP_POT_2} PASS "extrapolation control needs the active-learning"

@@ -134,6 +134,10 @@ typedef struct mtp_cfg {
     double stress[6];        /* virial W (PlusStress), eV, xx yy zz yz xz xy */
     int n_features;
     mtp_feature *features;   /* in insertion order                        */
+    /* [n] per-atom force weights (AtomData column `force_weight`, an
+     * OpenMTP extension MLIP does not know): finite, >= 0; 1 = fit this
+     * atom's force fully, 0 = ignore it.  NULL = all 1. */
+    double *force_weights;
 } mtp_cfg;
 
 /* Optional per-atom arrays, for mtp_cfg_alloc(). */
@@ -144,7 +148,8 @@ enum {
     MTP_CFG_MAGMOM = 1 << 3,
     MTP_CFG_EN_DER_MAGMOM = 1 << 4,
     MTP_CFG_GHOST = 1 << 5,
-    MTP_CFG_NBH_GRADES = 1 << 6
+    MTP_CFG_NBH_GRADES = 1 << 6,
+    MTP_CFG_FORCE_WEIGHTS = 1 << 7
 };
 
 void mtp_cfg_init(mtp_cfg *cfg);                      /* empty, no allocation */
@@ -198,7 +203,7 @@ typedef struct mtp_read_options {
     const char *const *type_map;
     int type_map_count;
     int absolute_types;      /* types = atomic numbers (MLIP --absolute_types) */
-    int save_nonconverged;   /* keep non-converged VASP ionic steps */
+    int save_nonconverged;   /* keep non-converged VASP ionic steps and CP2K evaluations */
     /* LAMMPS dump/data: type t (1-based) -> cfg type t-1 unless a
      * type_map gives element names for LAMMPS types in order. */
 } mtp_read_options;
@@ -438,6 +443,64 @@ typedef struct mtp_active_set_options {
 mtp_status mtp_active_set_select(mtp_potential *pot, const mtp_cfg *cfgs, int count,
                                  const mtp_active_set_options *opt, int *n_selected, mtp_error *err);
 
+/* The active set as a handle (MLIP-3's selection state): A, A^-1, which
+ * configuration and equation owns each row, the configurations owning
+ * rows ("members"), and a queue of candidate rows.  Typical use
+ * (MLIP-3's select_add): load from a potential, queue configurations,
+ * select, read the members back, store into a potential.  One thread at a
+ * time, except mtp_active_set_rows and mtp_active_set_row_grade, which
+ * only read the set and may run concurrently (one calculator per thread). */
+typedef struct mtp_active_set mtp_active_set;
+/* Empty: init_value * I, every row unowned; weights from opt->mode
+ * (site_en_weight 1 or energy_weight 1). */
+mtp_status mtp_active_set_create(const mtp_potential *pot, const mtp_active_set_options *opt,
+                                 mtp_active_set **as, mtp_error *err);
+/* The state stored in pot's MVS_v1.1 section, members in stored order
+ * (their MV_grade feature reset to 0, as MLIP-3 does). */
+mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **as, mtp_error *err);
+void mtp_active_set_destroy(mtp_active_set *as);
+mtp_grade_mode mtp_active_set_mode(const mtp_active_set *as);
+double mtp_active_set_log_volume(const mtp_active_set *as); /* log |det A| */
+/* Rows of a configuration: one per non-ghost atom (neighbourhood mode) or
+ * one (configuration mode); 0 for a configuration without real atoms. */
+int mtp_active_set_row_count(const mtp_active_set *as, const mtp_cfg *cfg);
+/* rows[row_count][P] and, if not NULL, their MLIP equation numbers. */
+mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *calc, const mtp_cfg *cfg,
+                               double *rows, int *eqns, mtp_error *err);
+/* max_j |(row A^-1)_j| against the current set; scratch[P]. */
+double mtp_active_set_row_grade(const mtp_active_set *as, const double *row, double *scratch);
+/* C[m][P] = rows[m][P] A^-1 (the coefficients whose max |.| is the grade). */
+void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m, double *C);
+int mtp_active_set_param_count(const mtp_active_set *as);
+/* Queue a configuration (copied) with a caller's tag; rows = its rows as
+ * from mtp_active_set_rows, or NULL to compute them here. */
+mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows,
+                                mtp_error *err);
+/* MLIP-3's selection over the queue: swap the largest |c| > threshold in
+ * until none is left (at most swap_limit swaps; <= 0 = unlimited).  Queued
+ * configurations that own rows afterwards become members (after the old
+ * ones), members left without rows leave; the queue is emptied. */
+mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, long swap_limit,
+                                        long *n_swaps, mtp_error *err);
+/* Greedy batch selection over the queue: repeatedly choose the queued
+ * configuration with the largest grade (max |c| over its rows), if that is
+ * > threshold and, from the second choice on, > stop_at (a caller's bound
+ * on the grades of candidates not queued); swap its rows in (MaxVol restricted to its
+ * rows and the rows they displace) until none exceeds threshold; at most
+ * max_picks choices.  Tags and grades at choice time go to picked_tags[],
+ * picked_grades[] (max_picks each).  Then as select_queued. */
+mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, double stop_at,
+                                        int max_picks, long *picked_tags, double *picked_grades,
+                                        int *n_picked, mtp_error *err);
+int mtp_active_set_size(const mtp_active_set *as); /* members */
+/* Member k (0-based): its configuration with feature selected_eqn_inds
+ * brought up to date, and its tag (-1 if it was loaded).  The pointer is
+ * valid until the next selection. */
+mtp_status mtp_active_set_member(mtp_active_set *as, int k, const mtp_cfg **cfg, long *tag,
+                                 mtp_error *err);
+/* Write the state into pot's active-learning section (MVS_v1.1). */
+mtp_status mtp_active_set_store(mtp_active_set *as, mtp_potential *pot, mtp_error *err);
+
 /* Minimal interatomic distance, overall and per pair of types, searched
  * up to `search_radius` Å (pairs further apart are not found; the result
  * is +inf then).  For `mtp mindist`.  pair_min may be NULL; otherwise it
@@ -488,6 +551,72 @@ mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *b
  * force and virial rows).  deg[A]; returns 0, or -1 if the basis is not
  * homogeneous (then no such scaling law holds). */
 int mtp_potential_basis_degrees(const mtp_potential *pot, int *deg);
+#ifdef __cplusplus
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Cutting extrapolative neighbourhoods for labelling (cut_nbh.c)      */
+/* ------------------------------------------------------------------ */
+#ifdef __cplusplus
+extern "C" {
+#endif
+/* Atom with the largest nbh_grades value (the first of equal ones), as
+ * MLIP-3 picks it: -1 if there is no nbh_grades column or no grade > 0.
+ * *grade (may be NULL) receives that grade (0 if none). */
+int mtp_cfg_max_grade_atom(const mtp_cfg *cfg, double *grade);
+
+/* MLIP-3's `cut_extrapolative_nbh` cluster: a non-periodic configuration
+ * holding atom `center` at the origin followed by every atom and periodic
+ * image j with |x_j - x_center| < radius, at x_j - x_center, in MLIP-3's
+ * neighbour order (so MLIP's output is reproduced byte for byte); types
+ * kept, no energy, forces or features.  *cluster is replaced. */
+mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cfg *cluster, mtp_error *err);
+
+/* Periodic cut: a small orthorhombic periodic cell around one or more
+ * centre atoms of a big (3D periodic or non-periodic) configuration, for a
+ * DFT code to label.  Atoms within `core` of a centre are the core; the box
+ * is the bounding box of the centres grown by h = core + cutoff + buffer
+ * plus a pad of min_dist (at most the cutoff) on every side, and holds every
+ * atom image strictly inside it.
+ * Guarantee (checked on the result, not assumed): with r_c = cutoff, the
+ * MTP neighbourhood (all neighbours within r_c) of every atom within
+ * core + buffer of a centre is identical in both cells, so its site energy
+ * is identical; with buffer >= r_c the force on every core atom is
+ * identical too (forces depend on the sites within r_c).  The output has
+ * force_weights: 1 for core atoms whose own site and all neighbouring sites
+ * were verified identical, 0 for the rest (the buffer).
+ * Atoms closer than min_dist to an image across the new boundary are
+ * dropped, closest pair first, the one farther from the centres going
+ * (thanks to the pad both are farther than h from every centre, so the
+ * guarantee is unaffected); min_dist 0 means 0.9 x the shortest
+ * interatomic distance of the big cell.  Types are kept; energies,
+ * forces, stresses and features are not copied. */
+typedef struct mtp_cut_periodic_options {
+    double cutoff;    /* MTP cutoff r_c (the potential's max_dist), A      */
+    double core;      /* trusted radius around each centre, A (0 = the centre atoms only) */
+    double buffer;    /* extra layer beyond the core's neighbourhoods, A; < 0 = cutoff */
+    double min_dist;  /* drop rule, A; 0 = automatic (see above)            */
+} mtp_cut_periodic_options;
+void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -1, 0 */
+
+typedef struct mtp_cut_report {
+    int n_atoms;             /* atoms in the small cell                          */
+    int n_core;              /* of which within core of a centre                 */
+    int n_trusted;           /* core atoms with verified force (force_weight 1) */
+    int n_exact_sites;       /* atoms whose neighbourhood is verified identical  */
+    int n_dropped;           /* removed by the min_dist rule                     */
+    double box[3];           /* cell edges, A                                    */
+    double origin[3];        /* point of the big cell at the small cell's origin:
+                                x_big = x_small + origin (+ a big-cell lattice vector) */
+    double min_same;         /* shortest interatomic distance of the big cell (inf: none < cutoff) */
+    double min_cross_before; /* shortest distance across the new boundary before dropping (inf: none < cutoff) */
+    double min_cross_after;  /* the same after dropping                          */
+    double min_dist_used;    /* the drop threshold applied                       */
+} mtp_cut_report;
+mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *centers,
+                            const mtp_cut_periodic_options *opt, mtp_cfg *cell, mtp_cut_report *report,
+                            mtp_error *err);
 #ifdef __cplusplus
 }
 #endif

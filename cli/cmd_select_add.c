@@ -1,0 +1,282 @@
+/* select_add: active selection of new training configurations (MLIP-3's
+ * command), and its batch form over many candidate files with a budget. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char HELP_SELECT_ADD[] =
+    "mtp select_add POT TRAIN CANDIDATES NEW [options]             (MLIP-3)\n"
+    "mtp select_add POT TRAIN CAND1 [CAND2 ...] NEW --max=N [options] (batch)\n"
+    "  Chooses among candidate configurations (e.g. the extrapolative frames\n"
+    "  saved by LAMMPS) those worth labelling and adding to TRAIN, by MaxVol\n"
+    "  on the rows of the active set (site-energy gradients per atom in\n"
+    "  neighbourhood mode, the energy gradient per configuration in\n"
+    "  configuration mode; spec mlip-compat.md section 5).\n"
+    "\n"
+    "  MLIP-3 form (one candidate file, no --max), as MLIP-3's select_add:\n"
+    "   1. loads the active-learning state stored in POT (unless a weight option\n"
+    "      is given: then it starts from init_value * I with those weights);\n"
+    "   2. re-selects over TRAIN with threshold 1.001, so that the state matches\n"
+    "      the current potential;\n"
+    "   3. reads CANDIDATES and selects among them in batches of --batch_size:\n"
+    "      while some candidate row b has |c_j| > threshold, c = b A^-1, the\n"
+    "      largest such b replaces active row j (|det A| grows by |c_j|);\n"
+    "   4. re-selects over TRAIN once more (with --threshold, as MLIP-3 does);\n"
+    "   5. writes to NEW the candidates that own active rows at the end, whole\n"
+    "      (ghost atoms kept), with the feature selected_eqn_inds, and prints\n"
+    "      \"Training set was increased by K configurations\".\n"
+    "\n"
+    "  Batch form (--max=N; any number of candidate files, e.g. all dumps of one\n"
+    "  exploration round): returns at most N configurations, greedily: the next\n"
+    "  one is always the candidate whose rows enlarge |det A| most (its grade,\n"
+    "  max |c_j| over its rows); its rows are swapped in (MaxVol restricted to\n"
+    "  them) before the grades of the others are updated.  So a configuration\n"
+    "  that duplicates a chosen one has grade <= 1 afterwards and is never\n"
+    "  chosen twice.  The pool is streamed, never held: a pass over all files\n"
+    "  computes every candidate's grade (in --threads threads) and keeps only a\n"
+    "  bounded buffer of the best ones with their rows above the threshold\n"
+    "  (--buffer_mb); greedy choices are made in the buffer while the best\n"
+    "  buffered grade beats the best grade left outside it, then another pass\n"
+    "  refreshes the grades.  Steps 1-2 are as above; NEW gets the chosen\n"
+    "  configurations as read, in the order chosen, and the log (stderr or\n"
+    "  --log) names each as FILE:INDEX (0-based) with its grade at the time.\n"
+    "  NEW is written (possibly empty) also when nothing is chosen.\n"
+    "\n"
+    "  --threshold=1.001        a row is worth adding if some |c_j| exceeds it (> 1)\n"
+    "  --swap_limit=N           MLIP-3 form: at most N swaps per batch (0 = no limit)\n"
+    "  --batch_size=9999        MLIP-3 form: candidates selected together\n"
+    "  --max=N                  batch form: budget of configurations\n"
+    "  --threads=T              batch form: threads for rows and grades (default 1)\n"
+    "  --buffer_mb=256          batch form: memory for buffered candidate rows\n"
+    "  --init_value=1e-6        initial active set init_value * I (with weights)\n"
+    "  --site_en_weight=W --energy_weight=W --force_weight=0 --stress_weight=0\n"
+    "  --weight_scaling=2       start from scratch in this mode (site_en_weight != 0:\n"
+    "                           neighbourhoods) instead of the state in POT\n"
+    "  --save_to=FILE           write the updated potential + state to FILE\n"
+    "  --save_selected_to=FILE  write the whole active set (feature AS_index)\n"
+    "  --log=FILE|stdout|stderr selection log (MLIP-3 form: none by default;\n"
+    "                           batch form: stderr)\n"
+    "  --input_format=F, --type_order=..., --absolute_types   as in calculate_efs\n";
+
+/* Selection log: NULL = none. */
+static FILE *open_log(const char *cmd, const char *spec, const char *dflt, int *owned)
+{
+    *owned = 0;
+    if (!spec) spec = dflt;
+    if (!spec || !*spec || !strcmp(spec, "none")) return NULL;
+    if (!strcmp(spec, "stdout")) return stdout;
+    if (!strcmp(spec, "stderr")) return stderr;
+    FILE *fp = fopen(spec, "w");
+    if (!fp) {
+        fprintf(stderr, "mtp %s: cannot open the log %s\n", cmd, spec);
+        return (FILE *)-1;
+    }
+    *owned = 1;
+    return fp;
+}
+
+/* Queue every configuration of `path` with tag `tag` (or its index if tag
+ * is -3) and select every batch_size of them (0 = all at once). */
+static int select_from_file(const char *cmd, mtp_active_set *as, const char *path, mtp_format ifmt,
+                            const mtp_read_options *ropt, long tag, int batch_size, double threshold, long swap_limit,
+                            FILE *log, long *n_read)
+{
+    mtp_error err;
+    mtp_reader *r = NULL;
+    mtp_cfg cfg;
+    mtp_cfg_init(&cfg);
+    int rc = 1, queued = 0;
+    long index = 0, swaps = 0, s;
+    if (mtp_reader_open(path, ifmt, ropt, &r, &err)) goto report;
+    for (;; index++) {
+        int got;
+        if (mtp_reader_next(r, &cfg, &got, &err)) goto report;
+        if (!got) break;
+        if (mtp_active_set_queue(as, &cfg, tag == -3 ? index : tag, NULL, &err)) {
+            fprintf(stderr, "mtp %s: %s: configuration %ld: %s\n", cmd, path, index + 1, err.message);
+            goto done;
+        }
+        if (++queued == batch_size) {
+            if (mtp_active_set_select_queued(as, threshold, swap_limit, &s, &err)) goto report;
+            swaps += s;
+            queued = 0;
+        }
+    }
+    if (mtp_active_set_select_queued(as, threshold, swap_limit, &s, &err)) goto report;
+    swaps += s;
+    if (log)
+        fprintf(log, "selection from %s: %ld configurations, %ld swaps, active set of %d configurations, log|det A| %.6f\n",
+                path, index, swaps, mtp_active_set_size(as), mtp_active_set_log_volume(as));
+    if (n_read) *n_read = index;
+    rc = 0;
+    goto done;
+report:
+    cli_report(cmd, &err);
+done:
+    mtp_cfg_free(&cfg);
+    mtp_reader_close(r);
+    return rc;
+}
+
+/* The whole active set, as MLIP-3's --save_selected_to (feature AS_index, 1-based). */
+static int write_active_set(const char *cmd, mtp_active_set *as, const char *path)
+{
+    mtp_error err;
+    mtp_output_file *of;
+    FILE *fp;
+    if (mtp_output_open(path, &of, &fp, &err)) goto report;
+    mtp_write_options wo = {0, 1, NULL, 0};
+    mtp_cfg copy;
+    mtp_cfg_init(&copy);
+    for (int k = 0; k < mtp_active_set_size(as); k++) {
+        const mtp_cfg *cfg;
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d", k + 1);
+        if (mtp_active_set_member(as, k, &cfg, NULL, &err) || mtp_cfg_copy(&copy, cfg, &err) ||
+            mtp_cfg_set_feature(&copy, "AS_index", buf, &err) || mtp_write_cfg(fp, path, &copy, MTP_FORMAT_CFG, &wo, &err)) {
+            mtp_cfg_free(&copy);
+            mtp_output_abort(of);
+            goto report;
+        }
+    }
+    mtp_cfg_free(&copy);
+    if (mtp_output_commit(of, &err)) goto report;
+    return 0;
+report:
+    cli_report(cmd, &err);
+    return 1;
+}
+
+int cmd_select_add(const char *cmd, cli_args *a)
+{
+    if (a->n_pos < 4) {
+        fprintf(stderr, "usage: %s", HELP_SELECT_ADD);
+        return 2;
+    }
+    const char *pot_path = a->pos[0], *train = a->pos[1], *out = a->pos[a->n_pos - 1];
+    const int n_cand = a->n_pos - 3;
+    char **cands = a->pos + 2;
+    const char *save_to = cli_opt(a, "save_to"), *save_selected = cli_opt(a, "save_selected_to");
+    const char *log_s = cli_opt(a, "log"), *max_s = cli_opt(a, "max");
+    double threshold, init_value, ew, fw, sw, siw;
+    int swap_limit, batch_size, ws, max_n, threads, buffer_mb;
+    const int weights_given = cli_opt(a, "energy_weight") || cli_opt(a, "force_weight") ||
+                              cli_opt(a, "stress_weight") || cli_opt(a, "site_en_weight") ||
+                              cli_opt(a, "weight_scaling");
+    mtp_read_options ropt;
+    mtp_format ifmt;
+    char **tm = NULL;
+    int rc = 2, log_owned = 0;
+    FILE *log = NULL;
+    mtp_potential *pot = NULL;
+    mtp_active_set *as = NULL;
+    mtp_output_file *of = NULL;
+    memset(&ropt, 0, sizeof ropt);
+    if (cli_read_options(a, &ropt, &ifmt, &tm) || cli_opt_double(a, "threshold", 1.001, &threshold) ||
+        cli_opt_double(a, "init_value", 1e-6, &init_value) || cli_opt_double(a, "energy_weight", 1, &ew) ||
+        cli_opt_double(a, "force_weight", 0, &fw) || cli_opt_double(a, "stress_weight", 0, &sw) ||
+        cli_opt_double(a, "site_en_weight", 0, &siw) || cli_opt_int(a, "weight_scaling", 2, &ws) ||
+        cli_opt_int(a, "swap_limit|selection_limit", 0, &swap_limit) ||
+        cli_opt_int(a, "batch_size", 9999, &batch_size) || cli_opt_int(a, "max", 0, &max_n) ||
+        cli_opt_int(a, "threads", 1, &threads) || cli_opt_int(a, "buffer_mb", 256, &buffer_mb) ||
+        cli_check_unused(a, cmd))
+        goto done;
+    if (!(threshold > 1)) {
+        fprintf(stderr, "mtp %s: --threshold must be > 1 (got %g)\n", cmd, threshold);
+        goto done;
+    }
+    if (!(init_value > 0) || swap_limit < 0 || batch_size < 0 || ws < 0 || ws > 2 || threads < 1 || buffer_mb < 1) {
+        fprintf(stderr, "mtp %s: need --init_value > 0, --swap_limit >= 0, --batch_size >= 0, --weight_scaling 0..2, "
+                        "--threads >= 1, --buffer_mb >= 1\n", cmd);
+        goto done;
+    }
+    if (max_s && max_n < 1) {
+        fprintf(stderr, "mtp %s: --max must be at least 1 (got %s)\n", cmd, max_s);
+        goto done;
+    }
+    if (n_cand > 1 && !max_s) {
+        fprintf(stderr, "mtp %s: several candidate files are the batch form: give the budget --max=N\n", cmd);
+        goto done;
+    }
+    if (weights_given && (fw != 0 || sw != 0)) {
+        fprintf(stderr, "mtp %s: force and stress rows (--force_weight, --stress_weight) are not supported; "
+                        "use --site_en_weight=1 (neighbourhoods) or --energy_weight=1 (configurations)\n", cmd);
+        goto done;
+    }
+    if (weights_given && siw == 0 && ew == 0) {
+        fprintf(stderr, "mtp %s: all selection weights are zero\n", cmd);
+        goto done;
+    }
+    for (int k = 0; k < a->n_pos - 1; k++)
+        if (strcmp(a->pos[k], out) == 0) {
+            fprintf(stderr, "mtp %s: refusing to overwrite the input file %s\n", cmd, out);
+            goto done;
+        }
+    rc = 1;
+    log = open_log(cmd, log_s, max_s ? "stderr" : NULL, &log_owned);
+    if (log == (FILE *)-1) {
+        log = NULL;
+        goto done;
+    }
+    mtp_error err;
+    if (mtp_potential_read(pot_path, &pot, &err)) goto report;
+    if (weights_given) {
+        mtp_active_set_options o = {siw != 0 ? MTP_GRADE_NEIGHBORHOOD : MTP_GRADE_CONFIGURATION, threshold, init_value, ws};
+        if (mtp_active_set_create(pot, &o, &as, &err)) goto report;
+    } else if (mtp_active_set_load(pot, &as, &err)) {
+        if (err.status != MTP_ERR_INVALID) goto report; /* a broken state is an error, a missing one is not */
+        /* MLIP-3 goes on with its default weights (energy rows) */
+        fprintf(stderr, "mtp %s: %s has no active-learning state; starting from init_value * I in configuration mode\n",
+                cmd, pot_path);
+        mtp_active_set_options o = {MTP_GRADE_CONFIGURATION, threshold, init_value, ws};
+        if (mtp_active_set_create(pot, &o, &as, &err)) goto report;
+    }
+    if (log)
+        fprintf(log, "%s: active set of %d configurations (%s mode), log|det A| %.6f\n", pot_path,
+                mtp_active_set_size(as),
+                mtp_active_set_mode(as) == MTP_GRADE_NEIGHBORHOOD ? "neighbourhood" : "configuration",
+                mtp_active_set_log_volume(as));
+    /* tags: candidates >= 0 (their index), training configurations -2 */
+    if (select_from_file(cmd, as, train, ifmt, &ropt, -2, 0, 1.001, 0, log, NULL)) goto done;
+
+    FILE *fp;
+    if (mtp_output_open(out, &of, &fp, &err)) goto report;
+    long count = 0;
+    if (max_s) {
+        select_batch_options bo = {max_n, threads, threshold, (size_t)buffer_mb << 20, log};
+        if (select_batch(cmd, as, pot, (const char *const *)cands, n_cand, ifmt, &ropt, &bo, fp, out, &count)) goto done;
+    } else {
+        if (select_from_file(cmd, as, cands[0], ifmt, &ropt, -3, batch_size, threshold, swap_limit, log, NULL) ||
+            select_from_file(cmd, as, train, ifmt, &ropt, -2, 0, threshold, 0, log, NULL))
+            goto done;
+        mtp_write_options wo = {0, 1, NULL, 0};
+        for (int k = 0; k < mtp_active_set_size(as); k++) {
+            const mtp_cfg *cfg;
+            long tag;
+            if (mtp_active_set_member(as, k, &cfg, &tag, &err)) goto report;
+            if (tag < 0) continue;
+            if (mtp_write_cfg(fp, out, cfg, MTP_FORMAT_CFG, &wo, &err)) goto report;
+            if (log) fprintf(log, "selected %s:%ld\n", cands[0], tag);
+            count++;
+        }
+    }
+    mtp_status st = mtp_output_commit(of, &err);
+    of = NULL;
+    if (st) goto report;
+    if (save_selected && write_active_set(cmd, as, save_selected)) goto done;
+    if (save_to && (mtp_active_set_store(as, pot, &err) || mtp_potential_write(pot, save_to, &err))) goto report;
+    printf("Training set was increased by %ld configurations\n", count);
+    rc = 0;
+    goto done;
+report:
+    cli_report(cmd, &err);
+done:
+    if (of) mtp_output_abort(of);
+    if (log_owned) fclose(log);
+    else if (log) fflush(log);
+    mtp_active_set_destroy(as);
+    mtp_potential_destroy(pot);
+    cli_free_type_map(tm, ropt.type_map_count);
+    return rc;
+}

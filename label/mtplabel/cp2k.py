@@ -1,0 +1,232 @@
+"""cp2k adapter.
+
+Template: a CP2K input (any &FORCE_EVAL/&DFT settings: basis sets,
+pseudopotentials, cutoffs, SCF, XC, k-points, &KIND sections).  For each
+frame the labeller edits a copy:
+  &GLOBAL      RUN_TYPE ENERGY_FORCE, PROJECT label, PRINT_LEVEL at least
+               MEDIUM (the reader needs the coordinate block)
+  &FORCE_EVAL  STRESS_TENSOR ANALYTICAL (periodic frames), &PRINT &FORCES ON
+               and &STRESS_TENSOR ON
+  &SUBSYS      &CELL replaced by A/B/C of the frame (a PERIODIC keyword of the
+               template is kept), &COORD replaced by the frame's atoms
+               (element from --type_order, Å)
+  &DFT         WFN_RESTART_FILE_NAME + &SCF SCF_GUESS RESTART when the
+               previous frame finished with the same atoms (its
+               label-RESTART.wfn is copied in), SCF_GUESS ATOMIC otherwise
+Command: CMD -i label.inp -o label.out in the job directory.  The output is
+read by the library's CP2K reader (`mtp convert --input_format=cp2k`),
+which rejects non-converged SCF, [ABORT]ed and truncated runs."""
+
+import os
+import shutil
+
+from . import cfgio
+from .jobs import LabelFailure, SetupError, labels_from_parsed, read_with_mtp
+
+
+class Section:
+    def __init__(self, name, args, head_line):
+        self.name = name            # upper case, without '&'
+        self.args = args
+        self.head_line = head_line  # the original "&NAME args" line
+        self.items = []             # str (keyword or preprocessor line) or Section
+
+    def sub(self, name):
+        return [it for it in self.items if isinstance(it, Section) and it.name == name]
+
+    def get_or_add(self, name):
+        s = self.sub(name)
+        if s:
+            return s[0]
+        s = Section(name, "", "&" + name)
+        self.items.append(s)
+        return s
+
+    def keyword(self, name):
+        """Value text of the first keyword `name`, or None."""
+        for it in self.items:
+            if isinstance(it, str):
+                w = _strip_comment(it).split(None, 1)
+                if w and w[0].upper() == name:
+                    return w[1].strip() if len(w) > 1 else ""
+        return None
+
+    def set_keyword(self, name, value, aliases=()):
+        names = {name} | set(aliases)
+        self.items = [it for it in self.items
+                      if not (isinstance(it, str) and _strip_comment(it).split()[:1] and
+                              _strip_comment(it).split()[0].upper() in names)]
+        self.items.insert(0, "%s %s" % (name, value))
+
+    def remove(self, name):
+        self.items = [it for it in self.items if not (isinstance(it, Section) and it.name == name)]
+
+    def lines(self, indent=""):
+        out = [indent + self.head_line.strip()]
+        for it in self.items:
+            if isinstance(it, Section):
+                out += it.lines(indent + "  ")
+            else:
+                out.append(indent + "  " + it.strip())
+        out.append(indent + "&END " + self.name)
+        return out
+
+
+def _strip_comment(line):
+    for c in ("#", "!"):
+        k = line.find(c)
+        if k >= 0:
+            line = line[:k]
+    return line.strip()
+
+
+def parse_input(text, name):
+    """Top-level sections of a CP2K input (keyword lines kept verbatim)."""
+    root = Section("", "", "")
+    stack = [root]
+    for no, raw in enumerate(text.split("\n"), 1):
+        t = _strip_comment(raw)
+        if not t:
+            continue
+        if t.upper().startswith("&END"):
+            if len(stack) == 1:
+                raise SetupError("%s:%d: &END without an open section" % (name, no))
+            closing = t[4:].strip().upper()
+            if closing and closing != stack[-1].name:
+                raise SetupError("%s:%d: expected &END %s, found %s" % (name, no, stack[-1].name, t))
+            stack.pop()
+        elif t.startswith("&"):
+            w = t[1:].split(None, 1)
+            s = Section(w[0].upper(), w[1] if len(w) > 1 else "", t)
+            stack[-1].items.append(s)
+            stack.append(s)
+        else:
+            stack[-1].items.append(t)
+    if len(stack) != 1:
+        raise SetupError("%s: unexpected end of file: expected &END %s" % (name, stack[-1].name))
+    return root
+
+
+class Adapter:
+    name = "cp2k"
+    env_var = "CP2K_COMMAND"
+    defaults = ("cp2k.psmp", "cp2k.popt", "cp2k", "cp2k.ssmp", "cp2k.sopt")
+
+    def __init__(self, template, type_order, mtp, frames):
+        if not template:
+            raise SetupError("cp2k: --template=FILE (a CP2K input) is required")
+        try:
+            with open(template) as f:
+                self.template_text = f.read()
+        except OSError as e:
+            raise SetupError("cp2k: cannot read template %s: %s" % (template, e.strerror))
+        self.template = template
+        self.template_dir = os.path.dirname(os.path.abspath(template))
+        self.type_order = type_order
+        self.mtp = mtp
+        root = parse_input(self.template_text, template)  # syntax check now, not per frame
+        fe = root.sub("FORCE_EVAL")
+        if len(fe) != 1:
+            raise SetupError("%s: expected exactly one &FORCE_EVAL section, found %d" % (template, len(fe)))
+        subsys = fe[0].sub("SUBSYS")
+        if subsys:
+            topo = subsys[0].sub("TOPOLOGY")
+            if topo and topo[0].keyword("COORD_FILE_NAME") is not None:
+                raise SetupError("%s: &TOPOLOGY COORD_FILE_NAME reads coordinates from a file; remove it "
+                                 "(the labeller writes &COORD)" % template)
+        for fr in frames:
+            bad = [t for t in set(fr.types()) if t < 0 or t >= len(type_order)]
+            if bad:
+                raise SetupError("frame %d has type %d, but --type_order names only %d elements" %
+                                 (fr.index, bad[0], len(type_order)))
+
+    def key_material(self):
+        return ("cp2k\0" + self.template_text).encode()
+
+    def write_input(self, job, restart_wfn):
+        frame = job.frame
+        root = parse_input(self.template_text, self.template)
+        g = root.get_or_add("GLOBAL")
+        g.set_keyword("PROJECT", "label", aliases=("PROJECT_NAME",))
+        g.set_keyword("RUN_TYPE", "ENERGY_FORCE")
+        pl = (g.keyword("PRINT_LEVEL") or "MEDIUM").upper()
+        if pl not in ("MEDIUM", "HIGH", "DEBUG"):
+            g.set_keyword("PRINT_LEVEL", "MEDIUM", aliases=("IOLEVEL",))
+        fe = root.sub("FORCE_EVAL")[0]
+        periodic = frame.periodicity() == 3
+        if frame.periodicity() not in (0, 3):
+            raise LabelFailure("partially periodic frame: the cp2k adapter needs a 3D cell")
+        if periodic:
+            fe.set_keyword("STRESS_TENSOR", "ANALYTICAL")
+        pr = fe.get_or_add("PRINT")
+        pr.get_or_add("FORCES").head_line = "&FORCES ON"
+        if periodic:
+            pr.get_or_add("STRESS_TENSOR").head_line = "&STRESS_TENSOR ON"
+        dft = fe.sub("DFT")
+        if dft:
+            scf = dft[0].get_or_add("SCF")
+            if restart_wfn:
+                dft[0].set_keyword("WFN_RESTART_FILE_NAME", restart_wfn)
+                scf.set_keyword("SCF_GUESS", "RESTART")
+            else:
+                dft[0].items = [it for it in dft[0].items if not (
+                    isinstance(it, str) and it.split()[0].upper() == "WFN_RESTART_FILE_NAME")]
+                scf.set_keyword("SCF_GUESS", "ATOMIC")
+        subsys = fe.get_or_add("SUBSYS")
+        old_cell = subsys.sub("CELL")
+        periodic_kw = old_cell[0].keyword("PERIODIC") if old_cell else None
+        subsys.remove("CELL")
+        subsys.remove("COORD")
+        cell = Section("CELL", "", "&CELL")
+        if periodic:
+            for name, row in zip("ABC", frame.lattice):
+                cell.items.append("%s %.12f %.12f %.12f" % (name, row[0], row[1], row[2]))
+            if periodic_kw:
+                cell.items.append("PERIODIC " + periodic_kw)
+        else:
+            pos = frame.positions()
+            ext = [max(p[a] for p in pos) - min(p[a] for p in pos) + 10.0 for a in range(3)]
+            cell.items.append("ABC %.6f %.6f %.6f" % tuple(ext))
+            cell.items.append("PERIODIC NONE")
+            if fe.sub("DFT"):
+                poisson = fe.sub("DFT")[0].get_or_add("POISSON")
+                poisson.set_keyword("PERIODIC", "NONE")
+                poisson.set_keyword("POISSON_SOLVER", "WAVELET")
+        coord = Section("COORD", "", "&COORD")
+        for t, p in zip(frame.types(), frame.positions()):
+            coord.items.append("%-3s %.12f %.12f %.12f" % (self.type_order[t], p[0], p[1], p[2]))
+        subsys.items[0:0] = [cell, coord]
+        lines = ["# written by mtp-label from %s (frame %d)" % (os.path.basename(self.template), frame.index)]
+        for it in root.items:
+            lines += it.lines() if isinstance(it, Section) else [it]
+        with open(job.path("label.inp"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def prepare(self, job, prev_job):
+        restart = None
+        if prev_job is not None:
+            src = prev_job.path("label-RESTART.wfn")
+            if os.path.isfile(src) and prev_job.frame.types() == job.frame.types():
+                shutil.copyfile(src, job.path("previous.wfn"))
+                restart = "previous.wfn"
+        self.write_input(job, restart)
+        # basis/potential files named relatively in the template are found from its directory
+        env_dir = self.template_dir
+        for name in os.listdir(env_dir) if os.path.isdir(env_dir) else []:
+            if name.isupper() and ("BASIS" in name or "POTENTIAL" in name) and not os.path.exists(job.path(name)):
+                os.symlink(os.path.join(env_dir, name), job.path(name))
+        return ["-i", "label.inp", "-o", "label.out"], job.dir
+
+    def collect(self, job, status):
+        # the reader's message names the cause first (ABORT text, truncation,
+        # SCF); a clean output with a failed exit status is still a failure
+        try:
+            parsed = read_with_mtp(self.mtp, job, "label.out", "cp2k", self.type_order)
+        except LabelFailure as e:
+            raise LabelFailure("%s%s" % (e, " (cp2k exit status %d)" % status if status else ""))
+        if status != 0:
+            raise LabelFailure("cp2k exited with status %d although label.out is complete" % status)
+        e, f, s = labels_from_parsed(job.frame, parsed, "label.out")
+        if job.frame.periodicity() == 3 and s is None:
+            raise LabelFailure("label.out: expected a stress tensor (STRESS| Analytical stress tensor)")
+        return e, f, s, "CP2K"

@@ -1,0 +1,214 @@
+"""Per-frame job directories, running a code, and reading its output with
+`mtp convert` (the library readers and their convergence checks).
+
+workdir/frame-NNNNNN/ holds one frame's job:
+  key         hash of what determines the result (code, template, frame,
+              type order); a directory whose key differs is redone
+  frame.cfg   the frame as given
+  ...         the code's input and output files
+  result.cfg  the labelled frame, written atomically last: its presence
+              (with a matching key) means "finished, do not redo"
+  failed.txt  the reason, when the frame failed (redone only with
+              --retry_failed)"""
+
+import hashlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+
+from . import cfgio
+
+
+class LabelFailure(Exception):
+    """This frame cannot be labelled (crash, unconverged SCF, truncated
+    output, missing files); the message is the recorded reason."""
+
+
+class SetupError(Exception):
+    """The labeller cannot run at all (missing executable, bad template)."""
+
+
+_running = None  # the child process, killed with its group on SIGINT/SIGTERM
+
+
+def _on_signal(signum, _frame):
+    if _running is not None and _running.poll() is None:
+        try:
+            os.killpg(_running.pid, signal.SIGTERM)
+        except OSError:
+            pass
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers():
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+
+
+def run(argv, cwd, log_path, stdin_path=None):
+    """Run argv in cwd with stdout+stderr to log_path; returns the exit
+    status (negative: killed by that signal)."""
+    global _running
+    with open(log_path, "wb") as log:
+        stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
+        try:
+            _running = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=stdin,
+                                        start_new_session=True)
+        except OSError as e:
+            raise LabelFailure("cannot start %s: %s" % (argv[0], e.strerror))
+        finally:
+            if stdin_path:
+                stdin.close()
+        try:
+            return _running.wait()
+        finally:
+            _running = None
+
+
+def command(submit, exe_override, env_var, defaults):
+    """The code's command line prefix: --submit words + executable words
+    (--command, else $ENV_VAR, else the first default found on PATH)."""
+    exe = exe_override or os.environ.get(env_var)
+    if exe:
+        words = shlex.split(exe)
+    else:
+        found = [d for d in defaults if shutil.which(d)]
+        if not found:
+            raise SetupError("no %s executable found (tried %s); give --command=EXE or set %s" %
+                             (defaults[0], ", ".join(defaults), env_var))
+        words = [found[0]]
+    if not words:
+        raise SetupError("empty command")
+    if not shutil.which(words[0]) and not os.path.isfile(words[0]):
+        raise SetupError("executable '%s' not found (from --command or %s)" % (words[0], env_var))
+    if os.path.isfile(words[0]) and not os.path.isabs(words[0]):
+        words[0] = os.path.abspath(words[0])
+    return (shlex.split(submit) if submit else []) + words
+
+
+def find_mtp(here):
+    """`mtp` next to mtp-label, in build/bin of the source tree, or on PATH."""
+    env = os.environ.get("MTP_COMMAND")
+    if env:
+        return env
+    for cand in (os.path.join(here, "mtp"), os.path.join(here, "..", "build", "bin", "mtp")):
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return os.path.abspath(cand)
+    p = shutil.which("mtp")
+    if p:
+        return p
+    raise SetupError("cannot find `mtp` (next to mtp-label, in build/bin or on PATH; or set MTP_COMMAND)")
+
+
+class Job:
+    def __init__(self, workdir, frame, key_material):
+        self.frame = frame
+        self.dir = os.path.join(workdir, "frame-%06d" % frame.index)
+        h = hashlib.sha256()
+        h.update(key_material)
+        h.update(b"\0")
+        h.update(frame.text.encode())
+        self.key = h.hexdigest()
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def _key_matches(self):
+        try:
+            with open(self.path("key")) as f:
+                return f.read().strip() == self.key
+        except OSError:
+            return False
+
+    def finished(self):
+        return self._key_matches() and os.path.isfile(self.path("result.cfg"))
+
+    def failed_reason(self):
+        if not self._key_matches():
+            return None
+        try:
+            with open(self.path("failed.txt")) as f:
+                return f.read().strip() or "failed"
+        except OSError:
+            return None
+
+    def start(self):
+        """A clean directory for a (re)run of this frame."""
+        if os.path.isdir(self.dir):
+            shutil.rmtree(self.dir)
+        os.makedirs(self.dir)
+        cfgio.write_atomic(self.path("frame.cfg"), self.frame.text)
+        cfgio.write_atomic(self.path("key"), self.key + "\n")
+
+    def record_result(self, text):
+        cfgio.write_atomic(self.path("result.cfg"), text)
+
+    def record_failure(self, reason):
+        cfgio.write_atomic(self.path("failed.txt"), reason + "\n")
+
+    def result_text(self):
+        with open(self.path("result.cfg")) as f:
+            return f.read()
+
+
+def first_lines(path, n=3):
+    try:
+        with open(path, errors="replace") as f:
+            return " | ".join(l.strip() for l in f.read().strip().split("\n")[:n] if l.strip())
+    except OSError:
+        return ""
+
+
+def last_lines(path, n=3):
+    try:
+        with open(path, errors="replace") as f:
+            return " | ".join(l.strip() for l in f.read().strip().split("\n")[-n:] if l.strip())
+    except OSError:
+        return ""
+
+
+def read_with_mtp(mtp, job, output, fmt, type_order, save_nonconverged=False):
+    """Frames of a code's output file as read by `mtp convert` (the library
+    reader with its completeness and convergence checks).  The reader's
+    message (`file:line: what was expected`) becomes the failure reason."""
+    src = job.path(output)
+    if not os.path.isfile(src):
+        raise LabelFailure("%s was not written" % output)
+    dst = job.path("parsed.cfg")
+    argv = [mtp, "convert", src, dst, "--input_format=" + fmt, "--no_loss"]
+    if type_order:
+        argv.append("--type_order=" + ",".join(type_order))
+    if save_nonconverged:
+        argv.append("--save_nonconverged")
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        msg = p.stderr.strip().split("\n")[-1] if p.stderr.strip() else "mtp convert failed (exit %d)" % p.returncode
+        if msg.startswith("mtp convert: "):
+            msg = msg[len("mtp convert: "):]
+        # the reader names the file by the path given; shorten to the job-relative name
+        raise LabelFailure(msg.replace(job.dir + "/", ""))
+    try:
+        return cfgio.read_frames(dst)
+    except cfgio.CfgError as e:
+        raise LabelFailure(str(e))
+
+
+def labels_from_parsed(frame, parsed, what):
+    """(energy, forces in the frame's atom order, stress or None) from the
+    single configuration a code's output gave for `frame`."""
+    if len(parsed) != 1:
+        raise LabelFailure("%s: expected 1 configuration, found %d" % (what, len(parsed)))
+    p = parsed[0]
+    if p.energy is None or p.forces is None:
+        raise LabelFailure("%s: expected energy and forces" % what)
+    lat = p.lattice if p.lattice is not None else frame.lattice
+    try:
+        perm = cfgio.match_atoms(frame, p.positions(), lat)
+    except ValueError as e:
+        raise LabelFailure("%s: structure differs from the frame: %s" % (what, e))
+    forces = [None] * frame.n_atoms
+    for k, i in enumerate(perm):
+        forces[i] = p.forces[k]
+    return p.energy, forces, p.stress

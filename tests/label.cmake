@@ -1,0 +1,20 @@
+# Labelling: CP2K reader checks, CP2K MD reader, the `mtp-label` command (label/).
+add_test(NAME cp2k_reader_checks
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/label/test_cp2k_reader.sh $<TARGET_FILE:mtp>
+                 ${CMAKE_CURRENT_LIST_DIR}/data ${CMAKE_BINARY_DIR}/tests/cp2k-reader-work)
+set_tests_properties(cp2k_reader_checks PROPERTIES LABELS "label;formats")
+add_test(NAME label_lammps
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_lammps.py
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_BINARY_DIR}/tests/label-lammps-work)
+set_tests_properties(label_lammps PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")
+add_test(NAME label_cp2k_fake
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_cp2k.py fake
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
+                 ${CMAKE_BINARY_DIR}/tests/label-cp2k-fake-work)
+set_tests_properties(label_cp2k_fake PROPERTIES LABELS "label")
+# One real 4-atom CP2K single point (about 10 s of one core).
+add_test(NAME label_cp2k_real
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_cp2k.py real
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
+                 ${CMAKE_BINARY_DIR}/tests/label-cp2k-real-work)
+set_tests_properties(label_cp2k_real PROPERTIES SKIP_RETURN_CODE 77 LABELS "label;dft")

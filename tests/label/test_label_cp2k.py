@@ -1,0 +1,142 @@
+#!/usr/bin/python3
+"""mtp-label's cp2k adapter.
+fake: a stand-in `cp2k` (--command) that checks the input the labeller wrote
+  and answers with the stored real CP2K 2023.1 outputs of tests/data/cp2k:
+  frames 0, 4, 5 converged (Li2H2), 1 unconverged SCF (H4), 2 crashed (H4,
+  [ABORT], exit 1), 3 truncated (Li2H2 cut in the forces block).  Expect exit
+  3, OUT = frames 0, 4, 5 with the log's numbers, the failure record naming
+  each cause, SCF_GUESS ATOMIC after a failure or another composition and
+  RESTART (previous frame's wfn) after a success with the same atoms.
+real: Debian's cp2k on the 4-atom Li2H2 frame with the stored input as the
+  template: energy, forces and stress equal the stored single-point log.
+Usage: test_label_cp2k.py fake|real MTP_LABEL MTP DATA_DIR WORK_DIR"""
+
+import os
+import shutil
+import subprocess
+import sys
+
+MODE, MTP_LABEL, MTP, DATA, WORK = sys.argv[1:6]
+DATA = os.path.join(DATA, "cp2k")
+sys.path.insert(0, os.path.dirname(os.path.realpath(MTP_LABEL)))
+from mtplabel import cfgio  # noqa: E402
+
+shutil.rmtree(WORK, ignore_errors=True)
+os.makedirs(WORK)
+os.chdir(WORK)
+passed = failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL: " + what)
+
+
+def convert(src, dst, *extra):
+    subprocess.run([MTP, "convert", src, dst, "--type_order=Li,H", "--no_loss"] + list(extra), check=True,
+                   stderr=subprocess.DEVNULL)
+    return cfgio.read_frames(dst)[0]
+
+
+lih = convert(os.path.join(DATA, "lih_converged.out"), "lih.cfg")
+h4 = convert(os.path.join(DATA, "h4_unconverged.out"), "h4.cfg", "--save_nonconverged")
+
+
+def bare(fr):
+    """The structure only, as a labeller's input holds it."""
+    s = "BEGIN_CFG\n Size\n    %d\n Supercell\n" % fr.n_atoms
+    s += "".join("    %.6f %.6f %.6f\n" % tuple(r) for r in fr.lattice)
+    s += " AtomData:  id type cartes_x cartes_y cartes_z\n"
+    for i, (t, p) in enumerate(zip(fr.types(), fr.positions())):
+        s += "    %d %d %.6f %.6f %.6f\n" % (i + 1, t, p[0], p[1], p[2])
+    return s + "END_CFG\n\n"
+
+
+if MODE == "fake":
+    with open("in.cfg", "w") as f:
+        f.write("".join(bare(x) for x in (lih, h4, h4, lih, lih, lih)))
+    n = int(subprocess.run(["grep", "-n", "ATOMIC FORCES in", os.path.join(DATA, "lih_converged.out")],
+                           stdout=subprocess.PIPE, universal_newlines=True).stdout.split(":")[0])
+    with open(os.path.join(DATA, "lih_converged.out")) as f:
+        cut = "".join(f.readlines()[:n + 2])
+    with open("lih_truncated.out", "w") as f:
+        f.write(cut)
+    fake = """#!/bin/sh
+# stand-in cp2k: mtp-label must call it as CMD -i label.inp -o label.out in the job directory
+[ "$1" = -i ] && [ "$2" = label.inp ] && [ "$3" = -o ] && [ "$4" = label.out ] || { echo "bad arguments: $*" >&2; exit 9; }
+for k in "RUN_TYPE ENERGY_FORCE" "STRESS_TENSOR ANALYTICAL" "PROJECT label" "&FORCES ON" "&STRESS_TENSOR ON" "&COORD"; do
+  grep -q "$k" label.inp || { echo "label.inp lacks $k" >&2; exit 9; }
+done
+case "$(basename "$PWD")" in
+  frame-000000|frame-000004|frame-000005) cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn ;;
+  frame-000001) cp DATA/h4_unconverged.out label.out ;;
+  frame-000002) cp DATA/h4_crashed.out label.out; exit 1 ;;
+  frame-000003) cp WORK/lih_truncated.out label.out; exit 137 ;;
+esac
+""".replace("DATA", DATA).replace("WORK", WORK)
+    with open("fake-cp2k.sh", "w") as f:
+        f.write(fake)
+    os.chmod("fake-cp2k.sh", 0o755)
+    p = subprocess.run([MTP_LABEL, "cp2k", "in.cfg", "out.cfg", "--template=" + os.path.join(DATA, "lih_converged.inp"),
+                        "--type_order=Li,H", "--command=./fake-cp2k.sh"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    print(p.stderr)
+    check(p.returncode == 3, "exit %d, expected 3" % p.returncode)
+    out = cfgio.read_frames("out.cfg") if os.path.exists("out.cfg") else []
+    check(len(out) == 3, "OUT should hold frames 0, 4, 5; has %d" % len(out))
+    for fr in out:
+        check(abs(fr.energy - lih.energy) < 1e-9 and ("EFS_by", "CP2K") in fr.features, "energy/EFS_by of a labelled frame")
+        check(max(abs(a - b) for fa, fb in zip(fr.forces, lih.forces) for a, b in zip(fa, fb)) < 1e-9, "forces")
+        check(max(abs(a - b) for a, b in zip(fr.stress, lih.stress)) < 1e-9, "stress")
+    with open("out.cfg.failed") as f:
+        rec = [l.split("\t", 1) for l in f.read().strip().split("\n")]
+    idx = [r[0] for r in rec]
+    check(idx == ["1", "2", "3"], "failed frames %s" % idx)
+    if idx == ["1", "2", "3"]:
+        check("label.out:" in rec[0][1] and "non-converged SCF" in rec[0][1], "frame 1 reason: %s" % rec[0][1])
+        check("ABORT" in rec[1][1] and "GTH-PBE-q7" in rec[1][1], "frame 2 reason: %s" % rec[1][1])
+        check("unexpected end of file" in rec[2][1], "frame 3 reason: %s" % rec[2][1])
+
+    def guess(k):
+        with open("out.cfg.work/frame-%06d/label.inp" % k) as f:
+            t = f.read()
+        return [w for w in ("SCF_GUESS ATOMIC", "SCF_GUESS RESTART", "WFN_RESTART_FILE_NAME previous.wfn") if w in t]
+
+    check(guess(0) == ["SCF_GUESS ATOMIC"], "frame 0: %s" % guess(0))
+    check(guess(1) == ["SCF_GUESS ATOMIC"], "frame 1 (other atoms): %s" % guess(1))
+    check(guess(4) == ["SCF_GUESS ATOMIC"], "frame 4 (after a failure): %s" % guess(4))
+    check(guess(5) == ["SCF_GUESS RESTART", "WFN_RESTART_FILE_NAME previous.wfn"], "frame 5: %s" % guess(5))
+    # the coordinates written are the frame's
+    with open("out.cfg.work/frame-000001/label.inp") as f:
+        t = f.read()
+    coord = t.split("&COORD")[1].split("&END COORD")[0].split("\n")[1:-1]
+    got = [[float(x) for x in l.split()[1:]] for l in coord]
+    check(len(got) == 4 and all(l.split()[0] == "H" for l in coord) and
+          max(abs(a - b) for pa, pb in zip(got, h4.positions()) for a, b in zip(pa, pb)) < 1e-6, "&COORD of frame 1")
+else:
+    exe = next((e for e in ("cp2k.psmp", "cp2k.popt", "cp2k") if shutil.which(e)), None)
+    if not exe or not os.path.isdir("/usr/share/cp2k"):
+        print("SKIP: needs Debian's cp2k and cp2k-data")
+        sys.exit(77)
+    with open("in.cfg", "w") as f:
+        f.write(bare(lih))
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    p = subprocess.run([MTP_LABEL, "cp2k", "in.cfg", "out.cfg", "--template=" + os.path.join(DATA, "lih_converged.inp"),
+                        "--type_order=Li,H", "--command=" + exe], env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    check(p.returncode == 0, "real cp2k: exit %d: %s" % (p.returncode, p.stderr))
+    out = cfgio.read_frames("out.cfg") if p.returncode == 0 else []
+    check(len(out) == 1, "one labelled frame")
+    if out:
+        fr = out[0]
+        de = abs(fr.energy - lih.energy)
+        df = max(abs(a - b) for fa, fb in zip(fr.forces, lih.forces) for a, b in zip(fa, fb))
+        ds = max(abs(a - b) for a, b in zip(fr.stress, lih.stress))
+        print("real cp2k vs stored log: |dE| = %.2e eV, max |dF| = %.2e eV/A, max |dW| = %.2e eV" % (de, df, ds))
+        check(de < 1e-5 and df < 1e-4 and ds < 1e-3, "labelled values differ from the stored single point")
+print("%d passed, %d failed" % (passed, failed))
+sys.exit(1 if failed else 0)
