@@ -6,7 +6,7 @@
 # `mtp select_add` are not built.
 if(NOT TARGET lmp_mtp)
   return()
-endif
+endif()
 set(OMTP_AL_WORK ${CMAKE_BINARY_DIR}/tests/al_loop)
 foreach(mode converge resume failed)
   add_test(NAME al_loop_${mode}

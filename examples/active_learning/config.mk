@@ -68,7 +68,11 @@ GRADE_EVERY ?= 10
 THRESHOLD_SAVE ?= 2
 # The MD stops (fix halt, softly) when the grade exceeds this.
 THRESHOLD_BREAK ?= 10
-# Extra pair_style mtp keywords, e.g. "save_max 50".
+# Of the graded steps above THRESHOLD_SAVE, save one in SAVE_EVERY, at most
+# SAVE_MAX frames per run (pair_style mtp save_every / save_max).
+SAVE_EVERY ?= 1
+SAVE_MAX ?= 50
+# Extra pair_style mtp keywords.
 PAIR_OPTS ?=
 # Prefix of LAMMPS, e.g. "mpirun -np 2" or "srun -n 32".
 MD_SUBMIT ?=
@@ -83,7 +87,18 @@ SELECT_OPTS ?=
 # --- labelling ---------------------------------------------------------------
 # mtp-label CODE: lammps (classical stand-in), cp2k, vasp, qe.
 LABEL_CODE ?= lammps
-# e.g. --template=cp2k.inp (see `mtp-label --help`)
+# The code's input template (mtp-label --template): a CP2K or pw.x input, a
+# VASP directory (INCAR, KPOINTS, POTCAR), or for the stand-in the LAMMPS
+# pair_style/pair_coeff lines (default: Tersoff SiC, written into WORKDIR).
+LAMMPS_POTENTIALS ?= /usr/share/lammps/potentials
+ifeq ($(LABEL_CODE),lammps)
+LABEL_TEMPLATE ?= $(WORK)/standin-tersoff.lmp
+else
+LABEL_TEMPLATE ?=
+endif
+# Element of each cfg type 0, 1, ... (mtp-label --type_order).
+TYPE_ORDER ?= Si,C
+# More mtp-label options, e.g. --command="cp2k.psmp" or --retry_failed.
 LABEL_OPTS ?=
 # Prefix of the labelling code, given to mtp-label --submit:
 # "srun -n 64", "sbatch --wait ...", "mpirun -np 4".

@@ -102,6 +102,8 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	  echo 'variable every equal $(GRADE_EVERY)'; \
 	  echo 'variable save equal $(THRESHOLD_SAVE)'; \
 	  echo 'variable break equal $(THRESHOLD_BREAK)'; \
+	  echo 'variable save_every equal $(SAVE_EVERY)'; \
+	  echo 'variable save_max equal $(SAVE_MAX)'; \
 	  echo 'variable pair_opts string "$(PAIR_OPTS)"'; } > $$d/params.lmp
 	echo "   round $(ROUND): exploring $*"
 	cd $(R)/explore/$*.run && $(MD_SUBMIT) $(LMP) -in $(HERE)/explore.lmp -var params params.lmp \
@@ -151,17 +153,19 @@ ifneq ($(SEED_CFG),)
 SEED_IS_LABELLED := yes
 endif
 endif
-$(R)/labelled/%.cfg: | $(R)/frames/%.cfg
+$(R)/labelled/%.cfg: | $(R)/frames/%.cfg $(LABEL_TEMPLATE)
 	mkdir -p $(R)/labelled $(R)/label-jobs
 	rm -f $(R)/labelled/$*.tmp.cfg $(R)/labelled/$*.failed.tmp
 ifeq ($(SEED_IS_LABELLED),yes)
 	cp $(R)/frames/$*.cfg $(R)/labelled/$*.tmp.cfg
 else
 	echo "   round $(ROUND): labelling frame $*"
-	rc=0; $(MTP_LABEL) $(LABEL_CODE) $(R)/frames/$*.cfg $(R)/labelled/$*.tmp.cfg \
+	rc=0; MTP_COMMAND=$(MTP) $(MTP_LABEL) $(LABEL_CODE) $(R)/frames/$*.cfg $(R)/labelled/$*.tmp.cfg \
 	  --workdir=$(R)/label-jobs/$* --failed=$(R)/labelled/$*.failed.tmp \
+	  $(if $(LABEL_TEMPLATE),--template=$(LABEL_TEMPLATE)) $(if $(TYPE_ORDER),--type_order=$(TYPE_ORDER)) \
 	  $(if $(SUBMIT),--submit="$(SUBMIT)") $(LABEL_OPTS) > $(R)/label-jobs/$*.log 2>&1 || rc=$$?; \
-	if [ $$rc = 3 ]; then \
+	if [ $$rc = 0 ]; then rm -f $(R)/labelled/$*.failed.tmp; \
+	elif [ $$rc = 3 ]; then \
 	  [ -e $(R)/labelled/$*.tmp.cfg ] || : > $(R)/labelled/$*.tmp.cfg; \
 	  [ -s $(R)/labelled/$*.failed.tmp ] || printf '0\tmtp-label exit 3, no reason given\n' > $(R)/labelled/$*.failed.tmp; \
 	  mv $(R)/labelled/$*.failed.tmp $(R)/labelled/$*.failed; \
@@ -171,6 +175,12 @@ else
 	fi
 endif
 	mv $(R)/labelled/$*.tmp.cfg $@
+
+# The stand-in labeller's template: LAMMPS' Tersoff SiC (types 1 = Si, 2 = C).
+$(WORK)/standin-tersoff.lmp:
+	mkdir -p $(WORK)
+	printf 'pair_style tersoff\npair_coeff * * %s Si C\n' $(LAMMPS_POTENTIALS)/SiC.tersoff > $@.tmp
+	mv $@.tmp $@
 
 $(R)/train.cfg: | $(LABELLED) $(PREV_TRAIN)
 	test "$$(cat $(R)/frames/count)" = "$(words $(LABELLED))"

@@ -147,17 +147,18 @@ EOF
 
 failed)
   D=$WORK/failed; rm -rf "$D"; mkdir -p "$D"
-  # The labeller's LAMMPS crashes on frames 001 and 004 of every round (each
-  # frame is labelled in its own job directory label-jobs/NNN).
+  # The labeller's LAMMPS (mtp-label --command) crashes on frames 001 and 004
+  # of every round: each frame is labelled in its own job directory
+  # label-jobs/NNN/, named in the LAMMPS input's path.
   cat > "$D/failing-lmp" << EOF
 #!/bin/bash
-case \$PWD in */label-jobs/001|*/label-jobs/001/*|*/label-jobs/004|*/label-jobs/004/*)
+case "\$*" in */label-jobs/001/*|*/label-jobs/004/*)
   echo "ERROR: simulated crash of the labelling code" >&2; exit 1;;
 esac
 exec lmp "\$@"
 EOF
   chmod +x "$D/failing-lmp"
-  loop "$D/run" MAX_ROUNDS=2 LABEL_OPTS="--executable=$D/failing-lmp" > "$D/run.log" 2>&1
+  loop "$D/run" MAX_ROUNDS=2 LABEL_OPTS="--command=$D/failing-lmp" > "$D/run.log" 2>&1
   rc=$?
   if [ $rc != 0 ] && ! grep -q "not converged after MAX_ROUNDS=2" "$D/run.log"; then
     tail -30 "$D/run.log"; fail "make demo with a failing labeller failed (exit $rc)"
