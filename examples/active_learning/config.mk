@@ -84,6 +84,15 @@ SEED ?= 12345
 SELECT_MAX ?= 8
 SELECT_OPTS ?=
 
+# --- cutting (optional, neighbourhood mode, for frames too large for DFT) ----
+# Empty: label the selected frames whole.  periodic: label, for each selected
+# frame, a small periodic cell around its most extrapolative atom (mtp
+# cut_extrapolative_nbh --periodic: only the trusted atoms' forces are fitted,
+# force_weight column); cluster: MLIP-3's non-periodic sphere (--cutoff).
+CUT ?=
+# e.g. --core=2 --max_cells=2 (periodic) or --cutoff=7 (cluster)
+CUT_OPTS ?=
+
 # --- labelling ---------------------------------------------------------------
 # mtp-label CODE: lammps (classical stand-in), cp2k, vasp, qe.
 LABEL_CODE ?= lammps

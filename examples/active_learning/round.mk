@@ -8,7 +8,8 @@
 #   explore/RUN.cfg     candidate frames of one MD run (RUN = T<K>_s<strain>_n<size>)
 #   explore/RUN.grade   "graded_steps max_grade" of that run
 #   selected.cfg        the frames `mtp select_add` chose (at most SELECT_MAX)
-#   frames/NNN.cfg      selected.cfg split, one frame per file; frames/count
+#   cut.cfg             (CUT=periodic|cluster) the cells cut out of them
+#   frames/NNN.cfg      selected.cfg (cut.cfg) split, one frame per file; frames/count
 #   labelled/NNN.cfg    frame NNN labelled (empty if it failed: labelled/NNN.failed)
 #   train.cfg           previous round's train.cfg + this round's labelled frames
 #   pot.almtp           trained from the previous round's potential (warm start)
@@ -125,11 +126,29 @@ $(R)/selected.cfg: | $(CANDIDATES) $(PREV_POT) $(PREV_TRAIN)
 	echo "   round $(ROUND): $(call count_frames,$(CANDIDATES)) candidates, $(call count_frames,$@) selected"
 endif
 
-# --- both: split the selection into one file per frame -----------------------
-$(R)/frames/count: | $(R)/selected.cfg
+# --- optional: cut the extrapolative neighbourhoods out of the selection -----
+ifneq ($(filter-out periodic cluster,$(CUT)),)
+$(error CUT=$(CUT): expected periodic, cluster or nothing)
+endif
+ifneq ($(and $(CUT),$(filter-out 0,$(ROUND))),)
+TO_LABEL := $(R)/cut.cfg
+$(R)/cut.cfg: | $(R)/selected.cfg
+	if [ -s $(R)/selected.cfg ]; then \
+	  $(MTP) cut_extrapolative_nbh $(R)/selected.cfg $(R)/cut.tmp.cfg \
+	    $(if $(filter periodic,$(CUT)),--periodic --potential=$(PREV_POT)) $(CUT_OPTS) > $(R)/cut.log 2>&1 \
+	  || { echo "round $(ROUND): mtp cut_extrapolative_nbh failed, see $(R)/cut.log" >&2; exit 1; }; \
+	else : > $(R)/cut.tmp.cfg; fi
+	mv $(R)/cut.tmp.cfg $@
+	echo "   round $(ROUND): $(call count_frames,$@) $(CUT) cells cut out"
+else
+TO_LABEL := $(R)/selected.cfg
+endif
+
+# --- both: split what is to be labelled into one file per frame --------------
+$(R)/frames/count: | $(TO_LABEL)
 	rm -rf $(R)/frames.tmp && mkdir -p $(R)/frames.tmp
 	awk -v d=$(R)/frames.tmp '/^ *BEGIN_CFG/ { f = sprintf("%s/%03d.cfg", d, n++) } f { print > f } \
-	  END { print n + 0 > (d "/count") }' $(R)/selected.cfg
+	  END { print n + 0 > (d "/count") }' $(TO_LABEL)
 	rm -rf $(R)/frames && mv $(R)/frames.tmp $(R)/frames
 
 # --- finish: label, train, summarise (frames/ exists now) --------------------
@@ -202,12 +221,8 @@ $(R)/pot.almtp: | $(R)/train.cfg $(PREV_POT)
 	mv $(R)/pot.tmp.almtp $@
 
 # Component-wise MAE of `mtp check_errors`: energy meV/atom, forces eV/A.
-check_errors_mae = $(MTP) check_errors $(R)/pot.almtp $(1) > $(R)/errors-$(2).txt; \
-	awk '/Energy per atom +MAE/ { e = $$5 } /Forces +MAE/ { f = $$3 } \
-	     END { if (e == "" || f == "") exit 1; printf "%s\t%s", e, f }' $(R)/errors-$(2).txt
 $(R)/errors.tsv: | $(R)/pot.almtp
-	{ $(call check_errors_mae,$(R)/train.cfg,train); printf '\t'; \
-	  $(if $(VALID_CFG),$(call check_errors_mae,$(VALID_CFG),valid),printf -- '-\t-'); echo; } > $@.tmp
+	bash $(HERE)/round_errors.sh $(MTP) $(R)/pot.almtp $(R)/train.cfg "$(VALID_CFG)" $(R) > $@.tmp
 	mv $@.tmp $@
 
 $(R)/row.tsv: | $(R)/errors.tsv
