@@ -100,7 +100,8 @@ const char HELP_SELECT[] =
     "mtp select POT TRAIN [options]\n"
     "  Builds the MaxVol active set of POT over the configurations of TRAIN and\n"
     "  stores it in the potential (MLIP-3's active-learning section), as\n"
-    "  `mtp train` does at its end.  The potential can then grade configurations\n"
+    "  `mtp train` does at its end.  Prints the chosen configurations as\n"
+    "  TRAIN:INDEX (0-based) with the number of active rows each owns.  The potential can then grade configurations\n"
     "  (`mtp calculate_grade`, extrapolation control in LAMMPS).\n"
     "  --al_mode=nbh|cfg         rows per atom (site energies, default) or per\n"
     "                            configuration (energy per atom)\n"
@@ -127,6 +128,7 @@ int cmd_select(const char *cmd, cli_args *a)
     int rc = 2, count = 0;
     mtp_cfg *cfgs = NULL;
     mtp_potential *pot = NULL;
+    mtp_active_set *as = NULL;
     if (cli_read_options(a, &ropt, &ifmt, &tm) || cli_opt_double(a, "site_en_weight", -1, &site_w) ||
         cli_opt_double(a, "energy_weight", -1, &energy_w) || cli_opt_double(a, "threshold", 1.001, &threshold) ||
         cli_opt_double(a, "init_value", 1e-6, &init_value) || cli_opt_int(a, "weight_scaling", 2, &ws) ||
@@ -145,16 +147,37 @@ int cmd_select(const char *cmd, cli_args *a)
         cli_report(cmd, &err);
         goto done;
     }
-    int n_sel;
-    if (mtp_active_set_select(pot, cfgs, count, &o, &n_sel, &err) ||
-        mtp_potential_write(pot, save_to ? save_to : pot_path, &err)) {
-        cli_report(cmd, &err);
-        goto done;
-    }
+    if (mtp_active_set_create(pot, &o, &as, &err)) goto report;
+    for (int k = 0; k < count; k++)
+        if (mtp_active_set_queue(as, &cfgs[k], k, NULL, &err)) {
+            fprintf(stderr, "mtp %s: %s: configuration %d: %s\n", cmd, train, k + 1, err.message);
+            goto done_as;
+        }
+    if (mtp_active_set_select_queued(as, threshold, 0, NULL, &err) || mtp_active_set_store(as, pot, &err) ||
+        mtp_potential_write(pot, save_to ? save_to : pot_path, &err))
+        goto report;
+    int n_sel = mtp_active_set_size(as);
     printf("active set (%s mode) built from %d configurations: %d of them selected; written to %s\n",
            o.mode == MTP_GRADE_NEIGHBORHOOD ? "neighbourhood" : "configuration", count, n_sel,
            save_to ? save_to : pot_path);
+    /* which ones: FILE:INDEX (0-based) and how many active rows each owns */
+    for (int k = 0; k < n_sel; k++) {
+        const mtp_cfg *c;
+        long tag;
+        if (mtp_active_set_member(as, k, &c, &tag, &err)) goto report;
+        const char *eq = mtp_cfg_get_feature(c, "selected_eqn_inds");
+        int rows = eq && *eq ? 1 : 0;
+        for (const char *q = eq; q && *q; q++) rows += *q == ',';
+        printf("selected %s:%ld (%d rows)\n", train, tag, rows);
+    }
+    mtp_active_set_destroy(as);
+    as = NULL;
     rc = 0;
+    goto done;
+report:
+    cli_report(cmd, &err);
+done_as:
+    mtp_active_set_destroy(as);
 done:
     mtp_free_cfgs(cfgs, count);
     mtp_potential_destroy(pot);

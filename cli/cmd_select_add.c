@@ -28,19 +28,23 @@ const char HELP_SELECT_ADD[] =
     "      \"Training set was increased by K configurations\".\n"
     "\n"
     "  Batch form (--max=N; any number of candidate files, e.g. all dumps of one\n"
-    "  exploration round): returns at most N configurations, greedily: the next\n"
-    "  one is always the candidate whose rows enlarge |det A| most (its grade,\n"
-    "  max |c_j| over its rows); its rows are swapped in (MaxVol restricted to\n"
-    "  them) before the grades of the others are updated.  So a configuration\n"
-    "  that duplicates a chosen one has grade <= 1 afterwards and is never\n"
-    "  chosen twice.  The pool is streamed, never held: a pass over all files\n"
-    "  computes every candidate's grade (in --threads threads) and keeps only a\n"
-    "  bounded buffer of the best ones with their rows above the threshold\n"
-    "  (--buffer_mb); greedy choices are made in the buffer while the best\n"
-    "  buffered grade beats the best grade left outside it, then another pass\n"
-    "  refreshes the grades.  Steps 1-2 are as above; NEW gets the chosen\n"
-    "  configurations as read, in the order chosen, and the log (stderr or\n"
-    "  --log) names each as FILE:INDEX (0-based) with its grade at the time.\n"
+    "  exploration round): returns at most N configurations, greedily.  Each\n"
+    "  step takes the candidate whose rows enlarge |det A| most (its grade, max\n"
+    "  |c_j| over its rows; > threshold), swaps its rows in, then runs MaxVol\n"
+    "  over the rows of all configurations chosen so far and the rows they\n"
+    "  displaced until no swap gains more than the threshold.  Chosen\n"
+    "  configurations therefore keep grading <= threshold, and a duplicate of\n"
+    "  one is never chosen.  A^-1 is recomputed from A before each step.\n"
+    "  The pool is streamed, never held: a pass over all files grades every\n"
+    "  candidate (rows and grades in --threads threads, files read in chunks)\n"
+    "  and keeps only a bounded buffer of the best ones with all their rows\n"
+    "  (2N+8 configurations at most, --buffer_mb of rows); steps are taken in\n"
+    "  the buffer while its best grade beats the best grade left outside it at\n"
+    "  that pass (grades mostly fall as the set grows), then a new pass\n"
+    "  refreshes the grades.  Memory: the buffer, one chunk, one byte per\n"
+    "  candidate.  Steps 1-2 are as above; NEW gets the chosen configurations\n"
+    "  as read, in the order chosen; the log (stderr or --log) names each as\n"
+    "  \"chosen FILE:INDEX grade G\" (INDEX 0-based, G at the time of choice).\n"
     "  NEW is written (possibly empty) also when nothing is chosen.\n"
     "\n"
     "  --threshold=1.001        a row is worth adding if some |c_j| exceeds it (> 1)\n"
@@ -72,6 +76,7 @@ static FILE *open_log(const char *cmd, const char *spec, const char *dflt, int *
         fprintf(stderr, "mtp %s: cannot open the log %s\n", cmd, spec);
         return (FILE *)-1;
     }
+    setvbuf(fp, NULL, _IOLBF, 0); /* follow long selections with tail -f */
     *owned = 1;
     return fp;
 }

@@ -291,6 +291,7 @@ int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, 
         fprintf(stderr, "mtp %s: out of memory\n", cmd);
         goto done;
     }
+    if (mtp_active_set_refresh(as, &err)) goto report;
     for (int pass = 1; remaining > 0; pass++) {
         /* a few more than the budget, so that choices can continue when some
          * buffered ones lose their grade (duplicates of a choice) */

@@ -126,12 +126,14 @@ static void test_greedy_brute_force(mtp_potential *pot)
     mtp_cfg *train = calloc((size_t)n_train, sizeof *train), *pool = calloc((size_t)n_pool, sizeof *pool);
     random_cfgs(train, n_train, 3, 5); /* small cells: the pool (more atoms) extrapolates */
     random_cfgs(pool, n_uniq, 6, 10);
+    for (int k = 0; k < n_dup; k++) mtp_cfg_init(&pool[n_uniq + k]);
     for (int k = 0; k < n_dup; k++) mtp_cfg_copy(&pool[n_uniq + k], &pool[(7 * k) % n_uniq], &err);
     for (int k = 0; k < n_train; k++) CHECK_OK(mtp_active_set_queue(as, &train[k], -2, NULL, &err), err);
     CHECK_OK(mtp_active_set_select_queued(as, 1.001, 0, NULL, &err), err);
     CHECK_OK(mtp_active_set_store(as, pot, &err), err);
     double *A = stored_A(pot, P), *M = malloc(sizeof(double) * P * P);
-    double *B = malloc(sizeof(double) * P * n_pool);
+    double *B = malloc(sizeof(double) * P * n_pool), *O = malloc(sizeof(double) * P * 4 * N);
+    int nO = 0;
     mtp_calculator *calc;
     CHECK_OK(mtp_calculator_create(pot, &calc, &err), err);
     for (int k = 0; k < n_pool; k++) CHECK_OK(mtp_active_set_rows(as, calc, &pool[k], B + (size_t)k * P, NULL, &err), err);
@@ -182,8 +184,34 @@ static void test_greedy_brute_force(mtp_potential *pot)
               second);
         CHECK(tu_close(log(grades[s]), best - ld, 1e-7, 1e-7), "choice %d: grade %.10g, det ratio %.10g", s,
               grades[s], exp(best - ld));
+        /* swap it in; the displaced row joins the rows that may come back */
+        memcpy(O + (size_t)nO++ * P, A + (size_t)bj * P, sizeof(double) * P);
         memcpy(A + (size_t)bj * P, B + (size_t)bc * P, sizeof(double) * P);
         ld = best;
+        /* MaxVol over the displaced rows (chosen rows among them) until no
+         * swap gains more than the threshold */
+        for (;;) {
+            double gain = -INFINITY;
+            int br = -1, bs = -1;
+            for (int r = 0; r < nO; r++)
+                for (int j = 0; j < P; j++) {
+                    memcpy(M, A, sizeof(double) * P * P);
+                    memcpy(M + (size_t)j * P, O + (size_t)r * P, sizeof(double) * P);
+                    double v = log_abs_det(M, P) - ld;
+                    if (v > gain) {
+                        gain = v;
+                        br = r;
+                        bs = j;
+                    }
+                }
+            if (!(gain > log(1.001))) break;
+            for (int k = 0; k < P; k++) {
+                double t = A[(size_t)bs * P + k];
+                A[(size_t)bs * P + k] = O[(size_t)br * P + k];
+                O[(size_t)br * P + k] = t;
+            }
+            ld += gain;
+        }
         chosen[t] = 1;
         /* a duplicate and its original count as one */
         if (t >= n_uniq) chosen[(7 * (t - n_uniq)) % n_uniq] = 1;
@@ -192,6 +220,12 @@ static void test_greedy_brute_force(mtp_potential *pot)
     }
     CHECK(tu_close(ld, mtp_active_set_log_volume(as), 1e-7, 1e-7), "after the choices: log det %.12g, set %.12g", ld,
           mtp_active_set_log_volume(as));
+    double *c = malloc(sizeof(double) * P);
+    for (int s = 0; s < np; s++) {
+        double g = mtp_active_set_row_grade(as, B + (size_t)tags[s] * P, c);
+        CHECK(g <= 1.001 + 1e-9, "chosen configuration %ld grades %.12g afterwards", tags[s], g);
+    }
+    free(c);
     for (int s = 0; s < np; s++)
         for (int r = 0; r < s; r++) {
             long a = tags[s] >= n_uniq ? (7 * (tags[s] - n_uniq)) % n_uniq : tags[s];
@@ -201,6 +235,7 @@ static void test_greedy_brute_force(mtp_potential *pot)
     free(A);
     free(M);
     free(B);
+    free(O);
     for (int k = 0; k < n_train; k++) mtp_cfg_free(&train[k]);
     for (int k = 0; k < n_pool; k++) mtp_cfg_free(&pool[k]);
     free(train);
@@ -221,6 +256,8 @@ static void test_greedy_nbh(mtp_potential *pot)
     mtp_cfg train[4], pool[12];
     random_cfgs(train, 4, 6, 8);
     random_cfgs(pool, 10, 8, 12);
+    mtp_cfg_init(&pool[10]);
+    mtp_cfg_init(&pool[11]);
     mtp_cfg_copy(&pool[10], &pool[3], &err);
     mtp_cfg_copy(&pool[11], &pool[5], &err);
     for (int k = 0; k < 4; k++) CHECK_OK(mtp_active_set_queue(as, &train[k], -2, NULL, &err), err);

@@ -13,13 +13,16 @@ typedef struct as_link {
     int eqn;    /* MLIP equation number (§5.1) */
 } as_link;
 
-typedef enum { ENTRY_GONE = 0, ENTRY_MEMBER, ENTRY_QUEUED } entry_state;
+/* ENTRY_CHOSEN_OUT: chosen by a greedy selection but (for now) without
+ * active rows; kept so that later greedy selections still protect it. */
+typedef enum { ENTRY_GONE = 0, ENTRY_MEMBER, ENTRY_QUEUED, ENTRY_CHOSEN_OUT } entry_state;
 
 typedef struct as_entry {
     mtp_cfg cfg;
     long tag;          /* the caller's, -1 for configurations loaded from a potential */
     entry_state state;
-    int picked;        /* greedy selection: already chosen */
+    int picked;        /* greedy selection: chosen in this call */
+    int chosen;        /* chosen by some greedy selection */
 } as_entry;
 
 struct mtp_active_set {
@@ -176,6 +179,8 @@ void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m,
 
 int mtp_active_set_param_count(const mtp_active_set *as) { return as->n; }
 
+mtp_status mtp_active_set_refresh(mtp_active_set *as, mtp_error *err) { return mtp_maxvol_refresh(&as->mv, err); }
+
 /* ------------------------------------------------------------------ */
 /* Handle                                                              */
 /* ------------------------------------------------------------------ */
@@ -267,10 +272,9 @@ static mtp_status add_entry(mtp_active_set *as, const mtp_cfg *cfg, long tag, en
     return MTP_OK;
 }
 
-mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows, mtp_error *err)
+static mtp_status grow_queue(mtp_active_set *as, int m, mtp_error *err)
 {
-    const int P = as->n, m = mtp_active_set_row_count(as, cfg);
-    if (m == 0) return MTP_OK; /* nothing to select (MLIP-3 skips such configurations too) */
+    const int P = as->n;
     if (as->q_count + m > as->q_cap) {
         long ncap = as->q_cap ? as->q_cap : 256;
         while (ncap < as->q_count + m) ncap *= 2;
@@ -282,6 +286,35 @@ mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag
             return mtp_fail(err, MTP_ERR_NOMEM, "out of memory for %ld candidate rows of %d parameters", ncap, P);
         as->q_cap = ncap;
     }
+    return MTP_OK;
+}
+
+/* Queue the rows of entry e (recomputed from its configuration). */
+static mtp_status append_rows(mtp_active_set *as, long e, mtp_error *err)
+{
+    const mtp_cfg *cfg = &as->entries[e].cfg;
+    const int m = mtp_active_set_row_count(as, cfg);
+    if (m == 0) return MTP_OK;
+    int *eqns = mtp_calloc((size_t)m, sizeof(int));
+    mtp_status st = eqns ? grow_queue(as, m, err) : mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    if (!st) st = mtp_active_set_rows(as, as->calc, cfg, as->qrows + (size_t)as->q_count * as->n, eqns, err);
+    if (!st) {
+        for (int k = 0; k < m; k++) {
+            as->qlink[as->q_count + k].entry = e;
+            as->qlink[as->q_count + k].eqn = eqns[k];
+        }
+        as->q_count += m;
+    }
+    free(eqns);
+    return st;
+}
+
+mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows, mtp_error *err)
+{
+    const int P = as->n, m = mtp_active_set_row_count(as, cfg);
+    if (m == 0) return MTP_OK; /* nothing to select (MLIP-3 skips such configurations too) */
+    mtp_status gs = grow_queue(as, m, err);
+    if (gs) return gs;
     double *dst = as->qrows + (size_t)as->q_count * P;
     int *eqns = mtp_calloc((size_t)m, sizeof(int));
     if (!eqns) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
@@ -327,10 +360,15 @@ static mtp_status finish_selection(mtp_active_set *as, mtp_error *err)
     }
     for (long e = 0; e < as->n_entries; e++)
         if (as->entries[e].state == ENTRY_QUEUED && owned[e]) members[nm++] = e;
+    for (long e = 0; e < as->n_entries; e++)
+        if (as->entries[e].state == ENTRY_CHOSEN_OUT && owned[e]) members[nm++] = e;
     for (long e = 0; e < as->n_entries; e++) {
         as_entry *en = &as->entries[e];
         if (en->state == ENTRY_GONE) continue;
+        if (en->picked) en->chosen = 1;
+        en->picked = 0;
         if (owned[e]) en->state = ENTRY_MEMBER;
+        else if (en->chosen) en->state = ENTRY_CHOSEN_OUT;
         else {
             en->state = ENTRY_GONE;
             mtp_cfg_free(&en->cfg);
@@ -413,13 +451,31 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
     *n_picked = 0;
     if (!(threshold > 1)) return mtp_fail(err, MTP_ERR_INVALID, "the selection threshold must be > 1, not %g", threshold);
     if (as->q_count == 0 || max_picks <= 0) return finish_selection(as, err);
+    /* configurations chosen by earlier calls take part again (never as
+     * candidates), so that no choice of this call can push them back above
+     * the threshold unnoticed */
+    for (long e = 0, ne = as->n_entries; e < ne; e++) {
+        as_entry *en = &as->entries[e];
+        if (!en->chosen || (en->state != ENTRY_MEMBER && en->state != ENTRY_CHOSEN_OUT)) continue;
+        mtp_status qs = append_rows(as, e, err);
+        if (qs) return qs;
+    }
     const long m = as->q_count;
     const int n = as->n;
     double *C = NULL, *grade = mtp_calloc((size_t)as->n_entries, sizeof(double));
     unsigned char *eligible = mtp_calloc((size_t)m, 1);
     mtp_status st = grade && eligible ? coeffs_of_queue(as, &C, err) : mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     double floor_grade = stop_at > threshold ? stop_at : threshold;
+    long swaps_since_refresh = 0;
     while (!st && *n_picked < max_picks) {
+        /* grades decide which configuration comes next: take them from a
+         * fresh inverse once swaps have been made (the rank-one updates
+         * drift when |det A| grows by many orders of magnitude) */
+        if (swaps_since_refresh) {
+            if ((st = mtp_maxvol_refresh(&as->mv, err))) break;
+            mtp_maxvol_coeffs(&as->mv, as->qrows, m, C);
+            swaps_since_refresh = 0;
+        }
         /* the grade of each queued configuration not chosen yet: max |C| over the rows it still has */
         for (long e = 0; e < as->n_entries; e++) grade[e] = 0;
         for (long i = 0; i < m; i++) {
@@ -438,17 +494,28 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
         picked_tags[*n_picked] = as->entries[best].tag;
         picked_grades[*n_picked] = grade[best];
         ++*n_picked;
-        for (long i = 0; i < m; i++) eligible[i] = as->qlink[i].entry == best;
-        /* MaxVol restricted to the chosen configuration's rows and the rows
-         * they displace (which may come back), until none exceeds threshold;
-         * so each step is exactly "add this configuration", and in
-         * configuration mode (one row) the best single-row swap */
+        /* MaxVol restricted to the rows of the configurations chosen so far
+         * and the rows they displaced (which may come back), until none
+         * exceeds threshold: every chosen configuration keeps grading
+         * <= threshold, so a duplicate of one is never chosen later */
+        for (long i = 0; i < m; i++) {
+            long e = as->qlink[i].entry;
+            eligible[i] = e < 0 || as->entries[e].state != ENTRY_QUEUED || as->entries[e].picked;
+        }
         for (;;) {
             long i0;
             int j0;
             find_max(C, m, n, eligible, threshold, &i0, &j0);
-            if (i0 < 0) break;
+            if (i0 < 0) {
+                if (!swaps_since_refresh) break;
+                /* confirm with a fresh inverse that nothing is left */
+                if ((st = mtp_maxvol_refresh(&as->mv, err))) break;
+                mtp_maxvol_coeffs(&as->mv, as->qrows, m, C);
+                swaps_since_refresh = 0;
+                continue;
+            }
             swap_rows(as, C, i0, j0);
+            swaps_since_refresh++;
             eligible[i0] = 1; /* now holds the displaced row */
         }
     }
@@ -456,7 +523,6 @@ mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, do
     free(grade);
     free(eligible);
     if (st) return st;
-    for (long e = 0; e < as->n_entries; e++) as->entries[e].picked = 0;
     return finish_selection(as, err);
 }
 

@@ -156,6 +156,8 @@ double mtp_maxvol_grade(const mtp_maxvol *mv, const double *row, double *c);
 /* Candidate row i0 replaces active row j0; the old active row takes its
  * place among the candidates; A^-1 and all m rows of C are updated. */
 void mtp_maxvol_swap(mtp_maxvol *mv, double *rows, double *C, long m, long i0, int j0);
+/* A^-1 and log|det A| recomputed from A (rank-one updates drift). */
+mtp_status mtp_maxvol_refresh(mtp_maxvol *mv, mtp_error *err);
 
 /* ---- MLIP-3 "MVS_v1.1" section header (active_set.c) --------------- */
 typedef struct mtp_mvs_header {

@@ -135,3 +135,61 @@ void mtp_maxvol_swap(mtp_maxvol *mv, double *rows, double *C, long m, long i0, i
     }
     mv->log_det += log(fabs(t));
 }
+
+mtp_status mtp_maxvol_refresh(mtp_maxvol *mv, mtp_error *err)
+{
+    /* Gauss-Jordan with partial pivoting on [A | I]; the rank-one updates
+     * lose accuracy over many swaps when |det A| grows by orders of
+     * magnitude (from init_value * I), a fresh inverse does not. */
+    const int n = mv->n;
+    double *lu = mtp_calloc((size_t)n * n, sizeof(double)), *inv = mtp_calloc((size_t)n * n, sizeof(double));
+    if (!lu || !inv) {
+        free(lu);
+        free(inv);
+        return mtp_fail(err, MTP_ERR_NOMEM, "out of memory for a %d x %d inverse", n, n);
+    }
+    memcpy(lu, mv->A, (size_t)n * n * sizeof(double));
+    for (int r = 0; r < n; r++) inv[(size_t)r * n + r] = 1;
+    double ld = 0;
+    for (int k = 0; k < n; k++) {
+        int p = k;
+        for (int i = k + 1; i < n; i++)
+            if (fabs(lu[(size_t)i * n + k]) > fabs(lu[(size_t)p * n + k])) p = i;
+        double d = lu[(size_t)p * n + k];
+        if (d == 0) {
+            free(lu);
+            free(inv);
+            return mtp_fail(err, MTP_ERR_INVALID, "the active-set matrix is singular");
+        }
+        if (p != k)
+            for (int j = 0; j < n; j++) {
+                double t = lu[(size_t)k * n + j];
+                lu[(size_t)k * n + j] = lu[(size_t)p * n + j];
+                lu[(size_t)p * n + j] = t;
+                t = inv[(size_t)k * n + j];
+                inv[(size_t)k * n + j] = inv[(size_t)p * n + j];
+                inv[(size_t)p * n + j] = t;
+            }
+        ld += log(fabs(d));
+        double *lk = lu + (size_t)k * n, *ik = inv + (size_t)k * n;
+        for (int j = 0; j < n; j++) {
+            lk[j] /= d;
+            ik[j] /= d;
+        }
+        for (int i = 0; i < n; i++) {
+            if (i == k) continue;
+            double f = lu[(size_t)i * n + k];
+            if (f == 0) continue;
+            double *li = lu + (size_t)i * n, *ii = inv + (size_t)i * n;
+            for (int j = 0; j < n; j++) {
+                li[j] -= f * lk[j];
+                ii[j] -= f * ik[j];
+            }
+        }
+    }
+    memcpy(mv->ainv, inv, (size_t)n * n * sizeof(double));
+    mv->log_det = ld;
+    free(lu);
+    free(inv);
+    return MTP_OK;
+}

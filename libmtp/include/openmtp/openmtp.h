@@ -472,6 +472,9 @@ double mtp_active_set_row_grade(const mtp_active_set *as, const double *row, dou
 /* C[m][P] = rows[m][P] A^-1 (the coefficients whose max |.| is the grade). */
 void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m, double *C);
 int mtp_active_set_param_count(const mtp_active_set *as);
+/* Recompute A^-1 from A (MLIP-3's rank-one updates drift over many swaps
+ * when |det A| grows by orders of magnitude; MLIP-3 never does this). */
+mtp_status mtp_active_set_refresh(mtp_active_set *as, mtp_error *err);
 /* Queue a configuration (copied) with a caller's tag; rows = its rows as
  * from mtp_active_set_rows, or NULL to compute them here. */
 mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows,
@@ -485,8 +488,10 @@ mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, lo
 /* Greedy batch selection over the queue: repeatedly choose the queued
  * configuration with the largest grade (max |c| over its rows), if that is
  * > threshold and, from the second choice on, > stop_at (a caller's bound
- * on the grades of candidates not queued); swap its rows in (MaxVol restricted to its
- * rows and the rows they displace) until none exceeds threshold; at most
+ * on the grades of candidates not queued); swap its rows in by MaxVol
+ * restricted to the rows of the chosen configurations and the rows they
+ * displaced, until none exceeds threshold (so every chosen configuration,
+ * and any duplicate of one, grades <= threshold afterwards); at most
  * max_picks choices.  Tags and grades at choice time go to picked_tags[],
  * picked_grades[] (max_picks each).  Then as select_queued. */
 mtp_status mtp_active_set_select_greedy(mtp_active_set *as, double threshold, double stop_at,
