@@ -34,6 +34,23 @@ foreach(idx 1 2)
   openmtp_lammps_grade(grade_cfg_${idx}_np2 2 ${OMTP_POT_3} ${OMTP_CFG_TEST3} ${idx} mtp)
 endforeach()
 
+# the same through mtpplugin.so (compute mtp/atom registered by the plugin)
+if(TARGET mtpplugin AND OPENMTP_LAMMPS_PLUGIN_HOST)
+  foreach(np 1 2)
+    if(np GREATER 1 AND NOT OMTP_MPI_OK)
+      continue()
+    endif()
+    add_test(NAME lammps_plugin_grade_nbh_2_np${np}
+      COMMAND sh ${OMTP_LMP_TDIR}/run_grade.sh ${OPENMTP_LAMMPS_PLUGIN_HOST} $<TARGET_FILE:mtp>
+              ${np} ${OMTP_POT_GRADE} ${OMTP_CFG_GRADE} 2 ${OMTP_LMP_WORK}/plugin_grade_nbh_2_np${np} mtp)
+    set_tests_properties(lammps_plugin_grade_nbh_2_np${np} PROPERTIES LABELS "lammps;plugin"
+                         SKIP_RETURN_CODE 77
+                         PASS_REGULAR_EXPRESSION "OPENMTP_GRADE_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
+                         ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1;OPENMTP_PLUGIN=$<TARGET_FILE:mtpplugin>"
+                         PROCESSORS ${np} TIMEOUT 300)
+  endforeach()
+endif()
+
 # saving during MD: save_every, save_max, grade_every without stale grades,
 # threshold_break messages naming the file; whole frames in exactly s.cfg (run_save.sh)
 foreach(np 1 2)
@@ -49,6 +66,21 @@ foreach(np 1 2)
                        PROCESSORS ${np} TIMEOUT 300)
 endforeach()
 
+# save_cut cluster|periodic vs `mtp cut_extrapolative_nbh` (skips without the cut library)
+foreach(np 1 2)
+  if(np GREATER 1 AND NOT OMTP_MPI_OK)
+    continue()
+  endif()
+  add_test(NAME lammps_grade_save_cut_np${np}
+    COMMAND sh ${OMTP_LMP_TDIR}/run_save_cut.sh $<TARGET_FILE:lmp_mtp> $<TARGET_FILE:mtp> ${np}
+            ${OMTP_POT_GRADE} ${OMTP_LMP_WORK}/grade_save_cut_np${np})
+  set_tests_properties(lammps_grade_save_cut_np${np} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                       PASS_REGULAR_EXPRESSION "OPENMTP_SAVE_CUT_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
+                       SKIP_REGULAR_EXPRESSION "SKIP: "
+                       ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
+                       PROCESSORS ${np} TIMEOUT 300)
+endforeach()
+
 # threshold_break: a clean LAMMPS error naming the grade, the step and the file written
 set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none -var a 2.6 -var pc "* *")
 openmtp_lammps_run(error_grade_break 1 ${OMTP_POT_GRADE}
@@ -57,6 +89,16 @@ openmtp_lammps_run(error_grade_break 1 ${OMTP_POT_GRADE}
 openmtp_lammps_run(error_grade_break_np2 2 ${OMTP_POT_GRADE}
   PASS "ERROR: pair_style mlip: extrapolation grade [0-9.e+]+ exceeds threshold_break 10 at step 0; this configuration was appended to pre.cfg \\(frame 1 saved in this run\\)"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_GRADE} extrapolation_control=true extrapolation_control:threshold_save=2 extrapolation_control:threshold_break=10 extrapolation_control:save_extrapolative_to=pre.cfg")
+# compute mtp/atom without extrapolation control / without pair_style mtp; bad save keywords
+openmtp_lammps_run(error_compute_mtp_atom_off 1 ${OMTP_POT_GRADE} PASS "compute mtp/atom: pair_style mtp has no extrapolation control"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_GRADE}" -var extra "compute g all mtp/atom")
+openmtp_lammps_run(error_compute_mtp_atom_no_pair 1 - PASS "compute mtp/atom needs pair_style mtp or mlip"
+  ARGS ${_e} -var ps "zero 3.0" -var pc "* *" -var extra "compute g all mtp/atom")
+openmtp_lammps_run(error_save_cut_cfg_mode 1 ${OMTP_POT_3} PASS "save_cut needs per-atom grades|needs a libopenmtp with mtp_cut_cluster"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} extrapolation yes save_cut cluster")
+openmtp_lammps_run(error_save_every 1 ${OMTP_POT_GRADE} PASS "save_every must be >= 1"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_GRADE} extrapolation_control=true save_every=0")
+
 # a potential without an active-learning state
 openmtp_lammps_run(error_grade_no_state 1 ${OMTP_POT_2} PASS "extrapolation control needs the active-learning"
   ARGS ${_e} -var ps "mtp ${OMTP_POT_2} extrapolation yes")

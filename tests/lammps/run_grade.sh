@@ -13,6 +13,7 @@
 #   types and nbh_grades, and re-grading it with `mtp calculate_grade` gives the
 #   reference grade again.  NP > 1: the saved frame is byte-identical to the one of a
 #   serial run.
+# With OPENMTP_PLUGIN=<mtpplugin.so>, LMP is a LAMMPS with PKG_PLUGIN that loads it first.
 # Exit 77 (skip) when POT or CFG does not exist.
 set -eu
 lmp=$1 mtp=$2 np=$3 pot=$4 cfg=$5 index=$6 work=$7 style=$8
@@ -26,6 +27,12 @@ awk -v k="$index" '/BEGIN_CFG/{n++} n==k{print}' "$cfg" > one.cfg
 "$mtp" calculate_grade "$pot" one.cfg ref.cfg
 "$mtp" convert one.cfg one.data --output_format=lammps_data
 
+# through the plugin: OPENMTP_PLUGIN=<mtpplugin.so> and LMP = a LAMMPS with PKG_PLUGIN
+input="$tdir/grade.in"
+if [ -n "${OPENMTP_PLUGIN:-}" ]; then
+    printf 'plugin load %s\ninclude %s\n' "$OPENMTP_PLUGIN" "$tdir/grade.in" > plugin.in
+    input="$work/plugin.in"
+fi
 if [ "$style" = mlip ]; then
     ps="mlip load_from=$pot extrapolation_control=true threshold_save=0 threshold_break=1e9 save_extrapolative_to=pre.cfg"
 else
@@ -42,7 +49,7 @@ if [ "$np" -gt 1 ]; then
 else
     set -- "$lmp"
 fi
-"$@" -in "$tdir/grade.in" -log run.log -screen none -var data one.data -var style "$style" \
+"$@" -in "$input" -log run.log -screen none -var data one.data -var style "$style" \
     -var ps "$ps" || { echo "lmp_mtp failed:"; tail -n 20 run.log; exit 1; }
 grep -E "^OpenMTP" run.log || true
 
@@ -112,7 +119,7 @@ same "MV_grade of pre.cfg re-graded by mtp calculate_grade" "$(feature regraded.
 if [ "$np" -gt 1 ]; then
     # the same frame as a serial run
     mv pre.cfg pre_np.cfg
-    "$lmp" -in "$tdir/grade.in" -log run1.log -screen none -var data one.data -var style "$style" \
+    "$lmp" -in "$input" -log run1.log -screen none -var data one.data -var style "$style" \
         -var ps "$ps" || { echo "serial lmp_mtp failed:"; tail -n 20 run1.log; exit 1; }
     cmp pre.cfg pre_np.cfg || { echo "FAIL: the frame saved on $np ranks differs from the serial one"; diff pre.cfg pre_np.cfg | head; exit 1; }
     echo "ok: the frame saved on $np ranks is the serial one"

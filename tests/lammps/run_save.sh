@@ -12,7 +12,8 @@
 #   fresh    grade_every 10 with thermo every 7 steps, compute mtp/atom dumped every
 #            3 steps and fix halt (every 3 steps) on max(c_g) > 5: thermo values,
 #            dumped grades and the halt step (18) equal those of a grade_every 1 run,
-#            i.e. nothing reads a stale grade
+#            i.e. nothing reads a stale grade; fix halt on c_grade[1] (compute pair)
+#            stops at step 18 too
 #   break    threshold_save 2 threshold_break 10: stops at step 19 after saving the
 #            4 frames of steps 16..19; the error names s.cfg and the frame
 #   breakmax the same with save_max 2: the error says the frame was not saved
@@ -120,6 +121,13 @@ echo "ok: fresh: the dumped per-atom grades are those of grade_every 1"
 grep -q "OPENMTP_END 18 " fresh/end.txt || fail "fresh: fix halt should stop at step 18: $(cat fresh/end.txt)"
 cmp -s fresh/end.txt fresh_ref/end.txt || fail "fresh: halt step/grade differ: $(cat fresh/end.txt) vs $(cat fresh_ref/end.txt)"
 echo "ok: fresh: fix halt on max(c_g) stops at step 18 as with grade_every 1"
+
+# the same with fix halt on c_grade[1] of compute pair (grades on the steps it is read)
+run fresh_pair "$np" mtp "$base grade_every 10" -var thermo 7 -var halt 5 -var haltvar gp
+ok_run fresh_pair
+grep OPENMTP_END fresh_pair/run.log > fresh_pair/end.txt
+grep -q "OPENMTP_END 18 " fresh_pair/end.txt || fail "fresh_pair: fix halt on c_grade[1] should stop at step 18: $(cat fresh_pair/end.txt)"
+echo "ok: fresh_pair: fix halt on compute pair's c_grade[1] stops at step 18 with grade_every 10"
 
 run break "$np" mtp "mtp $pot extrapolation yes threshold_save 2 threshold_break 10 save_extrapolative_to s.cfg"
 [ "$(cat break/rc)" != 0 ] || fail "break: the run should stop with an error"
