@@ -18,3 +18,19 @@ add_test(NAME label_cp2k_real
                  ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
                  ${CMAKE_BINARY_DIR}/tests/label-cp2k-real-work)
 set_tests_properties(label_cp2k_real PROPERTIES SKIP_RETURN_CODE 77 LABELS "label;dft")
+add_test(NAME cp2k_md_reader
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_cp2k_md.py $<TARGET_FILE:mtp>
+                 ${CMAKE_CURRENT_LIST_DIR}/data ${CMAKE_BINARY_DIR}/tests/cp2k-md-work)
+set_tests_properties(cp2k_md_reader PROPERTIES LABELS "label;formats")
+foreach(mode reader fake real)
+  add_test(NAME label_qe_${mode}
+           COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_qe.py ${mode}
+                   ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
+                   ${CMAKE_BINARY_DIR}/tests/label-qe-${mode}-work)
+  set_tests_properties(label_qe_${mode} PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")
+endforeach()
+add_test(NAME label_vasp_fake
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_vasp.py
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
+                 ${CMAKE_BINARY_DIR}/tests/label-vasp-work)
+set_tests_properties(label_vasp_fake PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")

@@ -7,7 +7,7 @@ PACKAGES=(build-essential cmake pkg-config dpkg-dev xz-utils bc
           lammps liblammps-dev
           clang libclang-rt-14-dev
           python3-numpy python3-ase
-          cp2k cp2k-data)
+          cp2k cp2k-data quantum-espresso quantum-espresso-data)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -206,6 +206,9 @@ def write_atomic(path, text):
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        mask = os.umask(0)  # mkstemp creates 0600; give the file the usual mode
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -83,9 +83,12 @@ def command(submit, exe_override, env_var, defaults):
         raise SetupError("empty command")
     if not shutil.which(words[0]) and not os.path.isfile(words[0]):
         raise SetupError("executable '%s' not found (from --command or %s)" % (words[0], env_var))
-    if os.path.isfile(words[0]) and not os.path.isabs(words[0]):
-        words[0] = os.path.abspath(words[0])
-    return (shlex.split(submit) if submit else []) + words
+    prefix = shlex.split(submit) if submit else []
+    # jobs run in their own directories: relative script paths are made absolute
+    for w in (words, prefix):
+        if w and "/" in w[0] and not os.path.isabs(w[0]) and os.path.isfile(w[0]):
+            w[0] = os.path.abspath(w[0])
+    return prefix + words
 
 
 def find_mtp(here):

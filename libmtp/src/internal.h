@@ -205,6 +205,8 @@ extern const mtp_format_ops mtp_format_lammps_data_ops;
 extern const mtp_format_ops mtp_format_poscar_ops;
 extern const mtp_format_ops mtp_format_vasprun_ops;
 extern const mtp_format_ops mtp_format_cp2k_ops;
+extern const mtp_format_ops mtp_format_cp2k_md_ops;
+extern const mtp_format_ops mtp_format_qe_ops;
 
 /* Type number for an element symbol under the read options (type_map
  * index, else atomic number); -1 if unknown. */

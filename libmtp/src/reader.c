@@ -10,12 +10,14 @@ static const mtp_format_ops *const FORMATS[] = {
     &mtp_format_cfg_ops,
     &mtp_format_cfg_bin_ops,
     &mtp_format_outcar_ops,
+    &mtp_format_cp2k_md_ops, /* before xyz: its -pos-1.xyz files are xyz files too */
     &mtp_format_xyz_ops,
     &mtp_format_lammps_dump_ops,
     &mtp_format_lammps_data_ops,
     &mtp_format_poscar_ops,
     &mtp_format_vasprun_ops,
     &mtp_format_cp2k_ops,
+    &mtp_format_qe_ops,
 };
 #define N_FORMATS (sizeof FORMATS / sizeof FORMATS[0])
 
@@ -28,6 +30,8 @@ static const struct { const char *name; mtp_format fmt; } FORMAT_NAMES[] = {
     {"cp2k", MTP_FORMAT_CP2K},           {"lammps_dump", MTP_FORMAT_LAMMPS_DUMP},
     {"lammps_data", MTP_FORMAT_LAMMPS_DATA}, {"lammps_datafile", MTP_FORMAT_LAMMPS_DATA},
     {"poscar", MTP_FORMAT_POSCAR},       {"vasp_poscar", MTP_FORMAT_POSCAR},
+    {"cp2k_md", MTP_FORMAT_CP2K_MD},     {"cp2k-md", MTP_FORMAT_CP2K_MD},
+    {"qe", MTP_FORMAT_QE},               {"espresso", MTP_FORMAT_QE},
 };
 
 int mtp_format_from_name(const char *name)
@@ -54,6 +58,7 @@ mtp_format mtp_format_guess(const char *path)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
+    if (ends_with(base, "-pos-1.xyz")) return MTP_FORMAT_CP2K_MD;
     if (ends_with(base, ".xyz") || ends_with(base, ".extxyz")) return MTP_FORMAT_XYZ;
     if (strstr(base, "OUTCAR")) return MTP_FORMAT_OUTCAR;
     if (ends_with(base, ".xml") && strstr(base, "vasprun")) return MTP_FORMAT_VASPRUN;
@@ -165,8 +170,23 @@ mtp_status mtp_reader_open(const char *path, mtp_format fmt, const mtp_read_opti
 {
     *out = NULL;
     FILE *fp = fopen(path, "rb");
-    if (!fp) return mtp_fail(err, MTP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    char *md_pos = NULL;
+    if (!fp && errno == ENOENT && (fmt == MTP_FORMAT_CP2K_MD || fmt == MTP_FORMAT_AUTO)) {
+        /* a CP2K MD trajectory may be named by its project prefix */
+        size_t n = strlen(path) + sizeof "-pos-1.xyz";
+        md_pos = malloc(n);
+        if (!md_pos) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        snprintf(md_pos, n, "%s-pos-1.xyz", path);
+        fp = fopen(md_pos, "rb");
+        if (fp) path = md_pos;
+        else errno = ENOENT;
+    }
+    if (!fp) {
+        free(md_pos);
+        return mtp_fail(err, MTP_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    }
     mtp_status st = mtp_reader_open_stream(fp, path, fmt, opt, out, err);
+    free(md_pos);
     if (st) {
         fclose(fp);
         return st;

@@ -184,12 +184,16 @@ typedef enum mtp_format {
     MTP_FORMAT_CP2K,         /* CP2K output log (read)                */
     MTP_FORMAT_LAMMPS_DUMP,  /* LAMMPS text dump (read, write)        */
     MTP_FORMAT_LAMMPS_DATA,  /* LAMMPS data file, atomic style (read, write) */
-    MTP_FORMAT_POSCAR        /* VASP POSCAR (write)                   */
+    MTP_FORMAT_POSCAR,       /* VASP POSCAR (write)                   */
+    MTP_FORMAT_CP2K_MD,      /* CP2K MD trajectory PREFIX-pos-1.xyz + -frc-1.xyz,
+                                -1.cell, -1.stress, -vel-1.xyz (read) */
+    MTP_FORMAT_QE            /* Quantum ESPRESSO pw.x output (read)   */
 } mtp_format;
 
 /* Parse a format name: "cfg"/"txt", "bin", "xyz"/"extxyz", "outcar",
  * "vasprun", "cp2k", "lammps_dump", "lammps_data"/"lammps_datafile",
- * "poscar".  Returns MTP_FORMAT_AUTO for "auto" and -1 if unknown. */
+ * "poscar", "cp2k_md"/"cp2k-md", "qe"/"espresso".  Returns MTP_FORMAT_AUTO for
+ * "auto" and -1 if unknown. */
 int mtp_format_from_name(const char *name);
 const char *mtp_format_name(mtp_format fmt);
 /* Guess from a file name (extension / well-known names); AUTO if none. */
