@@ -24,21 +24,25 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "\n"
     "  --periodic: a small orthorhombic periodic cell for DFT instead of a\n"
     "  cluster with a free surface.  The core is every atom within --core of the\n"
-    "  centre(s); the box is the centres' bounding box grown by\n"
-    "  core + cutoff + buffer + min_dist on every side and keeps every atom image\n"
-    "  inside (for a single centre and core 0, buffer = cutoff: side 4 x cutoff +\n"
-    "  2 x min_dist).\n"
+    "  centre(s).  The box is the centres' bounding box grown on every side by\n"
+    "  core + cutoff + buffer plus a pad of min_dist (at most cutoff), and keeps\n"
+    "  every atom image inside it (single centre, core 0, buffer = cutoff: edge\n"
+    "  4 x cutoff + 2 x min_dist).\n"
     "  Guarantee, verified on every cell: atoms within core + buffer of a centre\n"
     "  have exactly the MTP neighbourhood (all neighbours within cutoff) they\n"
-    "  have in IN, so the same site energies; with buffer >= cutoff the MTP\n"
-    "  forces on the core atoms are the same too.  Core atoms so verified get\n"
-    "  force_weight 1, all others 0 (AtomData column force_weight, used by\n"
-    "  `mtp train`); EnergyWeight 0 and StressWeight 0 are set because energy\n"
-    "  and stress include the artificial boundary.  Atoms closer than --min_dist\n"
-    "  to an image across the new boundary are dropped (closest pair first, the\n"
-    "  atom farther from the centres goes; the min_dist pad keeps this outside\n"
-    "  the guaranteed region; reported).  IN must be 3D periodic or\n"
-    "  non-periodic.  Types are kept; a Supercell is written.\n"
+    "  have in IN, hence the same site energies; with buffer >= cutoff the MTP\n"
+    "  forces on the core atoms are the same too (reported as exact forces).\n"
+    "  Core atoms with a verified neighbourhood get force_weight 1, all other\n"
+    "  atoms 0 (AtomData column force_weight, honoured by `mtp train`); the\n"
+    "  features EnergyWeight 0 and StressWeight 0 are set because energy and\n"
+    "  stress include the artificial boundary.  Atoms closer than --min_dist to\n"
+    "  an image across the new boundary are dropped, closest pair first, the\n"
+    "  atom farther from the centres going (the pad keeps all of them outside\n"
+    "  the guaranteed region); the shortest distance across the boundary is\n"
+    "  reported before and after.  IN must be 3D periodic or non-periodic.\n"
+    "  Types are kept; a Supercell is written.  A configuration no bigger than\n"
+    "  its cut would be is written whole instead (all force weights 1, energy\n"
+    "  and stress weights untouched).\n"
     "  --cutoff=R                the potential's cutoff (default 7, or from --potential)\n"
     "  --potential=POT           take the cutoff from POT's max_dist\n"
     "  --core=C                  trusted radius around the centres (default 0:\n"
@@ -52,7 +56,8 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  --min_dist=D              drop threshold, A (default 0.9 x the shortest\n"
     "                            interatomic distance of the configuration)\n"
     "  Features: cfg#, from_cfg# (0-based index in IN), nbh# (centres, 0-based),\n"
-    "  extrapolation_grade, cut_geometry.\n";
+    "  extrapolation_grade, cut_geometry (options, counts, and the origin: atom\n"
+    "  positions in IN = positions in the cell + origin, up to IN's lattice).\n";
 
 /* Distance between atoms i and j of cfg, nearest periodic image (3D
  * periodic: minimum image in fractional coordinates, checked over the
@@ -138,6 +143,21 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
             rc = 1;
             goto done;
         }
+        /* a configuration no bigger than the cut is labelled whole: every
+         * atom keeps its environment exactly, energy and stress are real */
+        int whole = rep.n_atoms >= n;
+        if (whole) {
+            mtp_cfg_free(&cell);
+            if (mtp_cfg_alloc(&cell, n, MTP_CFG_FORCE_WEIGHTS, &err)) {
+                cli_report(cmd, &err);
+                rc = 1;
+                goto done;
+            }
+            memcpy(cell.lattice, cfg->lattice, sizeof cell.lattice);
+            memcpy(cell.types, cfg->types, (size_t)n * sizeof(int));
+            memcpy(cell.positions, cfg->positions, (size_t)n * 3 * sizeof(double));
+            for (int i = 0; i < n; i++) cell.force_weights[i] = 1.0;
+        }
         /* every candidate in a core of this cell is labelled by it */
         for (int i = 0; i < n; i++) {
             if (covered[i] || cfg->nbh_grades[i] < ps->threshold) continue;
@@ -163,34 +183,49 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
         bad |= mtp_cfg_set_feature(&cell, "nbh#", list, &err) != MTP_OK;
         snprintf(buf, sizeof buf, "%f", cfg->nbh_grades[c0]);
         bad |= mtp_cfg_set_feature(&cell, "extrapolation_grade", buf, &err) != MTP_OK;
-        snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f", ps->o.cutoff,
-                 ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted, rep.n_dropped,
-                 rep.min_dist_used);
+        if (whole) {
+            snprintf(buf, sizeof buf, "whole configuration (smaller than the cut box of %.3f x %.3f x %.3f A)",
+                     rep.box[0], rep.box[1], rep.box[2]);
+        } else {
+            snprintf(buf, sizeof buf,
+                     "cutoff=%g core=%g buffer=%g trusted=%d exact_forces=%d dropped=%d min_dist=%.4f origin=%.6f,%.6f,%.6f",
+                     ps->o.cutoff, ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted,
+                     rep.n_force_exact, rep.n_dropped, rep.min_dist_used, rep.origin[0], rep.origin[1], rep.origin[2]);
+            bad |= mtp_cfg_set_feature(&cell, "EnergyWeight", "0", &err) != MTP_OK;
+            bad |= mtp_cfg_set_feature(&cell, "StressWeight", "0", &err) != MTP_OK;
+        }
         bad |= mtp_cfg_set_feature(&cell, "cut_geometry", buf, &err) != MTP_OK;
-        bad |= mtp_cfg_set_feature(&cell, "EnergyWeight", "0", &err) != MTP_OK;
-        bad |= mtp_cfg_set_feature(&cell, "StressWeight", "0", &err) != MTP_OK;
         if (bad || mtp_write_cfg(fp, out, &cell, MTP_FORMAT_CFG, NULL, &err)) {
             free(list);
             cli_report(cmd, &err);
             rc = 1;
             goto done;
         }
+        if (whole) {
+            printf("cfg %ld: cell #%ld: the configuration itself (%d atoms, all trusted): it is no bigger than the "
+                   "cut around atom(s) %s (grade %g) would be\n",
+                   index + 1, *n_cells, n, list, cfg->nbh_grades[c0]);
+            free(list);
+            (*n_cells)++;
+            break;
+        }
         printf("cfg %ld: cell #%ld around atom(s) %s (grade %g): %d atoms, box %.3f x %.3f x %.3f A, "
-               "%d trusted (of %d core), %d dropped; closest pair across the new boundary %.4f A "
+               "%d trusted (of %d core; %d with exact MTP forces), %d dropped; closest pair across the new boundary %.4f A "
                "(%.4f A before dropping, threshold %.4f A), closest real pair %.4f A\n",
                index + 1, *n_cells, list, cfg->nbh_grades[c0], rep.n_atoms, rep.box[0], rep.box[1], rep.box[2],
-               rep.n_trusted, rep.n_core, rep.n_dropped, rep.min_cross_after, rep.min_cross_before, rep.min_dist_used,
+               rep.n_trusted, rep.n_core, rep.n_force_exact, rep.n_dropped, rep.min_cross_after, rep.min_cross_before, rep.min_dist_used,
                rep.min_same);
-        if (rep.n_atoms >= n)
-            fprintf(stderr,
-                    "mtp %s: note: configuration %ld is smaller than the cut box (cell #%ld has %d atoms, the "
-                    "configuration %d); labelling the configuration itself is cheaper\n",
-                    cmd, index + 1, *n_cells, rep.n_atoms, n);
         if (rep.n_trusted < rep.n_core)
             fprintf(stderr,
                     "mtp %s: warning: configuration %ld, cell #%ld: %d core atom(s) could not be verified to keep their "
-                    "environment and got force_weight 0; increase --buffer (>= cutoff gives exact core forces)\n",
+                    "neighbourhood and got force_weight 0\n",
                     cmd, index + 1, *n_cells, rep.n_core - rep.n_trusted);
+        if (rep.n_force_exact < rep.n_trusted)
+            fprintf(stderr,
+                    "mtp %s: note: configuration %ld, cell #%ld: %d of the %d trusted atoms keep their neighbourhood "
+                    "but not all neighbouring ones (buffer < cutoff), so their MTP forces differ from the big "
+                    "cell's; --buffer >= --cutoff makes them exact\n",
+                    cmd, index + 1, *n_cells, rep.n_trusted - rep.n_force_exact, rep.n_trusted);
         free(list);
         (*n_cells)++;
     }

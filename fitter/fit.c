@@ -1049,7 +1049,7 @@ int fit_named_species(const mtp_potential *pot)
     return 0;
 }
 
-/* 1 if every type of the configurations is in [lo, hi) (hi < 0: is a
+/* 1 if every type of the configurations is in [0, hi) (hi < 0: is a
  * species label of pot). */
 static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
 {
@@ -1067,8 +1067,15 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
     if (!fit_named_species(pot)) return MTP_OK;
     const int S = mtp_potential_species_count(pot);
     if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
-    /* relative types only if none of them is a label (else ambiguous) */
-    int any_label = 0;
+    /* A type t that is not a label is read as relative (species t) when
+     * 0 <= t < S.  If some label is itself in 0..S-1, a type could mean
+     * either; then the data must be all relative with no label among
+     * its types. */
+    int overlap = 0, any_label = 0;
+    for (int s = 0; s < S; s++) {
+        int l = mtp_potential_species_label(pot, s);
+        overlap |= l >= 0 && l < S;
+    }
     for (int pass = 0; pass < 2; pass++) {
         const mtp_cfg *c = pass ? valid : train;
         int n = pass ? n_valid : n_train;
@@ -1076,29 +1083,47 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
             for (int i = 0; i < c[k].n_atoms && !any_label; i++)
                 any_label = mtp_potential_species_index(pot, c[k].types[i]) >= 0;
     }
-    if (any_label || !types_within(pot, train, n_train, S) || !types_within(pot, valid, n_valid, S)) {
-        if (err) {
-            int len = snprintf(err->message, sizeof err->message,
-                               "the potential names its species (labels");
-            for (int s = 0; s < S && len < (int)sizeof err->message; s++)
-                len += snprintf(err->message + len, sizeof err->message - len, " %d",
-                                mtp_potential_species_label(pot, s));
-            if (len < (int)sizeof err->message)
-                snprintf(err->message + len, sizeof err->message - len,
-                         "), but the configurations have types that are neither these labels nor relative types 0..%d",
-                         S - 1);
-            err->status = MTP_ERR_SPECIES;
-        }
-        return MTP_ERR_SPECIES;
+    for (int pass = 0; pass < 2; pass++) {
+        const mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < c[k].n_atoms; i++) {
+                int t = c[k].types[i], is_label = mtp_potential_species_index(pot, t) >= 0;
+                if (is_label && !overlap) continue;
+                if (!is_label && t >= 0 && t < S && !(overlap && any_label)) continue;
+                if (err) {
+                    int len = snprintf(err->message, sizeof err->message,
+                                       "%s configuration %d, atom %d: type %d; the potential names its species "
+                                       "(labels",
+                                       pass ? "validation" : "training", k + 1, i + 1, t);
+                    for (int s = 0; s < S && len < (int)sizeof err->message; s++)
+                        len += snprintf(err->message + len, sizeof err->message - len, " %d",
+                                        mtp_potential_species_label(pot, s));
+                    if (len < (int)sizeof err->message)
+                        snprintf(err->message + len, sizeof err->message - len,
+                                 overlap ? "), and these overlap the relative types 0..%d, so the types must be "
+                                           "all labels or all relative"
+                                         : "), and types must be these labels or relative types 0..%d",
+                                 S - 1);
+                    err->status = MTP_ERR_SPECIES;
+                }
+                return MTP_ERR_SPECIES;
+            }
     }
+    long mapped = 0;
     for (int pass = 0; pass < 2; pass++) {
         mtp_cfg *c = pass ? valid : train;
         int n = pass ? n_valid : n_train;
         for (int k = 0; k < n; k++)
-            for (int i = 0; i < c[k].n_atoms; i++) c[k].types[i] = mtp_potential_species_label(pot, c[k].types[i]);
+            for (int i = 0; i < c[k].n_atoms; i++) {
+                int t = c[k].types[i];
+                if (!overlap && mtp_potential_species_index(pot, t) >= 0) continue;
+                c[k].types[i] = mtp_potential_species_label(pot, t);
+                mapped++;
+            }
     }
     if (log) {
-        fprintf(log, "# configuration types 0..%d are the species of the potential in its order:", S - 1);
+        fprintf(log, "# %ld atoms have relative types, read as the species of the potential in its order:", mapped);
         for (int s = 0; s < S; s++) {
             int z = mtp_potential_species_label(pot, s);
             const char *el = mtp_element_symbol(z);

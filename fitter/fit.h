@@ -44,11 +44,13 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
  * (`mtp init --species Li,P,S` gives 3,15,16).  Training keeps such a
  * list (instead of replacing it by the sorted types of the data). */
 int fit_named_species(const mtp_potential *pot);
-/* For a potential that names its species: if all types of the
- * configurations are relative (0..S-1) and none is a label, type t is
- * replaced by label t (the potential's species order; logged to `log`,
- * may be NULL).  Types all among the labels: no change.  Anything else
- * is an error (MTP_ERR_SPECIES).  Other potentials: no change. */
+/* For a potential that names its species: a type t that is not a label
+ * but 0 <= t < S is relative and replaced by label t (the potential's
+ * species order; logged to `log`, may be NULL), so relative and
+ * atomic-number data may be mixed (a training set from MLIP files plus
+ * frames saved by LAMMPS).  If some label lies in 0..S-1 (ambiguous),
+ * the data must be all labels or all relative.  Any other type is an
+ * error (MTP_ERR_SPECIES).  Other potentials: no change. */
 mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
                              FILE *log, mtp_error *err);
 

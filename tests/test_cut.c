@@ -7,7 +7,8 @@
  *     atom with force_weight 1 has the site energy and force it has in the
  *     big cell to 1e-10; with buffer < cutoff the core site energies are
  *     still exact but no force is claimed; the drop rule leaves no pair
- *     across the new boundary closer than min_dist. */
+ *     across the new boundary closer than min_dist; the trusted atoms'
+ *     extrapolation grades (a function of their site rows) agree too. */
 #include "testpot.h"
 
 #include <openmtp/openmtp.h>
@@ -72,7 +73,7 @@ static int compare(mtp_calculator *calc, const mtp_cfg *big, const mtp_cfg *cell
             if (de > worst_e) worst_e = de;
             CHECK(de <= 1e-10, "%s: atom %d (big %d): site energy %.15g vs %.15g", what, k, o, ec[k], eb[o]);
         }
-        if (w1) {
+        if (w1 && rep->n_force_exact == rep->n_trusted) {
             checked++;
             for (int a = 0; a < 3; a++) {
                 double df = fabs(fc[3 * k + a] - fb[3 * o + a]);
@@ -83,9 +84,9 @@ static int compare(mtp_calculator *calc, const mtp_cfg *big, const mtp_cfg *cell
         }
     }
     CHECK(n_w1 == rep->n_trusted, "%s: %d weights 1, report says %d trusted", what, n_w1, rep->n_trusted);
-    printf("%s: %d atoms (big %d), box %.2f %.2f %.2f, trusted %d of %d core, exact sites %d, dropped %d, "
+    printf("%s: %d atoms (big %d), box %.2f %.2f %.2f, trusted %d of %d core (%d exact forces), exact sites %d, dropped %d, "
            "cross-boundary min %.3f -> %.3f (threshold %.3f), worst |dE_site| %.2e, |dF| %.2e\n",
-           what, nc, nb, rep->box[0], rep->box[1], rep->box[2], rep->n_trusted, rep->n_core, rep->n_exact_sites,
+           what, nc, nb, rep->box[0], rep->box[1], rep->box[2], rep->n_trusted, rep->n_core, rep->n_force_exact, rep->n_exact_sites,
            rep->n_dropped, rep->min_cross_before, rep->min_cross_after, rep->min_dist_used, worst_e, worst_f);
     free(eb), free(fb), free(ec), free(fc);
     return checked;
@@ -182,7 +183,8 @@ int main(int argc, char **argv)
     CHECK_OK(mtp_cut_periodic(&big, 1, &c0, &o, &cell, &rep, &err), err);
     const double *xc = big.positions + 3 * c0;
     int t = compare(calc, &big, &cell, &rep, xc, o.core + rc, "3a core 2.5 buffer 5");
-    CHECK(t >= 2 && rep.n_trusted == rep.n_core, "all %d core atoms trusted, got %d", rep.n_core, rep.n_trusted);
+    CHECK(t >= 2 && rep.n_trusted == rep.n_core && rep.n_force_exact == rep.n_trusted,
+          "all %d core atoms trusted with exact forces, got %d / %d", rep.n_core, rep.n_trusted, rep.n_force_exact);
     CHECK(rep.min_cross_after >= rep.min_dist_used, "cross-boundary pair %.3f below threshold %.3f",
           rep.min_cross_after, rep.min_dist_used);
     for (int a = 0; a < 3; a++)
@@ -192,7 +194,9 @@ int main(int argc, char **argv)
     o.buffer = 0;
     CHECK_OK(mtp_cut_periodic(&big, 1, &c0, &o, &cell, &rep, &err), err);
     compare(calc, &big, &cell, &rep, xc, o.core, "3b core 2.5 buffer 0");
-    CHECK(rep.n_trusted == 0, "buffer 0 cannot guarantee forces, yet %d trusted", rep.n_trusted);
+    CHECK(rep.n_trusted == rep.n_core && rep.n_force_exact == 0,
+          "buffer 0: %d of %d core atoms trusted (site), %d claimed exact forces", rep.n_trusted, rep.n_core,
+          rep.n_force_exact);
 
     /* 3c. two merged centres, strict drop threshold */
     {
@@ -250,8 +254,35 @@ int main(int argc, char **argv)
         o.min_dist = 0;
         CHECK_OK(mtp_cut_periodic(&bc, 1, &c, &o, &cell, &rep, &err), err);
         int nt = compare(calc, &bc, &cell, &rep, bc.positions + 3 * c, o.core + rc, "3e big cell, core 3");
-        CHECK(nt == rep.n_core && nt > 5, "all core atoms trusted: %d of %d", nt, rep.n_core);
+        CHECK(nt == rep.n_core && nt > 5 && rep.n_force_exact == nt, "all core atoms trusted: %d of %d", nt, rep.n_core);
         CHECK(cell.n_atoms < bc.n_atoms, "the cut is smaller than the big cell");
+        /* the site rows dV_i/dtheta are those of the big cell too: per-atom
+         * extrapolation grades (neighbourhood mode, active set built on the
+         * big cell) agree for the trusted atoms */
+        mtp_active_set_options aso = {MTP_GRADE_NEIGHBORHOOD, 0, 0, -1};
+        int nsel;
+        CHECK_OK(mtp_active_set_select(pot, &bc, 1, &aso, &nsel, &err), err);
+        mtp_grader *g;
+        CHECK_OK(mtp_grader_create(pot, &g, &err), err);
+        double gb, gc, *ab = malloc(sizeof(double) * bc.n_atoms), *ac = malloc(sizeof(double) * cell.n_atoms);
+        CHECK_OK(mtp_grade(g, &bc, &gb, ab, &err), err);
+        CHECK_OK(mtp_grade(g, &cell, &gc, ac, &err), err);
+        double inv[3][3], worst = 0;
+        invert(bc.lattice, inv);
+        int ng = 0;
+        for (int k2 = 0; k2 < cell.n_atoms; k2++) {
+            if (cell.force_weights[k2] != 1.0) continue;
+            double x[3];
+            for (int a = 0; a < 3; a++) x[a] = cell.positions[3 * k2 + a] + rep.origin[a];
+            int o2 = find_orig(&bc, inv, 1, x);
+            if (o2 < 0) continue;
+            worst = fmax(worst, fabs(ac[k2] - ab[o2]) / fmax(1.0, fabs(ab[o2])));
+            ng++;
+        }
+        printf("3e: grades of %d trusted atoms: max relative difference %.2e (grades around %.3g)\n", ng, worst, gb);
+        CHECK(ng == rep.n_trusted && worst <= 1e-8, "trusted atoms' grades differ by %.3g", worst);
+        free(ab), free(ac);
+        mtp_grader_destroy(g);
         mtp_cfg_free(&bc);
     }
 

@@ -401,7 +401,9 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
                         double d = dist3(y, cx[c]);
                         if (d < k->dcenter) k->dcenter = d;
                     }
-                    k->core = k->dcenter <= core;
+                    /* 1e-9 A: the images of the other centres are found again
+                     * only up to round-off */
+                    k->core = k->dcenter <= core + 1e-9;
                     if (np == 0) goto next_atom; /* one image only */
                 }
     next_atom:;
@@ -487,7 +489,8 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
     /* Check the guarantee instead of trusting the geometry argument: a site
      * is exact when its neighbours in the small cell are all same-cell
      * pairs and as many as the atom has in the big cell; an atom's force
-     * is exact when it and all its neighbours are exact sites. */
+     * is exact when it and all its neighbours are exact sites.  Trusted
+     * (force_weight 1): core atoms with an exact site. */
     {
         const int m = out.n_atoms;
         unsigned char *site_ok = mtp_calloc((size_t)(m ? m : 1), 1);
@@ -530,12 +533,12 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
             const kept_atom *ka = &kept[idx[k]];
             if (!ka->core) continue;
             r.n_core++;
-            int ok = site_ok[k];
+            if (!site_ok[k]) continue;
+            out.force_weights[k] = 1.0;
+            r.n_trusted++;
+            int ok = 1;
             for (long p = nl_cut.offset[k]; ok && p < nl_cut.offset[k + 1]; p++) ok = site_ok[nl_cut.index[p]];
-            if (ok) {
-                out.force_weights[k] = 1.0;
-                r.n_trusted++;
-            }
+            r.n_force_exact += ok;
         }
         free(site_ok);
     }

@@ -593,8 +593,10 @@ mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cf
  * core + buffer of a centre is identical in both cells, so its site energy
  * is identical; with buffer >= r_c the force on every core atom is
  * identical too (forces depend on the sites within r_c).  The output has
- * force_weights: 1 for core atoms whose own site and all neighbouring sites
- * were verified identical, 0 for the rest (the buffer).
+ * force_weights: 1 for core atoms whose neighbourhood was verified
+ * identical (trusted), 0 for the rest (the buffer); the report counts the
+ * trusted atoms whose neighbouring sites were verified identical as well
+ * (exact MTP force; all of them when buffer >= cutoff).
  * Atoms closer than min_dist to an image across the new boundary are
  * dropped, closest pair first, the one farther from the centres going
  * (thanks to the pad both are farther than h from every centre, so the
@@ -612,7 +614,8 @@ void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -
 typedef struct mtp_cut_report {
     int n_atoms;             /* atoms in the small cell                          */
     int n_core;              /* of which within core of a centre                 */
-    int n_trusted;           /* core atoms with verified force (force_weight 1) */
+    int n_trusted;           /* core atoms with verified site (force_weight 1)   */
+    int n_force_exact;       /* trusted atoms whose MTP force is verified identical */
     int n_exact_sites;       /* atoms whose neighbourhood is verified identical  */
     int n_dropped;           /* removed by the min_dist rule                     */
     double box[3];           /* cell edges, A                                    */
