@@ -108,7 +108,8 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	  echo 'variable pair_opts string "$(PAIR_OPTS)"'; } > $$d/params.lmp
 	echo "   round $(ROUND): exploring $*"
 	cd $(R)/explore/$*.run && $(MD_SUBMIT) $(LMP) -in $(HERE)/explore.lmp -var params params.lmp \
-	  -log log.lammps -screen none
+	  -log log.lammps -screen none \
+	|| { echo "round $(ROUND): LAMMPS run $* failed, see $(R)/explore/$*.run/log.lammps" >&2; exit 1; }
 	d=$(R)/explore/$*.run; \
 	awk '!/^#/ { n++; if ($$2 + 0 > m) m = $$2 + 0 } END { printf "%d\t%.6g\n", n, m }' \
 	  $$d/grades.txt > $(R)/explore/$*.grade.tmp; \
@@ -121,7 +122,8 @@ $(R)/selected.cfg: | $(CANDIDATES) $(PREV_POT) $(PREV_TRAIN)
 	nonempty=$$(for f in $(CANDIDATES); do if [ -s $$f ]; then echo $$f; fi; done); \
 	if [ -z "$$nonempty" ]; then : > $(R)/selected.tmp.cfg; \
 	else $(MTP) select_add $(PREV_POT) $(PREV_TRAIN) $$nonempty $(R)/selected.tmp.cfg \
-	       --max=$(SELECT_MAX) --log=$(R)/select.log $(SELECT_OPTS) > $(R)/select.out; fi
+	       --max=$(SELECT_MAX) --log=$(R)/select.log $(SELECT_OPTS) > $(R)/select.out 2>&1 \
+	     || { echo "round $(ROUND): mtp select_add failed, see $(R)/select.out" >&2; exit 1; }; fi
 	mv $(R)/selected.tmp.cfg $@
 	echo "   round $(ROUND): $(call count_frames,$(CANDIDATES)) candidates, $(call count_frames,$@) selected"
 endif
