@@ -1,0 +1,18 @@
+# The active-learning loop of examples/active_learning (label al_loop): the
+# stand-in demo converges; a run killed with kill -9 while labelling and
+# restarted ends with the same dataset; frames the labeller fails on are left
+# out and counted.  About a minute each on 2 cores; al_loop_resume compares
+# with the run of al_loop_converge.  They skip (77) when lmp_mtp, mtp-label or
+# `mtp select_add` are not built.
+if(NOT TARGET lmp_mtp)
+  return()
+endif()
+set(OMTP_AL_WORK ${CMAKE_BINARY_DIR}/tests/al_loop)
+foreach(mode converge resume failed)
+  add_test(NAME al_loop_${mode}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_al_loop.sh ${mode}
+                   ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+  set_tests_properties(al_loop_${mode} PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 TIMEOUT 900)
+endforeach()
+set_tests_properties(al_loop_converge PROPERTIES FIXTURES_SETUP al_loop_ref)
+set_tests_properties(al_loop_resume PROPERTIES FIXTURES_REQUIRED al_loop_ref)
