@@ -34,3 +34,9 @@ add_test(NAME label_vasp_fake
                  ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
                  ${CMAKE_BINARY_DIR}/tests/label-vasp-work)
 set_tests_properties(label_vasp_fake PROPERTIES SKIP_RETURN_CODE 77 LABELS "label")
+# kill -9 of mtp-label while its code runs, restarted at once: the job lock
+# and PR_SET_PDEATHSIG keep a job directory to one running code (no lmp needed).
+add_test(NAME label_lock
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_lock.py
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label ${CMAKE_BINARY_DIR}/tests/label-lock-work)
+set_tests_properties(label_lock PROPERTIES LABELS "label")

@@ -9,8 +9,15 @@ workdir/frame-NNNNNN/ holds one frame's job:
   result.cfg  the labelled frame, written atomically last: its presence
               (with a matching key) means "finished, do not redo"
   failed.txt  the reason, when the frame failed (redone only with
-              --retry_failed)"""
+              --retry_failed)
+workdir/frame-NNNNNN.lock (beside the directory, which a rerun replaces) is
+flock()ed by the labeller for the whole job and inherited by the code and its
+children, so it stays locked while any process of the job is alive, even
+after the labeller was killed (kill -9, OOM): a second labeller waits for it
+instead of starting a second job in the same directory."""
 
+import ctypes
+import fcntl
 import hashlib
 import os
 import shlex
@@ -32,6 +39,25 @@ class SetupError(Exception):
 
 _running = None  # the child process, killed with its group on SIGINT/SIGTERM
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+try:
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # not Linux: the job lock alone guards the directory
+    _prctl = None
+
+
+def _die_with_parent(parent_pid):
+    """preexec_fn: the code gets SIGTERM when the labeller dies, also by
+    kill -9, where no handler of ours runs.  It only reaches the direct
+    child (the code, or a --submit prefix such as mpirun or sbatch --wait);
+    descendants that outlive it still hold the job lock."""
+    def set_deathsig():
+        if _prctl is not None:
+            _prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0)
+        if os.getppid() != parent_pid:  # the labeller died before prctl took effect
+            os._exit(1)
+    return set_deathsig
+
 
 def _on_signal(signum, _frame):
     if _running is not None and _running.poll() is None:
@@ -47,15 +73,18 @@ def install_signal_handlers():
     signal.signal(signal.SIGINT, _on_signal)
 
 
-def run(argv, cwd, log_path, stdin_path=None):
+def run(argv, cwd, log_path, job_lock, stdin_path=None):
     """Run argv in cwd with stdout+stderr to log_path; returns the exit
-    status (negative: killed by that signal)."""
+    status (negative: killed by that signal).  job_lock (the job's locked
+    file descriptor) is inherited by the code, so the lock outlives us if
+    the code does."""
     global _running
     with open(log_path, "wb") as log:
         stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
         try:
             _running = subprocess.Popen(argv, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, stdin=stdin,
-                                        start_new_session=True)
+                                        start_new_session=True, pass_fds=(job_lock,),
+                                        preexec_fn=_die_with_parent(os.getpid()))
         except OSError as e:
             raise LabelFailure("cannot start %s: %s" % (argv[0], e.strerror))
         finally:
@@ -114,6 +143,32 @@ class Job:
         h.update(b"\0")
         h.update(frame.text.encode())
         self.key = h.hexdigest()
+        self.lock_fd = None
+
+    def lock(self, log):
+        """Take the job's lock, waiting (with a line on log) while another
+        labeller, or a code left running by a killed one, holds it."""
+        fd = os.open(self.dir + ".lock", os.O_RDWR | os.O_CREAT, 0o644)  # not inherited unless passed
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                log("mtp-label: %s is in use by another labeller (pid %s) or by the code it started; "
+                    "waiting for it to finish\n" % (self.dir, holder))
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                log("mtp-label: %s is free again; continuing\n" % self.dir)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, b"%d\n" % os.getpid(), 0)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.lock_fd = fd
+
+    def unlock(self):
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
 
     def path(self, name):
         return os.path.join(self.dir, name)
