@@ -1,9 +1,18 @@
 """MLIP .cfg frames as mtp-label needs them.
 
-A frame keeps its input text tokens (ids, types, positions, extra AtomData
-columns such as force_weight, features) so that the labelled frame carries
-exactly the structure that was asked for; only forces, energy, stress and
-the EFS_by feature are replaced.  Units: Å, eV, eV/Å; the stress is MLIP's
+This is not a second reader of the format: every .cfg that mtp-label reads
+(IN, and each code's output) has first been read by libmtp's reader and
+written by its writer (`mtp convert --no_loss`, see jobs.canonical_cfg), so
+the library alone decides what a file means and rejects bad input with its
+`file:line: what was expected`.  read_frames only splits that canonical
+text (Size, Supercell, AtomData: with cartes_ columns, Energy on its own
+line, PlusStress:, one Feature per line) into tokens, and refuses anything
+else.  OUT is written back through the library as well.
+
+A frame keeps its tokens (ids, types, positions, extra AtomData columns
+such as force_weight, features) so that the labelled frame carries exactly
+the structure that was asked for; only forces, energy, stress and the
+EFS_by feature are replaced.  Units: Å, eV, eV/Å; the stress is MLIP's
 virial W = -dE/deps in eV, order xx yy zz yz xz xy (PlusStress)."""
 
 import os
@@ -42,14 +51,7 @@ class Frame:
 
     def positions(self):
         kx = self.column("cartes_x")
-        if kx >= 0:
-            return [[float(r[kx]), float(r[kx + 1]), float(r[kx + 2])] for r in self.rows]
-        kd = self.column("direct_x")
-        out = []
-        for r in self.rows:
-            f = [float(r[kd]), float(r[kd + 1]), float(r[kd + 2])]
-            out.append([sum(f[i] * self.lattice[i][a] for i in range(3)) for a in range(3)])
-        return out
+        return [[float(r[kx]), float(r[kx + 1]), float(r[kx + 2])] for r in self.rows]
 
     def periodicity(self):
         """Number of non-zero lattice rows (0 for a cluster)."""
@@ -59,7 +61,7 @@ class Frame:
 
 
 def read_frames(path):
-    """All frames of an MLIP text .cfg file."""
+    """All frames of a .cfg file as libmtp writes it (mtp convert --no_loss)."""
     frames = []
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -96,7 +98,7 @@ def read_frames(path):
                     size = int(lines[i].split()[0])
                 except (IndexError, ValueError):
                     fail(i + 1, "Size: expected an atom count")
-            elif t in ("Supercell", "SuperCell"):
+            elif t == "Supercell":
                 fr.lattice = []
                 while i + 1 < n and len(lines[i + 1].split()) == 3 and not lines[i + 1].strip()[0].isalpha():
                     i += 1
@@ -108,9 +110,9 @@ def read_frames(path):
                     fail(i + 1, "Supercell: expected 1 to 3 rows of 3 numbers")
                 while len(fr.lattice) < 3:
                     fr.lattice.append([0.0, 0.0, 0.0])
-            elif words and words[0] in ("AtomData:", "Atomic_data:"):
+            elif words and words[0] == "AtomData:":
                 fr.columns = words[1:]
-                if "type" not in fr.columns or not ("cartes_x" in fr.columns or "direct_x" in fr.columns):
+                if "type" not in fr.columns or "cartes_x" not in fr.columns:
                     fail(i + 1, "AtomData: expected columns 'id type cartes_x cartes_y cartes_z ...'")
                 if size is None:
                     fail(i + 1, "AtomData before Size")
@@ -124,22 +126,19 @@ def read_frames(path):
                     fr.rows.append(row)
                 try:
                     fr.types()
-                    fr.positions() if fr.column("cartes_x") >= 0 or fr.lattice else None
+                    fr.positions()
                 except ValueError:
                     fail(i + 1, "AtomData: expected integer types and finite positions")
                 fx = fr.column("fx")
                 if fx >= 0:
                     fr.forces = [[float(r[fx]), float(r[fx + 1]), float(r[fx + 2])] for r in fr.rows]
-            elif words and words[0] == "Energy":
-                # the value on the same line or the next one (labels replace it anyway)
-                if len(words) == 1:
-                    i += 1
-                    words = ["Energy"] + lines[i].split() if i < n else ["Energy"]
+            elif t == "Energy":
+                i += 1
                 try:
-                    fr.energy = float(words[1])
+                    fr.energy = float(lines[i])
                 except (IndexError, ValueError):
                     fail(i + 1, "Energy: expected a number")
-            elif words and words[0] in ("PlusStress:", "Stress:", "Virial:"):
+            elif words and words[0] == "PlusStress:":
                 # a header "xx yy zz yz xz xy" and the values on the next line
                 i += 1
                 try:
@@ -147,25 +146,13 @@ def read_frames(path):
                 except (ValueError, IndexError):
                     v = []
                 if len(v) != 6:
-                    fail(i + 1, "%s expected 6 numbers" % words[0])
-                if words[0] == "Stress:":
-                    v = [-x for x in v]
-                elif words[0] == "Virial:":
-                    v = None  # needs the volume; replaced by the label anyway
+                    fail(i + 1, "PlusStress: expected 6 numbers")
                 fr.stress = v
-            elif words and words[0] == "Features:":
-                # MLIP's legacy block: a line of names, then a line of values
-                names = words[1:]
-                i += 1
-                vals = lines[i].split() if i < n else []
-                if len(vals) != len(names):
-                    fail(i + 1, "Features: expected one value per name")
-                fr.features += list(zip(names, vals))
             elif words and words[0] == "Feature":
                 parts = t.split(None, 2)
                 fr.features.append((parts[1] if len(parts) > 1 else "", parts[2] if len(parts) > 2 else ""))
             elif t:
-                fail(i + 1, "unexpected line in a configuration: '%s'" % t[:40])
+                fail(i + 1, "unexpected line in a configuration written by mtp convert: '%s'" % t[:40])
             i += 1
         if size is None or not fr.columns:
             fail(i + 1, "configuration without Size/AtomData")
@@ -182,7 +169,7 @@ def format_frame(fr, energy, forces, stress, efs_by):
     base = [fr.column(c) for c in cols]
     head = cols[:]
     # forces right after the positions, extra columns (force_weight, ...) after them
-    pos_end = max(fr.column("cartes_z"), fr.column("direct_z")) + 1
+    pos_end = fr.column("cartes_z") + 1
     n_before = sum(1 for k in base if k < pos_end)
     head = cols[:n_before] + list(LABEL_COLUMNS) + cols[n_before:]
     out = ["BEGIN_CFG", " Size", "    %d" % fr.n_atoms]

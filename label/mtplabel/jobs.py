@@ -227,6 +227,18 @@ def last_lines(path, n=3):
         return ""
 
 
+def canonical_cfg(mtp, src, dst, error):
+    """Have libmtp read the .cfg file src and write it to dst (atomically,
+    full precision): the library's reader is the one that decides what a
+    .cfg means, cfgio only splits the canonical text.  A file the library
+    rejects raises error(its `file:line: what was expected` message)."""
+    argv = [mtp, "convert", src, dst, "--input_format=cfg", "--output_format=cfg", "--no_loss"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    if p.returncode != 0:
+        msg = p.stderr.strip().split("\n")[-1] if p.stderr.strip() else "mtp convert failed (exit %d)" % p.returncode
+        raise error(msg[len("mtp convert: "):] if msg.startswith("mtp convert: ") else msg)
+
+
 def read_with_mtp(mtp, job, output, fmt, type_order, save_nonconverged=False):
     """Frames of a code's output file as read by `mtp convert` (the library
     reader with its completeness and convergence checks).  The reader's

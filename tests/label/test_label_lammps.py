@@ -9,7 +9,8 @@ with Debian's Tersoff SiC.tersoff:
   - a command that crashes on frame 2 gives exit 3, OUT without frame 2,
     and 'index<TAB>reason' in the failure record;
   - kill -9 of the labeller during frame 2, then a re-run: frames 0 and 1
-    are not run again, and OUT equals the uninterrupted run's.
+    are not run again, and OUT equals the uninterrupted run's;
+  - a malformed IN is refused with libmtp's reader message.
 Usage: test_label_lammps.py MTP_LABEL MTP WORK_DIR   (exit 77: no lmp/potential)"""
 
 import os
@@ -86,8 +87,8 @@ check(p.returncode == 0, "lammps adapter exit %d: %s" % (p.returncode, p.stderr)
 out = cfgio.read_frames("out.cfg") if p.returncode == 0 else []
 check(len(out) == 4, "expected 4 labelled frames")
 for fr in out:
-    check(fr.column("force_weight") >= 0 and fr.rows[1][fr.column("force_weight")] == "0.50", "force_weight kept")
-    check(("EFS_by", "lammps") in fr.features and fr.features[0][0] == "MV_grade", "features: %s" % fr.features)
+    check(fr.column("force_weight") >= 0 and float(fr.rows[1][fr.column("force_weight")]) == 0.5, "force_weight kept")
+    check(("EFS_by", "lammps") in fr.features and "MV_grade" in dict(fr.features), "features: %s" % fr.features)
     check(fr.stress is not None and fr.forces is not None, "forces and stress present")
 
 # 1. energy against a direct lmp evaluation of mtp convert's data file
@@ -190,6 +191,12 @@ p = subprocess.run([MTP_LABEL, "cp2k", "in.cfg", "x.cfg", "--template=template.l
 check(p.returncode == 2, "cp2k without --type_order: exit %d" % p.returncode)
 p = label("missing.cfg", "x.cfg")
 check(p.returncode == 1 and not os.path.exists("x.cfg"), "unreadable IN: exit %d" % p.returncode)
+# IN is read by libmtp's reader: its file:line message, exit 1, nothing written
+with open("short.cfg", "w") as f:
+    f.write("BEGIN_CFG\n Size\n    2\n AtomData:  id type cartes_x cartes_y cartes_z\n    1 0 0 0 0\nEND_CFG\n")
+p = label("short.cfg", "x.cfg")
+check(p.returncode == 1 and not os.path.exists("x.cfg") and "short.cfg:6: AtomData: expected 2 atom rows" in p.stderr,
+      "malformed IN: exit %d: %s" % (p.returncode, p.stderr))
 
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
