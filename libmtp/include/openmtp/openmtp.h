@@ -602,14 +602,26 @@ mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cf
  * (thanks to the pad both are farther than h from every centre, so the
  * guarantee is unaffected); min_dist 0 means 0.9 x the shortest
  * interatomic distance of the big cell.  Types are kept; energies,
- * forces, stresses and features are not copied. */
+ * forces, stresses and features of cfg are not copied.
+ * Whole rule (whole_if_not_smaller, on by default): when the cut cell
+ * would hold at least as many atoms as cfg, *cell is cfg itself instead
+ * (lattice, types, positions; every force_weight 1) and report->whole is
+ * 1: every atom keeps its environment exactly and energy and stress are
+ * real.  This is the rule of `mtp cut_extrapolative_nbh --periodic` and of
+ * pair_style mtp's `save_cut periodic`, which both call this function.
+ * Features of *cell: cut_geometry (the options, the counts and the origin;
+ * for a whole configuration "whole configuration (smaller than the cut box
+ * of X x Y x Z A)") and, unless whole, EnergyWeight 0 and StressWeight 0
+ * (energy and stress include the artificial boundary; `mtp train` and
+ * `mtp check_errors` then use the forces of the trusted atoms only). */
 typedef struct mtp_cut_periodic_options {
     double cutoff;    /* MTP cutoff r_c (the potential's max_dist), A      */
     double core;      /* trusted radius around each centre, A (0 = the centre atoms only) */
     double buffer;    /* extra layer beyond the core's neighbourhoods, A; < 0 = cutoff */
     double min_dist;  /* drop rule, A; 0 = automatic (see above)            */
+    int whole_if_not_smaller; /* the whole rule above (default 1; 0 = always cut) */
 } mtp_cut_periodic_options;
-void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -1, 0 */
+void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -1, 0, 1 */
 
 typedef struct mtp_cut_report {
     int n_atoms;             /* atoms in the small cell                          */
@@ -625,6 +637,10 @@ typedef struct mtp_cut_report {
     double min_cross_before; /* shortest distance across the new boundary before dropping (inf: none < cutoff) */
     double min_cross_after;  /* the same after dropping                          */
     double min_dist_used;    /* the drop threshold applied                       */
+    int whole;               /* 1: *cell is cfg itself (the whole rule); then box,
+                                min_same and min_dist_used are those of the cut not
+                                made, the atom counts are cfg's (all trusted, none
+                                dropped), origin is 0 and min_cross_* are inf */
 } mtp_cut_report;
 mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *centers,
                             const mtp_cut_periodic_options *opt, mtp_cfg *cell, mtp_cut_report *report,
