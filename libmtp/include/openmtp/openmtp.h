@@ -165,6 +165,15 @@ mtp_status mtp_cfg_set_feature(mtp_cfg *cfg, const char *key, const char *value,
 /* Append "\n" + value to an existing feature, or create it. */
 mtp_status mtp_cfg_append_feature(mtp_cfg *cfg, const char *key, const char *value, mtp_error *err);
 const char *mtp_cfg_get_feature(const mtp_cfg *cfg, const char *key); /* NULL if absent */
+/* The fit weights of a configuration, as `mtp train` applies them and
+ * `mtp check_errors` honours them (weight 0 = not fitted, not reported):
+ * w[0], w[1], w[2] = Weight x EnergyWeight, Weight x ForceWeight,
+ * Weight x StressWeight (features; 1 when absent).  The force of atom i
+ * has weight w[1] x force_weights[i] when the force_weight column exists.
+ * MTP_ERR_INVALID ("feature K = 'V' is not a non-negative number", "atom
+ * I: force_weight X is not a finite number >= 0") if a feature or a
+ * force_weight is not a finite number >= 0; w is then all 1. */
+mtp_status mtp_cfg_fit_weights(const mtp_cfg *cfg, double w[3], mtp_error *err);
 void mtp_cfg_remove_feature(mtp_cfg *cfg, const char *key);
 /* Number of periodic directions (non-zero lattice rows). */
 int mtp_cfg_periodic_dims(const mtp_cfg *cfg);
