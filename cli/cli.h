@@ -87,12 +87,20 @@ typedef struct err_acc {
 
 typedef struct efs_errors {
     err_acc energy, energy_per_atom, forces, stress, virial_gpa;
+    /* reference values the fit ignores (weight 0), left out of the errors */
+    long left_out_energies, left_out_forces, left_out_stresses; /* configurations, atoms, configurations */
 } efs_errors;
 
 void efs_errors_init(efs_errors *e);
-/* Add one configuration: reference `ref`, prediction E, F, W (eV). */
+/* Add one configuration: reference `ref`, prediction E, F, W (eV).  What
+ * the fit ignores is left out and counted: the energy of a configuration
+ * with energy weight 0, its stress with stress weight 0, the force of an
+ * atom with weight 0 (mtp_cfg_fit_weights: EnergyWeight, StressWeight,
+ * ForceWeight, Weight features, force_weight column).  The caller checks
+ * the weights first (mtp_cfg_fit_weights); invalid ones count as 1 here. */
 void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W);
-/* The report of MLIP's check_errors, then MAE/RMSE in customary units. */
+/* The report of MLIP's check_errors, then MAE/RMSE in customary units,
+ * then (only if something was left out) one line saying what was. */
 void efs_errors_print(FILE *fp, const efs_errors *e);
 
 #endif

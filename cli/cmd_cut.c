@@ -143,21 +143,9 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
             rc = 1;
             goto done;
         }
-        /* a configuration no bigger than the cut is labelled whole: every
-         * atom keeps its environment exactly, energy and stress are real */
-        int whole = rep.n_atoms >= n;
-        if (whole) {
-            mtp_cfg_free(&cell);
-            if (mtp_cfg_alloc(&cell, n, MTP_CFG_FORCE_WEIGHTS, &err)) {
-                cli_report(cmd, &err);
-                rc = 1;
-                goto done;
-            }
-            memcpy(cell.lattice, cfg->lattice, sizeof cell.lattice);
-            memcpy(cell.types, cfg->types, (size_t)n * sizeof(int));
-            memcpy(cell.positions, cfg->positions, (size_t)n * 3 * sizeof(double));
-            for (int i = 0; i < n; i++) cell.force_weights[i] = 1.0;
-        }
+        /* the library's whole rule: a configuration no bigger than its cut
+         * is labelled whole */
+        const int whole = rep.whole;
         /* every candidate in a core of this cell is labelled by it */
         for (int i = 0; i < n; i++) {
             if (covered[i] || cfg->nbh_grades[i] < ps->threshold) continue;
@@ -183,18 +171,7 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
         bad |= mtp_cfg_set_feature(&cell, "nbh#", list, &err) != MTP_OK;
         snprintf(buf, sizeof buf, "%f", cfg->nbh_grades[c0]);
         bad |= mtp_cfg_set_feature(&cell, "extrapolation_grade", buf, &err) != MTP_OK;
-        if (whole) {
-            snprintf(buf, sizeof buf, "whole configuration (smaller than the cut box of %.3f x %.3f x %.3f A)",
-                     rep.box[0], rep.box[1], rep.box[2]);
-        } else {
-            snprintf(buf, sizeof buf,
-                     "cutoff=%g core=%g buffer=%g trusted=%d exact_forces=%d dropped=%d min_dist=%.4f origin=%.6f,%.6f,%.6f",
-                     ps->o.cutoff, ps->o.core, ps->o.buffer < 0 ? ps->o.cutoff : ps->o.buffer, rep.n_trusted,
-                     rep.n_force_exact, rep.n_dropped, rep.min_dist_used, rep.origin[0], rep.origin[1], rep.origin[2]);
-            bad |= mtp_cfg_set_feature(&cell, "EnergyWeight", "0", &err) != MTP_OK;
-            bad |= mtp_cfg_set_feature(&cell, "StressWeight", "0", &err) != MTP_OK;
-        }
-        bad |= mtp_cfg_set_feature(&cell, "cut_geometry", buf, &err) != MTP_OK;
+        /* cut_geometry, EnergyWeight, StressWeight: set by mtp_cut_periodic */
         if (bad || mtp_write_cfg(fp, out, &cell, MTP_FORMAT_CFG, NULL, &err)) {
             free(list);
             cli_report(cmd, &err);

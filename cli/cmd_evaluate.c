@@ -31,6 +31,11 @@ const char HELP_CHECK_ERRORS[] =
     "  absolute differences; per-atom force vectors; stresses as eV and GPa)\n"
     "  followed by component-wise MAE and RMSE (energy per atom in meV/atom,\n"
     "  forces in eV/A, stresses in GPa).\n"
+    "  What `mtp train` would not fit is left out, and one last line says how\n"
+    "  much: forces of atoms with force_weight 0 (AtomData column), energies and\n"
+    "  stresses of configurations with EnergyWeight 0 / StressWeight 0 (also\n"
+    "  ForceWeight 0, Weight 0), e.g. the cells of `mtp cut_extrapolative_nbh\n"
+    "  --periodic`.\n"
     "  --report_to=FILE        also write the report to FILE\n"
     "  --log=FILE|stdout       one line of errors per configuration\n"
     "  --group_by=FEATURE      an extra report per value of a configuration feature\n"
@@ -286,7 +291,12 @@ int cmd_check_errors(const char *cmd, cli_args *a)
             break;
         }
         if (!got) break;
-        double E;
+        double E, w[3];
+        if (mtp_cfg_fit_weights(&cfg, w, &err)) {
+            fprintf(stderr, "mtp %s: %s: configuration %ld: %s\n", cmd, db, k + 1, err.message);
+            failed = 1;
+            break;
+        }
         if (eval_cfg(&ev, &cfg, db, k, &E)) {
             failed = 1;
             break;

@@ -30,7 +30,11 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
 {
     int n = ref->n_atoms;
     if (n == 0) return;
-    if (ref->has_energy) {
+    double w[3];
+    mtp_cfg_fit_weights(ref, w, NULL);
+    if (ref->has_energy && w[0] == 0) {
+        e->left_out_energies++;
+    } else if (ref->has_energy) {
         double d = E - ref->energy;
         acc_add(&e->energy, fabs(d), ref->energy);
         acc_add(&e->energy_per_atom, fabs(d) / n, ref->energy / n);
@@ -38,6 +42,10 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
     }
     if (ref->forces && F)
         for (int i = 0; i < n; i++) {
+            if (w[1] == 0 || (ref->force_weights && ref->force_weights[i] == 0)) {
+                e->left_out_forces++;
+                continue;
+            }
             double d2 = 0, r2 = 0;
             for (int a = 0; a < 3; a++) {
                 double d = F[3 * i + a] - ref->forces[3 * i + a];
@@ -47,7 +55,9 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
             }
             acc_add(&e->forces, sqrt(d2), sqrt(r2));
         }
-    if (ref->has_stress && W) {
+    if (ref->has_stress && W && w[2] == 0) {
+        e->left_out_stresses++;
+    } else if (ref->has_stress && W) {
         /* all nine components of the symmetric tensor (off-diagonals twice) */
         static const double w9[6] = {1, 1, 1, 2, 2, 2};
         double d2 = 0, r2 = 0;
@@ -102,4 +112,9 @@ void efs_errors_print(FILE *fp, const efs_errors *e)
     if (sa->comp_n)
         fprintf(fp, "\tStress            MAE %10.4f  RMSE %10.4f  GPa       (%ld components)\n",
                 sa->comp_sum / sa->comp_n, sqrt(sa->comp_sum2 / sa->comp_n), sa->comp_n);
+    if (e->left_out_energies || e->left_out_forces || e->left_out_stresses)
+        fprintf(fp,
+                "Left out (weight 0, not fitted): forces of %ld atoms, energies of %ld configurations, stresses of %ld "
+                "configurations\n",
+                e->left_out_forces, e->left_out_energies, e->left_out_stresses);
 }

@@ -61,51 +61,24 @@ void fit_options_default(fit_options *o)
 
 /* Per-configuration weight multipliers from the features EnergyWeight,
  * ForceWeight and StressWeight (Weight multiplies all three); 1 when absent.
- * Values are checked by fit_check_weights before training. */
-static double feature_weight(const mtp_cfg *cf, const char *key)
-{
-    const char *v = mtp_cfg_get_feature(cf, key);
-    return v ? strtod(v, NULL) : 1.0;
-}
-
+ * The rule is the library's (mtp_cfg_fit_weights), which check_errors uses
+ * too; values are checked by fit_check_weights before training. */
 static void cfg_weights(const mtp_cfg *cf, double w[3])
 {
-    double all = feature_weight(cf, "Weight");
-    w[0] = all * feature_weight(cf, "EnergyWeight");
-    w[1] = all * feature_weight(cf, "ForceWeight");
-    w[2] = all * feature_weight(cf, "StressWeight");
+    mtp_cfg_fit_weights(cf, w, NULL);
 }
 
 mtp_status fit_check_weights(const mtp_cfg *cfgs, int n, const char *name, mtp_error *err)
 {
-    static const char *const keys[] = {"Weight", "EnergyWeight", "ForceWeight", "StressWeight"};
     for (int k = 0; k < n; k++) {
-        if (cfgs[k].force_weights)
-            for (int i = 0; i < cfgs[k].n_atoms; i++)
-                if (!(cfgs[k].force_weights[i] >= 0) || !isfinite(cfgs[k].force_weights[i])) {
-                    if (err) {
-                        err->status = MTP_ERR_INVALID;
-                        snprintf(err->message, sizeof err->message,
-                                 "%s: configuration %d, atom %d: force_weight %g is not a finite number >= 0", name,
-                                 k + 1, i + 1, cfgs[k].force_weights[i]);
-                    }
-                    return MTP_ERR_INVALID;
-                }
-        for (int q = 0; q < 4; q++) {
-            const char *v = mtp_cfg_get_feature(&cfgs[k], keys[q]);
-            char *end;
-            if (!v) continue;
-            double x = strtod(v, &end);
-            while (*end == ' ' || *end == '\t') end++;
-            if (end == v || *end || !isfinite(x) || x < 0) {
-                if (err) {
-                    err->status = MTP_ERR_INVALID;
-                    snprintf(err->message, sizeof err->message,
-                             "%s: configuration %d: feature %s = '%.40s' is not a non-negative number", name, k + 1,
-                             keys[q], v);
-                }
-                return MTP_ERR_INVALID;
+        double w[3];
+        mtp_error e;
+        if (mtp_cfg_fit_weights(&cfgs[k], w, &e)) {
+            if (err) {
+                err->status = e.status;
+                snprintf(err->message, sizeof err->message, "%.200s: configuration %d: %.700s", name, k + 1, e.message);
             }
+            return e.status;
         }
     }
     return MTP_OK;

@@ -884,7 +884,8 @@ void PairMTP::parse_save_cut(const std::string &v)
 /* Replace the whole frame *cfg (rank 0, with nbh_grades) by what save_cut asks for:
    MLIP-3's spherical cluster (cut_extrapolative_nbh; radius cut_radius, default 7 A)
    or a small periodic cell (core radius cut_radius, default 0: the centre atom's
-   force is trusted) around the atom with the largest grade. */
+   force is trusted) around the atom with the largest grade -- or, by the library's
+   whole rule, the frame itself when it is no bigger than that cell. */
 void PairMTP::cut_for_saving(mtp_cfg *cfg)
 {
 #if OPENMTP_HAVE_CUT
@@ -910,16 +911,10 @@ void PairMTP::cut_for_saving(mtp_cfg *cfg)
     opt.cutoff = cutoff;
     if (cut_radius >= 0.0) opt.core = cut_radius;
     mtp_cut_report rep;
+    // the library applies the rule of `mtp cut_extrapolative_nbh --periodic` (a frame
+    // no bigger than its cut is saved whole) and sets cut_geometry, EnergyWeight and
+    // StressWeight, so both routes give the same cell
     st = mtp_cut_periodic(cfg, 1, &center, &opt, &cut, &rep, &err);
-    if (st == MTP_OK) {
-      snprintf(buf, sizeof buf, "cutoff=%g core=%g buffer=%g trusted=%d dropped=%d min_dist=%.4f",
-               opt.cutoff, opt.core, opt.buffer < 0 ? opt.cutoff : opt.buffer, rep.n_trusted,
-               rep.n_dropped, rep.min_dist_used);
-      features.emplace_back("cut_geometry", buf);
-      // energy and stress include the artificial boundary; forces are weighted per atom
-      features.emplace_back("EnergyWeight", "0");
-      features.emplace_back("StressWeight", "0");
-    }
   }
   if (st != MTP_OK)
     error->one(FLERR, "pair_style " + style_name + ": save_cut: around atom " +

@@ -177,10 +177,40 @@ int main(int argc, char **argv)
     mtp_cut_periodic_options_default(&o);
     o.cutoff = rc;
     o.core = 2.5;
+    CHECK(o.whole_if_not_smaller == 1, "the whole rule is on by default");
     mtp_cfg cell;
     mtp_cfg_init(&cell);
     mtp_cut_report rep;
+
+    /* 3w. the whole rule: the cut of 3a would hold 2182 atoms, more than the
+     * 600 of the cell, so the cell itself is returned, all atoms trusted,
+     * with its energy and stress weights untouched */
     CHECK_OK(mtp_cut_periodic(&big, 1, &c0, &o, &cell, &rep, &err), err);
+    {
+        CHECK(rep.whole == 1 && cell.n_atoms == big.n_atoms && rep.n_atoms == big.n_atoms && rep.n_dropped == 0,
+              "whole rule: whole %d, %d atoms of %d", rep.whole, cell.n_atoms, big.n_atoms);
+        int same = cell.force_weights != NULL && memcmp(cell.lattice, big.lattice, sizeof cell.lattice) == 0;
+        for (int i = 0; same && i < big.n_atoms; i++)
+            same = cell.types[i] == big.types[i] && cell.force_weights[i] == 1.0 &&
+                   memcmp(cell.positions + 3 * i, big.positions + 3 * i, 3 * sizeof(double)) == 0;
+        CHECK(same, "whole rule: the cell is the configuration, every force_weight 1");
+        const char *g = mtp_cfg_get_feature(&cell, "cut_geometry");
+        CHECK(g && strncmp(g, "whole configuration (smaller than the cut box of 28.", 52) == 0, "whole cut_geometry '%s'",
+              g ? g : "(none)");
+        CHECK(!mtp_cfg_get_feature(&cell, "EnergyWeight") && !mtp_cfg_get_feature(&cell, "StressWeight"),
+              "a whole configuration keeps its energy and stress weights");
+        printf("3w whole rule: %d atoms, %s\n", cell.n_atoms, g ? g : "");
+    }
+    o.whole_if_not_smaller = 0; /* 3a-3d test the cut itself on this small cell */
+    CHECK_OK(mtp_cut_periodic(&big, 1, &c0, &o, &cell, &rep, &err), err);
+    {
+        const char *g = mtp_cfg_get_feature(&cell, "cut_geometry"), *ew = mtp_cfg_get_feature(&cell, "EnergyWeight"),
+                   *sw = mtp_cfg_get_feature(&cell, "StressWeight");
+        CHECK(rep.whole == 0 && g && strncmp(g, "cutoff=5 core=2.5 buffer=5 trusted=5 ", 37) == 0 && ew &&
+                  strcmp(ew, "0") == 0 && sw && strcmp(sw, "0") == 0,
+              "cut cell features: cut_geometry '%s', EnergyWeight %s, StressWeight %s", g ? g : "(none)",
+              ew ? ew : "(none)", sw ? sw : "(none)");
+    }
     const double *xc = big.positions + 3 * c0;
     int t = compare(calc, &big, &cell, &rep, xc, o.core + rc, "3a core 2.5 buffer 5");
     CHECK(t >= 2 && rep.n_trusted == rep.n_core && rep.n_force_exact == rep.n_trusted,
@@ -249,13 +279,14 @@ int main(int argc, char **argv)
                     bc.types[k] = (i + j + l) % 2;
                 }
         int c = 1234;
+        o.whole_if_not_smaller = 1; /* the cut is smaller: the rule leaves it alone */
         o.core = 3.0;
         o.buffer = -1;
         o.min_dist = 0;
         CHECK_OK(mtp_cut_periodic(&bc, 1, &c, &o, &cell, &rep, &err), err);
         int nt = compare(calc, &bc, &cell, &rep, bc.positions + 3 * c, o.core + rc, "3e big cell, core 3");
         CHECK(nt == rep.n_core && nt > 5 && rep.n_force_exact == nt, "all core atoms trusted: %d of %d", nt, rep.n_core);
-        CHECK(cell.n_atoms < bc.n_atoms, "the cut is smaller than the big cell");
+        CHECK(cell.n_atoms < bc.n_atoms && !rep.whole, "the cut is smaller than the big cell");
         /* the site rows dV_i/dtheta are those of the big cell too: per-atom
          * extrapolation grades (neighbourhood mode, active set built on the
          * big cell) agree for the trusted atoms */

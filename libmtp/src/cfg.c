@@ -142,6 +142,32 @@ const char *mtp_cfg_get_feature(const mtp_cfg *cfg, const char *key)
     return i < 0 ? NULL : cfg->features[i].value;
 }
 
+mtp_status mtp_cfg_fit_weights(const mtp_cfg *cfg, double w[3], mtp_error *err)
+{
+    static const char *const keys[] = {"Weight", "EnergyWeight", "ForceWeight", "StressWeight"};
+    double x[4];
+    w[0] = w[1] = w[2] = 1.0;
+    for (int q = 0; q < 4; q++) {
+        const char *v = mtp_cfg_get_feature(cfg, keys[q]);
+        x[q] = 1.0;
+        if (!v) continue;
+        char *end;
+        x[q] = strtod(v, &end);
+        while (*end == ' ' || *end == '\t') end++;
+        if (end == v || *end || !isfinite(x[q]) || x[q] < 0)
+            return mtp_fail(err, MTP_ERR_INVALID, "feature %s = '%.40s' is not a non-negative number", keys[q], v);
+    }
+    if (cfg->force_weights)
+        for (int i = 0; i < cfg->n_atoms; i++)
+            if (!(cfg->force_weights[i] >= 0) || !isfinite(cfg->force_weights[i]))
+                return mtp_fail(err, MTP_ERR_INVALID, "atom %d: force_weight %g is not a finite number >= 0", i + 1,
+                                cfg->force_weights[i]);
+    w[0] = x[0] * x[1];
+    w[1] = x[0] * x[2];
+    w[2] = x[0] * x[3];
+    return MTP_OK;
+}
+
 mtp_status mtp_cfg_set_feature(mtp_cfg *cfg, const char *key, const char *value, mtp_error *err)
 {
     char *v = mtp_strdup(value ? value : "");

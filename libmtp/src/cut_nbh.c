@@ -248,6 +248,45 @@ void mtp_cut_periodic_options_default(mtp_cut_periodic_options *o)
     o->core = 0.0;
     o->buffer = -1.0;
     o->min_dist = 0.0;
+    o->whole_if_not_smaller = 1;
+}
+
+/* The whole rule: *out becomes cfg itself, every atom trusted. */
+static mtp_status whole_configuration(const mtp_cfg *cfg, mtp_cfg *out, mtp_cut_report *r, mtp_error *err)
+{
+    const int n = cfg->n_atoms;
+    mtp_status st = mtp_cfg_alloc(out, n, MTP_CFG_FORCE_WEIGHTS, err);
+    if (st) return st;
+    memcpy(out->lattice, cfg->lattice, sizeof out->lattice);
+    memcpy(out->types, cfg->types, (size_t)n * sizeof(int));
+    memcpy(out->positions, cfg->positions, (size_t)n * 3 * sizeof(double));
+    for (int i = 0; i < n; i++) out->force_weights[i] = 1.0;
+    r->whole = 1;
+    r->n_core = r->n_trusted = r->n_force_exact = r->n_exact_sites = n;
+    r->n_dropped = 0;
+    memset(r->origin, 0, sizeof r->origin);
+    r->min_cross_before = r->min_cross_after = INFINITY;
+    return MTP_OK;
+}
+
+/* The features that say what the cell is (see openmtp.h). */
+static mtp_status cut_features(mtp_cfg *cell, const mtp_cut_periodic_options *o, const mtp_cut_report *r,
+                               mtp_error *err)
+{
+    char buf[256];
+    mtp_status st;
+    if (r->whole) {
+        snprintf(buf, sizeof buf, "whole configuration (smaller than the cut box of %.3f x %.3f x %.3f A)", r->box[0],
+                 r->box[1], r->box[2]);
+        return mtp_cfg_set_feature(cell, "cut_geometry", buf, err);
+    }
+    snprintf(buf, sizeof buf,
+             "cutoff=%g core=%g buffer=%g trusted=%d exact_forces=%d dropped=%d min_dist=%.4f origin=%.6f,%.6f,%.6f",
+             o->cutoff, o->core, o->buffer < 0 ? o->cutoff : o->buffer, r->n_trusted, r->n_force_exact, r->n_dropped,
+             r->min_dist_used, r->origin[0], r->origin[1], r->origin[2]);
+    if ((st = mtp_cfg_set_feature(cell, "cut_geometry", buf, err))) return st;
+    if ((st = mtp_cfg_set_feature(cell, "EnergyWeight", "0", err))) return st;
+    return mtp_cfg_set_feature(cell, "StressWeight", "0", err);
 }
 
 mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *centers,
@@ -542,7 +581,10 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
         }
         free(site_ok);
     }
+    /* no smaller than cfg: label cfg itself (whole_configuration) */
+    if (opt->whole_if_not_smaller && out.n_atoms >= n && (st = whole_configuration(cfg, &out, &r, err))) goto done_idx;
     r.n_atoms = out.n_atoms;
+    if ((st = cut_features(&out, opt, &r, err))) goto done_idx;
     mtp_cfg_free(cell);
     *cell = out;
     mtp_cfg_init(&out);

@@ -29,6 +29,41 @@ check "default output name in.efs.cfg" cmp in.efs.cfg "$DATA/examples/calculate_
 check "check_errors report identical to MLIP-3" cmp <(head -n 38 report.txt) "$DATA/examples/check_errors/errors.txt"
 check "check_errors prints MAE" grep -q "Forces            MAE" stdout.txt
 check "check_errors --log has one line per configuration" test "$(wc -l < per_cfg.log)" -eq 2
+check "no 'Left out' line without weight columns/features" bash -c "! grep -q 'Left out' report.txt"
+
+# check_errors leaves out what the fit ignores: configuration 1 gets a force_weight column
+# with atom 1 at weight 0 and a force of 1000 eV/A; configuration 2 gets EnergyWeight 0 and
+# StressWeight 0 and an energy and a stress off by 1000.  Energy and stress errors must then
+# be those of configuration 1 alone, and the forces those of the other 255 atoms.
+awk '/BEGIN_CFG/ { n++ }
+     n == 1 && /AtomData:/ { print $0 "  force_weight"; atoms = 1; next }
+     atoms && /^ *(Energy|PlusStress|Feature|END_CFG)/ { atoms = 0 }
+     atoms { if ($1 == 1) { $6 = "1000.0"; print $0, 0 } else print $0, 1; next }
+     n == 2 && /^ *Energy/ { print; getline; print $1 + 1000; next }
+     n == 2 && /^ *PlusStress/ { print; getline; $1 += 1000; print; next }
+     n == 2 && /END_CFG/ { print " Feature   EnergyWeight\t0"; print " Feature   StressWeight\t0" }
+     { print }' "$DATA/examples/check_errors/train.cfg" > weighted.cfg
+awk '/BEGIN_CFG/ { n++ } n == 1' "$DATA/examples/check_errors/train.cfg" > first.cfg
+"$MTP" check_errors "$DATA/examples/check_errors/pot.almtp" weighted.cfg > weighted.txt 2>&1
+"$MTP" check_errors "$DATA/examples/check_errors/pot.almtp" first.cfg > first.txt 2>&1
+block() { awk -v t="$1" '$0 == t ":" { f = 1 } f && /^$/ { exit } f' "$2"; }
+for b in "Energy" "Energy per atom" "Stresses (in energy units)" "Virial stresses (in pressure units)"; do
+    check "weight 0: '$b' errors are those of the weighted configuration alone" \
+        bash -c "[ -n \"\$(awk -v t='$b' '\$0 == t \":\"' first.txt)\" ] && cmp <($(declare -f block); block '$b' weighted.txt) <($(declare -f block); block '$b' first.txt)"
+done
+check "weight 0: 255 of 256 atoms' forces checked" grep -q "Errors checked for 255 atoms" weighted.txt
+check "weight 0: the 1000 eV/A force is not counted" \
+    awk '/^Forces:/ { f = 1 } f && /Maximal absolute difference/ { exit !($NF < 10) }' weighted.txt
+check "weight 0: one line says what was left out" \
+    grep -qx "Left out (weight 0, not fitted): forces of 1 atoms, energies of 1 configurations, stresses of 1 configurations" weighted.txt
+# mtp train's own TRAIN ERRORS report follows the same rule
+"$MTP" train "$DATA/examples/check_errors/pot.almtp" weighted.cfg --save_to=wtrain.almtp --iteration_limit=2 \
+    --al_mode=none --log=none > wtrain.txt 2>&1
+check "mtp train's report leaves out the weight-0 values too" \
+    bash -c "grep -q 'Errors checked for 255 atoms' wtrain.txt && grep -q '^Left out (weight 0, not fitted): forces of 1 atoms, energies of 1 configurations, stresses of 1 configurations' wtrain.txt"
+sed 's/EnergyWeight\t0/EnergyWeight\tnone/' weighted.cfg > badweight.cfg
+if "$MTP" check_errors "$DATA/examples/check_errors/pot.almtp" badweight.cfg > badweight.txt 2>&1; then bad "check_errors accepted EnergyWeight 'none'"
+else check "check_errors rejects an invalid weight feature with its place" grep -q "badweight.cfg: configuration 2: feature EnergyWeight = 'none' is not a non-negative number" badweight.txt; fi
 
 # calculate_grade reproduces MLIP-3's extrapolation grades in both active-learning modes
 "$MTP" calculate_grade "$DATA/examples/calculate_grade/pot.almtp" "$DATA/examples/calculate_grade/train.cfg" graded.cfg 2>/dev/null

@@ -71,14 +71,21 @@ foreach(np 1 2)
   if(np GREATER 1 AND NOT OMTP_MPI_OK)
     continue()
   endif()
-  add_test(NAME lammps_grade_save_cut_np${np}
-    COMMAND sh ${OMTP_LMP_TDIR}/run_save_cut.sh $<TARGET_FILE:lmp_mtp> $<TARGET_FILE:mtp> ${np}
-            ${OMTP_POT_GRADE} ${OMTP_LMP_WORK}/grade_save_cut_np${np})
-  set_tests_properties(lammps_grade_save_cut_np${np} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
-                       PASS_REGULAR_EXPRESSION "OPENMTP_SAVE_CUT_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
-                       SKIP_REGULAR_EXPRESSION "SKIP: "
-                       ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
-                       PROCESSORS ${np} TIMEOUT 300)
+  # 128 atoms (saved whole by the whole rule) and 1024 atoms (a real periodic cut)
+  foreach(cells 4 8)
+    set(_n lammps_grade_save_cut_np${np})
+    if(cells EQUAL 8)
+      set(_n lammps_grade_save_cut_big_np${np})
+    endif()
+    add_test(NAME ${_n}
+      COMMAND sh ${OMTP_LMP_TDIR}/run_save_cut.sh $<TARGET_FILE:lmp_mtp> $<TARGET_FILE:mtp> ${np}
+              ${OMTP_POT_GRADE} ${OMTP_LMP_WORK}/grade_save_cut_${cells}_np${np} ${cells})
+    set_tests_properties(${_n} PROPERTIES LABELS lammps SKIP_RETURN_CODE 77
+                         PASS_REGULAR_EXPRESSION "OPENMTP_SAVE_CUT_OK" FAIL_REGULAR_EXPRESSION "FAIL: "
+                         SKIP_REGULAR_EXPRESSION "SKIP: "
+                         ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1"
+                         PROCESSORS ${np} TIMEOUT 300)
+  endforeach()
 endforeach()
 
 # threshold_break: a clean LAMMPS error naming the grade, the step and the file written

@@ -165,6 +165,15 @@ mtp_status mtp_cfg_set_feature(mtp_cfg *cfg, const char *key, const char *value,
 /* Append "\n" + value to an existing feature, or create it. */
 mtp_status mtp_cfg_append_feature(mtp_cfg *cfg, const char *key, const char *value, mtp_error *err);
 const char *mtp_cfg_get_feature(const mtp_cfg *cfg, const char *key); /* NULL if absent */
+/* The fit weights of a configuration, as `mtp train` applies them and
+ * `mtp check_errors` honours them (weight 0 = not fitted, not reported):
+ * w[0], w[1], w[2] = Weight x EnergyWeight, Weight x ForceWeight,
+ * Weight x StressWeight (features; 1 when absent).  The force of atom i
+ * has weight w[1] x force_weights[i] when the force_weight column exists.
+ * MTP_ERR_INVALID ("feature K = 'V' is not a non-negative number", "atom
+ * I: force_weight X is not a finite number >= 0") if a feature or a
+ * force_weight is not a finite number >= 0; w is then all 1. */
+mtp_status mtp_cfg_fit_weights(const mtp_cfg *cfg, double w[3], mtp_error *err);
 void mtp_cfg_remove_feature(mtp_cfg *cfg, const char *key);
 /* Number of periodic directions (non-zero lattice rows). */
 int mtp_cfg_periodic_dims(const mtp_cfg *cfg);
@@ -602,14 +611,26 @@ mtp_status mtp_cut_cluster(const mtp_cfg *cfg, int center, double radius, mtp_cf
  * (thanks to the pad both are farther than h from every centre, so the
  * guarantee is unaffected); min_dist 0 means 0.9 x the shortest
  * interatomic distance of the big cell.  Types are kept; energies,
- * forces, stresses and features are not copied. */
+ * forces, stresses and features of cfg are not copied.
+ * Whole rule (whole_if_not_smaller, on by default): when the cut cell
+ * would hold at least as many atoms as cfg, *cell is cfg itself instead
+ * (lattice, types, positions; every force_weight 1) and report->whole is
+ * 1: every atom keeps its environment exactly and energy and stress are
+ * real.  This is the rule of `mtp cut_extrapolative_nbh --periodic` and of
+ * pair_style mtp's `save_cut periodic`, which both call this function.
+ * Features of *cell: cut_geometry (the options, the counts and the origin;
+ * for a whole configuration "whole configuration (smaller than the cut box
+ * of X x Y x Z A)") and, unless whole, EnergyWeight 0 and StressWeight 0
+ * (energy and stress include the artificial boundary; `mtp train` and
+ * `mtp check_errors` then use the forces of the trusted atoms only). */
 typedef struct mtp_cut_periodic_options {
     double cutoff;    /* MTP cutoff r_c (the potential's max_dist), A      */
     double core;      /* trusted radius around each centre, A (0 = the centre atoms only) */
     double buffer;    /* extra layer beyond the core's neighbourhoods, A; < 0 = cutoff */
     double min_dist;  /* drop rule, A; 0 = automatic (see above)            */
+    int whole_if_not_smaller; /* the whole rule above (default 1; 0 = always cut) */
 } mtp_cut_periodic_options;
-void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -1, 0 */
+void mtp_cut_periodic_options_default(mtp_cut_periodic_options *opt); /* 5, 0, -1, 0, 1 */
 
 typedef struct mtp_cut_report {
     int n_atoms;             /* atoms in the small cell                          */
@@ -625,6 +646,10 @@ typedef struct mtp_cut_report {
     double min_cross_before; /* shortest distance across the new boundary before dropping (inf: none < cutoff) */
     double min_cross_after;  /* the same after dropping                          */
     double min_dist_used;    /* the drop threshold applied                       */
+    int whole;               /* 1: *cell is cfg itself (the whole rule); then box,
+                                min_same and min_dist_used are those of the cut not
+                                made, the atom counts are cfg's (all trusted, none
+                                dropped), origin is 0 and min_cross_* are inf */
 } mtp_cut_report;
 mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *centers,
                             const mtp_cut_periodic_options *opt, mtp_cfg *cell, mtp_cut_report *report,
