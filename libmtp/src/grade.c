@@ -90,7 +90,11 @@ typedef double v4d __attribute__((vector_size(32)));
 V4_INLINE v4d v4_load(const double *p) { return *(const v4d *)(const void *)p; }
 typedef long long v4l __attribute__((vector_size(32)));
 /* |v|: the sign bit cleared, as fabs does */
-V4_INLINE v4d v4_abs(v4d v) { return (v4d)((v4l)v & (v4l){~(1LL << 63), ~(1LL << 63), ~(1LL << 63), ~(1LL << 63)}); }
+V4_INLINE v4d v4_abs(v4d v)
+{
+    const long long m = 0x7fffffffffffffffLL;
+    return (v4d)((v4l)v & (v4l){m, m, m, m});
+}
 V4_INLINE v4d v4_raise(v4d best, v4d x)
 {
     v4l up = x > best; /* all ones where x is larger (false for a NaN x) */
