@@ -297,8 +297,7 @@ void PairMTP::setup_grading()
   if (save_cut != SAVE_FRAME && !grade_nbh_mode)
     error->all(FLERR, "pair_style " + style_name + ": save_cut needs per-atom grades, but " +
                           pot_path + " grades in configuration mode (al_mode cfg)");
-  grade_row.assign(mtp_potential_param_count(pot), 0.0);
-  grade_row_sum.assign(grade_row.size(), 0.0);
+  grade_row_sum.assign(mtp_potential_param_count(pot), 0.0);
   if (comm->me == 0) {
     char buf[1024];
     std::string limit = save_max > 0 ? ", at most " + std::to_string(save_max) + " per run" : "";
@@ -499,8 +498,12 @@ void PairMTP::compute(int eflag, int vflag)
   for (int i0 = 0; i0 < inum; i0 += CHUNK) {
     const int ns = gather_chunk(i0, i0 + CHUNK < inum ? i0 + CHUNK : inum);
 
+    // when grading, the same pass also gives the site rows dV_i/dtheta
+    if (grading && grade_rows.size() < (size_t) ns * grade_row_sum.size())
+      grade_rows.resize((size_t) ns * grade_row_sum.size());
     mtp_status st = mtp_sites_eval(calc, ns, site_species.data(), site_offset.data(), nbh_species.data(),
-                                   rij.data(), site_energy.data(), drij.data(), &err);
+                                   rij.data(), site_energy.data(), drij.data(),
+                                   grading ? grade_rows.data() : nullptr, &err);
     if (st != MTP_OK) {
       // name the atom: evaluate the chunk's sites one by one
       for (int s = 0; s < ns; s++) {
@@ -514,7 +517,7 @@ void PairMTP::compute(int eflag, int vflag)
       error->one(FLERR, "pair_style " + style_name + ": " + std::string(err.message));
     }
 
-    if (grading) grade_chunk(ns, n_graded);
+    if (grading) grade_chunk(ns, n_graded, true);
 
     for (int s = 0; s < ns; s++) {
       const int i = site_atom[s];
@@ -667,29 +670,42 @@ void PairMTP::begin_grading()
   if (!grade_nbh_mode) std::fill(grade_row_sum.begin(), grade_row_sum.end(), 0.0);
 }
 
-/* the rows of the ns sites in the buffers: per-atom grades (nbh mode) or
+/* the rows of the ns sites in the buffers (in grade_rows if have_rows, from
+   the force pass; computed here otherwise): per-atom grades (nbh mode) or
    their sum (configuration mode) */
-void PairMTP::grade_chunk(int ns, long &n_graded)
+void PairMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
 {
-  mtp_error err;
-  double *row = grade_row.data();
-  const int P = (int) grade_row.size();
-  for (int s = 0; s < ns; s++) {
-    const long o = site_offset[s];
-    if (mtp_site_eval(calc, site_species[s], (int) (site_offset[s + 1] - o),
-                      nbh_species.data() + o, rij.data() + 3 * o, nullptr, nullptr, nullptr, row,
-                      &err) != MTP_OK)
-      error->one(FLERR, "pair_style " + style_name + ": grading atom " +
-                            std::to_string((long long) atom->tag[site_atom[s]]) + ": " +
-                            std::string(err.message));
-    if (grade_nbh_mode) {
-      const double g = mtp_grade_site_row(grader, row);
+  const size_t P = grade_row_sum.size();
+  if (!have_rows) {
+    if (grade_rows.size() < (size_t) ns * P) grade_rows.resize((size_t) ns * P);
+    mtp_error err;
+    if (mtp_sites_eval(calc, ns, site_species.data(), site_offset.data(), nbh_species.data(), rij.data(),
+                       nullptr, nullptr, grade_rows.data(), &err) != MTP_OK) {
+      // name the atom: evaluate the chunk's sites one by one
+      for (int s = 0; s < ns; s++) {
+        const long o = site_offset[s];
+        if (mtp_site_eval(calc, site_species[s], (int) (site_offset[s + 1] - o), nbh_species.data() + o,
+                          rij.data() + 3 * o, nullptr, nullptr, nullptr, grade_rows.data(), &err) != MTP_OK)
+          error->one(FLERR, "pair_style " + style_name + ": grading atom " +
+                                std::to_string((long long) atom->tag[site_atom[s]]) + ": " +
+                                std::string(err.message));
+      }
+      error->one(FLERR, "pair_style " + style_name + ": grading: " + std::string(err.message));
+    }
+  }
+  const double *rows = grade_rows.data();
+  if (grade_nbh_mode) {
+    if (chunk_grades.size() < (size_t) ns) chunk_grades.resize(ns);
+    mtp_grade_site_rows(grader, ns, rows, chunk_grades.data());
+    for (int s = 0; s < ns; s++) {
+      const double g = chunk_grades[s];
       atom_grade[site_atom[s]] = g;
       if (g > local_max_grade) local_max_grade = g;
-    } else {
-      double *sum = grade_row_sum.data();
-      for (int k = 0; k < P; k++) sum[k] += row[k];
     }
+  } else {
+    double *sum = grade_row_sum.data();
+    for (int s = 0; s < ns; s++)
+      for (size_t k = 0; k < P; k++) sum[k] += rows[s * P + k];
   }
   n_graded += ns;
 }
@@ -946,7 +962,7 @@ const double *PairMTP::current_atom_grades()
   const int inum = list->inum;
   const int CHUNK = 64;
   for (int i0 = 0; i0 < inum; i0 += CHUNK)
-    grade_chunk(gather_chunk(i0, i0 + CHUNK < inum ? i0 + CHUNK : inum), n_graded);
+    grade_chunk(gather_chunk(i0, i0 + CHUNK < inum ? i0 + CHUNK : inum), n_graded, false);
   reduce_grades(n_graded);
   return atom_grade.data();
 }

@@ -107,7 +107,8 @@ class PairMTP : public Pair {
   bigint graded_step;               // step of the last grading, -1 = never
   // per-atom grade of the last grading (local atoms; configuration mode: the
   // configuration grade for every atom); valid while last_graded_call == force_calls
-  std::vector<double> grade_row, grade_row_sum, atom_grade;
+  // grade_rows: [chunk][P] site rows dV_i/dtheta of the chunk being graded
+  std::vector<double> grade_rows, chunk_grades, grade_row_sum, atom_grade;
   long force_calls;                 // compute() calls so far
   long last_graded_call;            // force_calls value of the last grading
   int grade_request;                // set by fix pair (extract "grade_flag"): grade this step
@@ -121,7 +122,7 @@ class PairMTP : public Pair {
   void setup_grading();
   void reset_run_counters();
   int gather_chunk(int i0, int i1);
-  void grade_chunk(int ns, long &n_graded);
+  void grade_chunk(int ns, long &n_graded, bool have_rows);
   void begin_grading();
   double reduce_grades(long n_graded);
   void finish_grading(long n_graded);

@@ -132,7 +132,8 @@ mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *c, cons
     if (c->pot != p) return mtp_fail(err, MTP_ERR_INVALID, "the calculator belongs to another potential");
     mtp_status st = MTP_OK;
     int *sp = mtp_calloc((size_t)n, sizeof(int));
-    double *row = mtp_calloc((size_t)P, sizeof(double)), *sum = mtp_calloc((size_t)P, sizeof(double));
+    enum { CHUNK = 64 }; /* sites per mtp_sites_eval call in configuration mode */
+    double *row = mtp_calloc((size_t)CHUNK * P, sizeof(double)), *sum = mtp_calloc((size_t)P, sizeof(double));
     int *nsp = NULL;
     if (!sp || !row || !sum) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n && !st; i++)
@@ -146,19 +147,36 @@ mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *c, cons
         st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     for (long k = 0; !st && k < c->nl.n_pairs; k++) nsp[k] = sp[c->nl.index[k]];
     int site = 0;
-    for (int i = 0; i < n && !st; i++) {
-        if (cfg->ghost && cfg->ghost[i]) continue;
-        long off = c->nl.offset[i];
-        double *out = as->mode == MTP_GRADE_NEIGHBORHOOD ? rows + (size_t)site * P : row;
-        st = mtp_site_eval(c, sp[i], (int)(c->nl.offset[i + 1] - off), nsp + off, c->nl.rij + 3 * off, NULL, NULL,
-                           NULL, out, err);
-        if (st) break;
-        if (as->mode == MTP_GRADE_NEIGHBORHOOD) {
-            if (eqns) eqns[site] = 3 * n_real + 10 + site;
-        } else {
-            for (int k = 0; k < P; k++) sum[k] += row[k];
+    for (int i0 = 0; i0 < n && !st;) {
+        if (cfg->ghost && cfg->ghost[i0]) {
+            i0++;
+            continue;
         }
-        site++;
+        /* a run of real atoms, evaluated together (their neighbour lists are
+         * consecutive); rows in atom order, as summed before */
+        int i1 = i0 + 1;
+        while (i1 < n && i1 - i0 < CHUNK && !(cfg->ghost && cfg->ghost[i1])) i1++;
+        const int m = i1 - i0;
+        double *out = as->mode == MTP_GRADE_NEIGHBORHOOD ? rows + (size_t)site * P : row;
+        st = mtp_sites_eval(c, m, sp + i0, c->nl.offset + i0, nsp, c->nl.rij, NULL, NULL, out, NULL);
+        if (st) { /* name the failing atom as the single-site kernel does */
+            for (int i = i0; i < i1; i++) {
+                long off = c->nl.offset[i];
+                st = mtp_site_eval(c, sp[i], (int)(c->nl.offset[i + 1] - off), nsp + off, c->nl.rij + 3 * off, NULL,
+                                   NULL, NULL, row, err);
+                if (st) break;
+            }
+            if (!st) st = mtp_fail(err, MTP_ERR_INVALID, "atoms %d..%d could not be evaluated together", i0 + 1, i1);
+            break;
+        }
+        for (int l = 0; l < m; l++, site++) {
+            if (as->mode == MTP_GRADE_NEIGHBORHOOD) {
+                if (eqns) eqns[site] = 3 * n_real + 10 + site;
+            } else {
+                for (int k = 0; k < P; k++) sum[k] += row[(size_t)l * P + k];
+            }
+        }
+        i0 = i1;
     }
     if (!st && as->mode == MTP_GRADE_CONFIGURATION) {
         double scale = as->energy_weight / pow((double)n_real, 0.5 * as->weight_scaling);

@@ -74,7 +74,7 @@ mtp_status mtp_compute(mtp_calculator *c, const mtp_cfg *cfg, double *energy, do
         if (m > c->stats.max_neighbours) c->stats.max_neighbours = (int)m;
     }
     st = mtp_sites_eval(c, n, c->species_of_atom, nl->offset, c->nbh_species, nl->rij, c->energies,
-                        want_d ? c->d_rij : NULL, err);
+                        want_d ? c->d_rij : NULL, NULL, err);
     if (st) return st;
     if (forces) memset(forces, 0, (size_t)n * 3 * sizeof(double));
     if (site_virials) memset(site_virials, 0, (size_t)n * 9 * sizeof(double));

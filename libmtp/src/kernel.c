@@ -666,10 +666,11 @@ mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *specie
 
 mtp_status mtp_sites_eval(mtp_calculator *c, int n_sites, const int *center, const long *offset,
                               const int *species, const double *rij, double *energy, double *d_rij,
-                              mtp_error *err)
+                              double *d_params, mtp_error *err)
 {
     mtp_status st = check_trained(c->pot, 1, err);
     if (st) return st;
+    const size_t P = (size_t)mtp_potential_param_count(c->pot);
     for (int s0 = 0; s0 < n_sites; s0 += MTP_SITES) {
         int m = n_sites - s0 < MTP_SITES ? n_sites - s0 : MTP_SITES;
         if (m < MTP_SITES) /* idle lanes must hold finite values */
@@ -687,13 +688,15 @@ mtp_status mtp_sites_eval(mtp_calculator *c, int n_sites, const int *center, con
                 return st;
             }
         }
-        moments(c, d_rij != NULL);
+        moments(c, d_rij || d_params);
         for (int l = 0; l < m; l++) {
             int s = s0 + l;
             if (energy) energy[s] = site_energy(c, l, center[s]);
-            if (d_rij) {
+            if (d_rij || d_params) {
+                /* the same backward pass as mtp_site_eval's, so the rows are bit-identical */
                 long o = offset[s];
-                site_backward(c, l, center[s], (int)(offset[s + 1] - o), species + o, d_rij + 3 * o, NULL);
+                site_backward(c, l, center[s], (int)(offset[s + 1] - o), species + o, d_rij ? d_rij + 3 * o : NULL,
+                              d_params ? d_params + (size_t)s * P : NULL);
             }
         }
     }

@@ -391,10 +391,12 @@ mtp_status mtp_site_eval(mtp_calculator *calc, int center, int n, const int *spe
  * of the arrays species[] and rij[][3] (layout as in mtp_site_eval).
  *   energy [n_sites]          site energies, or NULL
  *   d_rij  [offset[n_sites]][3] dV_s/dr_ij, or NULL
+ *   d_params [n_sites][P]     dV_s/dtheta (the grading rows; equal to
+ *                             mtp_site_eval's d_params), or NULL
  * Requires a trained potential. */
 mtp_status mtp_sites_eval(mtp_calculator *calc, int n_sites, const int *center, const long *offset,
                           const int *species, const double *rij, double *energy, double *d_rij,
-                          mtp_error *err);
+                          double *d_params, mtp_error *err);
 
 /* A whole configuration (periodic in the directions with non-zero
  * lattice rows; cells smaller than the cutoff are handled through all
@@ -438,6 +440,10 @@ mtp_status mtp_grade(mtp_grader *grader, const mtp_cfg *cfg, double *grade, doub
  * site row directly; configuration mode grades the sum of the site rows of
  * all n_atoms atoms (summed over MPI ranks by the caller). */
 double mtp_grade_site_row(const mtp_grader *grader, const double *row);
+/* Neighbourhood mode, many rows at once (mtp_sites_eval's d_params):
+ * grades[s] = mtp_grade_site_row(rows[s]) exactly, for rows[n_rows][P],
+ * computed as one matrix product (much faster than row by row). */
+void mtp_grade_site_rows(const mtp_grader *grader, int n_rows, const double *rows, double *grades);
 double mtp_grade_cfg_row(const mtp_grader *grader, const double *row_sum, long n_atoms);
 
 /* Build the MaxVol active set over training configurations and store it
