@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* µs per atom for energy + forces + virial, single core, periodic bcc cells
  * of 2000 atoms (~26 neighbours at a 5 A cutoff), levels 8/16/20/24 with 1
  * and 3 species.  Prints the ratio against the straightforward reference

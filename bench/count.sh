@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Instruction counts per atom (valgrind --tool=callgrind), ours against the
 # straightforward reference evaluation, for one level.  Counts do not depend
 # on machine load, unlike timings.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A straightforward MTP evaluation, written directly from the model's
  * definition, used as the same-run baseline of bench_kernel: per neighbour
  * it evaluates every basic moment with pow() and stores the moment's full

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 #ifndef MTP_REFERENCE_EVAL_H
 #define MTP_REFERENCE_EVAL_H
 /* Everything the baseline needs, copied out of a potential file's fields. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Shared pieces of the `mtp` command-line tool. */
 #ifndef MTP_CLI_H
 #define MTP_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* cut_extrapolative_nbh: the most extrapolative neighbourhoods of graded
  * configurations as small configurations to label (MLIP-3's spherical
  * clusters, or periodic cells with per-atom force weights). */

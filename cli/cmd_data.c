@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* convert and mindist: dataset utilities. */
 #include "cli.h"
 

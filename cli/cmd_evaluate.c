@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* calculate_efs and check_errors: evaluate a potential over a dataset,
  * one configuration at a time (datasets are streamed, never loaded whole). */
 #include "cli.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* calculate_grade: extrapolation grades of configurations (MLIP-3's command). */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* init: an untrained potential of any level from the library's generator. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* select_add: active selection of new training configurations (MLIP-3's
  * command), and its batch form over many candidate files with a budget. */
 #include "cli.h"

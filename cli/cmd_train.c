@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mtp train: fit a potential to energies, forces and stresses (MLIP-3 `mlp train`). */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Error statistics of predicted energies, forces and stresses, reported
  * like MLIP's check_errors, plus component-wise MAE/RMSE. */
 #include "cli.h"

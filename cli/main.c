@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* `mtp`: MLIP-compatible command-line front end of libopenmtp. */
 #include "cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Batch selection for `mtp select_add ... --max=N`: the N candidates that
  * enlarge the active set's volume most, chosen greedily from a pool that is
  * streamed (never held) from many files.

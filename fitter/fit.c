@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The trainer (see fit.h).  Objective, regularisation, initialisation,
  * LinOptimize, Rescale and the MLIP-compatible BFGS schedule follow spec
  * section 4.  The default optimiser is variable projection: BFGS over the

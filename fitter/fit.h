@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* OpenMTP trainer: MLIP-3's objective (spec section 4) minimised by BFGS
  * over all parameters with exact gradients (libmtp jacobian.c), and the
  * linear coefficients solved exactly by LAPACK (LinOptimize), Rescale;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* compute mtp/atom: the per-atom extrapolation grade of pair_style mtp/mlip. */
 #include "compute_mtp_atom.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* compute ID group mtp/atom
  *
  * Per-atom extrapolation grade of pair_style mtp / mlip (extrapolation

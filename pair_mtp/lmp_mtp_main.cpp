@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* lmp_mtp: LAMMPS' own main() plus the OpenMTP pair styles and compute mtp/atom.
  *
  * A drop-in for `lmp` (same command-line options, -in, -var, -log,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* mtpplugin.so: the OpenMTP pair styles as a LAMMPS plugin
  * (LAMMPS built with PKG_PLUGIN):   plugin load /path/to/mtpplugin.so
  * Registers pair styles mtp and mlip and compute mtp/atom. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* OpenMTP pair styles "mtp" and "mlip" for LAMMPS (29 Sep 2021 and later).
  *
  * Energy, forces and virials come from libopenmtp's kernel (mtp_sites_eval),

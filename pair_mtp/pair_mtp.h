@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* OpenMTP pair styles for LAMMPS.
  *
  *   pair_style mtp  pot.almtp [species El0 El1 ...] [min_dist allow|refuse]

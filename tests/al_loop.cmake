@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The active-learning loop of examples/active_learning (label al_loop): the
 # stand-in demo converges; a run killed with kill -9 while labelling and
 # restarted ends with the same dataset; frames the labeller fails on are left

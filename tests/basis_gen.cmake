@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Basis generator (libmtp/src/basis_gen.c): same invariant set as the MLIP-3
 # templates 06..28, MLIP structural constraints, rotation invariance at other levels.
 add_executable(test_basis_gen ${CMAKE_CURRENT_LIST_DIR}/test_basis_gen.c)

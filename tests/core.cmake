@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Library tests: regression against MLIP-3, derivatives, invariances, bad input, file round trips.
 foreach(t mlip_regression derivatives invariance bad_input cfg_io)
   if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/test_${t}.c)

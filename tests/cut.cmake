@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Cutting extrapolative neighbourhoods (libmtp/src/cut_nbh.c, `mtp cut_extrapolative_nbh`).
 add_executable(test_cut ${CMAKE_CURRENT_LIST_DIR}/test_cut.c)
 target_link_libraries(test_cut PRIVATE openmtp_static m)

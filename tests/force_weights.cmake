@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Per-atom force weights (AtomData column force_weight): loss, gradient vs FD,
 # normal equations, weight-0 atoms without influence, .cfg round trip.
 add_executable(test_train_force_weights ${CMAKE_CURRENT_LIST_DIR}/test_train_force_weights.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Configuration file formats other than .cfg (libmtp/src/fmt_*.c).
 add_executable(test_formats ${CMAKE_CURRENT_LIST_DIR}/test_formats.c)
 target_link_libraries(test_formats openmtp_static m)

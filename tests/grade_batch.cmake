@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Batched grading rows (mtp_sites_eval's d_params) and batched grades
 # (mtp_grade_site_rows) against the single-site path and finite differences.
 add_executable(test_grade_batch ${CMAKE_CURRENT_LIST_DIR}/test_grade_batch.c)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The installed package: headers, shared and static library, CMake config, pkg-config.
 # (Not in sanitizer builds: an unsanitised consumer cannot load the instrumented library.)
 if(NOT OPENMTP_SANITIZE)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Labelling: CP2K reader checks, CP2K MD reader, the `mtp-label` command (label/).
 add_test(NAME cp2k_reader_checks
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/label/test_cp2k_reader.sh $<TARGET_FILE:mtp>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # LAMMPS tests (label "lammps"): lmp_mtp vs the library, MPI, hybrid, errors,
 # NVE / minimisation physics, and the examples.  Included by tests/CMakeLists.txt.
 if(NOT TARGET lmp_mtp)

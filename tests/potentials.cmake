@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Shipped potentials (potentials/mlearn-*) reproduce the test errors their
 # READMEs state (needs ../shared/data/mlearn; skipped without it).
 file(GLOB omtp_shipped_dirs CONFIGURE_DEPENDS LIST_DIRECTORIES true ${PROJECT_SOURCE_DIR}/potentials/mlearn-*)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # The Python package (python/): its tests run with Debian's /usr/bin/python3 (which sees
 # python3-ase and python3-numpy) on the build tree's package, build/python/openmtp.
 # Each exits 77 (skipped) when ASE/numpy or the reference data are absent.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Active-set selection: the library against its definition (brute-force
 # determinants, MaxVol stability) and `mtp select_add` against MLIP-3.
 add_executable(test_select ${CMAKE_CURRENT_LIST_DIR}/test_select.c)

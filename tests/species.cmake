@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # `mtp train` keeps the species named by `mtp init --species`; the trained
 # potential then takes element names in LAMMPS (pair_coeff * * Li P S).
 add_test(NAME train_species COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/cli/test_train_species.sh $<TARGET_FILE:mtp>

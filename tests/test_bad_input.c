@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Malformed input must give a clear status and message (file:line: what was
  * expected), never a crash, an abort or a huge allocation. */
 #include "testutil.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Tests of the basis generator (libmtp/src/basis_gen.c).
  *
  * 1. For every MLIP-3 template level 06..28 the generated basis has the

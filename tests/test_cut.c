@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Cutting extrapolative neighbourhoods (libmtp/src/cut_nbh.c):
  *  1. MLIP-3's cluster reproduces MLIP-3's example output byte for byte
  *     (needs ../shared/data; that part is skipped without it);

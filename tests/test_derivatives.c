@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Finite-difference checks of every analytic derivative: forces, virial
  * (periodic triclinic and non-periodic), neighbour-vector derivatives of
  * the kernel and parameter gradients, for levels 6-20 and 1-3 species. */

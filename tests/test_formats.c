@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Tests of the configuration file formats other than .cfg:
  * OUTCAR (against MLIP's reference conversions), extended XYZ (round trip
  * with ASE), LAMMPS dump/data, POSCAR, vasprun.xml, CP2K; malformed input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The batched grading path against the single-site one:
  *  - mtp_sites_eval's d_params rows equal mtp_site_eval's (levels 8-20,
  *    1-3 species, empty, single-species and mixed neighbourhoods, batches

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Symmetries a correct evaluation must respect: rotation, translation,
  * permutation, periodic images (small cells vs explicit supercells,
  * n-fold replication), plus per-atom sums and isolated atoms. */

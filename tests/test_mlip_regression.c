@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Reproduce every MLIP-3 evaluation output shipped in ../shared/data/mlip3:
  * energies to 1e-10 relative, forces and PlusStress to the printed
  * precision; potentials survive a write/read round trip, the active-learning

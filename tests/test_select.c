@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Active-set selection (libmtp/src/active_set.c, maxvol.c) against its
  * definition: MaxVol stability after MLIP-3's selection, and greedy batch
  * choices equal to a brute-force search over determinants computed from

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* End-to-end `mtp train`: a level-8 MTP trained on a slice of the mlearn Si
  * set must reach test errors below fixed thresholds; checkpoint/resume; and
  * (if built with MPI and mpirun exists) 1 vs 2 ranks give the same loss.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Per-atom force weights (AtomData column force_weight) in the trainer:
  *  1. the loss is sum_k w_F(k) sum_i w_i |F_i - F_i^ref|^2 / K (definition,
  *     with the per-configuration ForceWeight feature and --force_weight);

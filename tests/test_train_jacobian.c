@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Finite-difference tests of the parameter derivatives (jacobian.c):
  * site d_params / d_rij against the kernel, mixed second derivatives
  * against differences of the kernel in r and in theta, basis gradients,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The trainer's normal equations (fit_normal_equations: BLAS on the force
  * block, hand-written rows for energy and stress) equal J^T W J and
  * J^T W y summed row by row from the public design rows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Rescale without re-evaluation: the normal equations of the linear
  * parameters built at 1.2 sigma directly equal those built at sigma and
  * scaled by f^(d_k + d_l) (fit_scale_normal_equations), to 1e-12. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Test potentials and configurations built without reference files. */
 #ifndef MTP_TESTPOT_H
 #define MTP_TESTPOT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Minimal test helpers: checks that count failures and keep going. */
 #ifndef MTP_TESTUTIL_H
 #define MTP_TESTUTIL_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Trainer: parameter derivatives (libmtp/src/jacobian.c) by finite differences.
 add_executable(test_train_jacobian ${CMAKE_CURRENT_LIST_DIR}/test_train_jacobian.c)
 target_link_libraries(test_train_jacobian PRIVATE openmtp_static m)

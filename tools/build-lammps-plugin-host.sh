@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Build a LAMMPS with the PLUGIN package (29 Sep 2021, from the Debian source
 # package of the installed liblammps-dev) so that mtpplugin.so can be tested.
 # Everything lives in a cache OUTSIDE the clone and is reused when present.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Fetch the Debian source package of the installed LAMMPS and extract the
 # headers that liblammps-dev leaves out (fmt/, exceptions.h, command.h,
 # neigh_request.h, lammpsplugin.h, version.h, ...) into a cache directory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Installs the Debian 12 packages OpenMTP needs to build, test and run its
 # examples; does nothing for packages already installed.  Needs root (or sudo).
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Stand-in training data labelled by a CLASSICAL potential (Tersoff SiC
 # shipped with Debian's LAMMPS), NOT DFT: short NVT MD of zinc-blende SiC
 # (64 atoms) at several temperatures and isotropic strains; energies,

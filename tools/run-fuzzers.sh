@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Build and run the libFuzzer targets of tests/fuzz.
 #
 #   tools/run-fuzzers.sh [SECONDS_PER_TARGET] [BUILD_DIR]

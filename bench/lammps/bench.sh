@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # LAMMPS speed of pair_style mtp: microseconds per atom per MD step (wall
 # time of the whole run loop) on 1 and 2 MPI ranks, and the energy
 # agreement between the rank counts.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Level-16 MD speed of pair_style mtp: µs/atom/step of NVE MD in LAMMPS on 1
 # and 2 MPI ranks, next to the standalone libopenmtp kernel (mtp_compute:
 # energy, forces, virial) timed on the same configuration in the same run.

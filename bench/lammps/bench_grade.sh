@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Cost of extrapolation control (grading) in LAMMPS at level 16: µs per MD step
 # and per atom-step without grading, grading every step and every 10 steps, on 1
 # and 2 MPI ranks, all measured in the same LAMMPS process (in.bench_grade: the

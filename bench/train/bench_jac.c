@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Per-atom cost of the trainer's kernels on a cfg file (one thread):
  * energy+forces (mtp_compute), loss gradient (mtp_cfg_param_grad), design
  * rows (mtp_cfg_basis_grad) and the full normal equations

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Same-session comparison of the default optimiser (varpro) and the
 # MLIP-3-compatible BFGS: both trained from the same `mtp init` for
 # MAX_TIME seconds; prints the wall time at which each first reached a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Test MAE as Zuo et al. 2020 report it: energy per atom (meV/atom) and
 force components (eV/A).  Usage: mae.py REFERENCE.cfg PREDICTED.cfg
 (PREDICTED from `mtp calculate_efs POT REFERENCE.cfg PREDICTED.cfg`)."""

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Level-16 MTP trained by `mtp train` on the mlearn sets (Zuo et al. 2020),
 # test MAE (energy per atom, force components) by bench/train/mae.py and
 # per-group errors by `mtp check_errors` (mlearn_group).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Copy a potential trained by bench/train/run.sh into potentials/mlearn-EL-L$LEVEL/
 # and write its README (command, hyperparameters, training time, test errors
 # overall and per mlearn_group from `mtp check_errors`).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Settings of the active-learning loop, shared by Makefile (the driver) and
 # round.mk (one round).  Every one can be overridden on the command line,
 # e.g. `make TEMPS="300 900" LABEL_CODE=cp2k LABEL_OPTS=--template=cp2k.inp`.

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Draws rounds.tsv of the active-learning loop: training/validation errors and
 the exploration's maximal extrapolation grade per round.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # One round of the active-learning loop; run by Makefile in two steps:
 #   $(MAKE) -f round.mk ROUND=N select   explore and select: round-NNN/frames/
 #   $(MAKE) -f round.mk ROUND=N finish   label each frame, train, summarise

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Prints a round's error columns of rounds.tsv (tab-separated):
 #   train_energy_mae train_force_mae valid_energy_mae valid_force_mae
 # = the component-wise MAE of `mtp check_errors` (energy meV/atom, forces eV/A)

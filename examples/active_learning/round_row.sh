@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Prints round ROUND's line of rounds.tsv from the files of its directory.
 # Usage: round_row.sh ROUND_DIR ROUND   (columns: see ROUNDS_HEADER in Makefile)
 #   explored    graded MD frames of the exploration (all runs)

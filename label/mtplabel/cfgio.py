@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """MLIP .cfg frames as mtp-label needs them.
 
 This is not a second reader of the format: every .cfg that mtp-label reads

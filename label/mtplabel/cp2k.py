@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """cp2k adapter.
 
 Template: a CP2K input (any &FORCE_EVAL/&DFT settings: basis sets,

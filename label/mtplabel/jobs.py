@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Per-frame job directories, running a code, and reading its output with
 `mtp convert` (the library readers and their convergence checks).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """lammps adapter: a classical LAMMPS potential as a fast stand-in for DFT
 (tests, trying the active-learning loop).
 

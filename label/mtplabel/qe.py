@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """qe adapter (Quantum ESPRESSO pw.x).
 
 Template: a pw.x input with its namelists (&CONTROL, &SYSTEM, &ELECTRONS,

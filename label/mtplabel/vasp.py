@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """vasp adapter.
 
 Template: a directory with INCAR and KPOINTS, and the pseudopotentials as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The MaxVol active set as a handle (spec mlip-compat.md §5): which
  * configuration and equation owns each row of A, the queue of candidate
  * rows, MLIP-3's selection and a greedy one, and the "MVS_v1.1"

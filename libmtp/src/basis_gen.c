@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Generator of MTP bases: enumerates the scalar contractions of moment
  * tensors and emits an evaluation scheme (alpha_index_basic / _times /
  * _moment_mapping) for mtp_potential_generate().

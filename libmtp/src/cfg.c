@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Configuration records: allocation, copying, features. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MLIP binary .cfg (records 'n' ... '#'; see spec mlip-compat.md §3.6).
  * Native byte order, int32 and IEEE doubles, as MLIP writes them. */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MLIP text .cfg: reader and writer (see spec: mlip-compat.md §3). */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Energies, forces and virials of whole configurations. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Cutting extrapolative neighbourhoods out of configurations for labelling:
  * MLIP-3's non-periodic cluster (`cut_extrapolative_nbh`, spec §5.4) and a
  * small periodic cell whose trusted atoms keep exactly the environment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Chemical element symbols and atomic numbers. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Status codes, error messages and checked allocation. */
 #include "internal.h"
 

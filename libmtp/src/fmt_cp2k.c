@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CP2K output log reader (versions printing "ATOMIC FORCES in [a.u.]",
  * e.g. 2023.1).  One configuration per "ENERGY| Total FORCE_EVAL"
  * evaluation, with

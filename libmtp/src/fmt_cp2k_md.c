@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* CP2K molecular-dynamics trajectory reader (format cp2k_md): the files
  * CP2K writes with &MOTION &PRINT, for a project PREFIX (run 1):
  *   PREFIX-pos-1.xyz   positions, Å; comment "i = STEP, time = T, E = E"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* LAMMPS text dump (read, write) and data file, atomic style (read, write).
  *
  * Units: LAMMPS `units metal` (Å, eV/Å); no conversion.  Neither format

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VASP OUTCAR reader (spec: mlip-compat.md §3.7), one configuration per
  * ionic step, reproducing `mlp convert --input_format=outcar`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VASP POSCAR writer (VASP 5 format with a species line).
  *
  * Units: Å, scale factor 1.0, Cartesian coordinates.  POSCAR holds no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Quantum ESPRESSO pw.x output reader (format qe; checked with pw.x 6.7).
  * One configuration per "!    total energy" line (scf: one; relax/md:
  * one per ionic step), with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* VASP vasprun.xml reader: one configuration per <calculation> (ionic
  * step).  A small line-oriented tag scanner (VASP writes one element per
  * line); no XML library.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Extended XYZ as ASE writes it: reader and writer.
  *
  * Frame:   N

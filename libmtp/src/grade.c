@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Extrapolation grades from the MaxVol active set stored in an .almtp
  * (MLIP-3 "MVS_v1.1" section; spec mlip-compat.md §2.6 and §5). */
 #include "internal.h"

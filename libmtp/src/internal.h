@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Internal declarations shared by libopenmtp's source files.  Not installed. */
 #ifndef OPENMTP_INTERNAL_H
 #define OPENMTP_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Parameter derivatives of energies, forces and virials (for fitting).
  *
  * A plain scalar implementation of the MTP site model that, besides the

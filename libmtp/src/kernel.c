@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* The MTP kernel: site energy of one neighbourhood, its derivatives with
  * respect to the neighbour vectors (reverse mode), the scalar basis values
  * and the gradient with respect to the parameters.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MaxVol linear algebra (spec mlip-compat.md §5.3): the active-set matrix A,
  * its inverse, rank-one swap updates.  Rows and their owners live in
  * active_set.c; this file only knows numbers.  A^-1 is kept row-major so

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Neighbour search for whole configurations: every (i, j, image) with
  * 0 < |r_ij| < cutoff, periodic along the non-zero lattice rows, for
  * cells of any shape and size (cells smaller than the cutoff get as many

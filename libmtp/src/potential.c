@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Potential objects: lifetime, accessors, parameters, validation. */
 #include "internal.h"
 

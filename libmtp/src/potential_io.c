@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* MLIP-2 .mtp and MLIP-3 .almtp potential files (spec mlip-compat.md §2).
  * The reader is lenient about whitespace and field order; the writer
  * emits exactly what MLIP-3 writes. */

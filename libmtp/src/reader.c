@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Format registry, streaming reader and writers of configuration files. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Line-oriented reading, strict number parsing and atomic file writes. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """OpenMTP from Python: Moment Tensor Potentials through libopenmtp (ctypes).
 
     from openmtp import MTPCalculator, read_cfg, write_cfg, Grader, MTPError

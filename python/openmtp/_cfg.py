@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The C records of openmtp.h as ctypes structures, and mtp_cfg <-> ase.Atoms.
 
 mtp_cfg is a transparent struct, so its layout is mirrored here.  The

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """ase.Atoms <-> mtp_cfg (the geometry; reference data live in io.py)."""
 import numpy as np
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Loading libopenmtp through ctypes, its prototypes, and MTPError.
 
 The shared library is looked for, in this order:

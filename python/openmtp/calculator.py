@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """ASE calculator on libopenmtp."""
 import ctypes
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Training and candidate selection through the `mtp` command.
 
 libopenmtp has no public training or selection API yet (issue 12, item 2),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Extrapolation grades (MaxVol) and the active set, through libopenmtp."""
 import ctypes
 import os

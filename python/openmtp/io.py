@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """MLIP .cfg files (and the library's other formats) <-> ase.Atoms.
 
 read_cfg(path, species=None, format='auto') -> list of ase.Atoms

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """A loaded MTP potential (.mtp / .almtp) and the mapping of chemical
 elements to its species."""
 import ctypes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Prints the layout of the records that the Python package mirrors with
  * ctypes (name offset, one per line; "sizeof" last), compiled against the
  * header so that test_layout.py notices any change to openmtp.h. */

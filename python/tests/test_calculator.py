@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """MTPCalculator: analytic forces and stress against central differences
 through ASE, per-atom sums, periodicity handling, element mapping."""
 import os

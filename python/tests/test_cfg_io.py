@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """openmtp.read_cfg / write_cfg: .cfg <-> ase.Atoms through the library's
 reader and writer (energies, forces, stress, site energies, features,
 per-atom columns), MLIP's files, malformed input."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """ASE dynamics on MTPCalculator: a BFGS relaxation converges and an NVE
 (velocity Verlet) run conserves the total energy."""
 import numpy as np

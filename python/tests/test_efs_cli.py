@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """MTPCalculator gives what `mtp calculate_efs` gives (1e-12 relative): the
 configurations go to the command through openmtp.write_cfg (lossless) and
 come back through openmtp.read_cfg (binary .cfg, lossless)."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Every library error reaches Python as openmtp.MTPError with the library's
 message; nothing crashes."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Extrapolation grades from Python against MLIP-3's calculate_grade, the
 calculator's grade results, the active set built from Python, and training
 and selection through the mtp command."""

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # `cmake --install` puts the openmtp package where Debian's python3 looks for the prefix
 # (OPENMTP_PYTHON_INSTALL_DIR); the installed package finds the installed libopenmtp and mtp
 # (not the build tree's), also after the whole prefix has been moved elsewhere.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """The ctypes mirrors of openmtp.h's records match the compiled header
 (offsets and sizes printed by cfg_layout.c, whose path is OPENMTP_CFG_LAYOUT)."""
 import ctypes

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 """Shared helpers of the openmtp package tests (run by ctest with /usr/bin/python3).
 
 Each test file is a script: run_tests() runs its test_* functions, prints one

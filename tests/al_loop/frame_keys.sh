@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Prints one line per configuration of the .cfg files given: its cell, atom
 # types and positions (rounded to 1e-4 A, so that writers with different
 # precision agree), i.e. a key that identifies the frame.  Used to find

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # ctest (label al_loop): the active-learning loop of examples/active_learning
 # run with the classical stand-in labeller (mtp-label lammps, Tersoff SiC).
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # End-to-end checks of the `mtp` command against MLIP-3's outputs and on bad input.
 # usage: test_cli.sh MTP_BINARY SHARED_DATA_DIR WORK_DIR
 set -u

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # `mtp cut_extrapolative_nbh`: MLIP-3's example reproduced byte for byte, the
 # periodic mode on MLIP-3's graded cells, and its errors.
 # usage: test_cut_cli.sh MTP SHARED_DATA WORKDIR

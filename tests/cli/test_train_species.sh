@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # `mtp train` keeps the species an initial potential names (`mtp init
 # --species Li,P,S` -> labels 3,15,16): with relative types 0,1,2 (read in
 # INIT's order) and with atomic-number types; types that fit neither are an

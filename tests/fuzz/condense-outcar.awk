@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Keep only what the OUTCAR reader looks at, so a multi-step OUTCAR fits in a seed.
 keep > 0 { print; keep--; next }
 inpos { print; if ($0 ~ /^ -----/) { dashes++; if (dashes == 2) inpos = 0 } ; next }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer harness for the potential reader (.mtp / .almtp).  Parses the
  * input; if it is a potential, writes it back to a buffer, and if it is
  * trained, evaluates one tiny neighbourhood through the calculator. */

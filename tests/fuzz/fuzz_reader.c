@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* libFuzzer harness for the configuration readers.  Built once per format
  * with -DFUZZ_FORMAT=MTP_FORMAT_xxx.  Reads every configuration of the
  * input (at most MAX_CFGS) through the streaming reader and writes each

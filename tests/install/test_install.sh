@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
 # Install the library into a scratch prefix and build programs against it,
 # once with find_package(OpenMTP) and once with pkg-config.
 # usage: test_install.sh BUILD_DIR SOURCE_DIR WORK_DIR

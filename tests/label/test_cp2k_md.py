@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The cp2k_md reader on a real CP2K 2023.1 NVE run (tests/data/cp2k/lih_md:
 Li2H2, 5 steps of 0.5 fs from 600 K, trajectory, forces, velocities, cell
 and stress printed every step): every frame's energy, forces and virial

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # The CP2K log reader accepts a complete converged run and rejects, with a
 # `file:line: what was expected` message and without writing OUT, the
 # real outputs of an unconverged SCF (MAX_SCF 3), a crashed job (unknown

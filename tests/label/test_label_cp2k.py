@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """mtp-label's cp2k adapter.
 fake: a stand-in `cp2k` (--command) that checks the input the labeller wrote
   and answers with the stored real CP2K 2023.1 outputs of tests/data/cp2k:

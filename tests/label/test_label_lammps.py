@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """mtp-label's lammps adapter end to end, on triclinic SiC cells labelled
 with Debian's Tersoff SiC.tersoff:
   - energies equal a direct `lmp` run on the data file `mtp convert` writes;

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """mtp-label killed with kill -9 while its code runs, and restarted at once
 (what a restarted `make` does): the code must never run twice at the same
 time in the same job directory, and the frame must end up labelled exactly

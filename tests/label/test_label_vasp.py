@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """mtp-label's vasp adapter with a stand-in VASP (--command) that answers
 with MLIP-3's reference OUTCARs from ../shared/data (exit 77 without them):
 frame 0 OUTCAR_converged, frame 1 OUTCAR_not_converged (NELM reached),

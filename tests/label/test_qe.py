@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
 """The qe reader (libmtp/src/fmt_qe.c) and mtp-label's qe adapter, on real
 pw.x 6.7 outputs (tests/data/qe: SiC, 2 atoms, LDA, stored by running the
 adapter with Debian's quantum-espresso):

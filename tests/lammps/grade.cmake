@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-3-Clause
 # Extrapolation control (pair_style mtp ... extrapolation yes / pair_style mlip
 # extrapolation_control=true): LAMMPS grades vs `mtp calculate_grade`, saved
 # configurations, threshold_break.  Included by tests/lammps.cmake (label lammps).

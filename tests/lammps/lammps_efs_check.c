@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* Compare what lmp_mtp computed (a LAMMPS dump + a summary file written by
  * tests/lammps/efs.in) with libopenmtp's own whole-configuration evaluation
  * (mtp_compute), or with `mtp calculate_efs` when --cli is given.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Runs mpi_traj.in on 1, 2 and 4 ranks and requires positions and forces to
 # agree: relative 1e-10 at step 0 (energy and forces), 1e-8 after 100 steps.
 # usage: mpi_traj.sh LMP POT WORKDIR

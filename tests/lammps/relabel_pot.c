@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* relabel_pot IN OUT LABEL...: copy a potential with new species labels
  * (e.g. atomic numbers), for the element-name tests of pair_style mtp.
  * Exit 77 when IN does not exist. */

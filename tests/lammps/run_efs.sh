@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Run one lmp_mtp consistency test and compare with the library.
 # usage: run_efs.sh LMP CHECK NP INPUT POT WORKDIR [lmp -var name value ...] [-- checker options]
 #   NP > 1 runs under mpirun (Open MPI: --allow-run-as-root --oversubscribe).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Extrapolation control in LAMMPS vs `mtp calculate_grade`.
 # usage: run_grade.sh LMP MTP NP POT CFG INDEX WORKDIR STYLE
 #   Takes configuration INDEX (1-based) of CFG, grades it with `mtp calculate_grade`

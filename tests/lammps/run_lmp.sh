@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # usage: run_lmp.sh WORKDIR NEEDED_FILE NP LMP [lmp arguments...]
 # Runs LMP (under mpirun when NP > 1) in WORKDIR; prints "SKIP: ..." and
 # exits 77 when NEEDED_FILE does not exist ("-" = nothing needed).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # Saving of extrapolative configurations during MD (grade_md.in: 128 Li atoms,
 # 20 NVE steps, MLIP-3's example potential in neighbourhood mode, grades 1.4 ... 19.6).
 # usage: run_save.sh LMP NP POT WORKDIR

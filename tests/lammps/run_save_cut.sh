@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # save_cut: LAMMPS saves the extrapolative neighbourhood instead of the whole frame.
 # usage: run_save_cut.sh LMP MTP NP POT WORKDIR [CELLS]
 #   grade_md.in (CELLS^3 bcc cells of Li; default 4: 128 atoms), 18 MD steps,

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
 # A shipped potential reproduces the test errors its README states:
 # `mtp check_errors` on the mlearn test set, "all" row (E MAE meV/atom to
 # 0.01, F MAE eV/A to 1e-4: the README has them rounded).

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
 """Write a pool of rattled, strained supercells of a .cfg configuration
 (the first one of IN) for selection tests and benchmarks:
     make_pool.py IN OUT FRAMES NX NY NZ RATTLE [SEED]

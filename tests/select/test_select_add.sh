@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
 # mtp select_add: MLIP-3's example reproduced, the properties MLIP-3's
 # selection guarantees on cases of our own (both active-learning modes),
 # and the batch form (budget, duplicates, empty result, bounded memory).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * OpenMTP - Moment Tensor Potentials in C.
  * Public interface of libopenmtp.  One header, one set of conventions.

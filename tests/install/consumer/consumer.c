@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
 /* A program outside the tree that uses the installed library. */
 #include <openmtp/openmtp.h>
 #include <stdio.h>
