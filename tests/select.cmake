@@ -11,3 +11,6 @@ set_tests_properties(select PROPERTIES LABELS "unit")
 add_test(NAME select_add COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/select/test_select_add.sh $<TARGET_FILE:mtp>
          ${OPENMTP_SHARED_DATA} ${CMAKE_BINARY_DIR}/tests/select-work)
 set_tests_properties(select_add PROPERTIES SKIP_RETURN_CODE 77 LABELS "cli;regression")
+if(OPENMTP_SANITIZE)
+  set_tests_properties(select_add PROPERTIES ENVIRONMENT OPENMTP_SANITIZED=1)
+endif()

@@ -123,14 +123,21 @@ check "mtp help select_add documents the batch algorithm" bash -c "'$MTP' help s
 # potential: holding every row would take 153 MB (and as much again for
 # their coefficients); the streamed selection with a 16 MB buffer must stay
 # well below that.
-$PY "$HERE/make_pool.py" "$EX/train.cfg" big_pool.cfg 150 10 17 1 0.05 3
-kb=$($PY -c 'import resource, subprocess, sys
+# Under AddressSanitizer (shadow memory, quarantine) RSS says nothing about
+# the selection's own memory, and the pool takes minutes: skipped there.
+if [ -n "${OPENMTP_SANITIZED:-}" ]; then
+    echo "bounded-memory check skipped: sanitizer build"
+else
+    $PY "$HERE/make_pool.py" "$EX/train.cfg" big_pool.cfg 150 10 17 1 0.05 3
+    kb=$($PY -c 'import resource, subprocess, sys
 r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss if r.returncode == 0 else -1)' \
-    "$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" big_pool.cfg big_new.cfg --max=2 --threads=2 --buffer_mb=16)
-echo "peak RSS of a 153000-neighbourhood batch selection: $kb kB"
-check "batch on 153000 neighbourhoods: peak RSS $kb kB < 100 MB" bash -c "[ $kb -gt 0 ] && [ $kb -lt 102400 ]"
-check "batch on the large pool wrote 2 configurations" [ "$(ncfg big_new.cfg)" = 2 ]
+        "$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" big_pool.cfg big_new.cfg --max=2 --threads=2 --buffer_mb=16)
+    echo "peak RSS of a 153000-neighbourhood batch selection: $kb kB"
+    check "batch on 153000 neighbourhoods: peak RSS $kb kB < 100 MB" bash -c "[ $kb -gt 0 ] && [ $kb -lt 102400 ]"
+    check "batch on the large pool wrote 2 configurations" [ "$(ncfg big_new.cfg)" = 2 ]
+
+fi
 
 echo "$checks checks, $fails failures"
 [ $fails -eq 0 ]
