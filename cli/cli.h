@@ -38,6 +38,20 @@ int cli_output_format(const char *cmd, const char *name, const char *out_path, m
 /* Print an error from the library: "mtp CMD: message". */
 void cli_report(const char *cmd, const mtp_error *err);
 
+/* 0 if the energy, forces [n_atoms*3] (may be NULL) and stress [6] (may be
+ * NULL) are finite; else prints "mtp CMD: SRC: configuration INDEX+1: ..."
+ * naming the quantity (and atom) and returns -1. */
+int cli_check_finite(const char *cmd, const char *src, long index, double E, const double *F, int n_atoms,
+                     const double *W);
+
+/* Flushes and closes stdout; -1 (after a message) if any report written
+ * there was lost, e.g. `mtp check_errors ... > /dev/full`. */
+int cli_finish_stdout(const char *cmd);
+
+/* On SIGINT/SIGTERM/SIGHUP/SIGPIPE, remove the temporaries of outputs not yet
+ * committed, then die of the signal (cli/signals.c). */
+void cli_install_cleanup_handlers(void);
+
 /* One command: name, one-line summary, usage text, entry point. */
 typedef struct cli_command {
     const char *name;

@@ -98,6 +98,8 @@ static int eval_cfg(evaluator *ev, const mtp_cfg *cfg, const char *src, long ind
         return -1;
     }
     ev->close_pairs += mtp_calculator_stats(ev->calc).n_close_pairs;
+    /* a potential that overflows must not reach the output as NaN or inf */
+    if (cli_check_finite(ev->cmd, src, index, *E, ev->F, cfg->n_atoms, ev->W)) return -1;
     return 0;
 }
 
@@ -158,8 +160,11 @@ static int calculate_all(evaluator *ev, mtp_reader *r, const char *in, FILE *fp,
             rc = -1;
             break;
         }
-        memcpy(cfg.forces, ev->F, (size_t)cfg.n_atoms * 3 * sizeof(double));
-        if (had_site) memcpy(cfg.site_energies, ev->site, (size_t)cfg.n_atoms * sizeof(double));
+        /* a 0-atom configuration has no per-atom arrays (NULL): nothing to copy */
+        if (cfg.n_atoms > 0) {
+            memcpy(cfg.forces, ev->F, (size_t)cfg.n_atoms * 3 * sizeof(double));
+            if (had_site) memcpy(cfg.site_energies, ev->site, (size_t)cfg.n_atoms * sizeof(double));
+        }
         cfg.energy = E;
         cfg.has_energy = 1;
         memcpy(cfg.stress, ev->W, sizeof cfg.stress);
@@ -220,6 +225,12 @@ int cmd_calculate_efs(const char *cmd, cli_args *a)
     long count;
     if (calculate_all(&ev, r, in, fp, out, ofmt, &count)) {
         mtp_output_abort(of);
+        goto done;
+    }
+    if (count == 0) {
+        /* an empty input is usually a crashed upstream job: do not look like success */
+        mtp_output_abort(of);
+        fprintf(stderr, "mtp %s: %s: no configurations to evaluate (empty input)\n", cmd, in);
         goto done;
     }
     if (mtp_output_commit(of, &err)) {
@@ -333,6 +344,18 @@ int cmd_check_errors(const char *cmd, cli_args *a)
     }
     mtp_cfg_free(&cfg);
     if (failed) goto done;
+    if (k == 0) {
+        fprintf(stderr, "mtp %s: %s: no configurations to compare (empty input)\n", cmd, db);
+        goto done;
+    }
+    if (log && log != stdout && log != stderr) {
+        int bad = ferror(log) | fclose(log);
+        log = NULL;
+        if (bad) {
+            fprintf(stderr, "mtp %s: %s: write failed\n", cmd, log_to);
+            goto done;
+        }
+    }
     warn_close(&ev);
     efs_errors_print(stdout, &total);
     for (int gi = 0; gi < n_groups; gi++) {

@@ -79,6 +79,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "mtp: unknown command '%s' (run `mtp help` for the list)\n", argv[1]);
         return 2;
     }
+    cli_install_cleanup_handlers();
     cli_args a;
     if (cli_parse(argc - 2, argv + 2, &a)) {
         fprintf(stderr, "mtp: out of memory\n");
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
     } else {
         rc = c->run(c->name, &a);
     }
+    if (cli_finish_stdout(c->name) && rc == 0) rc = 1;
     cli_args_free(&a);
     return rc;
 }

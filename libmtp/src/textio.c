@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define MTP_MAX_LINE ((size_t)64 << 20)
@@ -158,15 +159,44 @@ const char *mtp_skip_ws(const char *s)
     return s;
 }
 
+static mtp_temp_file_observer *temp_observer;
+static void *temp_observer_user;
+
+void mtp_set_temp_file_observer(mtp_temp_file_observer *observer, void *user)
+{
+    temp_observer = observer;
+    temp_observer_user = user;
+}
+
+static void temp_file_event(const char *tmp_path, int live)
+{
+    if (temp_observer && tmp_path) temp_observer(tmp_path, live, temp_observer_user);
+}
+
 mtp_status mtp_atomic_open(mtp_atomic_file *af, const char *path, mtp_error *err)
 {
     memset(af, 0, sizeof *af);
-    size_t n = strlen(path) + 48;
     af->path = mtp_strdup(path);
+    if (!af->path) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    /* A device or pipe (/dev/stdout, /dev/full, a FIFO) cannot be replaced by
+     * rename, and must not be: write to it directly; commit still reports
+     * failed writes and closes. */
+    struct stat sb;
+    if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode) && !S_ISDIR(sb.st_mode)) {
+        af->fp = fopen(path, "wb");
+        if (!af->fp) {
+            mtp_status st = mtp_fail(err, MTP_ERR_IO, "%s: cannot open for writing: %s", path, strerror(errno));
+            free(af->path);
+            memset(af, 0, sizeof *af);
+            return st;
+        }
+        return MTP_OK;
+    }
+    size_t n = strlen(path) + 48;
     af->tmp_path = malloc(n);
-    if (!af->path || !af->tmp_path) {
+    if (!af->tmp_path) {
         free(af->path);
-        free(af->tmp_path);
+        memset(af, 0, sizeof *af);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
     snprintf(af->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
@@ -179,24 +209,27 @@ mtp_status mtp_atomic_open(mtp_atomic_file *af, const char *path, mtp_error *err
         memset(af, 0, sizeof *af);
         return st;
     }
+    temp_file_event(af->tmp_path, 1);
     return MTP_OK;
 }
 
 mtp_status mtp_atomic_commit(mtp_atomic_file *af, mtp_error *err)
 {
     mtp_status st = MTP_OK;
-    int bad = ferror(af->fp);
-    if (fflush(af->fp) != 0) bad = 1;
-    if (!bad && fsync(fileno(af->fp)) != 0 && errno != EINVAL) bad = 1;
-    if (fclose(af->fp) != 0) bad = 1;
+    int bad = ferror(af->fp), saved_errno = 0;
+    if (fflush(af->fp) != 0) bad = 1, saved_errno = errno;
+    if (!bad && af->tmp_path && fsync(fileno(af->fp)) != 0 && errno != EINVAL) bad = 1, saved_errno = errno;
+    if (fclose(af->fp) != 0 && !bad) bad = 1, saved_errno = errno;
     af->fp = NULL;
     if (bad) {
-        st = mtp_fail(err, MTP_ERR_IO, "%s: write failed: %s", af->path, strerror(errno));
-        remove(af->tmp_path);
-    } else if (rename(af->tmp_path, af->path) != 0) {
+        st = mtp_fail(err, MTP_ERR_IO, "%s: write failed: %s", af->path,
+                      saved_errno ? strerror(saved_errno) : "I/O error");
+        if (af->tmp_path) remove(af->tmp_path);
+    } else if (af->tmp_path && rename(af->tmp_path, af->path) != 0) {
         st = mtp_fail(err, MTP_ERR_IO, "%s: cannot replace file: %s", af->path, strerror(errno));
         remove(af->tmp_path);
     }
+    temp_file_event(af->tmp_path, 0);
     free(af->path);
     free(af->tmp_path);
     memset(af, 0, sizeof *af);
@@ -207,6 +240,7 @@ void mtp_atomic_abort(mtp_atomic_file *af)
 {
     if (af->fp) fclose(af->fp);
     if (af->tmp_path) remove(af->tmp_path);
+    temp_file_event(af->tmp_path, 0);
     free(af->path);
     free(af->tmp_path);
     memset(af, 0, sizeof *af);

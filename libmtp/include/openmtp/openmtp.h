@@ -265,6 +265,15 @@ typedef struct mtp_output_file mtp_output_file;
 mtp_status mtp_output_open(const char *path, mtp_output_file **file, FILE **fp, mtp_error *err);
 mtp_status mtp_output_commit(mtp_output_file *file, mtp_error *err);  /* closes, renames, frees */
 void mtp_output_abort(mtp_output_file *file);                          /* closes, removes, frees */
+/* When `path` is an existing device or pipe (/dev/stdout, a FIFO) it is
+ * written directly (no temporary, no rename); commit still reports failed
+ * writes.  The library installs no signal handlers: a program that wants
+ * temporaries removed when it is killed registers an observer, told of each
+ * temporary file as it is created (live = 1) and when it is renamed or
+ * removed (live = 0); it may copy the path for use in its signal handler.
+ * Process-wide; NULL unregisters. */
+typedef void mtp_temp_file_observer(const char *tmp_path, int live, void *user);
+void mtp_set_temp_file_observer(mtp_temp_file_observer *observer, void *user);
 
 /* ------------------------------------------------------------------ */
 /* Potentials                                                          */
