@@ -44,6 +44,9 @@ void cli_report(const char *cmd, const mtp_error *err);
 int cli_check_finite(const char *cmd, const char *src, long index, double E, const double *F, int n_atoms,
                      const double *W);
 
+/* 1 if all n values of x (may be NULL) are finite. */
+int cli_all_finite(const double *x, long n);
+
 /* Flushes and closes stdout; -1 (after a message) if any report written
  * there was lost, e.g. `mtp check_errors ... > /dev/full`. */
 int cli_finish_stdout(const char *cmd);

@@ -327,6 +327,8 @@ int cmd_cut_extrapolative_nbh(const char *cmd, cli_args *a)
         goto report;
     }
     of = NULL;
+    /* a selection step: nothing to cut is a valid answer, but say why */
+    if (index == 0) fprintf(stderr, "mtp %s: %s has no configurations: nothing to cut\n", cmd, in);
     printf("%ld %s written to %s\n", n_out, periodic ? "periodic cells" : "clusters", out);
     rc = 0;
     goto done;

@@ -2,6 +2,8 @@
 /* calculate_grade: extrapolation grades of configurations (MLIP-3's command). */
 #include "cli.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,6 +72,11 @@ int cmd_calculate_grade(const char *cmd, cli_args *a)
             fprintf(stderr, "mtp %s: %s: configuration %ld: %s\n", cmd, in, index + 1, err.message);
             goto done;
         }
+        if (!isfinite(grade) || (nbh && !cli_all_finite(cfg.nbh_grades, cfg.n_atoms))) {
+            fprintf(stderr, "mtp %s: %s: configuration %ld: non-finite extrapolation grade (the potential overflows here)\n",
+                    cmd, in, index + 1);
+            goto done;
+        }
         char buf[64];
         snprintf(buf, sizeof buf, "%f", grade);
         if (mtp_cfg_set_feature(&cfg, "MV_grade", buf, &err)) goto report;
@@ -77,6 +84,10 @@ int cmd_calculate_grade(const char *cmd, cli_args *a)
         if (mtp_cfg_set_feature(&cfg, "ID", buf, &err) || mtp_write_cfg(fp, out, &cfg, ofmt, NULL, &err)) goto report;
         if (grade > worst) worst = grade;
         written++;
+    }
+    if (index == 0) {
+        fprintf(stderr, "mtp %s: %s: no configurations to grade (empty input)\n", cmd, in);
+        goto done;
     }
     mtp_status st = mtp_output_commit(of, &err);
     of = NULL;

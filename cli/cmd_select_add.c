@@ -274,6 +274,9 @@ int cmd_select_add(const char *cmd, cli_args *a)
     if (st) goto report;
     if (save_selected && write_active_set(cmd, as, save_selected)) goto done;
     if (save_to && (mtp_active_set_store(as, pot, &err) || mtp_potential_write(pot, save_to, &err))) goto report;
+    if (count == 0)
+        fprintf(stderr, "mtp %s: nothing to select (no candidates, or none extrapolative enough); %s written empty\n", cmd,
+                out);
     printf("Training set was increased by %ld configurations\n", count);
     rc = 0;
     goto done;
@@ -281,8 +284,14 @@ report:
     cli_report(cmd, &err);
 done:
     if (of) mtp_output_abort(of);
-    if (log_owned) fclose(log);
-    else if (log) fflush(log);
+    if (log_owned) {
+        int bad = ferror(log);
+        if (fclose(log) != 0) bad = 1;
+        if (bad && rc == 0) {
+            fprintf(stderr, "mtp %s: writing the log failed\n", cmd);
+            rc = 1;
+        }
+    } else if (log) fflush(log);
     mtp_active_set_destroy(as);
     mtp_potential_destroy(pot);
     cli_free_type_map(tm, ropt.type_map_count);

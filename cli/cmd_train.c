@@ -2,6 +2,8 @@
 /* mtp train: fit a potential to energies, forces and stresses (MLIP-3 `mlp train`). */
 #include "cli.h"
 
+#include <math.h>
+
 #include "fit.h"
 
 #include <stdlib.h>
@@ -78,7 +80,8 @@ static int report(const char *title, mtp_potential *pot, const mtp_cfg *cfgs, in
             F = malloc((size_t)cap * sizeof(double));
         }
         double E, W[6];
-        if (mtp_compute(calc, &cfgs[k], &E, F, W, NULL, NULL, &err)) {
+        if (mtp_compute(calc, &cfgs[k], &E, F, W, NULL, NULL, &err) ||
+            cli_check_finite("train", title, k, E, F, cfgs[k].n_atoms, W)) {
             free(F);
             mtp_calculator_destroy(calc);
             return 1;
@@ -90,6 +93,27 @@ static int report(const char *title, mtp_potential *pot, const mtp_cfg *cfgs, in
     free(F);
     mtp_calculator_destroy(calc);
     return 0;
+}
+
+/* A diverged fit (loss -nan, coefficients inf) must not be saved as if trained. */
+static int trained_params_finite(const char *cmd, const mtp_potential *pot, const char *save_to)
+{
+    int n = mtp_potential_param_count(pot);
+    double *theta = malloc((size_t)(n > 0 ? n : 1) * sizeof(double));
+    mtp_error err;
+    if (!theta || mtp_potential_get_params(pot, theta, &err)) {
+        fprintf(stderr, "mtp %s: out of memory\n", cmd);
+        free(theta);
+        return -1;
+    }
+    int bad = -1;
+    for (int i = 0; i < n && bad < 0; i++)
+        if (!isfinite(theta[i])) bad = i;
+    free(theta);
+    if (bad < 0) return 0;
+    fprintf(stderr, "mtp %s: the fit diverged (parameter %d of %d is not finite); %s not written\n", cmd, bad + 1, n,
+            save_to);
+    return -1;
 }
 
 static int cmd_train_run(const char *cmd, cli_args *a, int rank);
@@ -213,6 +237,10 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         cli_report(cmd, &err);
         goto out;
     }
+    if (nt == 0) {
+        fprintf(stderr, "mtp %s: %s: no training configurations (empty input)\n", cmd, a->pos[1]);
+        goto out;
+    }
     if (fit_adopt_species(pot, train, nt, valid, nv, logf, &err) || fit_check_weights(train, nt, a->pos[1], &err) ||
         (valid_path && fit_check_weights(valid, nv, valid_path, &err))) {
         cli_report(cmd, &err);
@@ -238,6 +266,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
             fprintf(logf, "# active set (%s mode): %d training configurations selected\n",
                     as_mode == MTP_GRADE_NEIGHBORHOOD ? "nbh" : "cfg", nsel);
     }
+    if (trained_params_finite(cmd, pot, save_to)) goto out;
     if (mtp_potential_write(pot, save_to, &err)) {
         cli_report(cmd, &err);
         goto out;
@@ -251,6 +280,13 @@ out:
     if (valid) mtp_free_cfgs(valid, nv);
     mtp_potential_destroy(pot);
     cli_free_type_map(tm, ropt.type_map_count);
-    if (logf && logf != stdout) fclose(logf);
+    if (logf && logf != stdout) {
+        int bad = ferror(logf);
+        if (fclose(logf) != 0) bad = 1;
+        if (bad && rc == 0) {
+            fprintf(stderr, "mtp %s: %s: write failed\n", cmd, logname);
+            rc = 1;
+        }
+    }
     return rc;
 }

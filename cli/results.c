@@ -28,6 +28,13 @@ int cli_check_finite(const char *cmd, const char *src, long index, double E, con
     return -1;
 }
 
+int cli_all_finite(const double *x, long n)
+{
+    for (long i = 0; x && i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
 int cli_finish_stdout(const char *cmd)
 {
     int bad = fflush(stdout) != 0;

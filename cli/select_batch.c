@@ -89,6 +89,18 @@ static void *grade_worker(void *arg)
             double v = C[k] < 0 ? -C[k] : C[k];
             if (v > g) g = v;
         }
+        /* a NaN would compare as "grade 0" and the candidate be silently dropped */
+        if (!cli_all_finite(C, (long)m * P) || !cli_all_finite(it->rows, (long)m * P)) {
+            pthread_mutex_lock(&w->mu);
+            if (!w->failed) {
+                w->failed = 1;
+                w->failed_index = it->index;
+                snprintf(w->err.message, sizeof w->err.message,
+                         "non-finite extrapolation grade (the potential overflows here)");
+            }
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
         it->grade = g;
     }
     if (!ok) {

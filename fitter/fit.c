@@ -913,9 +913,9 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
         }
         print_progress(c, mode, steps, limit, L, &stt, &vst, have_v);
         if (c->rank == 0 && o->checkpoint_path && now_s() - last_ckpt > o->checkpoint_interval) {
-            mtp_error e2;
-            if (mtp_potential_write(c->pot, o->checkpoint_path, &e2) == MTP_OK && c->log)
-                fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
+            /* a run that believes it is checkpointed and is not loses hours when killed */
+            if ((st = mtp_potential_write(c->pot, o->checkpoint_path, err))) break;
+            if (c->log) fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
             last_ckpt = now_s();
         }
         if (fabs(Lold - L) < 1e-16) break;

@@ -332,6 +332,10 @@ mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag
     } else {
         st = mtp_active_set_rows(as, as->calc, cfg, dst, eqns, err);
     }
+    /* a NaN row would poison the MaxVol determinant of the whole set */
+    for (size_t k = 0; !st && k < (size_t)m * P; k++)
+        if (!isfinite(dst[k]))
+            st = mtp_fail(err, MTP_ERR_INVALID, "non-finite selection row (the potential overflows here)");
     long e = -1;
     if (!st) st = add_entry(as, cfg, tag, ENTRY_QUEUED, &e, err);
     if (!st) {

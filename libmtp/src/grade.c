@@ -213,6 +213,15 @@ mtp_status mtp_grade(mtp_grader *g, const mtp_cfg *cfg, double *grade, double *a
             if (!st) st = mtp_fail(err, MTP_ERR_INVALID, "atoms %d..%d could not be graded together", i0 + 1, i1);
             break;
         }
+        /* a NaN row compares as "grade 0": the most extrapolative
+         * neighbourhood of all would look perfectly safe */
+        for (size_t k = 0; k < (size_t)m * P; k++)
+            if (!isfinite(g->rows[k])) {
+                st = mtp_fail(err, MTP_ERR_INVALID, "atom %d: non-finite grade row (the potential overflows here)",
+                              i0 + (int)(k / P) + 1);
+                break;
+            }
+        if (st) break;
         n_real += m;
         if (g->mode == MTP_GRADE_NEIGHBORHOOD) {
             double gi[GRADE_CHUNK];
