@@ -524,6 +524,13 @@ void PairMTP::compute(int eflag, int vflag)
       const int i = site_atom[s];
       const double ei = site_energy[s];
       const double *r = rij.data(), *d = drij.data();
+      // an overflowing potential must stop the run, not integrate NaN
+      bool finite = std::isfinite(ei);
+      for (long k = 3 * site_offset[s]; finite && k < 3 * site_offset[s + 1]; k++) finite = std::isfinite(d[k]);
+      if (!finite)
+        error->one(FLERR, "pair_style " + style_name + ": step " + std::to_string((long long) update->ntimestep) +
+                              ": atom " + std::to_string((long long) atom->tag[i]) +
+                              ": non-finite energy or force (the potential overflows here)");
       const int *idx = nbh_index.data();
       double fix = 0.0, fiy = 0.0, fiz = 0.0;
       for (long k = site_offset[s]; k < site_offset[s + 1]; k++) {
