@@ -912,11 +912,28 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
             have_v = 1;
         }
         print_progress(c, mode, steps, limit, L, &stt, &vst, have_v);
-        if (c->rank == 0 && o->checkpoint_path && now_s() - last_ckpt > o->checkpoint_interval) {
-            /* a run that believes it is checkpointed and is not loses hours when killed */
-            if ((st = mtp_potential_write(c->pot, o->checkpoint_path, err))) break;
-            if (c->log) fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
-            last_ckpt = now_s();
+        if (o->checkpoint_path) {
+            /* a run that believes it is checkpointed and is not loses hours when
+             * killed: a failed checkpoint stops the fit, on every rank at once
+             * (the others would wait for rank 0 in the next reduction) */
+            double ckpt_failed = 0;
+            if (c->rank == 0 && now_s() - last_ckpt > o->checkpoint_interval) {
+                if ((st = mtp_potential_write(c->pot, o->checkpoint_path, err))) ckpt_failed = 1;
+                else if (c->log) fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
+                last_ckpt = now_s();
+            }
+            bcast(c, &ckpt_failed, 1);
+            if (ckpt_failed) {
+                if (c->rank != 0) {
+                    st = MTP_ERR_IO;
+                    if (err) {
+                        err->status = st;
+                        snprintf(err->message, sizeof err->message, "%.900s: checkpoint could not be written (see rank 0)",
+                                 o->checkpoint_path);
+                    }
+                }
+                break;
+            }
         }
         if (fabs(Lold - L) < 1e-16) break;
         /* converged to round-off: three steps in a row that lower the loss
