@@ -62,6 +62,8 @@ TEMPS ?= 300 1200 2400
 STRAINS ?= 0.98 1.02
 SIZES ?= 2
 MD_STEPS ?= 1000
+# Per temperature: MD_STEPS_T<K> (e.g. MD_STEPS_T2000=500 for short bursts at
+# 2000 K) replaces MD_STEPS in the runs at that temperature.
 TIMESTEP ?= 0.001
 # Grade every N-th step (pair_style mtp grade_every): frames are saved only on
 # graded steps, so this is also the sampling interval of the candidates.

@@ -99,7 +99,7 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	  echo 'variable strain equal $(call run_field,$*,s)'; \
 	  echo 'variable n equal $(call run_field,$*,n)'; \
 	  echo "variable seed equal $$seed"; \
-	  echo 'variable steps equal $(MD_STEPS)'; \
+	  echo 'variable steps equal $(or $(MD_STEPS_T$(call run_field,$*,T)),$(MD_STEPS))'; \
 	  echo 'variable timestep equal $(TIMESTEP)'; \
 	  echo 'variable every equal $(GRADE_EVERY)'; \
 	  echo 'variable save equal $(THRESHOLD_SAVE)'; \

@@ -13,7 +13,9 @@ frame the labeller edits a copy:
                (element from --type_order, Å)
   &DFT         WFN_RESTART_FILE_NAME + &SCF SCF_GUESS RESTART when the
                previous frame finished with the same atoms (its
-               label-RESTART.wfn is copied in), SCF_GUESS ATOMIC otherwise
+               label-RESTART.wfn, or label-RESTART.kp of a k-point run, is
+               copied in as previous.wfn / previous.kp), SCF_GUESS ATOMIC
+               otherwise
 Command: CMD -i label.inp -o label.out in the job directory.  The output is
 read by the library's CP2K reader (`mtp convert --input_format=cp2k`),
 which rejects non-converged SCF, [ABORT]ed and truncated runs."""
@@ -205,11 +207,16 @@ class Adapter:
 
     def prepare(self, job, prev_job):
         restart = None
-        if prev_job is not None:
-            src = prev_job.path("label-RESTART.wfn")
-            if os.path.isfile(src) and prev_job.frame.types() == job.frame.types():
-                shutil.copyfile(src, job.path("previous.wfn"))
-                restart = "previous.wfn"
+        if prev_job is not None and prev_job.frame.types() == job.frame.types():
+            # CP2K writes label-RESTART.wfn at Gamma and label-RESTART.kp with
+            # &KPOINTS (and only that one); WFN_RESTART_FILE_NAME reads either.
+            found = [(os.path.getmtime(prev_job.path(n)), ext) for n, ext in
+                     (("label-RESTART.wfn", "wfn"), ("label-RESTART.kp", "kp"))
+                     if os.path.isfile(prev_job.path(n))]
+            if found:
+                ext = max(found)[1]
+                shutil.copyfile(prev_job.path("label-RESTART." + ext), job.path("previous." + ext))
+                restart = "previous." + ext
         self.write_input(job, restart)
         # basis/potential files named relatively in the template are found from its directory
         env_dir = self.template_dir

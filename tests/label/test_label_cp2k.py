@@ -61,7 +61,7 @@ def bare(fr):
 
 if MODE == "fake":
     with open("in.cfg", "w") as f:
-        f.write("".join(bare(x) for x in (lih, h4, h4, lih, lih, lih)))
+        f.write("".join(bare(x) for x in (lih, h4, h4, lih, lih, lih, lih)))
     n = int(subprocess.run(["grep", "-n", "ATOMIC FORCES in", os.path.join(DATA, "lih_converged.out")],
                            stdout=subprocess.PIPE, universal_newlines=True).stdout.split(":")[0])
     with open(os.path.join(DATA, "lih_converged.out")) as f:
@@ -75,7 +75,9 @@ for k in "RUN_TYPE ENERGY_FORCE" "STRESS_TENSOR ANALYTICAL" "PROJECT label" "&FO
   grep -q "$k" label.inp || { echo "label.inp lacks $k" >&2; exit 9; }
 done
 case "$(basename "$PWD")" in
-  frame-000000|frame-000004|frame-000005) cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn ;;
+  frame-000000|frame-000004|frame-000006) cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn ;;
+  # a k-point run: CP2K writes label-RESTART.kp and no .wfn
+  frame-000005) cp DATA/lih_converged.out label.out; echo kp > label-RESTART.kp ;;
   frame-000001) cp DATA/h4_unconverged.out label.out ;;
   frame-000002) cp DATA/h4_crashed.out label.out; exit 1 ;;
   frame-000003) cp WORK/lih_truncated.out label.out; exit 137 ;;
@@ -90,7 +92,7 @@ esac
     print(p.stderr)
     check(p.returncode == 3, "exit %d, expected 3" % p.returncode)
     out = cfgio.read_frames("out.cfg") if os.path.exists("out.cfg") else []
-    check(len(out) == 3, "OUT should hold frames 0, 4, 5; has %d" % len(out))
+    check(len(out) == 4, "OUT should hold frames 0, 4, 5, 6; has %d" % len(out))
     for fr in out:
         check(abs(fr.energy - lih.energy) < 1e-9 and ("EFS_by", "CP2K") in fr.features, "energy/EFS_by of a labelled frame")
         check(max(abs(a - b) for fa, fb in zip(fr.forces, lih.forces) for a, b in zip(fa, fb)) < 1e-9, "forces")
@@ -107,12 +109,17 @@ esac
     def guess(k):
         with open("out.cfg.work/frame-%06d/label.inp" % k) as f:
             t = f.read()
-        return [w for w in ("SCF_GUESS ATOMIC", "SCF_GUESS RESTART", "WFN_RESTART_FILE_NAME previous.wfn") if w in t]
+        return [w for w in ("SCF_GUESS ATOMIC", "SCF_GUESS RESTART", "WFN_RESTART_FILE_NAME previous.wfn",
+                            "WFN_RESTART_FILE_NAME previous.kp") if w in t]
 
     check(guess(0) == ["SCF_GUESS ATOMIC"], "frame 0: %s" % guess(0))
     check(guess(1) == ["SCF_GUESS ATOMIC"], "frame 1 (other atoms): %s" % guess(1))
     check(guess(4) == ["SCF_GUESS ATOMIC"], "frame 4 (after a failure): %s" % guess(4))
     check(guess(5) == ["SCF_GUESS RESTART", "WFN_RESTART_FILE_NAME previous.wfn"], "frame 5: %s" % guess(5))
+    # after a k-point frame the restart is its label-RESTART.kp, copied in
+    check(guess(6) == ["SCF_GUESS RESTART", "WFN_RESTART_FILE_NAME previous.kp"], "frame 6: %s" % guess(6))
+    with open("out.cfg.work/frame-000006/previous.kp") as f:
+        check(f.read() == "kp\n", "frame 6: previous.kp is frame 5's label-RESTART.kp")
     # the coordinates written are the frame's
     with open("out.cfg.work/frame-000001/label.inp") as f:
         t = f.read()

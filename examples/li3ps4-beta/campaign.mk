@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# The beta-Li3PS4 active-learning campaign of issue 9: the Makefile loop of
+# examples/active_learning/ with this system's settings.  One command starts
+# it and, after any interruption (Ctrl-C, kill, reboot), continues it:
+#
+#   make -f examples/li3ps4-beta/campaign.mk WORKDIR=/work/li3ps4-campaign/al
+#   make -f examples/li3ps4-beta/campaign.mk WORKDIR=/work/li3ps4-campaign/al status
+#
+# WORKDIR is scratch (CP2K outputs and wavefunctions go there, never into git).
+# Every setting below can be overridden on the command line (TEMPS="300 600",
+# SELECT_MAX=4, SUBMIT="srun -n 64", ...); the loop's other settings are those
+# of examples/active_learning/config.mk.  Round 0 trains on the committed,
+# already labelled seed frames (frames/seed.cfg), so no seed labelling is redone.
+HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+LOOP := $(abspath $(HERE)/../active_learning)
+
+# --- the potential: MTP level 16, cutoff 5.0 A (the reference study's), Li P S
+LEVEL ?= 16
+SPECIES ?= 0,1,2
+CUTOFF ?= 5.0
+AL_MODE ?= nbh
+TRAIN_OPTS ?= --iteration_limit=1000 --seed=1
+
+# --- round 0: the CP2K-labelled seed frames (types 0 Li, 1 P, 2 S)
+SEED_CFG ?= $(HERE)/frames/seed.cfg
+
+# --- exploration: NVT MD of the 32-atom cell (structure.lmp: the ordered model,
+# isotropically scaled by the run's strain), 1 fs steps, 300/600/900 K for
+# 20 ps each and short 2 ps bursts at 2000 K, at isotropic strains -5..+5 %
+# (linear scale factors).  Uniaxial strains are in the seed frames only.
+STRUCTURE ?= $(HERE)/campaign/structure.lmp
+TEMPS ?= 300 600 900 2000
+STRAINS ?= 0.95 0.975 1.00 1.025 1.05
+SIZES ?= 1
+TIMESTEP ?= 0.001
+MD_STEPS ?= 20000
+MD_STEPS_T2000 ?= 2000
+GRADE_EVERY ?= 10
+THRESHOLD_SAVE ?= 2
+THRESHOLD_BREAK ?= 10
+SAVE_MAX ?= 50
+
+# --- selection and labelling: production CP2K template (k 2x2x3 is for the
+# 32-atom cell; larger cells need their own template, see README.md)
+SELECT_MAX ?= 8
+LABEL_CODE ?= cp2k
+LABEL_TEMPLATE ?= $(HERE)/cp2k/li3ps4_label.inp
+TYPE_ORDER ?= Li,P,S
+LABEL_OPTS ?= --command=cp2k.psmp
+SUBMIT ?= mpirun --allow-run-as-root -np 2
+MAX_ROUNDS ?= 40
+
+# 2 MPI ranks x 1 thread is 17 % faster than 1 rank x 2 threads (cp2k/README.md)
+export OMP_NUM_THREADS := 1
+
+CAMPAIGN_VARS = LEVEL=$(LEVEL) SPECIES=$(SPECIES) CUTOFF=$(CUTOFF) AL_MODE=$(AL_MODE) \
+  TRAIN_OPTS="$(TRAIN_OPTS)" SEED_CFG=$(SEED_CFG) STRUCTURE=$(STRUCTURE) \
+  TEMPS="$(TEMPS)" STRAINS="$(STRAINS)" SIZES="$(SIZES)" TIMESTEP=$(TIMESTEP) \
+  MD_STEPS=$(MD_STEPS) MD_STEPS_T2000=$(MD_STEPS_T2000) GRADE_EVERY=$(GRADE_EVERY) \
+  THRESHOLD_SAVE=$(THRESHOLD_SAVE) THRESHOLD_BREAK=$(THRESHOLD_BREAK) SAVE_MAX=$(SAVE_MAX) \
+  SELECT_MAX=$(SELECT_MAX) LABEL_CODE=$(LABEL_CODE) LABEL_TEMPLATE=$(LABEL_TEMPLATE) \
+  TYPE_ORDER=$(TYPE_ORDER) LABEL_OPTS="$(LABEL_OPTS)" SUBMIT="$(SUBMIT)" \
+  MAX_ROUNDS=$(MAX_ROUNDS)
+
+.PHONY: all status plot
+all status plot:
+	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
+	$(MAKE) -C $(LOOP) $@ WORKDIR=$(abspath $(WORKDIR)) $(CAMPAIGN_VARS)
