@@ -207,26 +207,6 @@ done:
 /* ------------------------------------------------------------------ */
 /* Periodic cut                                                        */
 /* ------------------------------------------------------------------ */
-/* inverse of a 3x3 matrix, 0 if singular */
-static int invert3(const double m[3][3], double inv[3][3])
-{
-    double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
-                 m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
-                 m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0]);
-    if (det == 0 || !isfinite(det)) return 0;
-    double id = 1.0 / det;
-    inv[0][0] = (m[1][1] * m[2][2] - m[1][2] * m[2][1]) * id;
-    inv[0][1] = (m[0][2] * m[2][1] - m[0][1] * m[2][2]) * id;
-    inv[0][2] = (m[0][1] * m[1][2] - m[0][2] * m[1][1]) * id;
-    inv[1][0] = (m[1][2] * m[2][0] - m[1][0] * m[2][2]) * id;
-    inv[1][1] = (m[0][0] * m[2][2] - m[0][2] * m[2][0]) * id;
-    inv[1][2] = (m[0][2] * m[1][0] - m[0][0] * m[1][2]) * id;
-    inv[2][0] = (m[1][0] * m[2][1] - m[1][1] * m[2][0]) * id;
-    inv[2][1] = (m[0][1] * m[2][0] - m[0][0] * m[2][1]) * id;
-    inv[2][2] = (m[0][0] * m[1][1] - m[0][1] * m[1][0]) * id;
-    return 1;
-}
-
 /* Kept atom of the periodic cut: an image of atom `orig` of the big cell. */
 typedef struct kept_atom {
     double x[3];     /* Cartesian position of the image in the big cell's frame */
@@ -321,7 +301,7 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
     if (np != 0 && np != 3)
         return mtp_fail(err, MTP_ERR_UNSUPPORTED, "periodic cut needs a 3D periodic or a non-periodic configuration (%d periodic directions)", np);
     double inv[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
-    if (np == 3 && !invert3(L, inv))
+    if (np == 3 && mtp_invert3(L, inv) == 0)
         return mtp_fail(err, MTP_ERR_GEOMETRY, "the lattice vectors are linearly dependent");
 
     /* Centres: each the image nearest to the first centre (minimum image in

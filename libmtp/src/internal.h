@@ -137,6 +137,8 @@ typedef struct mtp_nlist {
 void mtp_nlist_init(mtp_nlist *nl);
 void mtp_nlist_free(mtp_nlist *nl);
 mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double cutoff, mtp_error *err);
+/* Inverse of a 3x3 matrix; returns the determinant (0 if singular or not finite). */
+double mtp_invert3(const double m[3][3], double inv[3][3]);
 
 
 /* ---- MaxVol linear algebra (maxvol.c) ------------------------------ */

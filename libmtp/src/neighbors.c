@@ -36,8 +36,7 @@ static void cross(const double a[3], const double b[3], double c[3])
 
 static double norm(const double a[3]) { return sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]); }
 
-/* inverse of a 3x3 matrix; returns the determinant (0 if singular) */
-static double invert3(const double m[3][3], double inv[3][3])
+double mtp_invert3(const double m[3][3], double inv[3][3])
 {
     double det = m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) -
                  m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0]) +
@@ -138,7 +137,7 @@ mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double rc, mtp_err
     int per[3];
     mtp_status st = full_basis(cfg, L, per, err);
     if (st) return st;
-    if (invert3(L, inv) == 0)
+    if (mtp_invert3(L, inv) == 0)
         return mtp_fail(err, MTP_ERR_GEOMETRY, "the lattice vectors are linearly dependent (zero cell volume)");
     /* plane spacing of each lattice direction = 1/|column a of inverse| */
     double h[3];
