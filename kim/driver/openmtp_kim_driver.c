@@ -162,7 +162,6 @@ static int compute_arguments_destroy(KIM_ModelCompute const *const compute,
                                      KIM_ModelComputeArgumentsDestroy *const args_destroy);
 static int model_compute(KIM_ModelCompute const *const compute,
                          KIM_ModelComputeArguments const *const args);
-static int model_refresh(KIM_ModelRefresh *const refresh);
 static int model_destroy(KIM_ModelDestroy *const destroy);
 
 int openmtp_kim_driver_create(KIM_ModelDriverCreate *const create,
@@ -312,9 +311,6 @@ int openmtp_kim_driver_create(KIM_ModelDriverCreate *const create,
         KIM_ModelDriverCreate_SetRoutinePointer(create, KIM_MODEL_ROUTINE_NAME_ComputeArgumentsDestroy,
                                                 KIM_LANGUAGE_NAME_c, 1,
                                                 (KIM_Function *) compute_arguments_destroy) ||
-        KIM_ModelDriverCreate_SetRoutinePointer(create, KIM_MODEL_ROUTINE_NAME_Refresh,
-                                                KIM_LANGUAGE_NAME_c, 1,
-                                                (KIM_Function *) model_refresh) ||
         KIM_ModelDriverCreate_SetRoutinePointer(create, KIM_MODEL_ROUTINE_NAME_Destroy,
                                                 KIM_LANGUAGE_NAME_c, 1,
                                                 (KIM_Function *) model_destroy)) {
@@ -536,19 +532,9 @@ static int model_compute(KIM_ModelCompute const *const compute,
 }
 
 /* ------------------------------------------------------------------ */
-/* Refresh, destroy                                                    */
+/* Destroy (no Refresh: the model publishes no parameters, and KIM      */
+/* refuses a Refresh routine without them)                              */
 /* ------------------------------------------------------------------ */
-
-static int model_refresh(KIM_ModelRefresh *const refresh)
-{
-    /* no parameters are published, so nothing can have changed */
-    openmtp_kim_model *m = NULL;
-    KIM_ModelRefresh_GetModelBufferPointer(refresh, (void **) &m);
-    KIM_ModelRefresh_SetInfluenceDistancePointer(refresh, &m->influence_distance);
-    KIM_ModelRefresh_SetNeighborListPointers(refresh, 1, &m->cutoff,
-                                             &m->will_not_request_padding_neighbours);
-    return 0;
-}
 
 static int model_destroy(KIM_ModelDestroy *const destroy)
 {
