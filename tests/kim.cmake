@@ -57,3 +57,26 @@ if(TARGET lmp_mtp)
       ENVIRONMENT "${OMTP_KIM_ENV};MPIEXEC=${OMTP_KIM_MPIRUN}")
   endforeach()
 endif()
+
+# Test-only models (tests/kim/models, built into the test work directory by a
+# fixture, never installed): atomic-number labels without a species file, and
+# parameter files the driver must refuse with a message.
+set(OMTP_KIM_TEST_MODELS ${OMTP_KIM_WORK}/test-models)
+add_test(NAME kim_test_models_setup
+  COMMAND sh ${OMTP_KIM_TDIR}/build_test_models.sh $<TARGET_FILE:kim_vs_library>
+          ${PROJECT_SOURCE_DIR}/kim/model ${OMTP_KIM_POT} ${OMTP_KIM_TEST_MODELS} ${CMAKE_COMMAND})
+set_tests_properties(kim_test_models_setup PROPERTIES LABELS kim FIXTURES_SETUP omtp_kim_test_models
+  TIMEOUT 600)
+set(OMTP_KIM_TEST_ENV
+  "KIM_API_MODEL_DRIVERS_DIR=${OPENMTP_KIM_COLLECTION}/model-drivers"
+  "KIM_API_PORTABLE_MODELS_DIR=${OMTP_KIM_TEST_MODELS}/build/portable-models"
+  "KIM_API_CONFIGURATION_FILE=${OMTP_KIM_WORK}/kim-api-config")
+add_test(NAME kim_atomic_number_labels
+  COMMAND kim_vs_library OpenMTP_test_atomic_numbers ${OMTP_KIM_TEST_MODELS}/SiC-10-Z.almtp Si C
+  WORKING_DIRECTORY ${OMTP_KIM_WORK})
+add_test(NAME kim_create_errors
+  COMMAND sh ${OMTP_KIM_TDIR}/run_create_errors.sh $<TARGET_FILE:kim_vs_library> ${OMTP_KIM_WORK}/errors)
+set_tests_properties(kim_atomic_number_labels PROPERTIES PASS_REGULAR_EXPRESSION "PASS"
+  FAIL_REGULAR_EXPRESSION "FAIL")
+set_tests_properties(kim_atomic_number_labels kim_create_errors PROPERTIES LABELS kim
+  FIXTURES_REQUIRED omtp_kim_test_models ENVIRONMENT "${OMTP_KIM_TEST_ENV}")

@@ -7,6 +7,8 @@
  * Also: outputs requested one at a time, an unsupported element, and a
  * species code outside the model's range.
  * usage: kim_vs_library MODEL POTENTIAL EL0 EL1   (elements of species 0, 1)
+ *        kim_vs_library --expect-create-error MODEL   (0 if KIM_Model_Create fails)
+ *        kim_vs_library --relabel IN OUT LABEL0 LABEL1   (test potentials)
  * Exit 77 when the model cannot be created (no KIM collection configured). */
 #include "KIM_SimulatorHeaders.h"
 #include "openmtp/openmtp.h"
@@ -72,7 +74,7 @@ static void system_free(system_t *s)
 
 /* padding: every image within `reach` of the cell; lists: all particles
  * closer than list_cutoff (> the model's cutoff, as a simulator's skin) */
-static void system_build(system_t *s, const mtp_cfg *cfg, const int *codes, double reach,
+static void system_build(system_t *s, const mtp_cfg *cfg, const int labels[2], const int *codes, double reach,
                          double list_cutoff)
 {
     const double(*L)[3] = cfg->lattice;
@@ -102,7 +104,7 @@ static void system_build(system_t *s, const mtp_cfg *cfg, const int *codes, doub
     int n = 0;
     for (int i = 0; i < n0; i++) {
         memcpy(s->x + 3 * n, cfg->positions + 3 * i, 3 * sizeof(double));
-        s->code[n] = codes[cfg->types[i]];
+        s->code[n] = codes[cfg->types[i] == labels[0] ? 0 : 1];
         s->contributing[n] = 1;
         s->origin[n++] = i;
     }
@@ -121,7 +123,7 @@ static void system_build(system_t *s, const mtp_cfg *cfg, const int *codes, doub
                     }
                     if (!inside) continue;
                     memcpy(s->x + 3 * n, y, sizeof y);
-                    s->code[n] = codes[cfg->types[i]];
+                    s->code[n] = s->code[i];
                     s->contributing[n] = 0;
                     s->origin[n++] = i;
                 }
@@ -145,7 +147,7 @@ static void system_build(system_t *s, const mtp_cfg *cfg, const int *codes, doub
 }
 
 /* zinc-blende cell of r x r x r conventional cells, sheared and perturbed */
-static void make_cell(mtp_cfg *cfg, int r, double a, unsigned seed)
+static void make_cell(mtp_cfg *cfg, int r, double a, unsigned seed, const int labels[2])
 {
     static const double basis[8][3] = {{0, 0, 0},          {0, .5, .5},       {.5, 0, .5},
                                        {.5, .5, 0},        {.25, .25, .25},   {.25, .75, .75},
@@ -173,7 +175,7 @@ static void make_cell(mtp_cfg *cfg, int r, double a, unsigned seed)
                         cfg->positions[3 * n + d] = f[0] * cfg->lattice[0][d] + f[1] * cfg->lattice[1][d] +
                                                     f[2] * cfg->lattice[2][d] + 0.16 * u;
                     }
-                    cfg->types[n++] = b < 4 ? 0 : 1;
+                    cfg->types[n++] = labels[b < 4 ? 0 : 1];
                 }
 }
 
@@ -184,11 +186,12 @@ static double maxabs(const double *v, long n)
     return m;
 }
 
-static int compare_cell(KIM_Model *model, mtp_calculator *calc, const int *codes, int r)
+static int compare_cell(KIM_Model *model, mtp_calculator *calc, const int labels[2], const int *codes,
+                        int r)
 {
     mtp_cfg cfg;
     mtp_error err;
-    make_cell(&cfg, r, 4.37, 12345u + (unsigned) r);
+    make_cell(&cfg, r, 4.37, 12345u + (unsigned) r, labels);
     const int n0 = cfg.n_atoms;
     double E, W[6], *F = calloc((size_t) 3 * n0, sizeof(double)), *se = calloc((size_t) n0, sizeof(double)),
                     *sv = calloc((size_t) 9 * n0, sizeof(double));
@@ -209,7 +212,7 @@ static int compare_cell(KIM_Model *model, mtp_calculator *calc, const int *codes
     }
     system_t s;
     memset(&s, 0, sizeof s);
-    system_build(&s, &cfg, codes, influence, cutoffs[0] + 0.8);
+    system_build(&s, &cfg, labels, codes, influence, cutoffs[0] + 0.8);
     printf("-- %d x %d x %d cells: %d atoms, %d padding particles, cutoff %g A\n", r, r, r, n0,
            s.n - n0, cutoffs[0]);
 
@@ -325,8 +328,43 @@ static int compare_cell(KIM_Model *model, mtp_calculator *calc, const int *codes
     return 0;
 }
 
+static int relabel(const char *in, const char *out, int l0, int l1)
+{
+    mtp_error err;
+    mtp_potential *pot = NULL;
+    const int labels[2] = {l0, l1};
+    double *theta = NULL;
+    int ok = mtp_potential_read(in, &pot, &err) == MTP_OK && mtp_potential_species_count(pot) == 2;
+    if (ok) {
+        theta = malloc((size_t) mtp_potential_param_count(pot) * sizeof(double));
+        ok = theta && mtp_potential_get_params(pot, theta, &err) == MTP_OK &&
+             mtp_potential_set_species(pot, 2, labels, &err) == MTP_OK &&
+             mtp_potential_set_params(pot, theta, &err) == MTP_OK &&
+             mtp_potential_write(pot, out, &err) == MTP_OK;
+    }
+    if (!ok) fprintf(stderr, "relabel %s: %s\n", in, err.message);
+    free(theta);
+    mtp_potential_destroy(pot);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 6 && !strcmp(argv[1], "--relabel"))
+        return relabel(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
+    if (argc == 3 && !strcmp(argv[1], "--expect-create-error")) {
+        int accepted = 0;
+        KIM_Model *model = NULL;
+        if (!KIM_Model_Create(KIM_NUMBERING_zeroBased, KIM_LENGTH_UNIT_A, KIM_ENERGY_UNIT_eV,
+                              KIM_CHARGE_UNIT_e, KIM_TEMPERATURE_UNIT_K, KIM_TIME_UNIT_ps, argv[2],
+                              &accepted, &model)) {
+            printf("FAIL: model %s was created\n", argv[2]);
+            KIM_Model_Destroy(&model);
+            return 1;
+        }
+        printf("model %s refused\n", argv[2]);
+        return 0;
+    }
     if (argc != 5) {
         fprintf(stderr, "usage: %s MODEL POTENTIAL EL0 EL1\n", argv[0]);
         return 2;
@@ -351,15 +389,25 @@ int main(int argc, char **argv)
         printf("FAIL: the model did not accept A / eV\n");
         failures++;
     }
-    int codes[2];
+    int codes[2], labels[2];
+    if (mtp_potential_species_count(pot) != 2) {
+        fprintf(stderr, "%s: expected a potential with 2 species\n", argv[2]);
+        return 1;
+    }
     for (int k = 0; k < 2; k++) {
+        labels[k] = mtp_potential_species_label(pot, k);
         int supported = 0;
         KIM_Model_GetSpeciesSupportAndCode(model, KIM_SpeciesName_FromString(argv[3 + k]), &supported, &codes[k]);
         if (!supported) {
             printf("FAIL: species %s not supported\n", argv[3 + k]);
             return 1;
         }
-        printf("species %s -> code %d\n", argv[3 + k], codes[k]);
+        printf("species %s -> code %d (potential species %d, label %d)\n", argv[3 + k], codes[k], k,
+               labels[k]);
+        if (codes[k] != k) {
+            printf("FAIL: %s should be species %d of the potential\n", argv[3 + k], k);
+            failures++;
+        }
     }
     int li = 1, li_code = -1;
     KIM_Model_GetSpeciesSupportAndCode(model, KIM_SPECIES_NAME_Li, &li, &li_code);
@@ -369,8 +417,8 @@ int main(int argc, char **argv)
     }
     /* 1 cell: edges below the cutoff, so atoms see several images of
      * themselves; 2 cells: 64 atoms */
-    compare_cell(model, calc, codes, 1);
-    compare_cell(model, calc, codes, 2);
+    compare_cell(model, calc, labels, codes, 1);
+    compare_cell(model, calc, labels, codes, 2);
     KIM_Model_Destroy(&model);
     mtp_calculator_destroy(calc);
     mtp_potential_destroy(pot);
