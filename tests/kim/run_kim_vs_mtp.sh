@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # KIM portable model in LAMMPS (`kim init` / `kim interactions`) against
 # pair_style mtp on the same cell: energy, pressure tensor, forces, per-atom
-# energy and per-atom virial must agree to TOL relative.
+# energy and per-atom virial must agree to TOL relative, on the cell and
+# along a short NVE trajectory.
 # usage: run_kim_vs_mtp.sh KIM_LMP MTP_LMP NP MODEL POT WORKDIR [TOL]
 #   KIM_LMP  a LAMMPS with the KIM package (Debian's lmp); MTP_LMP lmp_mtp
 #   NP > 1 runs both under mpirun.  KIM_API_*_DIR must name the collections.
@@ -15,7 +16,7 @@ command -v "$kim_lmp" >/dev/null 2>&1 || { echo "SKIP: $kim_lmp not found"; exit
     { echo "SKIP: $kim_lmp has no KIM package"; exit 77; }
 mkdir -p "$work"
 cd "$work"
-rm -f kim.thermo kim.dump mtp.thermo mtp.dump
+rm -f kim.thermo kim.dump mtp.thermo mtp.dump kim_md.thermo kim_md.dump mtp_md.thermo mtp_md.dump
 
 launch() {
     if [ "$np" -gt 1 ]; then
@@ -39,4 +40,7 @@ launch "$mtp_lmp" -in "$tdir/sic_cell.in" -log lmp_mtp.log -screen none -var mod
     -var model none -var pot "$pot" -var out mtp -var elements "Si C" ||
     { echo "pair_style mtp run failed:"; tail -n 20 lmp_mtp.log; exit 1; }
 grep -q "kim interactions" lmp_kim.log || { echo "FAIL: lmp_kim.log shows no KIM pair style"; exit 1; }
-exec sh "$tdir/compare_runs.sh" kim mtp "$tol"
+echo "== the cell (run 0)"
+sh "$tdir/compare_runs.sh" kim mtp "$tol"
+echo "== after 50 NVE steps (two snapshots: step 0 and step 50)"
+exec sh "$tdir/compare_runs.sh" kim_md mtp_md "$tol"
