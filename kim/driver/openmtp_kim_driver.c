@@ -398,14 +398,7 @@ static int gather_chunk(openmtp_kim_model *m, KIM_ModelComputeArguments const *c
             const double dx = x[3 * (size_t) j] - xi[0], dy = x[3 * (size_t) j + 1] - xi[1],
                          dz = x[3 * (size_t) j + 2] - xi[2];
             const double rsq = dx * dx + dy * dy + dz * dz;
-            if (!(rsq < cutsq)) {
-                if (isnan(rsq)) {
-                    snprintf(msg, msg_size, "OpenMTP driver: particle %d or %d has a non-finite "
-                             "position", i, j);
-                    return -1;
-                }
-                continue;     /* KIM lists reach cutoff + skin */
-            }
+            if (!(rsq < cutsq)) continue;     /* KIM lists reach cutoff + skin */
             if (rsq == 0.0) {
                 snprintf(msg, msg_size, "OpenMTP driver: particles %d and %d are at the same "
                          "position", i, j);
@@ -463,6 +456,14 @@ static int model_compute(KIM_ModelCompute const *const compute,
         if (species[i] < 0 || species[i] >= m->n_species) {
             snprintf(msg, sizeof msg, "OpenMTP driver: particle %d has species code %d; the "
                      "model has codes 0..%d", i, species[i], m->n_species - 1);
+            LOG_ERROR(msg);
+            return 1;
+        }
+
+    for (long k = 0; k < 3L * n; k++)
+        if (!isfinite(x[k])) {
+            snprintf(msg, sizeof msg, "OpenMTP driver: particle %ld has a non-finite position",
+                     k / 3);
             LOG_ERROR(msg);
             return 1;
         }

@@ -4,8 +4,9 @@
  * the cutoff), against libopenmtp's mtp_compute on the same periodic cell:
  * energy, forces (padding folded back), partialVirial (KIM's sign: -W),
  * per-particle energy and per-particle virial, each to 1e-10 relative.
- * Also: outputs requested one at a time, an unsupported element, and a
- * species code outside the model's range.
+ * Also: outputs requested one at a time, an unsupported element, and what
+ * the driver must refuse: a species code outside the model's range, a
+ * non-finite position, two particles at one position.
  * usage: kim_vs_library MODEL POTENTIAL EL0 EL1   (elements of species 0, 1)
  *        kim_vs_library --expect-create-error MODEL   (0 if KIM_Model_Create fails)
  *        kim_vs_library --relabel IN OUT LABEL0 LABEL1   (test potentials)
@@ -320,6 +321,26 @@ static int compare_cell(KIM_Model *model, mtp_calculator *calc, const int labels
         printf("species code 7 refused: ok\n");
     }
     s.code[0] = saved;
+    /* so must a non-finite position and two particles at one place */
+    const double x0 = s.x[0];
+    s.x[0] = NAN;
+    if (!KIM_Model_Compute(model, args)) {
+        printf("FAIL: a NaN position was accepted\n");
+        failures++;
+    } else {
+        printf("NaN position refused: ok\n");
+    }
+    s.x[0] = x0;
+    double x1[3];
+    memcpy(x1, s.x + 3 * s.nbh[0][0], sizeof x1);
+    memcpy(s.x + 3 * s.nbh[0][0], s.x, sizeof x1);
+    if (!KIM_Model_Compute(model, args)) {
+        printf("FAIL: two particles at the same position were accepted\n");
+        failures++;
+    } else {
+        printf("particles at the same position refused: ok\n");
+    }
+    memcpy(s.x + 3 * s.nbh[0][0], x1, sizeof x1);
 
     KIM_Model_ComputeArgumentsDestroy(model, &args);
     system_free(&s);
