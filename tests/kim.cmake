@@ -56,6 +56,12 @@ if(TARGET lmp_mtp)
       SKIP_RETURN_CODE 77 PROCESSORS ${np} TIMEOUT 300
       ENVIRONMENT "${OMTP_KIM_ENV};MPIEXEC=${OMTP_KIM_MPIRUN}")
   endforeach()
+  # types named the other way round (type 1 = C): the same mapping in both
+  add_test(NAME kim_lammps_vs_pair_mtp_swapped_types
+    COMMAND sh ${OMTP_KIM_TDIR}/run_kim_vs_mtp.sh ${_lmp} $<TARGET_FILE:lmp_mtp> 1
+            ${OMTP_KIM_MODEL} ${OMTP_KIM_POT} ${OMTP_KIM_WORK}/lammps_swapped "C Si")
+  set_tests_properties(kim_lammps_vs_pair_mtp_swapped_types PROPERTIES LABELS "kim;lammps"
+    SKIP_RETURN_CODE 77 TIMEOUT 300 ENVIRONMENT "${OMTP_KIM_ENV}")
 endif()
 
 # Test-only models (tests/kim/models, built into the test work directory by a
