@@ -72,7 +72,7 @@ add_test(NAME kim_test_models_setup
   COMMAND sh ${OMTP_KIM_TDIR}/build_test_models.sh $<TARGET_FILE:kim_vs_library>
           ${PROJECT_SOURCE_DIR}/kim/model ${OMTP_KIM_POT} ${OMTP_KIM_TEST_MODELS} ${CMAKE_COMMAND})
 set_tests_properties(kim_test_models_setup PROPERTIES LABELS kim FIXTURES_SETUP omtp_kim_test_models
-  TIMEOUT 600)
+  TIMEOUT 600 ENVIRONMENT "${OMTP_KIM_ENV}")
 set(OMTP_KIM_TEST_ENV
   "KIM_API_MODEL_DRIVERS_DIR=${OPENMTP_KIM_COLLECTION}/model-drivers"
   "KIM_API_PORTABLE_MODELS_DIR=${OMTP_KIM_TEST_MODELS}/build/portable-models"
