@@ -14,8 +14,13 @@ set(OMTP_KIM_MODEL OpenMTP_MTP_SiC_demo)
 set(OMTP_KIM_POT ${PROJECT_SOURCE_DIR}/potentials/SiC-tersoff-standin/SiC-10.almtp)
 set(OMTP_KIM_WORK ${CMAKE_CURRENT_BINARY_DIR}/kim)
 file(MAKE_DIRECTORY ${OMTP_KIM_WORK})
-# the build-tree collections; KIM's configuration file (which it creates when
-# missing) in the build tree, not in $HOME
+# KIM's configuration file (its "user collection"), written here so that
+# concurrent tests never race to create it (KIM would write one in $HOME)
+file(WRITE ${OMTP_KIM_WORK}/kim-api-config
+  "model-drivers-dir = ${OMTP_KIM_WORK}/user-collection/model-drivers\n"
+  "portable-models-dir = ${OMTP_KIM_WORK}/user-collection/portable-models\n"
+  "simulator-models-dir = ${OMTP_KIM_WORK}/user-collection/simulator-models\n")
+# the build-tree collections and that configuration file
 set(OMTP_KIM_ENV
   "KIM_API_MODEL_DRIVERS_DIR=${OPENMTP_KIM_COLLECTION}/model-drivers"
   "KIM_API_PORTABLE_MODELS_DIR=${OPENMTP_KIM_COLLECTION}/portable-models"
