@@ -5,7 +5,7 @@
 set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config dpkg-dev xz-utils bc
           libopenblas-dev liblapacke-dev libopenmpi-dev openmpi-bin
-          lammps liblammps-dev
+          lammps liblammps-dev libkim-api-dev
           clang libclang-rt-14-dev
           python3-numpy python3-ase python3-matplotlib
           cp2k cp2k-data quantum-espresso quantum-espresso-data)
