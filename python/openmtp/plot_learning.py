@@ -21,22 +21,34 @@ PROGRESS = re.compile(
     + r"(?:\s+\| valid E " + _NUM + r" F " + _NUM
     + r"(?: S " + _NUM + r" loss " + _NUM + r" \(iter (\d+)\))?)?"
     + r"\s+evals (\d+) \((\d+) with gradient\)\s+elapsed " + _NUM + r"s\s+ETA<=" + _NUM + r"s\s*$")
+FINAL = re.compile(r"^# final loss (\S+)\s+rmse E (\S+) meV/atom\s+F (\S+) eV/A\s+\((\d+) iterations, (\S+) s\)")
 STAGES = [(re.compile(r"^# pre-training"), "pre-training"),
           (re.compile(r"^# training \("), "training"),
           (re.compile(r"^# restart (\d+) \(random start"), "restart %s")]
 
 
 def read_train_log(path):
-    """The progress lines as a list of stages {"name", "points": [dict]}; each
+    """(stages, final): the progress lines as a list of stages {"name",
+    "points": [dict]}, and the "# final loss" line's numbers (the potential
+    kept: the best of the restarts) as a dict loss, E, F, iterations, elapsed,
+    or None.  Each
     point has iteration (in its stage), step (counted over all stages), loss,
     E (meV/atom), F (eV/A), S (GPa), elapsed (s), and valid: None or a dict
     E, F, S, loss, iteration (S, loss, iteration None in older logs) and
     fresh (True where the validation set was evaluated)."""
     stages = []
+    final = None
     offset = 0
     with open(path, encoding="utf-8", errors="replace") as f:
         for ln, line in enumerate(f, 1):
             line = line.rstrip("\n")
+            m = FINAL.match(line)
+            if m:
+                try:
+                    final = {"loss": float(m.group(1)), "E": float(m.group(2)), "F": float(m.group(3)),
+                             "iterations": int(m.group(4)), "elapsed": float(m.group(5))}
+                except ValueError:
+                    raise PlotError("%s:%d: expected numbers in the final line" % (path, ln)) from None
             for pattern, name in STAGES:
                 m = pattern.match(line)
                 if m:
@@ -52,7 +64,7 @@ def read_train_log(path):
                                 "rmse E ...  elapsed Ts  ETA<=Ts')" % (path, ln, line.split()[0]))
             g = m.groups()
             try:
-                vals = [None if x is None else float(x) for x in g[2:6] + g[6:10] + g[12:13]]
+                vals = [None if x is None else float(x) for x in g[2:6] + g[6:10] + g[13:14]]
             except ValueError:
                 raise PlotError("%s:%d: expected numbers in the progress line" % (path, ln)) from None
             if not stages:  # a log cut before its first stage line
@@ -75,7 +87,7 @@ def read_train_log(path):
     stages = [s for s in stages if s["points"]]
     if not stages:
         raise PlotError("%s: no progress lines of `mtp train` (write them with --log=FILE)" % path)
-    return stages
+    return stages, final
 
 
 # rows of the figure: key, axis label, log scale
@@ -83,10 +95,11 @@ ROWS = [("loss", "loss", True), ("E", "energy RMSE (meV/atom)", True),
         ("F", "force RMSE (eV/Å)", True), ("S", "stress RMSE (GPa)", True)]
 
 
-def learning_figure(stages, title=None):
+def learning_figure(stages, final=None, title=None):
     """Rows: loss, energy, force (and stress, if any) RMSE; columns: against
     iteration and against wall time.  Training values are lines (gid
-    "train:<stage>"), validation measurements markers ("valid:<stage>").
+    "train:<stage>"), validation measurements markers ("valid:<stage>"), the
+    final line's numbers a star ("final") at the end of the run.
     Returns (fig, panels) with panels = {(row key, "step"|"elapsed"): axes}."""
     plt = pyplot()
     pts = [p for s in stages for p in s["points"]]
@@ -121,12 +134,15 @@ def learning_figure(stages, title=None):
                         ax.annotate(s["name"], (x0, 1), xycoords=("data", "axes fraction"),
                                     xytext=(2, -2), textcoords="offset points", va="top",
                                     fontsize="x-small", color="gray")
+            if final and key in final:
+                ax.plot([pts[-1]["step"] if xkey == "step" else final["elapsed"]], [final[key]], "*",
+                        color="C3", markersize=10, gid="final", label="final (kept)")
             if log and any(p[key] > 0 for p in pts):
                 ax.set_yscale("log")
             if c == 0:
                 ax.set_ylabel(label)
             if r == 0 and (have_valid or c == 0):
-                ax.legend(fontsize="small", loc="upper right")
+                ax.legend(fontsize="small", loc="best")
     axes[-1][0].set_xlabel("iteration (all stages in turn)")
     axes[-1][1].set_xlabel("wall time (s)")
     fig.suptitle(title or "mtp train: learning curves")
@@ -134,7 +150,7 @@ def learning_figure(stages, title=None):
     return fig, panels
 
 
-def summary_lines(stages):
+def summary_lines(stages, final=None):
     """The last progress line's numbers, as the log prints them."""
     p = stages[-1]["points"][-1]
     out = ["stages: %s" % ", ".join("%s (%d iterations)" % (s["name"], len(s["points"]))
@@ -144,12 +160,15 @@ def summary_lines(stages):
                                p["elapsed"])]
     if p["valid"]:
         out.append("last validation: E %.3f meV/atom, F %.4f eV/A" % (p["valid"]["E"], p["valid"]["F"]))
+    if final:
+        out.append("final: loss %.17g, rmse E %.3f meV/atom, F %.4f eV/A (%d iterations, %.1f s)"
+                   % (final["loss"], final["E"], final["F"], final["iterations"], final["elapsed"]))
     return out
 
 
 def plot_learning(log_path, png_path, title=None):
-    stages = read_train_log(log_path)
-    fig, _ = learning_figure(stages, title)
-    lines = summary_lines(stages)
+    stages, final = read_train_log(log_path)
+    fig, _ = learning_figure(stages, final, title)
+    lines = summary_lines(stages, final)
     save_png(fig, png_path, title or "learning curves of %s" % log_path, "\n".join(lines))
     return lines
