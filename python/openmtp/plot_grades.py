@@ -124,16 +124,16 @@ def grades_figure(sets, threshold_save=2.0, threshold_break=10.0, title=None):
             parts = ["%d %s" % (len(values), kind), "max %g" % max(values)]
             parts += ["%d > %g" % (above(values, t), t) for t, _l, _c, _s in marks[1:]]
             counts_text.append(("%s: " % s[0] if len(sets) > 1 else "") + ", ".join(parts))
-        lo, hi = edges[0], edges[-1]
+        # always marked, also outside the grades' range (the axis extends to them)
         for t, label, color, style in marks:
-            if lo <= t <= hi * 1.5 or t == 1.0:
-                ax.axvline(t, color=color, linestyle=style, linewidth=1.2, label=label)
+            ax.axvline(t, color=color, linestyle=style, linewidth=1.2, label=label)
         if edges[0] > 0 and edges[-1] / edges[0] > 10:
             ax.set_xscale("log")
         ax.set_xlabel("extrapolation grade" + (" of each configuration (MV_grade)"
                                                if kind == "configurations"
                                                else " of each atom (nbh_grades)"))
         ax.set_ylabel("number of %s" % kind)
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title("\n".join(counts_text), fontsize="small")
         ax.legend(fontsize="small")
     fig.suptitle(title or "extrapolation grades")
