@@ -13,3 +13,10 @@ if(TARGET openmtp AND TARGET mtp AND OPENMTP_PYTHON AND NOT OPENMTP_SANITIZE
                          ENVIRONMENT "PYTHONPATH=${PROJECT_BINARY_DIR}/python:${_pytests};OPENMTP_TEST_WORK=${PROJECT_BINARY_DIR}/tests/plots-work;OMP_NUM_THREADS=1")
   endforeach()
 endif()
+if(TARGET openmtp AND TARGET mtp AND OPENMTP_PYTHON AND NOT OPENMTP_SANITIZE
+   AND EXISTS ${PROJECT_SOURCE_DIR}/python/tests/test_plot_install.sh)
+  add_test(NAME plots_install
+           COMMAND bash ${PROJECT_SOURCE_DIR}/python/tests/test_plot_install.sh ${PROJECT_BINARY_DIR}
+                   ${OPENMTP_PYTHON} ${PROJECT_BINARY_DIR}/tests/plots-install-work ${PROJECT_SOURCE_DIR})
+  set_tests_properties(plots_install PROPERTIES LABELS "python;plots;install" SKIP_RETURN_CODE 77)
+endif()
