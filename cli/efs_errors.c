@@ -83,8 +83,9 @@ void efs_errors_add_values(efs_errors *e, const mtp_cfg *ref, double E, const do
                 d2 += d * d;
                 r2 += ref->forces[3 * i + a] * ref->forces[3 * i + a];
                 acc_comp(&e->forces, d);
-                value_row(values, "force", cfg_number, i + 1, ref->types[i], (const char *[]){"x", "y", "z"}[a],
-                          ref->forces[3 * i + a], F[3 * i + a], d);
+                static const char *const xyz[3] = {"x", "y", "z"};
+                value_row(values, "force", cfg_number, i + 1, ref->types[i], xyz[a], ref->forces[3 * i + a],
+                          F[3 * i + a], d);
             }
             acc_add(&e->forces, sqrt(d2), sqrt(r2));
         }
@@ -104,7 +105,7 @@ void efs_errors_add_values(efs_errors *e, const mtp_cfg *ref, double E, const do
         if (vol > 0) {
             double s = EV_PER_A3_IN_GPA / vol;
             acc_add(&e->virial_gpa, sqrt(d2) * s, sqrt(r2) * s);
-            static const char *voigt[6] = {"xx", "yy", "zz", "yz", "xz", "xy"};
+            static const char *const voigt[6] = {"xx", "yy", "zz", "yz", "xz", "xy"};
             for (int k = 0; k < 6; k++) {
                 acc_comp(&e->virial_gpa, (W[k] - ref->stress[k]) * s);
                 value_row(values, "stress", cfg_number, 0, 0, voigt[k], ref->stress[k] * s, W[k] * s,

@@ -16,14 +16,16 @@ python3-matplotlib):
       exits 0 if plots can be made (matplotlib importable), else says why
 
 Options of every plot: --title=TEXT.  Each PNG carries the numbers it shows as
-its Description text chunk (openmtp._plotting.png_text reads them).  Exit
+its Description text chunk (openmtp.plot.png_text reads them).  Exit
 status: 0 done, 1 input or output error, 2 usage, 3 matplotlib missing.
 From Python: openmtp.plot_parity.plot_parity, openmtp.plot_learning.
 plot_learning, openmtp.plot_grades.plot_grades (and their *_figure)."""
 import argparse
 import sys
 
-from ._plotting import MatplotlibMissing, PlotError, pyplot
+from ._plotting import MatplotlibMissing, PlotError, png_text, pyplot
+
+__all__ = ["main", "png_text", "PlotError"]
 
 
 def _parser():
