@@ -117,6 +117,19 @@ void efs_errors_init(efs_errors *e);
  * ForceWeight, Weight features, force_weight column).  The caller checks
  * the weights first (mtp_cfg_fit_weights); invalid ones count as 1 here. */
 void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W);
+/* The same, also writing every compared value (reference, predicted,
+ * difference) as one row of the parity data to `values` (if non-NULL), for
+ * configuration `cfg_number` (1-based); efs_errors_values_header writes the
+ * file's header.  Format: docs/formats.md, "Parity data". */
+void efs_errors_add_values(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W,
+                           FILE *values, long cfg_number);
+void efs_errors_values_header(FILE *fp, const char *pot, const char *db);
+
+/* Runs `PYTHON -m openmtp.plot ARGS...` (cli/plot.c) with the openmtp package
+ * of this installation or build tree on PYTHONPATH; PYTHON is $OPENMTP_PYTHON,
+ * else the interpreter found at configure time.  0 if it exited with status
+ * 0, else -1 after a message naming what failed. */
+int cli_run_plot(const char *cmd, const char *const *args);
 /* The report of MLIP's check_errors, then MAE/RMSE in customary units,
  * then (only if something was left out) one line saying what was. */
 void efs_errors_print(FILE *fp, const efs_errors *e);

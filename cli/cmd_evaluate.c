@@ -26,7 +26,7 @@ const char HELP_CALCULATE_EFS[] =
     "                          (default: evaluate, as MLIP does, and warn)\n";
 
 const char HELP_CHECK_ERRORS[] =
-    "mtp check_errors POT DB [--report_to=FILE] [--log=FILE|stdout] [options]\n"
+    "mtp check_errors POT DB [--report_to=FILE] [--log=FILE|stdout] [--parity_to=FILE.png] [options]\n"
     "  Compares the potential's energies, forces and stresses with the reference\n"
     "  values in DB and prints MLIP's error report (maximal, average and RMS\n"
     "  absolute differences; per-atom force vectors; stresses as eV and GPa)\n"
@@ -41,6 +41,15 @@ const char HELP_CHECK_ERRORS[] =
     "  --log=FILE|stdout       one line of errors per configuration\n"
     "  --group_by=FEATURE      an extra report per value of a configuration feature\n"
     "                          (default: mlearn_group when present)\n"
+    "  --parity_to=FILE.png    parity plots (energy per atom, force and stress\n"
+    "                          components) and error histograms, drawn by\n"
+    "                          `python3 -m openmtp.plot parity` (matplotlib) from the\n"
+    "                          data file below; fails if the plot cannot be made\n"
+    "                          (e.g. matplotlib missing); the MAE/RMSE shown are\n"
+    "                          recomputed from the data file and equal the report's\n"
+    "  --parity_data=FILE      every compared value (reference, predicted,\n"
+    "                          difference) as a table (docs/formats.md); default\n"
+    "                          with --parity_to: FILE.png's name with .tsv\n"
     "  --input_format=F, --type_order=..., --absolute_types   as in calculate_efs\n";
 
 /* Context shared by both commands. */
@@ -249,6 +258,20 @@ done:
 }
 
 /* ---------------------------------------------------------------- */
+/* --parity_data, else --parity_to's name with .tsv for .png (or appended). */
+static char *parity_data_path(const char *data_opt, const char *png)
+{
+    if (data_opt) return strdup(data_opt);
+    if (!png) return NULL;
+    size_t n = strlen(png);
+    char *out = malloc(n + 5);
+    if (!out) return NULL;
+    strcpy(out, png);
+    if (n > 4 && strcmp(png + n - 4, ".png") == 0) out[n - 4] = 0;
+    strcat(out, ".tsv");
+    return out;
+}
+
 typedef struct group_report {
     char *value;
     efs_errors e;
@@ -265,6 +288,10 @@ int cmd_check_errors(const char *cmd, cli_args *a)
     const char *log_to = cli_opt(a, "log");
     const char *group_opt = cli_opt(a, "group_by");
     const char *group_key = group_opt ? group_opt : "mlearn_group";
+    const char *parity_png = cli_opt(a, "parity_to");
+    char *parity_path = NULL;
+    mtp_output_file *parity_of = NULL;
+    FILE *parity = NULL;
     mtp_read_options ropt;
     mtp_format ifmt;
     char **tm = NULL;
@@ -275,8 +302,17 @@ int cmd_check_errors(const char *cmd, cli_args *a)
     FILE *log = NULL;
     group_report *groups = NULL;
     int n_groups = 0;
-    if (cli_read_options(a, &ropt, &ifmt, &tm) || cli_check_unused(a, cmd)) goto done;
+    if (cli_read_options(a, &ropt, &ifmt, &tm)) goto done;
+    parity_path = parity_data_path(cli_opt(a, "parity_data"), parity_png);
+    if (cli_check_unused(a, cmd)) goto done;
+    if (parity_path && (strcmp(parity_path, db) == 0 || (parity_png && strcmp(parity_png, db) == 0) ||
+                        (parity_png && strcmp(parity_png, parity_path) == 0))) {
+        fprintf(stderr, "mtp %s: --parity_to, --parity_data and DB must be three different files\n", cmd);
+        goto done;
+    }
     rc = 1;
+    /* before the evaluation, which may take long: can the plot be made at all? */
+    if (parity_png && cli_run_plot(cmd, (const char *const[]){"check", NULL})) goto done;
     if (log_to && strcmp(log_to, "none") != 0) {
         log = strcmp(log_to, "stdout") == 0 ? stdout : strcmp(log_to, "stderr") == 0 ? stderr : fopen(log_to, "w");
         if (!log) {
@@ -289,6 +325,13 @@ int cmd_check_errors(const char *cmd, cli_args *a)
     if (mtp_reader_open(db, ifmt, &ropt, &r, &err)) {
         cli_report(cmd, &err);
         goto done;
+    }
+    if (parity_path) {
+        if (mtp_output_open(parity_path, &parity_of, &parity, &err)) {
+            cli_report(cmd, &err);
+            goto done;
+        }
+        efs_errors_values_header(parity, pot_path, db);
     }
     efs_errors total;
     efs_errors_init(&total);
@@ -313,7 +356,7 @@ int cmd_check_errors(const char *cmd, cli_args *a)
             failed = 1;
             break;
         }
-        efs_errors_add(&total, &cfg, E, ev.F, ev.W);
+        efs_errors_add_values(&total, &cfg, E, ev.F, ev.W, parity, k + 1);
         const char *gv = mtp_cfg_get_feature(&cfg, group_key);
         if (gv) {
             int gi = 0;
@@ -356,6 +399,14 @@ int cmd_check_errors(const char *cmd, cli_args *a)
             goto done;
         }
     }
+    if (parity_of) {
+        mtp_status st = mtp_output_commit(parity_of, &err);
+        parity_of = NULL;
+        if (st) {
+            cli_report(cmd, &err);
+            goto done;
+        }
+    }
     warn_close(&ev);
     efs_errors_print(stdout, &total);
     for (int gi = 0; gi < n_groups; gi++) {
@@ -379,8 +430,11 @@ int cmd_check_errors(const char *cmd, cli_args *a)
             goto done;
         }
     }
+    if (parity_png && cli_run_plot(cmd, (const char *const[]){"parity", parity_path, parity_png, NULL})) goto done;
     rc = 0;
 done:
+    if (parity_of) mtp_output_abort(parity_of);
+    free(parity_path);
     if (log && log != stdout && log != stderr) fclose(log);
     for (int gi = 0; gi < n_groups; gi++) free(groups[gi].value);
     free(groups);

@@ -15,7 +15,8 @@ const char HELP_CALCULATE_GRADE[] =
     "  (the configuration's grade) and ID (its 0-based index in IN) and, for\n"
     "  potentials in neighbourhood mode (al_mode=nbh), the per-atom grades as\n"
     "  the nbh_grades column.  A grade <= 1 means interpolation; MLIP's usual\n"
-    "  thresholds are 2 (save for labelling) and 10 (stop).\n"
+    "  thresholds are 2 (save for labelling) and 10 (stop).  Histograms of the\n"
+    "  grades: python3 -m openmtp.plot grades OUT GRADES.png.\n"
     "  --input_format=F, --type_order=..., --absolute_types   as in calculate_efs\n"
     "  --output_format=F       cfg (default), bin, xyz, ...\n";
 

@@ -27,7 +27,36 @@ static void acc_comp(err_acc *a, double d)
     a->comp_sum2 += d * d;
 }
 
+/* One compared value of the parity data (efs_errors_add_values): %.17g, so
+ * that what a plot recomputes from the file is what the report sums. */
+static void value_row(FILE *fp, const char *quantity, long cfg_number, int atom, int type, const char *component,
+                      double ref, double pred, double diff)
+{
+    if (!fp) return;
+    fprintf(fp, "%s\t%ld\t", quantity, cfg_number);
+    if (atom > 0) fprintf(fp, "%d\t%d\t", atom, type);
+    else fputs("-\t-\t", fp);
+    fprintf(fp, "%s\t%.17g\t%.17g\t%.17g\n", component, ref, pred, diff);
+}
+
+void efs_errors_values_header(FILE *fp, const char *pot, const char *db)
+{
+    fprintf(fp,
+            "# mtp check_errors parity data: potential %s, reference %s\n"
+            "# every value the component-wise MAE/RMSE of the report are taken over, one per row:\n"
+            "# energy_per_atom in eV/atom, force in eV/A, stress = virial W/V in GPa (Voigt components);\n"
+            "# difference = predicted - reference as the report sums it; atom: 1-based index, type: as in the file\n"
+            "quantity\tcfg\tatom\ttype\tcomponent\treference\tpredicted\tdifference\n",
+            pot, db);
+}
+
 void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W)
+{
+    efs_errors_add_values(e, ref, E, F, W, NULL, 0);
+}
+
+void efs_errors_add_values(efs_errors *e, const mtp_cfg *ref, double E, const double *F, const double *W,
+                           FILE *values, long cfg_number)
 {
     int n = ref->n_atoms;
     if (n == 0) return;
@@ -40,6 +69,7 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
         acc_add(&e->energy, fabs(d), ref->energy);
         acc_add(&e->energy_per_atom, fabs(d) / n, ref->energy / n);
         acc_comp(&e->energy_per_atom, d / n);
+        value_row(values, "energy_per_atom", cfg_number, 0, 0, "-", ref->energy / n, E / n, d / n);
     }
     if (ref->forces && F)
         for (int i = 0; i < n; i++) {
@@ -53,6 +83,9 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
                 d2 += d * d;
                 r2 += ref->forces[3 * i + a] * ref->forces[3 * i + a];
                 acc_comp(&e->forces, d);
+                static const char *const xyz[3] = {"x", "y", "z"};
+                value_row(values, "force", cfg_number, i + 1, ref->types[i], xyz[a], ref->forces[3 * i + a],
+                          F[3 * i + a], d);
             }
             acc_add(&e->forces, sqrt(d2), sqrt(r2));
         }
@@ -72,7 +105,12 @@ void efs_errors_add(efs_errors *e, const mtp_cfg *ref, double E, const double *F
         if (vol > 0) {
             double s = EV_PER_A3_IN_GPA / vol;
             acc_add(&e->virial_gpa, sqrt(d2) * s, sqrt(r2) * s);
-            for (int k = 0; k < 6; k++) acc_comp(&e->virial_gpa, (W[k] - ref->stress[k]) * s);
+            static const char *const voigt[6] = {"xx", "yy", "zz", "yz", "xz", "xy"};
+            for (int k = 0; k < 6; k++) {
+                acc_comp(&e->virial_gpa, (W[k] - ref->stress[k]) * s);
+                value_row(values, "stress", cfg_number, 0, 0, voigt[k], ref->stress[k] * s, W[k] * s,
+                          (W[k] - ref->stress[k]) * s);
+            }
         }
     }
 }

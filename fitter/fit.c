@@ -741,8 +741,12 @@ static mtp_status objective_grad(fit_ctx *c, int mode, const mtp_cfg *cfgs, int 
     return s;
 }
 
+/* One progress line.  The validation numbers are computed every valid_every
+ * iterations and repeated in between; "(iter N)" says which iteration they are
+ * from, so that a learning curve (python3 -m openmtp.plot learning) plots each
+ * measurement once.  valid_loss has no ridge penalty term. */
 static void print_progress(fit_ctx *c, int mode, int it, int limit, double L, const fit_stats *s, const fit_stats *vs,
-                           int have_v)
+                           int have_v, double valid_loss, int valid_at)
 {
     FILE *lg = c->log;
     if (!lg) return;
@@ -751,8 +755,8 @@ static void print_progress(fit_ctx *c, int mode, int it, int limit, double L, co
             mode == FIT_OPT_BFGS ? "BFGS" : "VarPro", it, L, s->ne ? 1e3 * sqrt(s->e2 / s->ne) : 0.0,
             s->nf ? sqrt(s->f2 / s->nf) : 0.0, s->ns ? sqrt(s->s2 / s->ns) : 0.0);
     if (have_v)
-        fprintf(lg, "  | valid E %.3f F %.4f", vs->ne ? 1e3 * sqrt(vs->e2 / vs->ne) : 0.0,
-                vs->nf ? sqrt(vs->f2 / vs->nf) : 0.0);
+        fprintf(lg, "  | valid E %.3f F %.4f S %.3f loss %.6e (iter %d)", vs->ne ? 1e3 * sqrt(vs->e2 / vs->ne) : 0.0,
+                vs->nf ? sqrt(vs->f2 / vs->nf) : 0.0, vs->ns ? sqrt(vs->s2 / vs->ns) : 0.0, valid_loss, valid_at);
     double eta = it > 0 ? el / it * (limit - it) : 0;
     if (c->o->max_time > 0 && eta > c->o->max_time - el) eta = fmax(0, c->o->max_time - el);
     fprintf(lg, "  evals %ld (%ld with gradient)  elapsed %.1fs  ETA<=%.0fs\n", c->n_eval, c->n_grad, el, eta);
@@ -786,7 +790,8 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
     double *gfull = malloc(P * sizeof(double)), *th0 = malloc(P * sizeof(double)), *thacc = malloc(P * sizeof(double));
     double L, Lref = INFINITY, last_ckpt = now_s();
     fit_stats stt, vst = {0};
-    int have_v = 0, fresh_H = 1, steps = 0, stalls = 0;
+    int have_v = 0, fresh_H = 1, steps = 0, stalls = 0, valid_at = 0;
+    double valid_loss = 0;
     mtp_status st = MTP_OK;
     *timed_out = 0;
     if (mode == FIT_OPT_VARPRO) st = lin_optimize(c, cfgs, n, NULL, err); /* refresh lambda */
@@ -907,11 +912,11 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
         memcpy(g, gbest, D * sizeof(double));
         steps++;
         if (nv > 0 && (steps % o->valid_every == 0 || steps == 1)) {
-            double lv;
-            if ((st = eval_loss(c, valid, nv, &lv, NULL, &vst, 0, err))) break;
+            if ((st = eval_loss(c, valid, nv, &valid_loss, NULL, &vst, 0, err))) break;
             have_v = 1;
+            valid_at = steps;
         }
-        print_progress(c, mode, steps, limit, L, &stt, &vst, have_v);
+        print_progress(c, mode, steps, limit, L, &stt, &vst, have_v, valid_loss, valid_at);
         if (o->checkpoint_path) {
             /* a run that believes it is checkpointed and is not loses hours when
              * killed: a failed checkpoint stops the fit, on every rank at once

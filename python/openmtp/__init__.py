@@ -11,6 +11,8 @@ Grader, grade        extrapolation grades against the stored active set
 build_active_set     MaxVol active set over training configurations
 train, select_add    `mtp train` / `mtp select_add` as subprocesses (no C API yet)
 MTPError             every library error, with the library's message
+openmtp.plot         PNG plots: parity/error histograms of check_errors, learning
+                     curves of `mtp train`, grade histograms (python3 -m openmtp.plot)
 """
 from ._lib import MTPError, library_path
 from .potential import Potential
