@@ -77,7 +77,9 @@ extern const char HELP_TRAIN[];
 
 extern const char HELP_CALCULATE_GRADE[], HELP_SELECT[];
 int cmd_select_add(const char *name, cli_args *a);
+int cmd_search(const char *name, cli_args *a);
 extern const char HELP_SELECT_ADD[];
+extern const char HELP_SEARCH[];
 
 /* Batch selection over many candidate files with a budget (select_batch.c):
  * writes the chosen configurations to `out` in the order chosen. */
@@ -130,6 +132,10 @@ void efs_errors_values_header(FILE *fp, const char *pot, const char *db);
  * else the interpreter found at configure time.  0 if it exited with status
  * 0, else -1 after a message naming what failed. */
 int cli_run_plot(const char *cmd, const char *const *args);
+/* Runs a whole command that lives in the Python package (`mtp search` is
+ * `python3 -m openmtp.search`), found as for plots; returns its exit status
+ * (1 with a message if it could not be started). */
+int cli_run_python_command(const char *cmd, const char *module, const char *const *args);
 /* The report of MLIP's check_errors, then MAE/RMSE in customary units,
  * then (only if something was left out) one line saying what was. */
 void efs_errors_print(FILE *fp, const efs_errors *e);

@@ -96,7 +96,8 @@ def test_grid_table_front_choice_resume():
 
 def test_kfold_and_errors():
     d = workdir("search-kfold")
-    p = subprocess.run([sys.executable, "-m", "openmtp.search", dataset(d), "--workdir=" + os.path.join(d, "search"),
+    # through the C front end: `mtp search` runs this package's openmtp.search
+    p = subprocess.run([mtp_executable(), "search", dataset(d), "--workdir=" + os.path.join(d, "search"),
                         "--species=0", "--levels=4", "--cutoffs=4.5", "--kfold=3",
                         "--train_opts=--iteration_limit=10"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        universal_newlines=True)
