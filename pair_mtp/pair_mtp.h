@@ -128,7 +128,13 @@ class PairMTP : public Pair {
   double reduce_grades(long n_graded);
   void finish_grading(long n_graded);
   bool save_configuration(double grade);
-  void parse_save_cut(const std::string &value);
+  void parse_save_cut(const std::string &value, const std::string &what);
+  void require_metal_units();
+  void reset_options();
+  bool set_grading_option(const std::string &key, const std::string &value,
+                          const std::string &shown);
+  void finish_settings(bool grading_keys);
+  static bool mtp_keyword(const std::string &word);
   void cut_for_saving(mtp_cfg *cfg);
   void allocate();
   int species_of_token(const std::string &tok, std::string &why) const;

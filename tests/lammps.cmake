@@ -166,6 +166,45 @@ openmtp_lammps_run(error_mlip_unknown_key 1 ${OMTP_POT_LI} PASS "unknown keyword
 openmtp_lammps_run(mlip_prefixed_keys 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=false extrapolation_control:threshold_save=2 extrapolation_control:threshold_break=10 extrapolation_control:save_extrapolative_to=p.cfg" -var pc "* *")
 
+# ---- units and keyword values (issue 10 item 7): every message names the keyword, what it
+# accepts and what it got; non-metal units are refused instead of misread ----
+openmtp_lammps_run(error_units_real 1 ${OMTP_POT_LI} PASS "pair_style mtp requires 'units metal' .*uses 'units real'"
+  ARGS ${_e} -var units real -var ps "mtp ${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(error_units_real_mlip 1 ${OMTP_POT_LI} PASS "pair_style mlip requires 'units metal' .*uses 'units real'"
+  ARGS ${_e} -var units real -var ps "mlip load_from=${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(error_units_lj_hybrid 1 ${OMTP_POT_LI} PASS "pair_style mtp requires 'units metal' .*uses 'units lj'"
+  ARGS ${_e} -var units lj -var ps "hybrid/overlay mtp ${OMTP_POT_LI} zbl 3.0 4.0" -var pc "* * zbl 3 3")
+openmtp_lammps_run(error_unknown_keyword 1 ${OMTP_POT_LI} PASS "unknown keyword 'foo' \\(valid keywords: species, min_dist, extrapolation, "
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} foo 1" -var pc "* *")
+openmtp_lammps_run(error_keyword_after_species 1 ${OMTP_POT_3} PASS "unknown keyword 'Cl' after the 3 name\\(s\\) of 'species' .*valid keywords: species,"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} species Li P S Cl" -var pc "* * Li P S")
+openmtp_lammps_run(error_species_misspelt_keyword 1 ${OMTP_POT_3} PASS "'species' expects 3 chemical element symbol\\(s\\).*got 'extrapolaton' \\(a misspelt keyword"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} species Li extrapolaton yes" -var pc "* * 0 1 2")
+openmtp_lammps_run(error_species_too_few 1 ${OMTP_POT_3} PASS "'species' needs 3 name\\(s\\).*got 2 before the keyword 'min_dist'"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} species Li P min_dist allow" -var pc "* * 0 1 2")
+openmtp_lammps_run(error_logical_value 1 ${OMTP_POT_LI} PASS "pair_style mtp: extrapolation expects yes or no \\(also true/false, on/off, 1/0\\), got 'maybe'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation maybe" -var pc "* *")
+openmtp_lammps_run(error_threshold_not_number 1 ${OMTP_POT_LI} PASS "pair_style mtp: threshold_save expects a grade >= 0 .*got 'true'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation yes threshold_save true" -var pc "* *")
+openmtp_lammps_run(error_threshold_mlip 1 ${OMTP_POT_LI} PASS "pair_style mlip: extrapolation_control:threshold_break= expects a grade >= 0 .*got 'yes'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=true extrapolation_control:threshold_break=yes" -var pc "* *")
+openmtp_lammps_run(error_grade_every_not_integer 1 ${OMTP_POT_LI} PASS "pair_style mtp: grade_every expects an integer >= 1 .*got '2.5'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation yes grade_every 2.5" -var pc "* *")
+openmtp_lammps_run(error_save_cut_yes 1 ${OMTP_POT_LI} PASS "save_cut expects no \\(save whole frames\\), cluster or periodic, got 'true'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation yes save_cut true" -var pc "* *")
+openmtp_lammps_run(error_min_dist_value 1 ${OMTP_POT_LI} PASS "min_dist expects allow .* or refuse .*got 'true'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} min_dist true" -var pc "* *")
+openmtp_lammps_run(error_mlip_logical_value 1 ${OMTP_POT_LI} PASS "pair_style mlip: extrapolation_control= expects yes or no .*got 'maybe'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=maybe" -var pc "* *")
+openmtp_lammps_run(error_mlip_grade_feature 1 ${OMTP_POT_LI} PASS "pair_style mlip: add_grade_feature= expects yes or no .*got 'maybe'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} add_grade_feature=maybe" -var pc "* *")
+openmtp_lammps_run(error_mlip_spaces 1 ${OMTP_POT_LI} PASS "expected key=value, got 'extrapolation_control' \\(pair_style mlip takes key=value arguments without spaces"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control true" -var pc "* *")
+openmtp_lammps_run(error_mlip_potential_as_ini 1 ${OMTP_POT_LI} PASS "is a potential file, not an MLIP-2 mlip.ini: write 'pair_style mlip load_from="
+  ARGS ${_e} -var ps "mlip ${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(logical_spellings 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK" FAIL "ERROR"
+  ARGS ${_e} -var ps "hybrid/overlay mtp ${OMTP_POT_LI} extrapolation OFF save_cut false mlip load_from=${OMTP_POT_LI} extrapolation_control=No calculate_efs=TRUE select=0" -var pc "* * mtp 0" -var extra "pair_coeff * * mlip")
+
 # ---- physics ----
 openmtp_lammps_run(nve_li 1 ${OMTP_POT_LI} PASS "OPENMTP_NVE" FAIL "ERROR"
   ARGS -in ${OMTP_LMP_TDIR}/nve_li.in -var pot ${OMTP_POT_LI})
