@@ -62,8 +62,8 @@ using namespace LAMMPS_NS;
 
 /* ---------------------------------------------------------------------- */
 
-PairMTP::PairMTP(LAMMPS *lmp) :
-    Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
+PairOpenMTP::PairOpenMTP(LAMMPS *lmp, const char *name) :
+    Pair(lmp), style_name(name), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
     cutoffsq(0.0), mindistsq(0.0), refuse_close(0), extrapolation_control(0),
     threshold_save(2.0), threshold_break(11.0), grade_every(1), save_every(1), save_max(0),
     save_cut(SAVE_FRAME), cut_radius(-1.0), grader(nullptr), grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1),
@@ -82,7 +82,7 @@ PairMTP::PairMTP(LAMMPS *lmp) :
   pvector[0] = 0.0;
 }
 
-PairMTP::~PairMTP()
+PairOpenMTP::~PairOpenMTP()
 {
   delete[] pvector;
   if (grader) mtp_grader_destroy(grader);
@@ -94,7 +94,7 @@ PairMTP::~PairMTP()
   }
 }
 
-void PairMTP::allocate()
+void PairOpenMTP::allocate()
 {
   allocated = 1;
   int n = atom->ntypes;
@@ -106,7 +106,7 @@ void PairMTP::allocate()
 
 /* ---------------------------------------------------------------------- */
 
-std::string PairMTP::labels_string() const
+std::string PairOpenMTP::labels_string() const
 {
   std::string s;
   for (int k = 0; k < n_species; k++) {
@@ -116,7 +116,7 @@ std::string PairMTP::labels_string() const
   return s;
 }
 
-void PairMTP::load_potential(const std::string &path)
+void PairOpenMTP::load_potential(const std::string &path)
 {
   if (grader) mtp_grader_destroy(grader);
   grader = nullptr;
@@ -161,7 +161,7 @@ void PairMTP::load_potential(const std::string &path)
 /* 'units metal' or a clean error: MTP potentials are fitted in eV and Angstrom,
    and LAMMPS would read the energies, forces and positions in other units
    without any conversion. */
-void PairMTP::require_metal_units()
+void PairOpenMTP::require_metal_units()
 {
   if (strcmp(update->unit_style, "metal") != 0)
     error->all(FLERR, "pair_style " + style_name + " requires 'units metal' (eV, Angstrom, "
@@ -171,7 +171,7 @@ void PairMTP::require_metal_units()
 }
 
 /* defaults of all keywords (both front ends) */
-void PairMTP::reset_options()
+void PairOpenMTP::reset_options()
 {
   species_names.clear();
   refuse_close = 0;
@@ -189,7 +189,7 @@ void PairMTP::reset_options()
 /* The grading and saving options both front ends share: set `key` from `v`
    and return true, or return false if `key` is not one of them.  `shown` is
    the keyword as the user spells it ("threshold_save" or "threshold_save="). */
-bool PairMTP::set_grading_option(const std::string &key, const std::string &v,
+bool PairOpenMTP::set_grading_option(const std::string &key, const std::string &v,
                                  const std::string &shown)
 {
   using namespace openmtp_lammps;
@@ -228,7 +228,7 @@ bool PairMTP::set_grading_option(const std::string &key, const std::string &v,
 }
 
 /* the common end of settings(): warn about ignored keywords, grader, type map */
-void PairMTP::finish_settings(bool grading_keys)
+void PairOpenMTP::finish_settings(bool grading_keys)
 {
   if (grading_keys && !extrapolation_control && comm->me == 0)
     error->warning(FLERR, "pair_style " + style_name + ": grading keywords are ignored without " +
@@ -252,7 +252,7 @@ static const char *const MTP_KEYWORDS[] = {
     "threshold_break", "save_extrapolative_to", "grade_every", "save_every", "save_max",
     "save_cut",   "cut_radius"};
 
-bool PairMTP::mtp_keyword(const std::string &k)
+bool PairOpenMTP::mtp_keyword(const std::string &k)
 {
   for (const char *w : MTP_KEYWORDS)
     if (k == w) return true;
@@ -266,7 +266,7 @@ static std::string mtp_keyword_list()
   return s;
 }
 
-void PairMTP::settings(int narg, char **arg)
+void PairOpenMTP::settings(int narg, char **arg)
 {
   require_metal_units();
   const std::string style = "pair_style " + style_name;
@@ -339,7 +339,7 @@ void PairMTP::settings(int narg, char **arg)
 }
 
 /* Create the grader (extrapolation control on) and report the settings. */
-void PairMTP::setup_grading()
+void PairOpenMTP::setup_grading()
 {
   graded_step = -1;
   last_graded_call = -1;
@@ -398,7 +398,7 @@ static bool all_digits(const std::string &s)
 }
 
 /* species index for a pair_coeff token, -1 with a reason if impossible */
-int PairMTP::species_of_token(const std::string &tok, std::string &why) const
+int PairOpenMTP::species_of_token(const std::string &tok, std::string &why) const
 {
   if (all_digits(tok)) {
     long label = strtol(tok.c_str(), nullptr, 10);
@@ -444,7 +444,7 @@ int PairMTP::species_of_token(const std::string &tok, std::string &why) const
                                      (NULL only as a hybrid sub-style)
 ------------------------------------------------------------------------- */
 
-void PairMTP::coeff(int narg, char **arg)
+void PairOpenMTP::coeff(int narg, char **arg)
 {
   if (!allocated) allocate();
   const std::string cmd = "pair_coeff (pair_style " + style_name + ")";
@@ -496,7 +496,7 @@ void PairMTP::coeff(int narg, char **arg)
 
 /* ---------------------------------------------------------------------- */
 
-void PairMTP::init_style()
+void PairOpenMTP::init_style()
 {
   if (!pot) error->all(FLERR, "pair_style " + style_name + ": no potential loaded");
   require_metal_units();
@@ -518,13 +518,13 @@ void PairMTP::init_style()
 #endif
 }
 
-double PairMTP::init_one(int i, int j)
+double PairOpenMTP::init_one(int i, int j)
 {
   if (setflag[i][j] == 0) error->all(FLERR, "All pair coeffs are not set");
   return cutoff;
 }
 
-double PairMTP::memory_usage()
+double PairOpenMTP::memory_usage()
 {
   double bytes = Pair::memory_usage();
   bytes += (double) (rij.capacity() + drij.capacity()) * sizeof(double);
@@ -534,7 +534,7 @@ double PairMTP::memory_usage()
 
 /* ---------------------------------------------------------------------- */
 
-void PairMTP::compute(int eflag, int vflag)
+void PairOpenMTP::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
   force_calls++;
@@ -658,7 +658,7 @@ void PairMTP::compute(int eflag, int vflag)
    neighbour arrays rij, nbh_species, nbh_index) with the mapped local atoms
    ilist[i0..i1) and their neighbours inside the cutoff; returns the number of
    sites. */
-int PairMTP::gather_chunk(int i0, int i1)
+int PairOpenMTP::gather_chunk(int i0, int i1)
 {
   double **x = atom->x;
   const int *type = atom->type;
@@ -732,7 +732,7 @@ int PairMTP::gather_chunk(int i0, int i1)
    and ranks and graded once.
 ------------------------------------------------------------------------- */
 
-void PairMTP::begin_grading()
+void PairOpenMTP::begin_grading()
 {
   local_max_grade = 0.0;
   atom_grade.assign(atom->nlocal, 0.0);
@@ -742,7 +742,7 @@ void PairMTP::begin_grading()
 /* the rows of the ns sites in the buffers (in grade_rows if have_rows, from
    the force pass; computed here otherwise): per-atom grades (nbh mode) or
    their sum (configuration mode) */
-void PairMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
+void PairOpenMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
 {
   const size_t P = grade_row_sum.size();
   if (!have_rows) {
@@ -781,7 +781,7 @@ void PairMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
 
 /* global grade of this grading (collective); configuration mode: every
    mapped atom gets the configuration grade */
-double PairMTP::reduce_grades(long n_graded)
+double PairOpenMTP::reduce_grades(long n_graded)
 {
   double g = 0.0;
   if (grade_nbh_mode) {
@@ -805,7 +805,7 @@ double PairMTP::reduce_grades(long n_graded)
   return g;
 }
 
-void PairMTP::reset_run_counters()
+void PairOpenMTP::reset_run_counters()
 {
   run_graded = 0;
   run_last_saved = -1;
@@ -816,7 +816,7 @@ void PairMTP::reset_run_counters()
 /* After a graded force call: save (threshold_save, save_every, save_max) and
    stop (threshold_break).  All decisions use global values, so every rank
    takes the same branch (saving is collective). */
-void PairMTP::finish_grading(long n_graded)
+void PairOpenMTP::finish_grading(long n_graded)
 {
   const double g = reduce_grades(n_graded);
   run_graded++;
@@ -862,7 +862,7 @@ void PairMTP::finish_grading(long n_graded)
    mapped atoms of all ranks are gathered to rank 0, which sorts them by atom
    ID and writes them with the periodic cell.  Collective.  Returns true on
    the rank that wrote. */
-bool PairMTP::save_configuration(double grade)
+bool PairOpenMTP::save_configuration(double grade)
 {
   const int nlocal = atom->nlocal;
   const int *type = atom->type;
@@ -947,7 +947,7 @@ bool PairMTP::save_configuration(double grade)
   return true;
 }
 
-void PairMTP::parse_save_cut(const std::string &v, const std::string &what)
+void PairOpenMTP::parse_save_cut(const std::string &v, const std::string &what)
 {
   int logical = 1;
   if (v == "none" || v == "frame" || (openmtp_lammps::parse_logical(v, logical) && !logical))
@@ -974,7 +974,7 @@ void PairMTP::parse_save_cut(const std::string &v, const std::string &what)
    or a small periodic cell (core radius cut_radius, default 0: the centre atom's
    force is trusted) around the atom with the largest grade -- or, by the library's
    whole rule, the frame itself when it is no bigger than that cell. */
-void PairMTP::cut_for_saving(mtp_cfg *cfg)
+void PairOpenMTP::cut_for_saving(mtp_cfg *cfg)
 {
 #if OPENMTP_HAVE_CUT
   mtp_error err;
@@ -1018,7 +1018,7 @@ void PairMTP::cut_for_saving(mtp_cfg *cfg)
 #endif
 }
 
-const double *PairMTP::current_atom_grades()
+const double *PairOpenMTP::current_atom_grades()
 {
   if (!grader) return nullptr;
   if (last_graded_call == force_calls && force_calls > 0 &&
@@ -1041,7 +1041,7 @@ const double *PairMTP::current_atom_grades()
 
 /* "max_grade" (also "grade"): the global grade of the last grading (double);
    "grade_flag": an int that fix pair sets to make the next force call grade */
-void *PairMTP::extract(const char *str, int &dim)
+void *PairOpenMTP::extract(const char *str, int &dim)
 {
   dim = 0;
   if (strcmp(str, "max_grade") == 0 || strcmp(str, "grade") == 0) return (void *) &max_grade;
@@ -1052,7 +1052,7 @@ void *PairMTP::extract(const char *str, int &dim)
 #if OPENMTP_LAMMPS_EXTRACT_PERATOM
 /* fix ID all pair N mtp grade 1: the per-atom grade of the force call that
    fix pair triggered (as compute mtp/atom) */
-void *PairMTP::extract_peratom(const char *str, int &ncol)
+void *PairOpenMTP::extract_peratom(const char *str, int &ncol)
 {
   ncol = 0;
   if (strcmp(str, "grade") != 0 || !grader) return nullptr;
@@ -1066,10 +1066,7 @@ void *PairMTP::extract_peratom(const char *str, int &ncol)
    pair_style mlip: MLIP-3 (key=value) and MLIP-2 (mlip.ini) front ends
    ====================================================================== */
 
-PairMLIP::PairMLIP(LAMMPS *lmp) : PairMTP(lmp)
-{
-  style_name = "mlip";
-}
+PairOpenMLIP::PairOpenMLIP(LAMMPS *lmp) : PairOpenMTP(lmp, "mlip") {}
 
 /* every key=value key pair_style mlip takes (also with the mlip: and
    extrapolation_control: prefixes), for messages */
@@ -1084,7 +1081,7 @@ static const char *const MLIP_KEYS =
  *     (OpenMTP extensions)
  * (also extrapolation_control:threshold_save=X etc., and mlip:load_from=)
  * or MLIP-2:  pair_style mlip mlip.ini   (key value lines, mtp-filename). */
-void PairMLIP::settings(int narg, char **arg)
+void PairOpenMLIP::settings(int narg, char **arg)
 {
   using namespace openmtp_lammps;
   require_metal_units();
@@ -1213,33 +1210,4 @@ void PairMLIP::settings(int narg, char **arg)
 
   load_potential(path);
   finish_settings(grading_keys);
-}
-
-/* ---------------------------------------------------------------------- */
-
-static Pair *openmtp_create_mtp(LAMMPS *lmp)
-{
-  return new PairMTP(lmp);
-}
-static Pair *openmtp_create_mlip(LAMMPS *lmp)
-{
-  return new PairMLIP(lmp);
-}
-
-extern "C" void openmtp_lammps_register(void *ptr)
-{
-  LAMMPS *lmp = static_cast<LAMMPS *>(ptr);
-  (*lmp->force->pair_map)["mtp"] = &openmtp_create_mtp;
-  (*lmp->force->pair_map)["mlip"] = &openmtp_create_mlip;
-  (*lmp->modify->compute_map)["mtp/atom"] = &openmtp_lammps_create_compute_mtp_atom;
-}
-
-/* used by mtpplugin.cpp */
-Pair *openmtp_lammps_create_mtp(LAMMPS *lmp)
-{
-  return openmtp_create_mtp(lmp);
-}
-Pair *openmtp_lammps_create_mlip(LAMMPS *lmp)
-{
-  return openmtp_create_mlip(lmp);
 }

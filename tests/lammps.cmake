@@ -133,6 +133,61 @@ if(TARGET mtpplugin AND OPENMTP_LAMMPS_PLUGIN_HOST)
   endforeach()
 endif()
 
+# Plugin coexistence (issue 12 item 6): mtpplugin.so loaded into the installed liblammps by a
+# small host with a `plugin load` command (tests/lammps/plugin_host.cpp), and into the same
+# host linked with a stand-in for the native ML-MTP package (fake_native_mtp.cpp: its own
+# LAMMPS_NS::PairMTP registered as pair_style mtp, ComputeMTPAtom as compute mtp/atom).
+if(TARGET mtpplugin AND TARGET openmtp_lammps_headers)
+  find_package(LAMMPS CONFIG QUIET)    # LAMMPS::lammps is visible in pair_mtp/ only
+  add_executable(lammps_plugin_host ${OMTP_LMP_TDIR}/plugin_host.cpp)
+  target_link_libraries(lammps_plugin_host PRIVATE LAMMPS::lammps openmtp_lammps_headers ${CMAKE_DL_LIBS})
+  add_library(lammps_fake_native_mtp SHARED ${OMTP_LMP_TDIR}/fake_native_mtp.cpp)
+  target_link_libraries(lammps_fake_native_mtp PRIVATE LAMMPS::lammps openmtp_lammps_headers)
+  add_executable(lammps_clash_host ${OMTP_LMP_TDIR}/plugin_host.cpp)
+  target_compile_definitions(lammps_clash_host PRIVATE OPENMTP_FAKE_NATIVE_MTP)
+  target_link_libraries(lammps_clash_host PRIVATE lammps_fake_native_mtp LAMMPS::lammps
+                        openmtp_lammps_headers ${CMAKE_DL_LIBS})
+  # openmtp_lammps_plugin_efs(name host np inner pot [vars...]): ${inner} after plugin load
+  function(openmtp_lammps_plugin_efs name host np inner pot)
+    if(np GREATER 1 AND NOT OMTP_MPI_OK)
+      return()
+    endif()
+    add_test(NAME lammps_${name}
+      COMMAND sh ${OMTP_LMP_TDIR}/run_efs.sh $<TARGET_FILE:${host}>
+              $<TARGET_FILE:lammps_efs_check> ${np} ${OMTP_LMP_TDIR}/plugin_wrap.in ${pot}
+              ${OMTP_LMP_WORK}/${name} -var inner ${inner} -var plugin $<TARGET_FILE:mtpplugin>
+              ${ARGN} --)
+    set_tests_properties(lammps_${name} PROPERTIES LABELS "lammps;plugin" SKIP_RETURN_CODE 77
+                         PROCESSORS ${np} TIMEOUT 300
+                         ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1")
+  endfunction()
+  # no clash: mtp, mlip and openmtp are all OpenMTP's
+  openmtp_lammps_plugin_efs(plugin_host_mtp lammps_plugin_host 1 li_bcc_tri.in ${OMTP_POT_LI})
+  openmtp_lammps_plugin_efs(plugin_host_mlip lammps_plugin_host 1 mlip_style.in ${OMTP_POT_LI})
+  openmtp_lammps_plugin_efs(plugin_host_openmtp lammps_plugin_host 1 li_bcc_tri.in ${OMTP_POT_LI}
+                            -var mtp_style openmtp)
+  # clash: openmtp and mlip are OpenMTP's (same numbers as the library, 1 and 2 ranks) ...
+  openmtp_lammps_plugin_efs(plugin_clash_openmtp lammps_clash_host 1 li_bcc_tri.in ${OMTP_POT_LI}
+                            -var mtp_style openmtp)
+  openmtp_lammps_plugin_efs(plugin_clash_openmtp_np2 lammps_clash_host 2 li_bcc_tri.in ${OMTP_POT_LI}
+                            -var mtp_style openmtp)
+  openmtp_lammps_plugin_efs(plugin_clash_mlip lammps_clash_host 1 mlip_style.in ${OMTP_POT_LI})
+  # ... while mtp and mtp/atom stay the host's (not overridden), the log says where
+  # OpenMTP's is, and compute openmtp/atom grades with pair_style openmtp
+  set(_grade_pot ${OMTP_DATA}/examples/calculate_grade/pot.almtp)
+  add_test(NAME lammps_plugin_clash_native
+    COMMAND sh ${OMTP_LMP_TDIR}/run_lmp.sh ${OMTP_LMP_WORK}/plugin_clash_native ${_grade_pot} 1
+            $<TARGET_FILE:lammps_clash_host> -in ${OMTP_LMP_TDIR}/clash_native.in -echo none
+            -var plugin $<TARGET_FILE:mtpplugin> -var pot ${_grade_pot})
+  set_tests_properties(lammps_plugin_clash_native PROPERTIES LABELS "lammps;plugin"
+    SKIP_RETURN_CODE 77 SKIP_REGULAR_EXPRESSION "SKIP: " TIMEOUT 300
+    PASS_REGULAR_EXPRESSION "OpenMTP: pair style mtp is already defined in this LAMMPS.*OpenMTP: compute style mtp/atom is already defined.*CLASH_OK"
+    FAIL_REGULAR_EXPRESSION "ERROR|Overriding built-in (pair|compute) style")
+  # the plugin exports lammpsplugin_init and nothing else
+  add_test(NAME lammps_plugin_exports COMMAND sh ${OMTP_LMP_TDIR}/check_exports.sh $<TARGET_FILE:mtpplugin>)
+  set_tests_properties(lammps_plugin_exports PROPERTIES LABELS "lammps;plugin" SKIP_RETURN_CODE 77)
+endif()
+
 # ---- error messages ----
 set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none)
 openmtp_lammps_run(error_not_element 1 ${OMTP_POT_LI} PASS "not a chemical element symbol"
