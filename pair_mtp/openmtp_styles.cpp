@@ -72,8 +72,9 @@ std::vector<openmtp_lammps_style> openmtp_lammps_styles(LAMMPS *lmp)
   return out;
 }
 
-void openmtp_lammps_register(LAMMPS *lmp)
+extern "C" void openmtp_lammps_register(void *ptr)
 {
+  LAMMPS *lmp = static_cast<LAMMPS *>(ptr);
   for (const auto &st : openmtp_lammps_styles(lmp)) {
     if (std::string(st.kind) == "pair")
       (*lmp->force->pair_map)[st.name] = (Force::PairCreator) st.creator;

@@ -32,7 +32,8 @@ struct openmtp_lammps_style {
 std::vector<openmtp_lammps_style> openmtp_lammps_styles(LAMMPS_NS::LAMMPS *lmp);
 
 /* Insert the styles of openmtp_lammps_styles() into lmp->force->pair_map and
- * lmp->modify->compute_map; used by lmp_mtp's main() before the input is read. */
-void openmtp_lammps_register(LAMMPS_NS::LAMMPS *lmp);
+ * lmp->modify->compute_map (lmp: a LAMMPS_NS::LAMMPS *); used by lmp_mtp's
+ * main() before the input is read.  C linkage, as before the style names. */
+extern "C" void openmtp_lammps_register(void *lmp);
 
 #endif
