@@ -475,7 +475,8 @@ void PairOpenMTP::coeff(int narg, char **arg)
       if (tok == "NULL") {
         if (!hybrid)
           error->all(FLERR, cmd + ": NULL (type " + std::to_string(t) +
-                                ") is only allowed when mtp is a sub-style of pair_style hybrid");
+                                ") is only allowed when " + style_name +
+                                " is a sub-style of pair_style hybrid");
         continue;
       }
       std::string why;
