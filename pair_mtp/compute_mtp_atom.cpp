@@ -14,42 +14,47 @@
 
 using namespace LAMMPS_NS;
 
-ComputeMTPAtom::ComputeMTPAtom(LAMMPS *lmp, int narg, char **arg) :
+ComputeOpenMTPAtom::ComputeOpenMTPAtom(LAMMPS *lmp, int narg, char **arg) :
     Compute(lmp, narg, arg), pair(nullptr), nmax(0), grade(nullptr)
 {
   if (narg != 3)
-    error->all(FLERR, "Illegal compute mtp/atom command: expected 'compute ID group mtp/atom'");
+    error->all(FLERR, "Illegal compute " + std::string(arg[2]) + " command: expected 'compute ID group " +
+                          std::string(arg[2]) + "'");
   peratom_flag = 1;
   size_peratom_cols = 0;
 }
 
-ComputeMTPAtom::~ComputeMTPAtom()
+ComputeOpenMTPAtom::~ComputeOpenMTPAtom()
 {
   memory->destroy(grade);
 }
 
-/* the pair style: mtp or mlip, also as a sub-style of hybrid (exactly one) */
-static PairMTP *find_pair(LAMMPS *lmp)
+/* OpenMTP's pair style (openmtp, mtp or mlip), also as a sub-style of hybrid
+   (exactly one); a style of the same name that is not OpenMTP's (the native
+   ML-MTP pair_style mtp) does not count */
+static PairOpenMTP *find_pair(LAMMPS *lmp)
 {
-  for (const char *name : {"mtp", "mlip"}) {
-    Pair *p = lmp->force->pair_match(name, 1, 0);
-    if (p) return dynamic_cast<PairMTP *>(p);
+  for (const char *name : {"openmtp", "mtp", "mlip"}) {
+    auto *p = dynamic_cast<PairOpenMTP *>(lmp->force->pair_match(name, 1, 0));
+    if (p) return p;
   }
   return nullptr;
 }
 
-void ComputeMTPAtom::init()
+void ComputeOpenMTPAtom::init()
 {
   pair = find_pair(lmp);
   if (!pair)
-    error->all(FLERR, "compute mtp/atom needs pair_style mtp or mlip (once, also under hybrid)");
+    error->all(FLERR, "compute " + std::string(style) +
+                          " needs pair_style mtp or mlip of OpenMTP (or openmtp; once, also "
+                          "under hybrid)");
   if (!pair->grading_on())
-    error->all(FLERR, "compute mtp/atom: pair_style " + pair->name() +
+    error->all(FLERR, "compute " + std::string(style) + ": pair_style " + pair->name() +
                           " has no extrapolation control; use 'extrapolation yes' "
                           "(pair_style mlip: extrapolation_control=true)");
 }
 
-void ComputeMTPAtom::compute_peratom()
+void ComputeOpenMTPAtom::compute_peratom()
 {
   invoked_peratom = update->ntimestep;
   if (atom->nmax > nmax) {
@@ -65,12 +70,7 @@ void ComputeMTPAtom::compute_peratom()
   for (int i = 0; i < nlocal; i++) grade[i] = (mask[i] & groupbit) ? g[i] : 0.0;
 }
 
-double ComputeMTPAtom::memory_usage()
+double ComputeOpenMTPAtom::memory_usage()
 {
   return (double) nmax * sizeof(double);
-}
-
-Compute *openmtp_lammps_create_compute_mtp_atom(LAMMPS *lmp, int narg, char **arg)
-{
-  return new ComputeMTPAtom(lmp, narg, arg);
 }

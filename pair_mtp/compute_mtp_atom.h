@@ -12,7 +12,8 @@
  */
 #ifdef COMPUTE_CLASS
 // clang-format off
-ComputeStyle(mtp/atom,ComputeMTPAtom);
+ComputeStyle(openmtp/atom,ComputeOpenMTPAtom);
+ComputeStyle(mtp/atom,ComputeOpenMTPAtom);
 // clang-format on
 #else
 
@@ -23,26 +24,23 @@ ComputeStyle(mtp/atom,ComputeMTPAtom);
 
 namespace LAMMPS_NS {
 
-class PairMTP;
+class PairOpenMTP;
 
-class ComputeMTPAtom : public Compute {
+class ComputeOpenMTPAtom : public Compute {
  public:
-  ComputeMTPAtom(class LAMMPS *, int, char **);
-  ~ComputeMTPAtom() override;
+  ComputeOpenMTPAtom(class LAMMPS *, int, char **);
+  ~ComputeOpenMTPAtom() override;
   void init() override;
   void compute_peratom() override;
   double memory_usage() override;
 
  private:
-  PairMTP *pair;
+  PairOpenMTP *pair;
   int nmax;
   double *grade;
 };
 
 }    // namespace LAMMPS_NS
-
-/* for lmp_mtp's main() and the plugin */
-LAMMPS_NS::Compute *openmtp_lammps_create_compute_mtp_atom(LAMMPS_NS::LAMMPS *, int, char **);
 
 #endif
 #endif

@@ -4,16 +4,17 @@
  * A drop-in for `lmp` (same command-line options, -in, -var, -log,
  * -screen, -partition, ...): it links the installed liblammps (Debian's
  * 29 Sep 2021 has no PLUGIN package) and, after constructing the LAMMPS
- * instance and before reading the input, inserts the "mtp" and "mlip"
- * pair-style creators into lmp->force->pair_map and "mtp/atom" into
- * lmp->modify->compute_map (openmtp_lammps_register). */
+ * instance and before reading the input, inserts the "openmtp", "mtp" and
+ * "mlip" pair-style creators into lmp->force->pair_map and "openmtp/atom" and
+ * "mtp/atom" into lmp->modify->compute_map (openmtp_lammps_register; names the
+ * library already has are left to it, see openmtp_styles.h). */
 #include "lammps.h"
 
 #include "accelerator_kokkos.h"
 #include "input.h"
 #include "lmppython.h"
 
-#include "pair_mtp.h"
+#include "openmtp_styles.h"
 
 #include <mpi.h>
 

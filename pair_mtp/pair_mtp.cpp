@@ -33,6 +33,8 @@
 #include "update.h"
 #include "utils.h"
 
+#include "keyword_values.h"
+
 #include "openmtp/openmtp.h"
 
 #include <mpi.h>
@@ -60,8 +62,8 @@ using namespace LAMMPS_NS;
 
 /* ---------------------------------------------------------------------- */
 
-PairMTP::PairMTP(LAMMPS *lmp) :
-    Pair(lmp), style_name("mtp"), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
+PairOpenMTP::PairOpenMTP(LAMMPS *lmp, const char *name) :
+    Pair(lmp), style_name(name), pot(nullptr), calc(nullptr), n_species(0), cutoff(0.0),
     cutoffsq(0.0), mindistsq(0.0), refuse_close(0), extrapolation_control(0),
     threshold_save(2.0), threshold_break(11.0), grade_every(1), save_every(1), save_max(0),
     save_cut(SAVE_FRAME), cut_radius(-1.0), grader(nullptr), grade_nbh_mode(0), max_grade(0.0), local_max_grade(0.0), graded_step(-1),
@@ -80,7 +82,7 @@ PairMTP::PairMTP(LAMMPS *lmp) :
   pvector[0] = 0.0;
 }
 
-PairMTP::~PairMTP()
+PairOpenMTP::~PairOpenMTP()
 {
   delete[] pvector;
   if (grader) mtp_grader_destroy(grader);
@@ -92,7 +94,7 @@ PairMTP::~PairMTP()
   }
 }
 
-void PairMTP::allocate()
+void PairOpenMTP::allocate()
 {
   allocated = 1;
   int n = atom->ntypes;
@@ -104,7 +106,7 @@ void PairMTP::allocate()
 
 /* ---------------------------------------------------------------------- */
 
-std::string PairMTP::labels_string() const
+std::string PairOpenMTP::labels_string() const
 {
   std::string s;
   for (int k = 0; k < n_species; k++) {
@@ -114,7 +116,7 @@ std::string PairMTP::labels_string() const
   return s;
 }
 
-void PairMTP::load_potential(const std::string &path)
+void PairOpenMTP::load_potential(const std::string &path)
 {
   if (grader) mtp_grader_destroy(grader);
   grader = nullptr;
@@ -144,11 +146,6 @@ void PairMTP::load_potential(const std::string &path)
   if (!(cutoff > 0.0))
     error->all(FLERR, "pair_style " + style_name + ": potential " + path +
                    " has a non-positive cutoff");
-  if (!species_names.empty() && (int) species_names.size() != n_species)
-    error->all(FLERR,
-               "pair_style " + style_name + ": 'species' names " +
-                   std::to_string(species_names.size()) + " species but potential " + path +
-                   " has " + std::to_string(n_species) + " (labels " + labels_string() + ")");
 
   if (comm->me == 0) {
     char buf[64];
@@ -161,45 +158,21 @@ void PairMTP::load_potential(const std::string &path)
   }
 }
 
-static bool parse_bool(const std::string &v, int &out)
+/* 'units metal' or a clean error: MTP potentials are fitted in eV and Angstrom,
+   and LAMMPS would read the energies, forces and positions in other units
+   without any conversion. */
+void PairOpenMTP::require_metal_units()
 {
-  std::string s;
-  for (char c : v) s += (char) tolower((unsigned char) c);
-  if (s == "true" || s == "yes" || s == "on" || s == "1") {
-    out = 1;
-    return true;
-  }
-  if (s == "false" || s == "no" || s == "off" || s == "0") {
-    out = 0;
-    return true;
-  }
-  return false;
+  if (strcmp(update->unit_style, "metal") != 0)
+    error->all(FLERR, "pair_style " + style_name + " requires 'units metal' (eV, Angstrom, "
+                          "picoseconds: the units MTP potentials are fitted in), but this input "
+                          "uses 'units " + std::string(update->unit_style) +
+                          "'; energies, forces and stresses would be misread");
 }
 
-/* ----------------------------------------------------------------------
-   pair_style mtp pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
-       [extrapolation yes|no] [threshold_save X] [threshold_break Y]
-       [save_extrapolative_to FILE] [grade_every N] [save_every N] [save_max M]
-       [save_cut no|cluster|periodic] [cut_radius R]
-------------------------------------------------------------------------- */
-
-static bool mtp_keyword(const std::string &k)
+/* defaults of all keywords (both front ends) */
+void PairOpenMTP::reset_options()
 {
-  return k == "species" || k == "min_dist" || k == "extrapolation" ||
-      k == "extrapolation_control" || k == "threshold_save" || k == "threshold_break" ||
-      k == "save_extrapolative_to" || k == "grade_every" || k == "save_every" || k == "save_max" ||
-      k == "save_cut" || k == "cut_radius";
-}
-
-void PairMTP::settings(int narg, char **arg)
-{
-  if (narg < 1)
-    error->all(FLERR, "Illegal pair_style mtp command: expected "
-                      "'pair_style mtp <potential file> [species El0 El1 ...] "
-                      "[min_dist allow|refuse] [extrapolation yes|no] [threshold_save X] "
-                      "[threshold_break Y] [save_extrapolative_to FILE] [grade_every N] "
-                      "[save_every N] [save_max M] [save_cut no|cluster|periodic] [cut_radius R]'");
-  std::string path = arg[0];
   species_names.clear();
   refuse_close = 0;
   extrapolation_control = 0;
@@ -211,75 +184,162 @@ void PairMTP::settings(int narg, char **arg)
   save_max = 0;
   save_cut = SAVE_FRAME;
   cut_radius = -1.0;
+}
+
+/* The grading and saving options both front ends share: set `key` from `v`
+   and return true, or return false if `key` is not one of them.  `shown` is
+   the keyword as the user spells it ("threshold_save" or "threshold_save="). */
+bool PairOpenMTP::set_grading_option(const std::string &key, const std::string &v,
+                                 const std::string &shown)
+{
+  using namespace openmtp_lammps;
+  const std::string what = "pair_style " + style_name + ": " + shown;
+  auto bad = [&](const std::string &expected) {
+    error->all(FLERR, what + " expects " + expected + ", got '" + v + "'");
+  };
+  if (key == "extrapolation" || key == "extrapolation_control") {
+    if (!parse_logical(v, extrapolation_control)) bad(LOGICAL_VALUES);
+  } else if (key == "threshold_save") {
+    if (!parse_real(v, 0.0, threshold_save))
+      bad("a grade >= 0 (configurations graded above it are saved)");
+  } else if (key == "threshold_break") {
+    if (!parse_real(v, 0.0, threshold_break))
+      bad("a grade >= 0 (the run stops above it; 0 or a value not above threshold_save: never)");
+  } else if (key == "save_extrapolative_to") {
+    if (mtp_keyword(v) || v.find('=') != std::string::npos)
+      bad("a file name (it looks like another keyword: is the file name missing?)");
+    save_extrapolative_to = v;
+  } else if (key == "grade_every") {
+    if (!parse_int(v, 1, 1000000000, grade_every)) bad("an integer >= 1 (grade every N-th step)");
+  } else if (key == "save_every") {
+    if (!parse_int(v, 1, 1000000000, save_every))
+      bad("an integer >= 1 (at most one saved frame per N graded steps)");
+  } else if (key == "save_max") {
+    if (!parse_int(v, 0, 1000000000, save_max))
+      bad("an integer >= 0 (at most M saved frames per run; 0: no limit)");
+  } else if (key == "save_cut") {
+    parse_save_cut(v, what);
+  } else if (key == "cut_radius") {
+    if (!parse_real(v, 0.0, cut_radius)) bad("a radius >= 0 in Angstrom");
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* the common end of settings(): warn about ignored keywords, grader, type map */
+void PairOpenMTP::finish_settings(bool grading_keys)
+{
+  if (grading_keys && !extrapolation_control && comm->me == 0)
+    error->warning(FLERR, "pair_style " + style_name + ": grading keywords are ignored without " +
+                              (style_name == "mlip" ? "extrapolation_control=true"
+                                                    : "'extrapolation yes'"));
+  mtp_calculator_set_min_dist_policy(calc,
+                                     refuse_close ? MTP_MIN_DIST_REFUSE : MTP_MIN_DIST_ALLOW);
+  setup_grading();
+  type_map.clear();
+}
+
+/* ----------------------------------------------------------------------
+   pair_style mtp pot.almtp [species El0 El1 ...] [min_dist allow|refuse]
+       [extrapolation yes|no] [threshold_save X] [threshold_break Y]
+       [save_extrapolative_to FILE] [grade_every N] [save_every N] [save_max M]
+       [save_cut no|cluster|periodic] [cut_radius R]
+------------------------------------------------------------------------- */
+
+static const char *const MTP_KEYWORDS[] = {
+    "species",    "min_dist",  "extrapolation", "extrapolation_control", "threshold_save",
+    "threshold_break", "save_extrapolative_to", "grade_every", "save_every", "save_max",
+    "save_cut",   "cut_radius"};
+
+bool PairOpenMTP::mtp_keyword(const std::string &k)
+{
+  for (const char *w : MTP_KEYWORDS)
+    if (k == w) return true;
+  return false;
+}
+
+static std::string mtp_keyword_list()
+{
+  std::string s;
+  for (const char *w : MTP_KEYWORDS) s += std::string(s.empty() ? "" : ", ") + w;
+  return s;
+}
+
+void PairOpenMTP::settings(int narg, char **arg)
+{
+  require_metal_units();
+  const std::string style = "pair_style " + style_name;
+  if (narg < 1)
+    error->all(FLERR, "Illegal " + style + " command: expected '" + style +
+                          " <potential file> [keyword value ...]' with keywords " +
+                          mtp_keyword_list());
+  const std::string path = arg[0];
+  if (mtp_keyword(path))
+    error->all(FLERR, style + ": the first argument must be the potential file, got the "
+                              "keyword '" + path + "'");
+  if (path.compare(0, 10, "load_from=") == 0)
+    error->all(FLERR, style + ": '" + path + "' is pair_style mlip's spelling; write '" + style +
+                          " " + path.substr(10) + "' or 'pair_style mlip " + path + "'");
+  reset_options();
+  // the potential first: 'species' takes exactly one name per species of it
+  load_potential(path);
   bool grading_keys = false;
+  std::string after;    // what came before an unknown keyword, when that helps
   int iarg = 1;
   while (iarg < narg) {
-    std::string kw = arg[iarg];
+    const std::string kw = arg[iarg];
     if (kw == "species") {
       iarg++;
-      while (iarg < narg && !mtp_keyword(arg[iarg])) species_names.push_back(arg[iarg++]);
-      if (species_names.empty())
-        error->all(FLERR, "pair_style mtp: keyword 'species' needs one name per species");
+      species_names.clear();
+      while (iarg < narg && (int) species_names.size() < n_species && !mtp_keyword(arg[iarg])) {
+        // element symbols only: a misspelt keyword must not pass for a name
+        if (mtp_element_number(arg[iarg]) <= 0)
+          error->all(FLERR, style + ": 'species' expects " + std::to_string(n_species) +
+                                " chemical element symbol(s), one per species of potential " +
+                                path + " (labels " + labels_string() + "), got '" + arg[iarg] +
+                                "' (a misspelt keyword? valid keywords: " + mtp_keyword_list() +
+                                ")");
+        species_names.push_back(arg[iarg++]);
+      }
+      if ((int) species_names.size() != n_species)
+        error->all(FLERR, style + ": 'species' needs " + std::to_string(n_species) +
+                              " name(s), one per species of potential " + path + " (labels " +
+                              labels_string() + "), got " +
+                              std::to_string(species_names.size()) +
+                              (iarg < narg ? " before the keyword '" + std::string(arg[iarg]) + "'"
+                                           : ""));
+      after = " after the " + std::to_string(n_species) + " name(s) of 'species' (potential " +
+          path + " has " + std::to_string(n_species) + " species)";
       continue;
     }
     if (!mtp_keyword(kw))
-      error->all(FLERR, "pair_style mtp: unknown keyword '" + kw +
-                            "' (expected: species, min_dist, extrapolation, threshold_save, "
-                            "threshold_break, save_extrapolative_to, grade_every, save_every, "
-                            "save_max, save_cut, cut_radius)");
-    if (iarg + 1 >= narg) error->all(FLERR, "pair_style mtp: keyword '" + kw + "' needs a value");
-    std::string v = arg[iarg + 1];
+      error->all(FLERR, style + ": unknown keyword '" + kw + "'" + after +
+                            " (valid keywords: " + mtp_keyword_list() + ")");
+    after.clear();
+    if (iarg + 1 >= narg)
+      error->all(FLERR, style + ": keyword '" + kw + "' needs a value");
+    const std::string v = arg[iarg + 1];
     if (kw == "min_dist") {
       if (v == "allow")
         refuse_close = 0;
       else if (v == "refuse")
         refuse_close = 1;
       else
-        error->all(FLERR, "pair_style mtp: min_dist must be allow or refuse, not '" + v + "'");
-    } else if (kw == "extrapolation" || kw == "extrapolation_control") {
-      if (!parse_bool(v, extrapolation_control))
-        error->all(FLERR, "pair_style mtp: " + kw + " must be yes or no, not '" + v + "'");
-    } else if (kw == "threshold_save") {
-      threshold_save = utils::numeric(FLERR, v.c_str(), false, lmp);
-      grading_keys = true;
-    } else if (kw == "threshold_break") {
-      threshold_break = utils::numeric(FLERR, v.c_str(), false, lmp);
-      grading_keys = true;
-    } else if (kw == "save_extrapolative_to") {
-      save_extrapolative_to = v;
-      grading_keys = true;
-    } else if (kw == "grade_every") {
-      grade_every = utils::inumeric(FLERR, v.c_str(), false, lmp);
-      if (grade_every < 1) error->all(FLERR, "pair_style mtp: grade_every must be >= 1");
-      grading_keys = true;
-    } else if (kw == "save_every") {
-      save_every = utils::inumeric(FLERR, v.c_str(), false, lmp);
-      if (save_every < 1) error->all(FLERR, "pair_style mtp: save_every must be >= 1");
-      grading_keys = true;
-    } else if (kw == "save_max") {
-      save_max = utils::inumeric(FLERR, v.c_str(), false, lmp);
-      if (save_max < 0) error->all(FLERR, "pair_style mtp: save_max must be >= 0 (0: no limit)");
-      grading_keys = true;
-    } else if (kw == "save_cut") {
-      parse_save_cut(v);
-      grading_keys = true;
-    } else if (kw == "cut_radius") {
-      cut_radius = utils::numeric(FLERR, v.c_str(), false, lmp);
-      if (!(cut_radius >= 0.0)) error->all(FLERR, "pair_style mtp: cut_radius must be >= 0");
-      grading_keys = true;
+        error->all(FLERR, style + ": min_dist expects allow (evaluate pairs closer than the "
+                                  "potential's min_dist, as MLIP) or refuse (stop with an "
+                                  "error), got '" + v + "'");
+    } else {
+      set_grading_option(kw, v, kw);
+      if (kw != "extrapolation" && kw != "extrapolation_control") grading_keys = true;
     }
     iarg += 2;
   }
-  if (grading_keys && !extrapolation_control && comm->me == 0)
-    error->warning(FLERR, "pair_style mtp: grading keywords are ignored without "
-                          "'extrapolation yes'");
-  load_potential(path);
-  setup_grading();
-  type_map.clear();
+  finish_settings(grading_keys);
 }
 
 /* Create the grader (extrapolation control on) and report the settings. */
-void PairMTP::setup_grading()
+void PairOpenMTP::setup_grading()
 {
   graded_step = -1;
   last_graded_call = -1;
@@ -338,7 +398,7 @@ static bool all_digits(const std::string &s)
 }
 
 /* species index for a pair_coeff token, -1 with a reason if impossible */
-int PairMTP::species_of_token(const std::string &tok, std::string &why) const
+int PairOpenMTP::species_of_token(const std::string &tok, std::string &why) const
 {
   if (all_digits(tok)) {
     long label = strtol(tok.c_str(), nullptr, 10);
@@ -384,7 +444,7 @@ int PairMTP::species_of_token(const std::string &tok, std::string &why) const
                                      (NULL only as a hybrid sub-style)
 ------------------------------------------------------------------------- */
 
-void PairMTP::coeff(int narg, char **arg)
+void PairOpenMTP::coeff(int narg, char **arg)
 {
   if (!allocated) allocate();
   const std::string cmd = "pair_coeff (pair_style " + style_name + ")";
@@ -415,7 +475,8 @@ void PairMTP::coeff(int narg, char **arg)
       if (tok == "NULL") {
         if (!hybrid)
           error->all(FLERR, cmd + ": NULL (type " + std::to_string(t) +
-                                ") is only allowed when mtp is a sub-style of pair_style hybrid");
+                                ") is only allowed when " + style_name +
+                                " is a sub-style of pair_style hybrid");
         continue;
       }
       std::string why;
@@ -436,9 +497,10 @@ void PairMTP::coeff(int narg, char **arg)
 
 /* ---------------------------------------------------------------------- */
 
-void PairMTP::init_style()
+void PairOpenMTP::init_style()
 {
   if (!pot) error->all(FLERR, "pair_style " + style_name + ": no potential loaded");
+  require_metal_units();
   if (force->newton_pair == 0)
     error->all(FLERR, "pair_style " + style_name +
                           " requires 'newton on' (newton_pair on): forces on ghost atoms "
@@ -457,13 +519,13 @@ void PairMTP::init_style()
 #endif
 }
 
-double PairMTP::init_one(int i, int j)
+double PairOpenMTP::init_one(int i, int j)
 {
   if (setflag[i][j] == 0) error->all(FLERR, "All pair coeffs are not set");
   return cutoff;
 }
 
-double PairMTP::memory_usage()
+double PairOpenMTP::memory_usage()
 {
   double bytes = Pair::memory_usage();
   bytes += (double) (rij.capacity() + drij.capacity()) * sizeof(double);
@@ -473,7 +535,7 @@ double PairMTP::memory_usage()
 
 /* ---------------------------------------------------------------------- */
 
-void PairMTP::compute(int eflag, int vflag)
+void PairOpenMTP::compute(int eflag, int vflag)
 {
   ev_init(eflag, vflag);
   force_calls++;
@@ -597,7 +659,7 @@ void PairMTP::compute(int eflag, int vflag)
    neighbour arrays rij, nbh_species, nbh_index) with the mapped local atoms
    ilist[i0..i1) and their neighbours inside the cutoff; returns the number of
    sites. */
-int PairMTP::gather_chunk(int i0, int i1)
+int PairOpenMTP::gather_chunk(int i0, int i1)
 {
   double **x = atom->x;
   const int *type = atom->type;
@@ -671,7 +733,7 @@ int PairMTP::gather_chunk(int i0, int i1)
    and ranks and graded once.
 ------------------------------------------------------------------------- */
 
-void PairMTP::begin_grading()
+void PairOpenMTP::begin_grading()
 {
   local_max_grade = 0.0;
   atom_grade.assign(atom->nlocal, 0.0);
@@ -681,7 +743,7 @@ void PairMTP::begin_grading()
 /* the rows of the ns sites in the buffers (in grade_rows if have_rows, from
    the force pass; computed here otherwise): per-atom grades (nbh mode) or
    their sum (configuration mode) */
-void PairMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
+void PairOpenMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
 {
   const size_t P = grade_row_sum.size();
   if (!have_rows) {
@@ -720,7 +782,7 @@ void PairMTP::grade_chunk(int ns, long &n_graded, bool have_rows)
 
 /* global grade of this grading (collective); configuration mode: every
    mapped atom gets the configuration grade */
-double PairMTP::reduce_grades(long n_graded)
+double PairOpenMTP::reduce_grades(long n_graded)
 {
   double g = 0.0;
   if (grade_nbh_mode) {
@@ -744,7 +806,7 @@ double PairMTP::reduce_grades(long n_graded)
   return g;
 }
 
-void PairMTP::reset_run_counters()
+void PairOpenMTP::reset_run_counters()
 {
   run_graded = 0;
   run_last_saved = -1;
@@ -755,7 +817,7 @@ void PairMTP::reset_run_counters()
 /* After a graded force call: save (threshold_save, save_every, save_max) and
    stop (threshold_break).  All decisions use global values, so every rank
    takes the same branch (saving is collective). */
-void PairMTP::finish_grading(long n_graded)
+void PairOpenMTP::finish_grading(long n_graded)
 {
   const double g = reduce_grades(n_graded);
   run_graded++;
@@ -801,7 +863,7 @@ void PairMTP::finish_grading(long n_graded)
    mapped atoms of all ranks are gathered to rank 0, which sorts them by atom
    ID and writes them with the periodic cell.  Collective.  Returns true on
    the rank that wrote. */
-bool PairMTP::save_configuration(double grade)
+bool PairOpenMTP::save_configuration(double grade)
 {
   const int nlocal = atom->nlocal;
   const int *type = atom->type;
@@ -886,17 +948,20 @@ bool PairMTP::save_configuration(double grade)
   return true;
 }
 
-void PairMTP::parse_save_cut(const std::string &v)
+void PairOpenMTP::parse_save_cut(const std::string &v, const std::string &what)
 {
-  if (v == "no" || v == "none" || v == "frame")
+  int logical = 1;
+  if (v == "none" || v == "frame" || (openmtp_lammps::parse_logical(v, logical) && !logical))
     save_cut = SAVE_FRAME;
   else if (v == "cluster")
     save_cut = SAVE_CLUSTER;
   else if (v == "periodic")
     save_cut = SAVE_PERIODIC;
   else
-    error->all(FLERR, "pair_style " + style_name + ": save_cut must be no, cluster or periodic, not '" +
-                          v + "'");
+    error->all(FLERR, what + " expects no (save whole frames), cluster or periodic, got '" + v +
+                          "'" + (openmtp_lammps::parse_logical(v, logical)
+                                     ? " (yes does not say which cut: cluster or periodic)"
+                                     : ""));
 #if !OPENMTP_HAVE_CUT
   if (save_cut != SAVE_FRAME)
     error->all(FLERR, "pair_style " + style_name + ": save_cut " + v +
@@ -910,7 +975,7 @@ void PairMTP::parse_save_cut(const std::string &v)
    or a small periodic cell (core radius cut_radius, default 0: the centre atom's
    force is trusted) around the atom with the largest grade -- or, by the library's
    whole rule, the frame itself when it is no bigger than that cell. */
-void PairMTP::cut_for_saving(mtp_cfg *cfg)
+void PairOpenMTP::cut_for_saving(mtp_cfg *cfg)
 {
 #if OPENMTP_HAVE_CUT
   mtp_error err;
@@ -954,7 +1019,7 @@ void PairMTP::cut_for_saving(mtp_cfg *cfg)
 #endif
 }
 
-const double *PairMTP::current_atom_grades()
+const double *PairOpenMTP::current_atom_grades()
 {
   if (!grader) return nullptr;
   if (last_graded_call == force_calls && force_calls > 0 &&
@@ -977,7 +1042,7 @@ const double *PairMTP::current_atom_grades()
 
 /* "max_grade" (also "grade"): the global grade of the last grading (double);
    "grade_flag": an int that fix pair sets to make the next force call grade */
-void *PairMTP::extract(const char *str, int &dim)
+void *PairOpenMTP::extract(const char *str, int &dim)
 {
   dim = 0;
   if (strcmp(str, "max_grade") == 0 || strcmp(str, "grade") == 0) return (void *) &max_grade;
@@ -988,7 +1053,7 @@ void *PairMTP::extract(const char *str, int &dim)
 #if OPENMTP_LAMMPS_EXTRACT_PERATOM
 /* fix ID all pair N mtp grade 1: the per-atom grade of the force call that
    fix pair triggered (as compute mtp/atom) */
-void *PairMTP::extract_peratom(const char *str, int &ncol)
+void *PairOpenMTP::extract_peratom(const char *str, int &ncol)
 {
   ncol = 0;
   if (strcmp(str, "grade") != 0 || !grader) return nullptr;
@@ -1002,10 +1067,14 @@ void *PairMTP::extract_peratom(const char *str, int &ncol)
    pair_style mlip: MLIP-3 (key=value) and MLIP-2 (mlip.ini) front ends
    ====================================================================== */
 
-PairMLIP::PairMLIP(LAMMPS *lmp) : PairMTP(lmp)
-{
-  style_name = "mlip";
-}
+PairOpenMLIP::PairOpenMLIP(LAMMPS *lmp) : PairOpenMTP(lmp, "mlip") {}
+
+/* every key=value key pair_style mlip takes (also with the mlip: and
+   extrapolation_control: prefixes), for messages */
+static const char *const MLIP_KEYS =
+    "load_from, extrapolation_control, threshold_save, threshold_break, save_extrapolative_to, "
+    "add_grade_feature, log, calculate_efs, select, fit, lotf, write_cfgs, check_errors, "
+    "abinitio (MLIP-3), grade_every, save_every, save_max, save_cut, cut_radius (OpenMTP)";
 
 /* pair_style mlip load_from=pot.almtp [extrapolation_control=true|false]
  *     [threshold_save=X] [threshold_break=Y] [save_extrapolative_to=F]
@@ -1013,23 +1082,16 @@ PairMLIP::PairMLIP(LAMMPS *lmp) : PairMTP(lmp)
  *     (OpenMTP extensions)
  * (also extrapolation_control:threshold_save=X etc., and mlip:load_from=)
  * or MLIP-2:  pair_style mlip mlip.ini   (key value lines, mtp-filename). */
-void PairMLIP::settings(int narg, char **arg)
+void PairOpenMLIP::settings(int narg, char **arg)
 {
+  using namespace openmtp_lammps;
+  require_metal_units();
   if (narg < 1)
     error->all(FLERR, "Illegal pair_style mlip command: expected "
-                      "'pair_style mlip load_from=<potential> [extrapolation_control=...]'");
+                      "'pair_style mlip load_from=<potential> [key=value ...]' with keys " +
+                          std::string(MLIP_KEYS));
   std::string path;
-  extrapolation_control = 0;
-  threshold_save = 2.0;
-  threshold_break = 11.0;
-  save_extrapolative_to.clear();
-  grade_every = 1;
-  save_every = 1;
-  save_max = 0;
-  save_cut = SAVE_FRAME;
-  cut_radius = -1.0;
-  species_names.clear();
-  refuse_close = 0;
+  reset_options();
   bool grading_keys = false;
 
   if (narg == 1 && strchr(arg[0], '=') == nullptr) {
@@ -1039,31 +1101,46 @@ void PairMLIP::settings(int narg, char **arg)
       error->all(FLERR, "pair_style mlip: cannot open '" + std::string(arg[0]) +
                             "' (MLIP-2 form 'pair_style mlip mlip.ini'; MLIP-3 form is "
                             "'pair_style mlip load_from=pot.almtp')");
-    std::string line;
+    std::string line, first;
+    int lineno = 0;
     while (std::getline(in, line)) {
+      lineno++;
       size_t h = line.find('#');
       if (h != std::string::npos) line.erase(h);
       std::istringstream ls(line);
       std::string key, val;
       if (!(ls >> key)) continue;
+      if (first.empty()) first = key;
       ls >> val;
+      const std::string where = std::string(arg[0]) + ":" + std::to_string(lineno) + ": ";
+      int b = 0;
       if (key == "mtp-filename") {
         path = val;
       } else if (key == "calculate-efs") {
-        int b = 1;
-        if (parse_bool(val, b) && !b)
-          error->all(FLERR, "pair_style mlip: calculate-efs FALSE is not supported");
+        if (!parse_logical(val, b))
+          error->all(FLERR, "pair_style mlip: " + where + "calculate-efs expects TRUE or FALSE, "
+                                "got '" + val + "'");
+        if (!b) error->all(FLERR, "pair_style mlip: " + where + "calculate-efs FALSE is not supported");
       } else if (key == "select" || key == "fit") {
-        int b = 0;
-        if (parse_bool(val, b) && b)
-          error->all(FLERR, "pair_style mlip: '" + key +
-                                " TRUE' (MLIP-2 extrapolation control / learning on the fly) "
-                                "is not yet supported by OpenMTP");
+        if (!parse_logical(val, b))
+          error->all(FLERR, "pair_style mlip: " + where + key + " expects TRUE or FALSE, got '" +
+                                val + "'");
+        if (b)
+          error->all(FLERR, "pair_style mlip: " + where + key +
+                                " TRUE (MLIP-2 extrapolation control / learning on the fly) "
+                                "is not supported by OpenMTP; use the MLIP-3 form "
+                                "'pair_style mlip load_from=pot.almtp extrapolation_control=true'");
       }
       // other keys are ignored, as MLIP-2 does for unknown keys
     }
-    if (path.empty())
+    if (path.empty()) {
+      if (first == "MTP")
+        error->all(FLERR, "pair_style mlip: " + std::string(arg[0]) +
+                              " is a potential file, not an MLIP-2 mlip.ini: write 'pair_style "
+                              "mlip load_from=" + std::string(arg[0]) + "' (or 'pair_style mtp " +
+                              std::string(arg[0]) + "')");
       error->all(FLERR, "pair_style mlip: " + std::string(arg[0]) + " has no mtp-filename");
+    }
     // relative to the ini file's directory if not found as given
     std::ifstream probe(path);
     if (!probe) {
@@ -1075,98 +1152,63 @@ void PairMLIP::settings(int narg, char **arg)
     for (int iarg = 0; iarg < narg; iarg++) {
       std::string a = arg[iarg];
       size_t eq = a.find('=');
-      if (eq == std::string::npos || eq == 0 || eq + 1 == a.size())
-        error->all(FLERR, "pair_style mlip: expected key=value, got '" + a + "'");
+      if (eq == std::string::npos)
+        error->all(FLERR, "pair_style mlip: expected key=value, got '" + a +
+                              "' (pair_style mlip takes key=value arguments without spaces "
+                              "around '=', e.g. extrapolation_control=true; keys: " +
+                              std::string(MLIP_KEYS) + ")");
+      if (eq == 0 || eq + 1 == a.size())
+        error->all(FLERR, "pair_style mlip: '" + a + "' has no " + (eq == 0 ? "key" : "value") +
+                              " (pair_style mlip takes key=value arguments without spaces "
+                              "around '=')");
       std::string key = a.substr(0, eq), val = a.substr(eq + 1);
       if (key.compare(0, 5, "mlip:") == 0) key = key.substr(5);
       if (key.compare(0, 22, "extrapolation_control:") == 0) key = key.substr(22);
+      const std::string shown = a.substr(0, eq + 1);
+      auto bad = [&](const std::string &expected) {
+        error->all(FLERR, "pair_style mlip: " + shown + " expects " + expected + ", got '" + val +
+                              "'");
+      };
+      int b = 0;
       if (key == "load_from") {
         path = val;
-      } else if (key == "extrapolation_control") {
-        if (!parse_bool(val, extrapolation_control))
-          error->all(FLERR, "pair_style mlip: extrapolation_control must be true or false");
-      } else if (key == "threshold_save") {
-        threshold_save = utils::numeric(FLERR, val.c_str(), false, lmp);
+      } else if (key == "extrapolation") {
+        // pair_style mtp's spelling: not an MLIP-3 key
+        error->all(FLERR, "pair_style mlip: unknown key 'extrapolation' (pair_style mlip: "
+                          "extrapolation_control=true|false)");
+      } else if (set_grading_option(key, val, shown)) {
+        if (key != "extrapolation_control") grading_keys = true;
+      } else if (key == "add_grade_feature") {
+        // MLIP-3 writes the MV_grade feature unless this is false; OpenMTP always does
+        if (!parse_logical(val, b)) bad(LOGICAL_VALUES);
+        if (!b && comm->me == 0)
+          error->warning(FLERR, "pair_style mlip: add_grade_feature=false is ignored: saved "
+                                "configurations always carry the MV_grade feature");
         grading_keys = true;
-      } else if (key == "threshold_break") {
-        threshold_break = utils::numeric(FLERR, val.c_str(), false, lmp);
-        grading_keys = true;
-      } else if (key == "save_extrapolative_to") {
-        save_extrapolative_to = val;
-        grading_keys = true;
-      } else if (key == "grade_every") {
-        grade_every = utils::inumeric(FLERR, val.c_str(), false, lmp);
-        if (grade_every < 1) error->all(FLERR, "pair_style mlip: grade_every must be >= 1");
-        grading_keys = true;
-      } else if (key == "save_every") {
-        save_every = utils::inumeric(FLERR, val.c_str(), false, lmp);
-        if (save_every < 1) error->all(FLERR, "pair_style mlip: save_every must be >= 1");
-        grading_keys = true;
-      } else if (key == "save_max") {
-        save_max = utils::inumeric(FLERR, val.c_str(), false, lmp);
-        if (save_max < 0) error->all(FLERR, "pair_style mlip: save_max must be >= 0 (0: no limit)");
-        grading_keys = true;
-      } else if (key == "save_cut") {
-        parse_save_cut(val);
-        grading_keys = true;
-      } else if (key == "cut_radius") {
-        cut_radius = utils::numeric(FLERR, val.c_str(), false, lmp);
-        if (!(cut_radius >= 0.0)) error->all(FLERR, "pair_style mlip: cut_radius must be >= 0");
-        grading_keys = true;
-      } else if (key == "add_grade_feature" || key == "log") {
+      } else if (key == "log") {
+        // MLIP-3's extrapolation-control log; OpenMTP reports to the LAMMPS log
         grading_keys = true;
       } else if (key == "calculate_efs") {
-        int b = 1;
-        if (!parse_bool(val, b) || !b)
-          error->all(FLERR, "pair_style mlip: calculate_efs=" + val + " is not supported");
+        if (!parse_logical(val, b)) bad(LOGICAL_VALUES);
+        if (!b) error->all(FLERR, "pair_style mlip: calculate_efs=" + val + " is not supported");
       } else if (key == "select" || key == "fit" || key == "lotf" || key == "write_cfgs" ||
-                 key == "check_errors" || key == "abinitio") {
-        int b = 0;
-        if (!parse_bool(val, b) || b)
-          error->all(FLERR, "pair_style mlip: '" + key + "' is not supported by OpenMTP");
+                 key == "check_errors") {
+        if (!parse_logical(val, b)) bad(LOGICAL_VALUES);
+        if (b)
+          error->all(FLERR, "pair_style mlip: " + shown + val + " (MLIP-3 learning on the fly) "
+                                "is not supported by OpenMTP");
+      } else if (key == "abinitio") {
+        if (!(parse_logical(val, b) && !b) && val != "none" && val != "null")
+          error->all(FLERR, "pair_style mlip: " + shown + val + " (MLIP-3 learning on the fly) "
+                                "is not supported by OpenMTP");
       } else {
-        error->all(FLERR, "pair_style mlip: unknown keyword '" + key +
-                              "' (known: load_from, extrapolation_control, threshold_save, "
-                              "threshold_break, save_extrapolative_to, grade_every, save_every, "
-                              "save_max, save_cut, cut_radius)");
+        error->all(FLERR, "pair_style mlip: unknown keyword '" + key + "' in '" + a +
+                              "' (valid keys: " + std::string(MLIP_KEYS) + ")");
       }
     }
     if (path.empty()) error->all(FLERR, "pair_style mlip: load_from=<potential> is required");
   }
 
-  if (grading_keys && !extrapolation_control && comm->me == 0)
-    error->warning(FLERR, "pair_style mlip: grading keywords are ignored because "
-                          "extrapolation_control is false");
   load_potential(path);
-  setup_grading();
-  type_map.clear();
-}
-
-/* ---------------------------------------------------------------------- */
-
-static Pair *openmtp_create_mtp(LAMMPS *lmp)
-{
-  return new PairMTP(lmp);
-}
-static Pair *openmtp_create_mlip(LAMMPS *lmp)
-{
-  return new PairMLIP(lmp);
-}
-
-extern "C" void openmtp_lammps_register(void *ptr)
-{
-  LAMMPS *lmp = static_cast<LAMMPS *>(ptr);
-  (*lmp->force->pair_map)["mtp"] = &openmtp_create_mtp;
-  (*lmp->force->pair_map)["mlip"] = &openmtp_create_mlip;
-  (*lmp->modify->compute_map)["mtp/atom"] = &openmtp_lammps_create_compute_mtp_atom;
-}
-
-/* used by mtpplugin.cpp */
-Pair *openmtp_lammps_create_mtp(LAMMPS *lmp)
-{
-  return openmtp_create_mtp(lmp);
-}
-Pair *openmtp_lammps_create_mlip(LAMMPS *lmp)
-{
-  return openmtp_create_mlip(lmp);
+  finish_settings(grading_keys);
 }

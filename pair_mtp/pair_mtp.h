@@ -16,8 +16,9 @@
  */
 #ifdef PAIR_CLASS
 // clang-format off
-PairStyle(mtp,PairMTP);
-PairStyle(mlip,PairMLIP);
+PairStyle(openmtp,PairOpenMTP);
+PairStyle(mtp,PairOpenMTP);
+PairStyle(mlip,PairOpenMLIP);
 // clang-format on
 #else
 
@@ -46,13 +47,18 @@ struct mtp_cfg;
 
 namespace LAMMPS_NS {
 
-class PairMTP : public Pair {
+// Own class names (not PairMTP): a LAMMPS with the native ML-MTP package has
+// a LAMMPS_NS::PairMTP of its own, and two definitions of one C++ class in a
+// process are undefined behaviour (the dynamic linker binds the plugin's
+// references to the host's).  See openmtp_styles.h for the style names.
+class PairOpenMTP : public Pair {
  public:
   // what is written for an extrapolative configuration (save_cut)
   enum { SAVE_FRAME = 0, SAVE_CLUSTER = 1, SAVE_PERIODIC = 2 };
 
-  PairMTP(class LAMMPS *);
-  ~PairMTP() override;
+  // name: the style name it was created under ("openmtp", "mtp"), for messages
+  PairOpenMTP(class LAMMPS *, const char *name = "mtp");
+  ~PairOpenMTP() override;
   void compute(int, int) override;
   void settings(int, char **) override;
   void coeff(int, char **) override;
@@ -74,7 +80,7 @@ class PairMTP : public Pair {
   bool grading_on() const { return grader != nullptr; }
 
  protected:
-  std::string style_name;           // "mtp" or "mlip", for messages
+  std::string style_name;           // "openmtp", "mtp" or "mlip", for messages
   std::string pot_path;
   mtp_potential *pot;
   mtp_calculator *calc;
@@ -128,25 +134,26 @@ class PairMTP : public Pair {
   double reduce_grades(long n_graded);
   void finish_grading(long n_graded);
   bool save_configuration(double grade);
-  void parse_save_cut(const std::string &value);
+  void parse_save_cut(const std::string &value, const std::string &what);
+  void require_metal_units();
+  void reset_options();
+  bool set_grading_option(const std::string &key, const std::string &value,
+                          const std::string &shown);
+  void finish_settings(bool grading_keys);
+  static bool mtp_keyword(const std::string &word);
   void cut_for_saving(mtp_cfg *cfg);
   void allocate();
   int species_of_token(const std::string &tok, std::string &why) const;
   std::string labels_string() const;
 };
 
-class PairMLIP : public PairMTP {
+class PairOpenMLIP : public PairOpenMTP {
  public:
-  PairMLIP(class LAMMPS *);
+  PairOpenMLIP(class LAMMPS *);
   void settings(int, char **) override;
 };
 
 }    // namespace LAMMPS_NS
-
-/* Insert the OpenMTP pair styles ("mtp", "mlip") into lmp->force->pair_map
- * and compute mtp/atom into lmp->modify->compute_map.
- * Used by lmp_mtp's main() before the input is read. */
-extern "C" void openmtp_lammps_register(void *lmp);
 
 #endif
 #endif

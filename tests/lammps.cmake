@@ -133,6 +133,61 @@ if(TARGET mtpplugin AND OPENMTP_LAMMPS_PLUGIN_HOST)
   endforeach()
 endif()
 
+# Plugin coexistence (issue 12 item 6): mtpplugin.so loaded into the installed liblammps by a
+# small host with a `plugin load` command (tests/lammps/plugin_host.cpp), and into the same
+# host linked with a stand-in for the native ML-MTP package (fake_native_mtp.cpp: its own
+# LAMMPS_NS::PairMTP registered as pair_style mtp, ComputeMTPAtom as compute mtp/atom).
+if(TARGET mtpplugin AND TARGET openmtp_lammps_headers)
+  find_package(LAMMPS CONFIG QUIET)    # LAMMPS::lammps is visible in pair_mtp/ only
+  add_executable(lammps_plugin_host ${OMTP_LMP_TDIR}/plugin_host.cpp)
+  target_link_libraries(lammps_plugin_host PRIVATE LAMMPS::lammps openmtp_lammps_headers ${CMAKE_DL_LIBS})
+  add_library(lammps_fake_native_mtp SHARED ${OMTP_LMP_TDIR}/fake_native_mtp.cpp)
+  target_link_libraries(lammps_fake_native_mtp PRIVATE LAMMPS::lammps openmtp_lammps_headers)
+  add_executable(lammps_clash_host ${OMTP_LMP_TDIR}/plugin_host.cpp)
+  target_compile_definitions(lammps_clash_host PRIVATE OPENMTP_FAKE_NATIVE_MTP)
+  target_link_libraries(lammps_clash_host PRIVATE lammps_fake_native_mtp LAMMPS::lammps
+                        openmtp_lammps_headers ${CMAKE_DL_LIBS})
+  # openmtp_lammps_plugin_efs(name host np inner pot [vars...]): ${inner} after plugin load
+  function(openmtp_lammps_plugin_efs name host np inner pot)
+    if(np GREATER 1 AND NOT OMTP_MPI_OK)
+      return()
+    endif()
+    add_test(NAME lammps_${name}
+      COMMAND sh ${OMTP_LMP_TDIR}/run_efs.sh $<TARGET_FILE:${host}>
+              $<TARGET_FILE:lammps_efs_check> ${np} ${OMTP_LMP_TDIR}/plugin_wrap.in ${pot}
+              ${OMTP_LMP_WORK}/${name} -var inner ${inner} -var plugin $<TARGET_FILE:mtpplugin>
+              ${ARGN} --)
+    set_tests_properties(lammps_${name} PROPERTIES LABELS "lammps;plugin" SKIP_RETURN_CODE 77
+                         PROCESSORS ${np} TIMEOUT 300
+                         ENVIRONMENT "MPIEXEC=${OMTP_MPIRUN};OMP_NUM_THREADS=1")
+  endfunction()
+  # no clash: mtp, mlip and openmtp are all OpenMTP's
+  openmtp_lammps_plugin_efs(plugin_host_mtp lammps_plugin_host 1 li_bcc_tri.in ${OMTP_POT_LI})
+  openmtp_lammps_plugin_efs(plugin_host_mlip lammps_plugin_host 1 mlip_style.in ${OMTP_POT_LI})
+  openmtp_lammps_plugin_efs(plugin_host_openmtp lammps_plugin_host 1 li_bcc_tri.in ${OMTP_POT_LI}
+                            -var mtp_style openmtp)
+  # clash: openmtp and mlip are OpenMTP's (same numbers as the library, 1 and 2 ranks) ...
+  openmtp_lammps_plugin_efs(plugin_clash_openmtp lammps_clash_host 1 li_bcc_tri.in ${OMTP_POT_LI}
+                            -var mtp_style openmtp)
+  openmtp_lammps_plugin_efs(plugin_clash_openmtp_np2 lammps_clash_host 2 li_bcc_tri.in ${OMTP_POT_LI}
+                            -var mtp_style openmtp)
+  openmtp_lammps_plugin_efs(plugin_clash_mlip lammps_clash_host 1 mlip_style.in ${OMTP_POT_LI})
+  # ... while mtp and mtp/atom stay the host's (not overridden), the log says where
+  # OpenMTP's is, and compute openmtp/atom grades with pair_style openmtp
+  set(_grade_pot ${OMTP_DATA}/examples/calculate_grade/pot.almtp)
+  add_test(NAME lammps_plugin_clash_native
+    COMMAND sh ${OMTP_LMP_TDIR}/run_lmp.sh ${OMTP_LMP_WORK}/plugin_clash_native ${_grade_pot} 1
+            $<TARGET_FILE:lammps_clash_host> -in ${OMTP_LMP_TDIR}/clash_native.in -echo none
+            -var plugin $<TARGET_FILE:mtpplugin> -var pot ${_grade_pot})
+  set_tests_properties(lammps_plugin_clash_native PROPERTIES LABELS "lammps;plugin"
+    SKIP_RETURN_CODE 77 SKIP_REGULAR_EXPRESSION "SKIP: " TIMEOUT 300
+    PASS_REGULAR_EXPRESSION "OpenMTP: pair style mtp is already defined in this LAMMPS.*OpenMTP: compute style mtp/atom is already defined.*CLASH_OK"
+    FAIL_REGULAR_EXPRESSION "ERROR|Overriding built-in (pair|compute) style")
+  # the plugin exports lammpsplugin_init and nothing else
+  add_test(NAME lammps_plugin_exports COMMAND sh ${OMTP_LMP_TDIR}/check_exports.sh $<TARGET_FILE:mtpplugin>)
+  set_tests_properties(lammps_plugin_exports PROPERTIES LABELS "lammps;plugin" SKIP_RETURN_CODE 77)
+endif()
+
 # ---- error messages ----
 set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none)
 openmtp_lammps_run(error_not_element 1 ${OMTP_POT_LI} PASS "not a chemical element symbol"
@@ -165,6 +220,45 @@ openmtp_lammps_run(error_mlip_unknown_key 1 ${OMTP_POT_LI} PASS "unknown keyword
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} foo=1" -var pc "* *")
 openmtp_lammps_run(mlip_prefixed_keys 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=false extrapolation_control:threshold_save=2 extrapolation_control:threshold_break=10 extrapolation_control:save_extrapolative_to=p.cfg" -var pc "* *")
+
+# ---- units and keyword values (issue 10 item 7): every message names the keyword, what it
+# accepts and what it got; non-metal units are refused instead of misread ----
+openmtp_lammps_run(error_units_real 1 ${OMTP_POT_LI} PASS "pair_style mtp requires 'units metal' .*uses 'units real'"
+  ARGS ${_e} -var units real -var ps "mtp ${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(error_units_real_mlip 1 ${OMTP_POT_LI} PASS "pair_style mlip requires 'units metal' .*uses 'units real'"
+  ARGS ${_e} -var units real -var ps "mlip load_from=${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(error_units_lj_hybrid 1 ${OMTP_POT_LI} PASS "pair_style mtp requires 'units metal' .*uses 'units lj'"
+  ARGS ${_e} -var units lj -var ps "hybrid/overlay mtp ${OMTP_POT_LI} zbl 3.0 4.0" -var pc "* * zbl 3 3")
+openmtp_lammps_run(error_unknown_keyword 1 ${OMTP_POT_LI} PASS "unknown keyword 'foo' \\(valid keywords: species, min_dist, extrapolation, "
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} foo 1" -var pc "* *")
+openmtp_lammps_run(error_keyword_after_species 1 ${OMTP_POT_3} PASS "unknown keyword 'Cl' after the 3 name\\(s\\) of 'species' .*valid keywords: species,"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} species Li P S Cl" -var pc "* * Li P S")
+openmtp_lammps_run(error_species_misspelt_keyword 1 ${OMTP_POT_3} PASS "'species' expects 3 chemical element symbol\\(s\\).*got 'extrapolaton' \\(a misspelt keyword"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} species Li extrapolaton yes" -var pc "* * 0 1 2")
+openmtp_lammps_run(error_species_too_few 1 ${OMTP_POT_3} PASS "'species' needs 3 name\\(s\\).*got 2 before the keyword 'min_dist'"
+  ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} species Li P min_dist allow" -var pc "* * 0 1 2")
+openmtp_lammps_run(error_logical_value 1 ${OMTP_POT_LI} PASS "pair_style mtp: extrapolation expects yes or no \\(also true/false, on/off, 1/0\\), got 'maybe'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation maybe" -var pc "* *")
+openmtp_lammps_run(error_threshold_not_number 1 ${OMTP_POT_LI} PASS "pair_style mtp: threshold_save expects a grade >= 0 .*got 'true'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation yes threshold_save true" -var pc "* *")
+openmtp_lammps_run(error_threshold_mlip 1 ${OMTP_POT_LI} PASS "pair_style mlip: extrapolation_control:threshold_break= expects a grade >= 0 .*got 'yes'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=true extrapolation_control:threshold_break=yes" -var pc "* *")
+openmtp_lammps_run(error_grade_every_not_integer 1 ${OMTP_POT_LI} PASS "pair_style mtp: grade_every expects an integer >= 1 .*got '2.5'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation yes grade_every 2.5" -var pc "* *")
+openmtp_lammps_run(error_save_cut_yes 1 ${OMTP_POT_LI} PASS "save_cut expects no \\(save whole frames\\), cluster or periodic, got 'true'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} extrapolation yes save_cut true" -var pc "* *")
+openmtp_lammps_run(error_min_dist_value 1 ${OMTP_POT_LI} PASS "min_dist expects allow .* or refuse .*got 'true'"
+  ARGS ${_e} -var ps "mtp ${OMTP_POT_LI} min_dist true" -var pc "* *")
+openmtp_lammps_run(error_mlip_logical_value 1 ${OMTP_POT_LI} PASS "pair_style mlip: extrapolation_control= expects yes or no .*got 'maybe'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control=maybe" -var pc "* *")
+openmtp_lammps_run(error_mlip_grade_feature 1 ${OMTP_POT_LI} PASS "pair_style mlip: add_grade_feature= expects yes or no .*got 'maybe'"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} add_grade_feature=maybe" -var pc "* *")
+openmtp_lammps_run(error_mlip_spaces 1 ${OMTP_POT_LI} PASS "expected key=value, got 'extrapolation_control' \\(pair_style mlip takes key=value arguments without spaces"
+  ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_LI} extrapolation_control true" -var pc "* *")
+openmtp_lammps_run(error_mlip_potential_as_ini 1 ${OMTP_POT_LI} PASS "is a potential file, not an MLIP-2 mlip.ini: write 'pair_style mlip load_from="
+  ARGS ${_e} -var ps "mlip ${OMTP_POT_LI}" -var pc "* *")
+openmtp_lammps_run(logical_spellings 1 ${OMTP_POT_LI} PASS "OPENMTP_RUN_OK" FAIL "ERROR"
+  ARGS ${_e} -var ps "hybrid/overlay mtp ${OMTP_POT_LI} extrapolation OFF save_cut false mlip load_from=${OMTP_POT_LI} extrapolation_control=No calculate_efs=TRUE select=0" -var pc "* * mtp 0" -var extra "pair_coeff * * mlip")
 
 # ---- physics ----
 openmtp_lammps_run(nve_li 1 ${OMTP_POT_LI} PASS "OPENMTP_NVE" FAIL "ERROR"

@@ -104,7 +104,7 @@ openmtp_lammps_run(error_compute_mtp_atom_no_pair 1 - PASS "compute mtp/atom nee
   ARGS ${_e} -var ps "zero 3.0" -var pc "* *" -var extra "compute g all mtp/atom")
 openmtp_lammps_run(error_save_cut_cfg_mode 1 ${OMTP_POT_3} PASS "save_cut needs per-atom grades|needs a libopenmtp with mtp_cut_cluster"
   ARGS ${_e} -var ntypes 3 -var ps "mtp ${OMTP_POT_3} extrapolation yes save_cut cluster")
-openmtp_lammps_run(error_save_every 1 ${OMTP_POT_GRADE} PASS "save_every must be >= 1"
+openmtp_lammps_run(error_save_every 1 ${OMTP_POT_GRADE} PASS "save_every= expects an integer >= 1 .*got '0'"
   ARGS ${_e} -var ps "mlip load_from=${OMTP_POT_GRADE} extrapolation_control=true save_every=0")
 
 # a potential without an active-learning state
