@@ -117,8 +117,10 @@ struct mtp_potential {
 #define MTP_MAX_TENSOR_RANK 64
 #define MTP_MAX_CUTOFF 1000.0      /* A; beyond any interatomic cutoff          */
 /* A trained potential whose site energy can exceed this bound (eV) for a
- * neighbourhood in its range is refused: fits stay below 1e15. */
-#define MTP_MAGNITUDE_LIMIT 1e200
+ * neighbourhood in its range is refused: the bound of MLIP-3's and our fits
+ * stays below 1e15, and 1e100 leaves 200 orders of magnitude to overflow
+ * for forces, stresses and sums over atoms. */
+#define MTP_MAGNITUDE_LIMIT 1e100
 
 /* Line of each field in the file a potential was read from (0 = unknown,
  * e.g. built in memory), so validation names file:line. */
