@@ -116,6 +116,7 @@ struct mtp_potential {
 #define MTP_MAX_RADIAL_FUNCS 64
 #define MTP_MAX_TENSOR_RANK 64
 #define MTP_MAX_CUTOFF 1000.0      /* A; beyond any interatomic cutoff          */
+#define MTP_MIN_RADIAL_RANGE 1e-3  /* A; max_dist - min_dist (fits: 2-6 A)       */
 /* A trained potential whose site energy can exceed this bound (eV) for a
  * neighbourhood in its range is refused: the bound of MLIP-3's and our fits
  * stays below 1e15, and 1e100 leaves 200 orders of magnitude to overflow

@@ -268,13 +268,13 @@ mtp_status mtp_potential_finalize_at(mtp_potential *p, const char *name, const m
     if (!(p->min_dist >= 0) || !(p->min_dist < p->max_dist))
         return vfail(err, name, AT(min_dist), "min_dist: expected 0 <= min_dist < max_dist = %g, found %g",
                      p->max_dist, p->min_dist);
-    /* the Chebyshev argument divides by the width of the radial range */
+    /* the Chebyshev argument and the forces divide by the width of the radial range */
     const double W = p->max_dist - p->min_dist;
-    if (!(W >= 1e-6 * p->max_dist))
+    if (!(W >= MTP_MIN_RADIAL_RANGE))
         return vfail(err, name, AT(min_dist),
                      "min_dist = %.17g leaves a radial range of %g A below max_dist = %.17g: expected a range of "
-                     "at least 1e-6 of the cutoff",
-                     p->min_dist, W, p->max_dist);
+                     "at least %g A",
+                     p->min_dist, W, p->max_dist, MTP_MIN_RADIAL_RANGE);
     if (!(p->scaling > 0) || !isfinite(p->scaling) || !isfinite(p->scaling * W * W))
         return vfail(err, name, AT(scaling), "scaling: expected a finite positive number, found %g", p->scaling);
     if (p->radial_basis_size < 1 || p->radial_basis_size > 64)
