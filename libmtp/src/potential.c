@@ -417,7 +417,10 @@ mtp_status mtp_potential_set_scaling(mtp_potential *p, double scaling, mtp_error
 
 mtp_status mtp_potential_set_min_dist(mtp_potential *p, double d, mtp_error *err)
 {
-    if (!(d >= 0 && d < p->max_dist)) return mtp_fail(err, MTP_ERR_INVALID, "min_dist must be in [0, max_dist)");
+    /* the radial range the reader requires of every potential (potential files) */
+    if (!(d >= 0 && d <= p->max_dist - MTP_MIN_RADIAL_RANGE))
+        return mtp_fail(err, MTP_ERR_INVALID, "min_dist = %g: expected a value in [0, max_dist - %g A] = [0, %g]", d,
+                        MTP_MIN_RADIAL_RANGE, p->max_dist - MTP_MIN_RADIAL_RANGE);
     p->min_dist = d;
     return MTP_OK;
 }
