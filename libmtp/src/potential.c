@@ -241,8 +241,8 @@ static mtp_status check_magnitudes(const mtp_potential *p, const char *name, con
             species_max = fabs(p->species_coeffs[s]);
     energy = species_max;
     for (int k = 0; k < p->scalar_count && !st; k++) {
-        double term = fabs(p->moment_coeffs[k]) * bound[p->mapping[k]];
-        energy += term;
+        if (p->moment_coeffs[k] == 0) continue; /* adds nothing, whatever its moment's bound */
+        energy += fabs(p->moment_coeffs[k]) * bound[p->mapping[k]];
         if (!(energy <= MTP_MAGNITUDE_LIMIT))
             st = vfail(err, name, AT(moment_coeffs),
                        "moment_coeffs item %d = %g times its moment (%d, bounded by %.3g for %g neighbours within "
