@@ -70,6 +70,19 @@ static int read_weight(const unsigned char *a, size_t size, size_t *pos, const c
     return 1;
 }
 
+/* Errors in a stored section name the file it was read from. */
+static mtp_status section_fail(const mtp_potential *pot, mtp_error *err, const char *fmt, ...) MTP_PRINTF(3, 4);
+static mtp_status section_fail(const mtp_potential *pot, mtp_error *err, const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (pot->al_origin) return mtp_fail(err, MTP_ERR_PARSE, "%s: %s", pot->al_origin, msg);
+    return mtp_fail(err, MTP_ERR_PARSE, "%s", msg);
+}
+
 mtp_status mtp_mvs_header_read(const mtp_potential *pot, mtp_mvs_header *h, mtp_error *err)
 {
     memset(h, 0, sizeof *h);
@@ -89,19 +102,19 @@ mtp_status mtp_mvs_header_read(const mtp_potential *pot, mtp_mvs_header *h, mtp_
         !read_weight(a, size, &pos, "stress_weight", &h->stress_weight) ||
         !read_weight(a, size, &pos, "site_en_weight", &h->site_en_weight) ||
         !read_weight(a, size, &pos, "weight_scaling", &ws))
-        return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: malformed weights");
+        return section_fail(pot, err, "active-learning section: malformed weights");
     if (ws != floor(ws) || ws < 0 || ws > 2)
-        return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: weight_scaling must be 0, 1 or 2, not %g", ws);
+        return section_fail(pot, err, "active-learning section: weight_scaling must be 0, 1 or 2, not %g", ws);
     h->weight_scaling = (int)ws;
     int n = mtp_potential_param_count(pot);
     if (pos >= size || a[pos] != '#' || size - pos - 1 < 2 * (size_t)n * n * sizeof(double))
-        return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: truncated matrices");
+        return section_fail(pot, err, "active-learning section: truncated matrices");
     if (h->site_en_weight != 0) h->mode = MTP_GRADE_NEIGHBORHOOD;
     else if (h->force_weight != 0 || h->stress_weight != 0)
         return mtp_fail(err, MTP_ERR_UNSUPPORTED,
                         "configuration-mode active set with force or stress rows is not supported (energy rows are)");
     else if (h->energy_weight != 0) h->mode = MTP_GRADE_CONFIGURATION;
-    else return mtp_fail(err, MTP_ERR_PARSE, "active-learning section: all weights are zero");
+    else return section_fail(pot, err, "active-learning section: all weights are zero");
     h->matrices = pos + 1;
     h->after_matrices = h->matrices + 2 * (size_t)n * n * sizeof(double);
     return MTP_OK;
@@ -701,6 +714,8 @@ mtp_status mtp_active_set_store(mtp_active_set *as, mtp_potential *pot, mtp_erro
     free(pot->al_section);
     pot->al_section = out.p;
     pot->al_size = out.len;
+    free(pot->al_origin); /* no longer the section of that file */
+    pot->al_origin = NULL;
     return MTP_OK;
 }
 
@@ -750,15 +765,15 @@ mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **out, m
     long *cfg_of = mtp_calloc((size_t)P, sizeof(long));
     if (!cfg_of) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     if (!st && (size - pos < 3 || memcmp(a + pos, "\n#\n", 3) != 0))
-        st = mtp_fail(err, MTP_ERR_PARSE, "active-learning section: expected '#' after the matrices");
+        st = section_fail(pot, err, "active-learning section: expected '#' after the matrices");
     pos += 3;
     long max_cfg = -1;
     for (int r = 0; r < P && !st; r++) {
         long c, e;
         if (!read_link(a, size, &pos, &c, &e))
-            st = mtp_fail(err, MTP_ERR_PARSE, "active-learning section: row link %d of %d is not '<cfg> <eqn>'", r + 1, P);
+            st = section_fail(pot, err, "active-learning section: row link %d of %d is not '<cfg> <eqn>'", r + 1, P);
         else if (c < -1 || (c == -1) != (e == -1) || e < -1 || e > 3L * MTP_MAX_ATOMS + 10L + MTP_MAX_ATOMS)
-            st = mtp_fail(err, MTP_ERR_PARSE, "active-learning section: row link %d is '%ld %ld'", r + 1, c, e);
+            st = section_fail(pot, err, "active-learning section: row link %d is '%ld %ld'", r + 1, c, e);
         else {
             cfg_of[r] = c;
             as->slot[r].eqn = (int)e;
@@ -766,7 +781,7 @@ mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **out, m
         }
     }
     if (!st && (size - pos < 2 || memcmp(a + pos, "#\n", 2) != 0))
-        st = mtp_fail(err, MTP_ERR_PARSE, "active-learning section: expected '#' after the row links");
+        st = section_fail(pot, err, "active-learning section: expected '#' after the row links");
     pos += 2;
     if (!st) {
         /* the stored configurations (text .cfg) */
@@ -775,7 +790,12 @@ mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **out, m
         mtp_cfg cfg;
         mtp_cfg_init(&cfg);
         if (!mem) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
-        else if (size > pos) st = mtp_reader_open_stream(mem, "<active-set configurations>", MTP_FORMAT_CFG, NULL, &rd, err);
+        else if (size > pos) {
+            /* messages name the potential file and its lines when it came from one */
+            st = mtp_reader_open_stream(mem, pot->al_origin ? pot->al_origin : "<active-set configurations>",
+                                        MTP_FORMAT_CFG, NULL, &rd, err);
+            if (!st && pot->al_origin) rd->lines.line_no = pot->al_cfg_line - 1;
+        }
         while (!st && rd) {
             int got;
             if ((st = mtp_reader_next(rd, &cfg, &got, err)) || !got) break;

@@ -106,12 +106,37 @@ struct mtp_potential {
      * end of file, kept for byte-exact round trips. */
     unsigned char *al_section;
     size_t al_size;
+    char *al_origin;            /* file the section was read from (messages), or NULL */
+    long al_cfg_line;           /* file line where its configurations start */
     mtp_plan *plan;             /* derived, rebuilt when the basis changes */
 };
+
+/* Limits of a potential's definition (potential.c).  Radial functions and
+ * tensor powers as MLIP-3's templates use them (level 28: mu <= 5, nu <= 13). */
+#define MTP_MAX_RADIAL_FUNCS 64
+#define MTP_MAX_TENSOR_RANK 64
+#define MTP_MAX_CUTOFF 1000.0      /* A; beyond any interatomic cutoff          */
+#define MTP_MIN_RADIAL_RANGE 1e-3  /* A; max_dist - min_dist (fits: 2-6 A)       */
+/* A trained potential whose site energy can exceed this bound (eV) for a
+ * neighbourhood in its range is refused: the bound of MLIP-3's and our fits
+ * stays below 1e15, and 1e100 leaves 200 orders of magnitude to overflow
+ * for forces, stresses and sums over atoms. */
+#define MTP_MAGNITUDE_LIMIT 1e100
+
+/* Line of each field in the file a potential was read from (0 = unknown,
+ * e.g. built in memory), so validation names file:line. */
+typedef struct mtp_pot_lines {
+    long scaling, min_dist, max_dist, radial_basis_size, radial_funcs_count, radial_coeffs;
+    long moments_count, basic_count, basic, times, scalar_count, mapping, species_coeffs, moment_coeffs;
+    const long *radial_rows; /* [S*S*K] line of each radial coefficient row, or NULL */
+} mtp_pot_lines;
 
 mtp_potential *mtp_potential_alloc(void);
 /* Check internal consistency of basis and coefficients, (re)build plan. */
 mtp_status mtp_potential_finalize(mtp_potential *pot, const char *name, mtp_error *err);
+/* The same, naming the file line of the failing field (lines may be NULL). */
+mtp_status mtp_potential_finalize_at(mtp_potential *pot, const char *name, const mtp_pot_lines *lines,
+                                     mtp_error *err);
 int mtp_potential_level(const mtp_potential *pot);
 
 /* ---- kernel (kernel.c) --------------------------------------------- */

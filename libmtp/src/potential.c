@@ -27,6 +27,7 @@ void mtp_potential_destroy(mtp_potential *p)
     free(p->times);
     free(p->mapping);
     free(p->al_section);
+    free(p->al_origin);
     mtp_plan_destroy(p->plan);
     free(p);
 }
@@ -52,7 +53,9 @@ mtp_status mtp_potential_copy(const mtp_potential *p, mtp_potential **out, mtp_e
            R = (size_t)p->radial_basis_size;
     int ok = 1;
     q->name = NULL;
+    q->al_origin = NULL;
     if (p->name && !(q->name = mtp_strdup(p->name))) ok = 0;
+    if (p->al_origin && !(q->al_origin = mtp_strdup(p->al_origin))) ok = 0;
     ok &= dup_array((void **)&q->species_labels, p->species_labels, S * sizeof(int));
     ok &= dup_array((void **)&q->radial_coeffs, p->radial_coeffs, S * S * K * R * sizeof(double));
     ok &= dup_array((void **)&q->species_coeffs, p->species_coeffs, S * sizeof(double));
@@ -77,7 +80,9 @@ mtp_status mtp_potential_copy(const mtp_potential *p, mtp_potential **out, mtp_e
 int mtp_potential_level(const mtp_potential *p)
 {
     /* level of a basic moment = 2 + 4 mu + nu; of a scalar = sum over the
-     * basic moments of its contraction tree (tracked through `times`). */
+     * basic moments of its contraction tree (tracked through `times`).
+     * Saturates instead of overflowing for pathological product chains. */
+    enum { LEVEL_CAP = 1 << 20 };
     int M = p->moments_count;
     int *lev = mtp_calloc((size_t)(M > 0 ? M : 1), sizeof(int));
     if (!lev) return -1;
@@ -85,6 +90,7 @@ int mtp_potential_level(const mtp_potential *p)
         lev[q] = 2 + 4 * p->basic[q][0] + p->basic[q][1] + p->basic[q][2] + p->basic[q][3];
     for (int t = 0; t < p->times_count; t++) {
         int l = lev[p->times[t][0]] + lev[p->times[t][1]];
+        if (l > LEVEL_CAP) l = LEVEL_CAP;
         if (l > lev[p->times[t][3]]) lev[p->times[t][3]] = l;
     }
     int best = 0;
@@ -94,55 +100,193 @@ int mtp_potential_level(const mtp_potential *p)
     return best;
 }
 
-mtp_status mtp_potential_finalize(mtp_potential *p, const char *name, mtp_error *err)
+/* "name:line: ..." (MTP_ERR_PARSE) when the field came from a file line,
+ * else "name: ..." (MTP_ERR_INVALID) for potentials built in memory. */
+static mtp_status vfail(mtp_error *err, const char *name, long line, const char *fmt, ...) MTP_PRINTF(4, 5);
+static mtp_status vfail(mtp_error *err, const char *name, long line, const char *fmt, ...)
 {
-    if (!name) name = "<potential>";
-    if (!(p->max_dist > 0) || !isfinite(p->max_dist))
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: max_dist must be positive, found %g", name, p->max_dist);
-    if (!(p->min_dist >= 0) || !(p->min_dist < p->max_dist))
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: need 0 <= min_dist < max_dist, found %g and %g", name,
-                        p->min_dist, p->max_dist);
-    if (!isfinite(p->scaling))
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: scaling must be finite", name);
-    if (p->radial_basis_size < 1 || p->radial_basis_size > 64)
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: radial_basis_size must be 1..64, found %d", name,
-                        p->radial_basis_size);
-    if (p->radial_funcs_count < 1 || p->radial_funcs_count > 64)
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: radial_funcs_count must be 1..64, found %d", name,
-                        p->radial_funcs_count);
-    if (p->basic_count < 1 || p->moments_count < p->basic_count)
-        return mtp_fail(err, MTP_ERR_INVALID,
-                        "%s: need 1 <= alpha_index_basic_count <= alpha_moments_count, found %d and %d",
-                        name, p->basic_count, p->moments_count);
+    char msg[800];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (line > 0) return mtp_parse_fail(err, name, line, "%s", msg);
+    return mtp_fail(err, MTP_ERR_INVALID, "%s: %s", name, msg);
+}
+
+#define AT(field) (lines ? lines->field : 0)
+
+/* Indices of the basis: every entry in range, every moment defined (a basic
+ * moment or the output of a product whose inputs are complete before it). */
+static mtp_status check_basis(const mtp_potential *p, const char *name, const mtp_pot_lines *lines, mtp_error *err)
+{
+    const int M = p->moments_count, B = p->basic_count;
+    if (B < 1 || M < B)
+        return vfail(err, name, AT(basic_count),
+                     "need 1 <= alpha_index_basic_count <= alpha_moments_count, found %d and %d", B, M);
+    if (p->times_count < 0 || (long)M > (long)B + p->times_count)
+        return vfail(err, name, AT(moments_count),
+                     "alpha_moments_count = %d, but %d basic moments and %d products can define at most %ld",
+                     M, B, p->times_count, (long)B + (p->times_count > 0 ? p->times_count : 0));
     if (p->scalar_count < 0)
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: alpha_scalar_moments must be >= 0", name);
+        return vfail(err, name, AT(scalar_count), "alpha_scalar_moments must be >= 0, found %d", p->scalar_count);
     int max_mu = -1;
-    for (int q = 0; q < p->basic_count; q++) {
+    for (int q = 0; q < B; q++) {
         const int *b = p->basic[q];
-        if (b[0] < 0 || b[1] < 0 || b[2] < 0 || b[3] < 0 || b[1] + b[2] + b[3] > 64)
-            return mtp_fail(err, MTP_ERR_INVALID, "%s: alpha_index_basic entry %d {%d, %d, %d, %d} is invalid",
-                            name, q, b[0], b[1], b[2], b[3]);
+        /* each component alone first: their sum could overflow */
+        if (b[0] < 0 || b[0] >= MTP_MAX_RADIAL_FUNCS || b[1] < 0 || b[1] > MTP_MAX_TENSOR_RANK || b[2] < 0 ||
+            b[2] > MTP_MAX_TENSOR_RANK || b[3] < 0 || b[3] > MTP_MAX_TENSOR_RANK ||
+            b[1] + b[2] + b[3] > MTP_MAX_TENSOR_RANK)
+            return vfail(err, name, AT(basic),
+                         "alpha_index_basic entry %d {%d, %d, %d, %d}: expected mu in 0..%d and tensor powers "
+                         ">= 0 adding up to at most %d",
+                         q + 1, b[0], b[1], b[2], b[3], MTP_MAX_RADIAL_FUNCS - 1, MTP_MAX_TENSOR_RANK);
         if (b[0] > max_mu) max_mu = b[0];
     }
     if (max_mu + 1 != p->radial_funcs_count)
-        return mtp_fail(err, MTP_ERR_INVALID,
-                        "%s: radial_funcs_count = %d but alpha_index_basic uses %d radial functions", name,
-                        p->radial_funcs_count, max_mu + 1);
-    for (int t = 0; t < p->times_count; t++) {
+        return vfail(err, name, AT(radial_funcs_count),
+                     "radial_funcs_count = %d, but alpha_index_basic uses %d radial functions", p->radial_funcs_count,
+                     max_mu + 1);
+    int *last = mtp_calloc((size_t)M, sizeof(int)); /* 1 + last entry producing each moment */
+    if (!last) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    mtp_status st = MTP_OK;
+    for (int t = 0; t < p->times_count && !st; t++) {
         const int *e = p->times[t];
-        if (e[0] < 0 || e[1] < 0 || e[0] >= p->moments_count || e[1] >= p->moments_count ||
-            e[3] < p->basic_count || e[3] >= p->moments_count)
-            return mtp_fail(err, MTP_ERR_INVALID,
-                            "%s: alpha_index_times entry %d {%d, %d, %d, %d} refers outside the %d moments (outputs must be >= %d)",
-                            name, t, e[0], e[1], e[2], e[3], p->moments_count, p->basic_count);
+        if (e[0] < 0 || e[1] < 0 || e[0] >= M || e[1] >= M || e[3] < B || e[3] >= M)
+            st = vfail(err, name, AT(times),
+                       "alpha_index_times entry %d {%d, %d, %d, %d}: expected inputs in 0..%d and an output in %d..%d",
+                       t + 1, e[0], e[1], e[2], e[3], M - 1, B, M - 1);
+        else last[e[3]] = t + 1;
     }
+    for (int t = 0; t < p->times_count && !st; t++) {
+        const int *e = p->times[t];
+        if (last[e[0]] > t || last[e[1]] > t)
+            st = vfail(err, name, AT(times),
+                       "alpha_index_times entry %d {%d, %d, %d, %d}: input moment %d is still being formed by entry %d "
+                       "(a product may use only moments complete before it)",
+                       t + 1, e[0], e[1], e[2], e[3], last[e[0]] > t ? e[0] : e[1],
+                       last[e[0]] > t ? last[e[0]] : last[e[1]]);
+    }
+    for (int k = B; k < M && !st; k++)
+        if (!last[k])
+            st = vfail(err, name, AT(moments_count),
+                       "moment %d of the alpha_moments_count = %d is neither basic nor the output of any "
+                       "alpha_index_times entry",
+                       k, M);
+    free(last);
+    if (st) return st;
     for (int k = 0; k < p->scalar_count; k++)
-        if (p->mapping[k] < 0 || p->mapping[k] >= p->moments_count)
-            return mtp_fail(err, MTP_ERR_INVALID, "%s: alpha_moment_mapping[%d] = %d is out of range", name, k,
-                            p->mapping[k]);
+        if (p->mapping[k] < 0 || p->mapping[k] >= M)
+            return vfail(err, name, AT(mapping), "alpha_moment_mapping item %d = %d: expected a moment in 0..%d",
+                         k + 1, p->mapping[k], M - 1);
+    return MTP_OK;
+}
+
+/* Atoms no closer than min_dist to each other: at most ((2 Rc + Rmin)/Rmin)^3
+ * of them fit within the cutoff (sphere packing, loosely).  Capped for
+ * min_dist -> 0, where the potential gives no density scale. */
+static double neighbour_bound(const mtp_potential *p)
+{
+    double n = 1000;
+    if (p->min_dist > 0) {
+        double q = (2 * p->max_dist + p->min_dist) / p->min_dist, pack = q * q * q;
+        if (pack < n) n = pack;
+    }
+    return n > 1 ? n : 1;
+}
+
+/* A trained potential must give finite numbers with headroom for every
+ * neighbourhood it is made for: within [min_dist, max_dist) every Chebyshev
+ * value is at most 1, so |Q_beta| <= sigma W^2 (W = max_dist - min_dist),
+ * each basic moment is at most N max|f_mu|, and the products and the
+ * linear combination bound the site energy.  The bound is loose (trained
+ * MLIP-3 potentials stay below 1e15 eV); one above MTP_MAGNITUDE_LIMIT
+ * means coefficients no fit produces and results that would overflow. */
+static mtp_status check_magnitudes(const mtp_potential *p, const char *name, const mtp_pot_lines *lines,
+                                   mtp_error *err)
+{
+    const int S = p->species_count, K = p->radial_funcs_count, R = p->radial_basis_size, M = p->moments_count;
+    const double W = p->max_dist - p->min_dist, q_max = p->scaling * W * W, N = neighbour_bound(p);
+    double *bound = mtp_calloc((size_t)M + (size_t)K, sizeof(double));
+    if (!bound) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    double *f_max = bound + M;
+    mtp_status st = MTP_OK;
+    for (int s1 = 0; s1 < S && !st; s1++)
+        for (int s2 = 0; s2 < S && !st; s2++)
+            for (int mu = 0; mu < K && !st; mu++) {
+                const double *c = p->radial_coeffs + ((size_t)(s1 * S + s2) * K + mu) * R;
+                double sum = 0;
+                for (int b = 0; b < R; b++) sum += fabs(c[b]);
+                double f = q_max * sum;
+                if (!(N * f <= MTP_MAGNITUDE_LIMIT))
+                    st = vfail(err, name,
+                               lines && lines->radial_rows ? lines->radial_rows[(s1 * S + s2) * K + mu] : 0,
+                               "radial_coeffs block %d-%d row %d: with scaling %g over [%g, %g) this radial function "
+                               "reaches %.3g, so %g neighbours give moments beyond %g: not a usable potential",
+                               p->species_labels[s1], p->species_labels[s2], mu + 1, p->scaling, p->min_dist,
+                               p->max_dist, f, N, MTP_MAGNITUDE_LIMIT);
+                if (f > f_max[mu]) f_max[mu] = f;
+            }
+    for (int q = 0; q < p->basic_count && !st; q++) bound[q] = N * f_max[p->basic[q][0]];
+    for (int t = 0; t < p->times_count && !st; t++) {
+        const int *e = p->times[t];
+        bound[e[3]] += fabs((double)e[2]) * bound[e[0]] * bound[e[1]];
+    }
+    double species_max = 0, energy = 0;
+    for (int s = 0; s < S && !st; s++)
+        if (!(fabs(p->species_coeffs[s]) <= MTP_MAGNITUDE_LIMIT))
+            st = vfail(err, name, AT(species_coeffs), "species_coeffs item %d = %g: expected at most %g in magnitude",
+                       s + 1, p->species_coeffs[s], MTP_MAGNITUDE_LIMIT);
+        else if (fabs(p->species_coeffs[s]) > species_max)
+            species_max = fabs(p->species_coeffs[s]);
+    energy = species_max;
+    for (int k = 0; k < p->scalar_count && !st; k++) {
+        if (p->moment_coeffs[k] == 0) continue; /* adds nothing, whatever its moment's bound */
+        energy += fabs(p->moment_coeffs[k]) * bound[p->mapping[k]];
+        if (!(energy <= MTP_MAGNITUDE_LIMIT))
+            st = vfail(err, name, AT(moment_coeffs),
+                       "moment_coeffs item %d = %g times its moment (%d, bounded by %.3g for %g neighbours within "
+                       "[%g, %g)) lets site energies reach %.3g eV, beyond %g: not a usable potential",
+                       k + 1, p->moment_coeffs[k], p->mapping[k], bound[p->mapping[k]], N, p->min_dist, p->max_dist,
+                       energy, MTP_MAGNITUDE_LIMIT);
+    }
+    free(bound);
+    return st;
+}
+
+mtp_status mtp_potential_finalize(mtp_potential *p, const char *name, mtp_error *err)
+{
+    return mtp_potential_finalize_at(p, name, NULL, err);
+}
+
+mtp_status mtp_potential_finalize_at(mtp_potential *p, const char *name, const mtp_pot_lines *lines, mtp_error *err)
+{
+    if (!name) name = "<potential>";
+    if (!(p->max_dist > 0) || !(p->max_dist <= MTP_MAX_CUTOFF))
+        return vfail(err, name, AT(max_dist), "max_dist: expected a cutoff in (0, %g] A, found %g", MTP_MAX_CUTOFF,
+                     p->max_dist);
+    if (!(p->min_dist >= 0) || !(p->min_dist < p->max_dist))
+        return vfail(err, name, AT(min_dist), "min_dist: expected 0 <= min_dist < max_dist = %g, found %g",
+                     p->max_dist, p->min_dist);
+    /* the Chebyshev argument and the forces divide by the width of the radial range */
+    const double W = p->max_dist - p->min_dist;
+    if (!(W >= MTP_MIN_RADIAL_RANGE))
+        return vfail(err, name, AT(min_dist),
+                     "min_dist = %.17g leaves a radial range of %g A below max_dist = %.17g: expected a range of "
+                     "at least %g A",
+                     p->min_dist, W, p->max_dist, MTP_MIN_RADIAL_RANGE);
+    if (!(p->scaling > 0) || !isfinite(p->scaling) || !isfinite(p->scaling * W * W))
+        return vfail(err, name, AT(scaling), "scaling: expected a finite positive number, found %g", p->scaling);
+    if (p->radial_basis_size < 1 || p->radial_basis_size > 64)
+        return vfail(err, name, AT(radial_basis_size), "radial_basis_size: expected 1..64, found %d",
+                     p->radial_basis_size);
+    if (p->radial_funcs_count < 1 || p->radial_funcs_count > MTP_MAX_RADIAL_FUNCS)
+        return vfail(err, name, AT(radial_funcs_count), "radial_funcs_count: expected 1..%d, found %d",
+                     MTP_MAX_RADIAL_FUNCS, p->radial_funcs_count);
+    mtp_status st = check_basis(p, name, lines, err);
+    if (st) return st;
     if (p->species_count < 0 || p->species_count > 128)
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: species_count must be 0..128, found %d", name,
-                        p->species_count);
+        return vfail(err, name, 0, "species_count must be 0..128, found %d", p->species_count);
     if (p->species_count > 0 && !p->species_labels) {
         p->species_labels = mtp_calloc((size_t)p->species_count, sizeof(int));
         if (!p->species_labels) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
@@ -151,14 +295,15 @@ mtp_status mtp_potential_finalize(mtp_potential *p, const char *name, mtp_error 
     for (int s = 0; s < p->species_count; s++)
         for (int t = 0; t < s; t++)
             if (p->species_labels[s] == p->species_labels[t])
-                return mtp_fail(err, MTP_ERR_INVALID, "%s: species label %d appears twice", name,
-                                p->species_labels[s]);
+                return vfail(err, name, AT(radial_coeffs), "species label %d appears twice", p->species_labels[s]);
     if (p->trained && (!p->radial_coeffs || !p->species_coeffs || !p->moment_coeffs || p->species_count < 1))
-        return mtp_fail(err, MTP_ERR_INVALID, "%s: trained potential lacks coefficients", name);
+        return vfail(err, name, 0, "trained potential lacks coefficients");
+    if (p->trained && (st = check_magnitudes(p, name, lines, err))) return st;
     mtp_plan_destroy(p->plan);
     p->plan = NULL;
     return mtp_plan_build(p, &p->plan, err);
 }
+#undef AT
 
 mtp_potential_info mtp_potential_get_info(const mtp_potential *p)
 {
@@ -265,14 +410,17 @@ mtp_status mtp_potential_set_species(mtp_potential *p, int S, const int *labels,
 
 mtp_status mtp_potential_set_scaling(mtp_potential *p, double scaling, mtp_error *err)
 {
-    if (!isfinite(scaling) || scaling == 0) return mtp_fail(err, MTP_ERR_INVALID, "scaling must be finite and non-zero");
+    if (!(scaling > 0) || !isfinite(scaling)) return mtp_fail(err, MTP_ERR_INVALID, "scaling must be finite and positive, not %g", scaling);
     p->scaling = scaling;
     return MTP_OK;
 }
 
 mtp_status mtp_potential_set_min_dist(mtp_potential *p, double d, mtp_error *err)
 {
-    if (!(d >= 0 && d < p->max_dist)) return mtp_fail(err, MTP_ERR_INVALID, "min_dist must be in [0, max_dist)");
+    /* the radial range the reader requires of every potential (potential files) */
+    if (!(d >= 0 && d <= p->max_dist - MTP_MIN_RADIAL_RANGE))
+        return mtp_fail(err, MTP_ERR_INVALID, "min_dist = %g: expected a value in [0, max_dist - %g A] = [0, %g]", d,
+                        MTP_MIN_RADIAL_RANGE, p->max_dist - MTP_MIN_RADIAL_RANGE);
     p->min_dist = d;
     return MTP_OK;
 }

@@ -19,10 +19,14 @@ typedef struct pot_parse {
     char **line;        /* line starts */
     int n_lines;
     int cur;            /* index of the next line to read */
+    long line_offset;   /* file lines before the text part (LAMMPS header comments) */
     mtp_error *err;
+    mtp_pot_lines at;   /* where each field was read, for semantic messages */
+    long *radial_rows;  /* [blocks*K] line of each radial coefficient row */
 } pot_parse;
 
-static long line_no(const pot_parse *pp) { return pp->cur; } /* 1-based number of the last line read */
+/* 1-based file line number of the last line read */
+static long line_no(const pot_parse *pp) { return pp->cur + pp->line_offset; }
 
 static mtp_status pfail(pot_parse *pp, const char *fmt, ...) MTP_PRINTF(2, 3);
 static mtp_status pfail(pot_parse *pp, const char *fmt, ...)
@@ -79,12 +83,35 @@ static mtp_status parse_double_val(pot_parse *pp, const char *key, const char *v
     return MTP_OK;
 }
 
+/* sigma multiplies every radial basis function: MLIP's rescaling makes it
+ * positive; zero would erase the basis and a sign change is no fit. */
+static mtp_status parse_scaling(pot_parse *pp, const char *v, double *out)
+{
+    mtp_status st = parse_double_val(pp, "scaling", v, out);
+    if (st) return st;
+    if (!(*out > 0)) return pfail(pp, "scaling: expected a positive number, found '%.40s'", v);
+    pp->at.scaling = line_no(pp);
+    return MTP_OK;
+}
+
 static mtp_status parse_int_val(pot_parse *pp, const char *key, const char *v, long lo, long hi, int *out)
 {
     long x;
     if (!mtp_parse_int(v, lo, hi, &x))
         return pfail(pp, "%s: expected an integer in [%ld, %ld], found '%.40s'", key, lo, hi, v);
     *out = (int)x;
+    return MTP_OK;
+}
+
+/* Never allocate for a declared count the line cannot hold: a list of n
+ * items needs at least `min_chars` characters per item (a 1 kB file must
+ * not make the reader allocate gigabytes). */
+static mtp_status check_room(pot_parse *pp, const char *key, const char *v, long n, size_t min_chars)
+{
+    size_t len = strlen(v);
+    if (n > 0 && (size_t)n > len / min_chars)
+        return pfail(pp, "%s: the count declares %ld items, but the line has room for at most %zu", key, n,
+                     len / min_chars);
     return MTP_OK;
 }
 
@@ -251,6 +278,7 @@ static mtp_status parse_radial_coeffs(pot_parse *pp, mtp_potential *p)
     int K = p->radial_funcs_count, R = p->radial_basis_size;
     int cap = 0, nblocks = 0;
     int(*labels)[2] = NULL;
+    long *label_line = NULL;
     double *coeffs = NULL;
     mtp_status st = MTP_OK;
     for (;;) {
@@ -268,48 +296,49 @@ static mtp_status parse_radial_coeffs(pot_parse *pp, mtp_potential *p)
             if (nl) labels = nl;
             void *nc = mtp_realloc(coeffs, (size_t)cap * K * R, sizeof(double));
             if (nc) coeffs = nc;
-            if (!nl || !nc) {
+            void *ll = mtp_realloc(label_line, (size_t)cap, sizeof *label_line);
+            if (ll) label_line = ll;
+            void *rl = mtp_realloc(pp->radial_rows, (size_t)cap * K, sizeof *pp->radial_rows);
+            if (rl) pp->radial_rows = rl;
+            if (!nl || !nc || !ll || !rl) {
                 st = mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
                 break;
             }
         }
         labels[nblocks][0] = a;
         labels[nblocks][1] = b;
+        label_line[nblocks] = line_no(pp);
         for (int mu = 0; mu < K && !st; mu++) {
             char *row = next_line(pp);
+            pp->radial_rows[(size_t)nblocks * K + mu] = line_no(pp);
             if (!row) st = pfail(pp, "radial_coeffs block %d-%d: unexpected end of file, expected %d rows", a, b, K);
             else st = parse_double_list(pp, "radial_coeffs", row, R, coeffs + ((size_t)nblocks * K + mu) * R);
         }
         if (st) break;
         nblocks++;
     }
-    if (st) {
+    if (st || nblocks == 0) { /* MLIP-3 writes the keyword even for untrained potentials */
         free(labels);
+        free(label_line);
         free(coeffs);
         return st;
     }
-    if (nblocks == 0) { /* MLIP-3 writes the keyword even for untrained potentials */
-        free(labels);
-        free(coeffs);
-        return MTP_OK;
-    }
     int S = (int)lround(sqrt((double)nblocks));
-    if (S * S != nblocks) {
+    if (S * S != nblocks || (p->species_count > 0 && p->species_count != S)) {
         free(labels);
+        free(label_line);
         free(coeffs);
-        return pfail(pp, "radial_coeffs: %d blocks is not a square number of species pairs", nblocks);
-    }
-    if (p->species_count > 0 && p->species_count != S) {
-        free(labels);
-        free(coeffs);
+        if (S * S != nblocks)
+            return pfail(pp, "radial_coeffs: %d blocks is not a square number of species pairs", nblocks);
         return pfail(pp, "radial_coeffs: %d blocks, but species_count = %d needs %d", nblocks, p->species_count,
-                      p->species_count * p->species_count);
+                     p->species_count * p->species_count);
     }
     /* Species list = first label numbers in order of appearance (MLIP-3);
      * every block must then be "<L[s1]>-<L[s2]>" in (s1, s2) order. */
     int *sl = mtp_calloc((size_t)S, sizeof(int));
     if (!sl) {
         free(labels);
+        free(label_line);
         free(coeffs);
         return mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
     }
@@ -318,11 +347,13 @@ static mtp_status parse_radial_coeffs(pot_parse *pp, mtp_potential *p)
         for (int s2 = 0; s2 < S && !st; s2++) {
             int *l = labels[s1 * S + s2];
             if (l[0] != sl[s1] || l[1] != sl[s2])
-                st = mtp_fail(pp->err, MTP_ERR_PARSE,
-                              "%s: radial_coeffs block %d is labelled %d-%d, expected %d-%d (blocks must be in species-pair order)",
-                              pp->name, s1 * S + s2 + 1, l[0], l[1], sl[s1], sl[s2]);
+                st = mtp_parse_fail(pp->err, pp->name, label_line[s1 * S + s2],
+                                    "radial_coeffs block %d is labelled %d-%d, expected %d-%d (blocks must be in "
+                                    "species-pair order)",
+                                    s1 * S + s2 + 1, l[0], l[1], sl[s1], sl[s2]);
         }
     free(labels);
+    free(label_line);
     if (st) {
         free(sl);
         free(coeffs);
@@ -356,7 +387,7 @@ static mtp_status parse_text(pot_parse *pp, mtp_potential *p)
     if (next_is(pp, "scaling")) {
         static const char *const k[] = {"scaling", NULL};
         expect_kv(pp, k, &v, NULL);
-        if ((st = parse_double_val(pp, "scaling", v, &scaling))) return st;
+        if ((st = parse_scaling(pp, v, &scaling))) return st;
     }
     if (next_is(pp, "species_count")) {
         static const char *const k[] = {"species_count", NULL};
@@ -382,7 +413,7 @@ static mtp_status parse_text(pot_parse *pp, mtp_potential *p)
         static const char *const k[] = {"scaling", NULL};
         double inner;
         expect_kv(pp, k, &v, NULL);
-        if ((st = parse_double_val(pp, "scaling", v, &inner))) return st;
+        if ((st = parse_scaling(pp, v, &inner))) return st;
         scaling *= inner;
     }
     p->scaling = scaling;
@@ -391,19 +422,24 @@ static mtp_status parse_text(pot_parse *pp, mtp_potential *p)
     static const char *const K_R[] = {"radial_basis_size", "basis_size", NULL};
     static const char *const K_K[] = {"radial_funcs_count", NULL};
     if ((st = expect_kv(pp, K_MIN, &v, NULL)) || (st = parse_double_val(pp, "min_dist", v, &p->min_dist))) return st;
+    pp->at.min_dist = line_no(pp);
     if ((st = expect_kv(pp, K_MAX, &v, NULL)) || (st = parse_double_val(pp, "max_dist", v, &p->max_dist))) return st;
+    pp->at.max_dist = line_no(pp);
     if ((st = expect_kv(pp, K_R, &v, NULL)) ||
         (st = parse_int_val(pp, "radial_basis_size", v, 1, 64, &p->radial_basis_size)))
         return st;
+    pp->at.radial_basis_size = line_no(pp);
     if (next_is(pp, "magnetic_basis_type"))
         return mtp_fail(pp->err, MTP_ERR_UNSUPPORTED, "%s:%ld: magnetic MTP (magnetic_basis_type) is not supported",
                         pp->name, line_no(pp) + 1);
     if ((st = expect_kv(pp, K_K, &v, NULL)) ||
-        (st = parse_int_val(pp, "radial_funcs_count", v, 1, 64, &p->radial_funcs_count)))
+        (st = parse_int_val(pp, "radial_funcs_count", v, 1, MTP_MAX_RADIAL_FUNCS, &p->radial_funcs_count)))
         return st;
+    pp->at.radial_funcs_count = line_no(pp);
     char *peek = peek_line(pp);
     if (peek && strcmp(peek, "radial_coeffs") == 0) {
         next_line(pp);
+        pp->at.radial_coeffs = line_no(pp);
         if (labels_from_tag) return pfail(pp, "potential_tag species list and radial_coeffs labels both given");
         if ((st = parse_radial_coeffs(pp, p))) return st;
     }
@@ -415,36 +451,45 @@ static mtp_status parse_text(pot_parse *pp, mtp_potential *p)
     static const char *const K_ASM[] = {"alpha_scalar_moments", NULL};
     static const char *const K_AMM[] = {"alpha_moment_mapping", NULL};
     if ((st = expect_kv(pp, K_AMC, &v, NULL)) ||
-        (st = parse_int_val(pp, "alpha_moments_count", v, 1, 10000000, &p->moments_count)))
+        (st = parse_int_val(pp, "alpha_moments_count", v, 1, 100000000, &p->moments_count)))
         return st;
+    pp->at.moments_count = line_no(pp);
     if ((st = expect_kv(pp, K_ABC, &v, NULL)) ||
         (st = parse_int_val(pp, "alpha_index_basic_count", v, 1, p->moments_count, &p->basic_count)))
         return st;
+    pp->at.basic_count = line_no(pp);
+    /* every allocation below is bounded by the line that must hold the items */
+    if ((st = expect_kv(pp, K_AB, &v, NULL)) || (st = check_room(pp, "alpha_index_basic", v, p->basic_count, 9)))
+        return st;
+    pp->at.basic = line_no(pp);
     if (!(p->basic = mtp_calloc((size_t)p->basic_count, sizeof *p->basic)))
         return mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
-    if ((st = expect_kv(pp, K_AB, &v, NULL)) ||
-        (st = parse_tuple_list(pp, "alpha_index_basic", v, p->basic_count, p->basic)))
-        return st;
+    if ((st = parse_tuple_list(pp, "alpha_index_basic", v, p->basic_count, p->basic))) return st;
     if ((st = expect_kv(pp, K_ATC, &v, NULL)) ||
         (st = parse_int_val(pp, "alpha_index_times_count", v, 0, 100000000, &p->times_count)))
         return st;
+    if ((st = expect_kv(pp, K_AT, &v, NULL)) || (st = check_room(pp, "alpha_index_times", v, p->times_count, 9)))
+        return st;
+    pp->at.times = line_no(pp);
     if (!(p->times = mtp_calloc((size_t)(p->times_count ? p->times_count : 1), sizeof *p->times)))
         return mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
-    if ((st = expect_kv(pp, K_AT, &v, NULL)) ||
-        (st = parse_tuple_list(pp, "alpha_index_times", v, p->times_count, p->times)))
-        return st;
+    if ((st = parse_tuple_list(pp, "alpha_index_times", v, p->times_count, p->times))) return st;
     if ((st = expect_kv(pp, K_ASM, &v, NULL)) ||
         (st = parse_int_val(pp, "alpha_scalar_moments", v, 0, p->moments_count, &p->scalar_count)))
         return st;
+    pp->at.scalar_count = line_no(pp);
+    if ((st = expect_kv(pp, K_AMM, &v, NULL)) ||
+        (st = check_room(pp, "alpha_moment_mapping", v, p->scalar_count, 2)))
+        return st;
+    pp->at.mapping = line_no(pp);
     if (!(p->mapping = mtp_calloc((size_t)(p->scalar_count ? p->scalar_count : 1), sizeof(int))))
         return mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
-    if ((st = expect_kv(pp, K_AMM, &v, NULL)) ||
-        (st = parse_int_list(pp, "alpha_moment_mapping", v, p->scalar_count, p->mapping)))
-        return st;
+    if ((st = parse_int_list(pp, "alpha_moment_mapping", v, p->scalar_count, p->mapping))) return st;
     int have_sc = next_is(pp, "species_coeffs");
     if (have_sc) {
         static const char *const k[] = {"species_coeffs", NULL};
         expect_kv(pp, k, &v, NULL);
+        pp->at.species_coeffs = line_no(pp);
         if (!p->radial_coeffs) return pfail(pp, "species_coeffs given but radial_coeffs are missing");
         if (!(p->species_coeffs = mtp_calloc((size_t)p->species_count, sizeof(double))))
             return mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
@@ -453,7 +498,9 @@ static mtp_status parse_text(pot_parse *pp, mtp_potential *p)
     if (next_is(pp, "moment_coeffs")) {
         static const char *const k[] = {"moment_coeffs", NULL};
         expect_kv(pp, k, &v, NULL);
+        pp->at.moment_coeffs = line_no(pp);
         if (!have_sc) return pfail(pp, "moment_coeffs given without species_coeffs");
+        if ((st = check_room(pp, "moment_coeffs", v, p->scalar_count, 2))) return st;
         if (!(p->moment_coeffs = mtp_calloc((size_t)(p->scalar_count ? p->scalar_count : 1), sizeof(double))))
             return mtp_fail(pp->err, MTP_ERR_NOMEM, "out of memory");
         if ((st = parse_double_list(pp, "moment_coeffs", v, p->scalar_count, p->moment_coeffs))) return st;
@@ -468,36 +515,158 @@ static mtp_status parse_text(pot_parse *pp, mtp_potential *p)
     return MTP_OK;
 }
 
-/* Check the active-learning section's layout (sizes from the counts, never
- * by searching for '#' in binary data). */
-static mtp_status check_al_section(const mtp_potential *p, const char *name, const unsigned char *a, size_t n,
-                                   mtp_error *err)
+/* Where a byte of the active-learning section lies in the file (the binary
+ * matrices count their 0x0A bytes, as an editor would). */
+typedef struct al_walk {
+    const char *name;
+    const unsigned char *a;
+    size_t n, pos;
+    long line;          /* file line of a[pos] */
+    mtp_error *err;
+} al_walk;
+
+static void al_advance(al_walk *w, size_t to)
 {
-    const char *hdr = "#MVS_v1.1\n";
-    size_t pos;
-    int weights;
-    if (n >= strlen(hdr) && memcmp(a, hdr, strlen(hdr)) == 0) {
-        pos = strlen(hdr);
+    for (; w->pos < to && w->pos < w->n; w->pos++) w->line += w->a[w->pos] == '\n';
+}
+
+static mtp_status al_fail(al_walk *w, const char *fmt, ...) MTP_PRINTF(2, 3);
+static mtp_status al_fail(al_walk *w, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return mtp_parse_fail(w->err, w->name, w->line, "active-learning section: %s", msg);
+}
+
+/* The text line at w->pos (without the newline) into buf; 0 if none. */
+static int al_line(al_walk *w, char *buf, size_t cap, size_t *next)
+{
+    const unsigned char *nl = w->pos < w->n ? memchr(w->a + w->pos, '\n', w->n - w->pos) : NULL;
+    if (!nl) return 0;
+    size_t len = (size_t)(nl - (w->a + w->pos));
+    if (len >= cap || memchr(w->a + w->pos, '\0', len)) return 0;
+    memcpy(buf, w->a + w->pos, len);
+    buf[len] = '\0';
+    *next = (size_t)(nl - w->a) + 1;
+    return 1;
+}
+
+/* Check the active-learning section's layout (spec 2.6; sizes from the
+ * counts, never by searching for '#' in binary data), so that every error
+ * names file:line at read time.  The stored configurations are parsed when
+ * the active set is loaded (active_set.c), under the same file name. */
+static mtp_status check_al_section(mtp_potential *p, const char *name, const unsigned char *a, size_t n,
+                                   long first_line, mtp_error *err)
+{
+    al_walk w = {name, a, n, 0, first_line, err};
+    static const char hdr[] = "#MVS_v1.1\n";
+    static const char *const keys[] = {"energy_weight", "force_weight", "stress_weight", "site_en_weight",
+                                       "weight_scaling"};
+    int legacy = 0, weights;
+    if (n >= sizeof hdr - 1 && memcmp(a, hdr, sizeof hdr - 1) == 0) {
         weights = 5;
     } else if (n >= 2 && a[1] == '\n') {
-        pos = 2;
+        legacy = 1;
         weights = 4;
     } else {
-        return mtp_fail(err, MTP_ERR_PARSE, "%s: active-learning section: expected '#MVS_v1.1' after moment_coeffs", name);
+        return al_fail(&w, "expected '#MVS_v1.1' after moment_coeffs");
     }
-    for (int w = 0; w < weights; w++) { /* "<key> <value>\n" lines */
-        const unsigned char *nl = memchr(a + pos, '\n', n - pos);
-        if (!nl) return mtp_fail(err, MTP_ERR_PARSE, "%s: active-learning section: truncated weights", name);
-        pos = (size_t)(nl - a) + 1;
+    al_advance(&w, legacy ? 2 : sizeof hdr - 1);
+    double wv[5] = {0};
+    for (int k = 0; k < weights; k++) { /* "<key> <value>\n" lines */
+        char buf[128], *tok[3];
+        size_t next;
+        if (!al_line(&w, buf, sizeof buf, &next))
+            return al_fail(&w, "truncated weights: expected '%s <number>'", legacy ? "<weight>" : keys[k]);
+        if (!legacy) {
+            int nt = mtp_split_ws(buf, tok, 3);
+            if (nt != 2 || strcmp(tok[0], keys[k]) != 0 || !mtp_parse_double(tok[1], &wv[k]))
+                return al_fail(&w, "expected '%s <number>'", keys[k]);
+        }
+        al_advance(&w, next);
     }
-    if (pos >= n || a[pos] != '#')
-        return mtp_fail(err, MTP_ERR_PARSE, "%s: active-learning section: expected '#' before the matrices", name);
+    if (!legacy) {
+        if (wv[4] != floor(wv[4]) || wv[4] < 0 || wv[4] > 2)
+            return al_fail(&w, "weight_scaling must be 0, 1 or 2, not %g", wv[4]);
+        for (int k = 0; k < 4; k++)
+            if (!(wv[k] >= 0)) return al_fail(&w, "%s must be >= 0, not %g", keys[k], wv[k]);
+        if (wv[0] == 0 && wv[1] == 0 && wv[2] == 0 && wv[3] == 0) return al_fail(&w, "all weights are zero");
+    }
+    if (w.pos >= n || a[w.pos] != '#') return al_fail(&w, "expected '#' before the matrices");
     size_t np = (size_t)mtp_potential_param_count(p);
     size_t mat = np * np * sizeof(double);
-    if (np == 0 || n - pos - 1 < 2 * mat)
-        return mtp_fail(err, MTP_ERR_PARSE,
-                        "%s: active-learning section: truncated matrices (expected 2 x %zu x %zu doubles for %zu parameters)",
-                        name, np, np, np);
+    if (np == 0 || n - w.pos - 1 < 2 * mat)
+        return al_fail(&w, "truncated matrices: expected 2 x %zu x %zu doubles for %zu parameters, found %zu bytes",
+                       np, np, np, n - w.pos - 1);
+    if (legacy) return MTP_OK; /* refused with a message when the active set is loaded */
+    al_advance(&w, w.pos + 1 + 2 * mat);
+    if (n - w.pos < 3 || memcmp(a + w.pos, "\n#\n", 3) != 0)
+        return al_fail(&w, "expected '#' on its own line after the matrices (are the matrices truncated?)");
+    al_advance(&w, w.pos + 3);
+    for (size_t r = 0; r < np; r++) {
+        char buf[128], *tok[3];
+        size_t next;
+        long c, e;
+        if (!al_line(&w, buf, sizeof buf, &next) || mtp_split_ws(buf, tok, 3) != 2 ||
+            !mtp_parse_int(tok[0], -1, 2147483647L, &c) || !mtp_parse_int(tok[1], -1, 2147483647L, &e) ||
+            (c == -1) != (e == -1))
+            return al_fail(&w, "row link %zu of %zu: expected '<configuration> <equation>' (or '-1 -1')", r + 1, np);
+        al_advance(&w, next);
+    }
+    if (n - w.pos < 2 || memcmp(a + w.pos, "#\n", 2) != 0)
+        return al_fail(&w, "expected '#' after the %zu row links", np);
+    al_advance(&w, w.pos + 2);
+    free(p->al_origin);
+    if (!(p->al_origin = mtp_strdup(name))) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    p->al_cfg_line = w.line;
+    return MTP_OK;
+}
+
+/* LAMMPS potential files begin with "# DATE: ... UNITS: <style> CONTRIBUTOR:
+ * ..." (and possibly more '#' comment lines).  Returns the length of that
+ * leading comment block and its line count; refuses units other than metal,
+ * which is what every MTP is fitted in. */
+static mtp_status skip_lammps_header(const char *data, size_t size, const char *name, size_t *len, long *lines,
+                                     mtp_error *err)
+{
+    size_t pos = 0;
+    *lines = 0;
+    *len = 0;
+    for (;;) {
+        size_t s = pos;
+        while (s < size && (data[s] == ' ' || data[s] == '\t')) s++;
+        if (s >= size || data[s] != '#') break;
+        const char *nl = memchr(data + s, '\n', size - s);
+        size_t end = nl ? (size_t)(nl - data) : size;
+        char line[1024];
+        size_t l = end - s < sizeof line ? end - s : sizeof line - 1;
+        memcpy(line, data + s, l);
+        line[l] = '\0';
+        (*lines)++;
+        char *u = strstr(line, "UNITS:");
+        if (u) {
+            char *v = u + strlen("UNITS:"), *ve;
+            while (*v == ' ' || *v == '\t') v++;
+            for (ve = v; *ve && !isspace((unsigned char)*ve); ve++) {}
+            *ve = '\0';
+            if (!*v)
+                return mtp_parse_fail(err, name, *lines, "UNITS: expected a LAMMPS unit style (metal) after 'UNITS:'");
+            if (strcmp(v, "metal") != 0)
+                return mtp_fail(err, MTP_ERR_UNSUPPORTED,
+                                "%s:%ld: UNITS: %.40s: MTP potentials are in metal units (A, eV); this file declares "
+                                "'%.40s' and cannot be used",
+                                name, *lines, v, v);
+        }
+        if (!nl) {
+            pos = size;
+            break;
+        }
+        pos = end + 1;
+    }
+    *len = pos;
     return MTP_OK;
 }
 
@@ -505,17 +674,26 @@ static mtp_status read_potential_text(const char *data, size_t size, const char 
                                       mtp_error *err)
 {
     *out = NULL;
+    size_t head_len;
+    long head_lines;
+    mtp_status st = skip_lammps_header(data, size, name, &head_len, &head_lines, err);
+    if (st) return st;
+    data += head_len;
+    size -= head_len;
     const char *hash = memchr(data, '#', size);
     size_t text_len = hash ? (size_t)(hash - data) : size;
     if (memchr(data, '\0', text_len))
         return mtp_fail(err, MTP_ERR_PARSE, "%s: unexpected NUL byte in the text part (not a potential file?)", name);
-    pot_parse pp = {name, NULL, NULL, 0, 0, err};
+    pot_parse pp;
+    memset(&pp, 0, sizeof pp);
+    pp.name = name;
+    pp.err = err;
+    pp.line_offset = head_lines;
     pp.text = mtp_strndup(data, text_len);
     int cap = 1;
     for (size_t i = 0; i < text_len; i++) cap += data[i] == '\n';
     pp.line = mtp_calloc((size_t)cap, sizeof(char *));
     mtp_potential *p = mtp_potential_alloc();
-    mtp_status st = MTP_OK;
     if (!pp.text || !pp.line || !p) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     if (!st) {
         char *s = pp.text;
@@ -532,10 +710,13 @@ static mtp_status read_potential_text(const char *data, size_t size, const char 
         st = parse_text(&pp, p);
     }
     if (!st && !p->name && !(p->name = mtp_strdup("MTP1m"))) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
-    if (!st) st = mtp_potential_finalize(p, name, err);
+    pp.at.radial_rows = pp.radial_rows;
+    if (!st) st = mtp_potential_finalize_at(p, name, &pp.at, err);
     if (!st && hash) {
         size_t n = size - text_len;
-        st = check_al_section(p, name, (const unsigned char *)hash, n, err);
+        long first_line = head_lines + 1;
+        for (size_t i = 0; i < text_len; i++) first_line += data[i] == '\n';
+        st = check_al_section(p, name, (const unsigned char *)hash, n, first_line, err);
         if (!st) {
             p->al_section = malloc(n);
             if (!p->al_section) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
@@ -547,6 +728,7 @@ static mtp_status read_potential_text(const char *data, size_t size, const char 
     }
     free(pp.text);
     free(pp.line);
+    free(pp.radial_rows);
     if (st) {
         mtp_potential_destroy(p);
         return st;

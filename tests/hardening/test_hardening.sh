@@ -37,11 +37,18 @@ END_CFG
 CFG
 cp one.cfg two.cfg && sed 's/2.7 0.0/2.9 0.3/' one.cfg >> two.cfg
 : > empty.cfg
-# radial coefficients of 1e150: finite in the file, the moments overflow to inf
-overflow() { awk '/radial_coeffs/ { print; getline; print; getline; print "\t\t\t{1e150, -1e150}"; getline;
-                  print "\t\t\t{1e150, 1e150}"; next } 1' "$1" > "$2"; }
-"$MTP" select "$POT" two.cfg --save_to=al.almtp > /dev/null 2>&1 || { echo "cannot build the active set"; exit 1; }
-overflow "$POT" big.almtp
+# A potential the reader accepts (its values are bounded for neighbourhoods
+# within [min_dist, max_dist), tests/potential_validation.cmake) but that
+# overflows far below min_dist: 40 Chebyshev functions, a coefficient of 1e20
+# on T_39 and min_dist raised to 3.9 A, so the 2.5-2.9 A pairs of two.cfg
+# extrapolate T_39(-29) ~ 1e68 and the moments overflow to inf.
+widen() { awk '/radial_basis_size = 2/ { sub(/= 2/, "= 40") }
+               /^\t\t\t\{/ { z = ""; for (i = 0; i < 38; i++) z = z ", 0"; sub(/\}$/, z "}") } 1' "$1" > "$2"; }
+overflow() { awk '/min_dist =/ { sub(/= .*/, "= 3.9") } /^\t\t\t\{/ && !done { sub(/, [^,]*\}$/, ", 1e20}"); done = 1 } 1' \
+                 "$1" > "$2"; }
+widen "$POT" wide.almtp
+"$MTP" select wide.almtp two.cfg --save_to=al.almtp > /dev/null 2>&1 || { echo "cannot build the active set"; exit 1; }
+overflow wide.almtp big.almtp
 overflow al.almtp albig.almtp
 
 case $WHAT in

@@ -335,6 +335,8 @@ mtp_status mtp_potential_set_params(mtp_potential *pot, const double *theta, mtp
  * species, coefficients reset to zero if S changes). */
 mtp_status mtp_potential_set_species(mtp_potential *pot, int species_count, const int *labels,
                                      mtp_error *err);
+/* scaling: finite and > 0; min_dist: 0 <= min_dist <= max_dist - 0.001 Å (what
+ * the potential reader requires, docs/formats.md). */
 mtp_status mtp_potential_set_scaling(mtp_potential *pot, double scaling, mtp_error *err);
 mtp_status mtp_potential_set_min_dist(mtp_potential *pot, double min_dist, mtp_error *err);
 
