@@ -106,49 +106,55 @@ resume)
         if cmp -s "$1.almtp" "$2.almtp"; then ok; else bad "$2.almtp differs from $1.almtp"; fi
         if [ -n "$(final "$1.log")" ] && [ "$(final "$1.log")" = "$(final "$2.log")" ]; then ok
         else bad "$2: iterations/final loss differ"; final "$1.log"; final "$2.log"; fi; }
-    for opt in varpro bfgs; do
-        run "u_$opt" --optimizer=$opt --iteration_limit=120 || bad "uninterrupted $opt run"
-        # killed (SIGKILL, no cleanup) right after checkpoint 25 (bfgs: in the pre-training) and 100
-        for at in 25 100; do
+    # varpro: 60 steps, killed at steps 20 and 50; bfgs: 75 pre-training steps + 15, killed in both phases
+    for spec in varpro:60:20,50 bfgs:15:30,82; do
+        IFS=: read -r opt its kills <<< "$spec"
+        run "u_$opt" --optimizer=$opt --iteration_limit=$its || bad "uninterrupted $opt run"
+        # killed (SIGKILL, no cleanup) right after a checkpoint
+        for at in ${kills//,/ }; do
             n=k_${opt}_$at
-            OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=$at run "$n" --optimizer=$opt --iteration_limit=120; rc=$?
+            OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=$at run "$n" --optimizer=$opt --iteration_limit=$its 2> /dev/null; rc=$?
             if [ "$rc" -eq 137 ] && [ -s "$n.ckpt" ] && [ ! -e "$n.almtp" ]; then ok; else bad "$n: killed with a checkpoint (exit $rc)"; fi
             mv "$n.log" "$n.killed.log"
-            run "$n" --optimizer=$opt --iteration_limit=120 --resume || { bad "$n: --resume failed"; cat "$n.err"; }
+            run "$n" --optimizer=$opt --iteration_limit=$its --resume || { bad "$n: --resume failed"; cat "$n.err"; }
             grep -q "# resuming from checkpoint $n.ckpt" "$n.log" && ok || bad "$n: not resumed"
             same "u_$opt" "$n"
             [ ! -e "$n.ckpt" ] && ok || bad "$n: checkpoint left after success"
         done
     done
     # restarts (varpro, --max_time large enough never to cut): killed in restart 1
-    run u_rs --iteration_limit=40 --max_time=1e6 --restarts=2 || bad "uninterrupted restarts run"
-    OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=50 run k_rs --iteration_limit=40 --max_time=1e6 --restarts=2
-    run k_rs --iteration_limit=40 --max_time=1e6 --restarts=2 --resume
+    RS=(--iteration_limit=20 --max_time=1e6 --restarts=1)
+    run u_rs "${RS[@]}" || bad "uninterrupted restarts run"
+    OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=30 run k_rs "${RS[@]}"
+    run k_rs "${RS[@]}" --resume
     grep -q "# resuming from checkpoint k_rs.ckpt: restart 1" k_rs.log && ok || bad "k_rs: resumed in restart 1"
     same u_rs k_rs
     # a real kill -9 at an arbitrary moment (checkpoints are atomic: any one left is whole)
-    run k_async --optimizer=bfgs --iteration_limit=120 &
-    pid=$!
+    "$MTP" train init.almtp data.cfg --save_to=k_async.almtp --checkpoint=k_async.ckpt "${R[@]}" --optimizer=bfgs \
+        --iteration_limit=15 > k_async.log 2> k_async.err &
+    pid=$!   # mtp itself, not a subshell
     for _ in $(seq 500); do grep -q "iter   40" k_async.log 2> /dev/null && break; sleep 0.02; done
-    kill -9 $pid; wait $pid; rc=$?
-    if [ "$rc" -eq 137 ] && [ -s k_async.ckpt ]; then ok; else bad "asynchronous kill -9 (exit $rc; finished first?)"; fi
-    run k_async --optimizer=bfgs --iteration_limit=120 --resume || { bad "k_async: --resume failed"; cat k_async.err; }
+    kill -9 $pid; wait $pid 2> /dev/null; rc=$?
+    if [ "$rc" -eq 137 ] && [ -s k_async.ckpt ] && [ ! -e k_async.almtp ]; then ok
+    else bad "asynchronous kill -9 (exit $rc; finished first?)"; fi
+    run k_async --optimizer=bfgs --iteration_limit=15 --resume || { bad "k_async: --resume failed"; cat k_async.err; }
     same u_bfgs k_async
     # the resumed command must be the same run: other options or data are refused
-    OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=5 run m --iteration_limit=120
-    run m --iteration_limit=120 --resume --energy_weight=2; rc=$?
+    OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=5 run m --iteration_limit=10
+    run m --iteration_limit=10 --resume --energy_weight=2; rc=$?
     if [ "$rc" -ne 0 ] && grep -q "belongs to another run: it has energy_weight = 1, this command 2" m.err; then ok
     else bad "a resume with another energy weight is refused (exit $rc)"; cat m.err; fi
     awk '/BEGIN_CFG/ { n++ } n <= 20' data.cfg > d20.cfg
-    "$MTP" train init.almtp d20.cfg --save_to=m.almtp --checkpoint=m.ckpt "${R[@]}" --iteration_limit=120 --resume > m.log 2> m.err; rc=$?
+    "$MTP" train init.almtp d20.cfg --save_to=m.almtp --checkpoint=m.ckpt "${R[@]}" --iteration_limit=10 --resume > m.log 2> m.err; rc=$?
     if [ "$rc" -ne 0 ] && grep -q "the training configurations differ" m.err; then ok; else bad "other data refused"; cat m.err; fi
     cp "$LABELLER" m.ckpt
-    run m --iteration_limit=120 --resume; rc=$?
+    run m --iteration_limit=10 --resume; rc=$?
     if [ "$rc" -ne 0 ] && grep -q "m.ckpt:1: expected 'openmtp_train_checkpoint 1'" m.err; then ok
     else bad "a potential as checkpoint is refused (exit $rc)"; cat m.err; fi
     # --resume without a checkpoint starts afresh (the first start of a job script)
-    rm -f n.ckpt; run n --iteration_limit=120 --resume || bad "--resume without a checkpoint"
-    same u_varpro n
+    rm -f n.ckpt; run n --iteration_limit=10 --resume || bad "--resume without a checkpoint"
+    "$MTP" train init.almtp data.cfg --save_to=n0.almtp --checkpoint=n0.ckpt "${R[@]}" --iteration_limit=10 > n0.log 2>&1
+    same n0 n
     ;;
 *) echo "unknown check $WHAT"; exit 2 ;;
 esac
