@@ -64,7 +64,7 @@ void fit_options_default(fit_options *o)
 /* Per-configuration weight multipliers from the features EnergyWeight,
  * ForceWeight and StressWeight (Weight multiplies all three); 1 when absent.
  * The rule is the library's (mtp_cfg_fit_weights), which check_errors uses
- * too; values are checked by fit_check_weights before training. */
+ * too; values are checked by fit_check_data (fit_check_weights) before training. */
 static void cfg_weights(const mtp_cfg *cf, double w[3])
 {
     mtp_cfg_fit_weights(cf, w, NULL);

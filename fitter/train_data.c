@@ -264,7 +264,8 @@ static species_count *count_types(const mtp_cfg *cfgs, int n, int *n_lab)
 static void print_counts(FILE *f, const species_count *sc, int nl)
 {
     for (int q = 0; q < nl; q++)
-        fprintf(f, "%s type %d: %ld atoms in %d configurations", q ? ";" : "", sc[q].label, sc[q].atoms, sc[q].cfgs);
+        fprintf(f, "%s type %d: %ld atom%s in %d configuration%s", q ? ";" : "", sc[q].label, sc[q].atoms,
+                sc[q].atoms == 1 ? "" : "s", sc[q].cfgs, sc[q].cfgs == 1 ? "" : "s");
 }
 
 mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n, const fit_options *o,

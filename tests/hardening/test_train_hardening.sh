@@ -56,6 +56,11 @@ data)
     cfg_edit 5 'if (s) { $1 = "-1e200"; s = 0 } if (/PlusStress/) s = 1' < d6.cfg > s200.cfg
     fails "stress 1e200" "$MTP" train init.almtp s200.cfg "${TR[@]}"
     says "the stress is located" "s200.cfg: configuration 5: stress (virial) component 1 = -1e+200 eV is absurd"
+    # a loss that overflows (radial coefficients 1e150 in a trained INIT): an error, no potential
+    awk '/radial_coeffs/ { print; getline; print; getline; print "\t\t\t{1e150, -1e150}"; getline;
+         print "\t\t\t{1e150, 1e150}"; next } 1' "$LABELLER" > big.almtp
+    fails "overflowing loss" "$MTP" train big.almtp d6.cfg "${TR[@]}" --optimizer=bfgs
+    says "divergence is said" "training diverged: the loss or its gradient is not finite"
     # the validation set is checked too
     fails "absurd validation energy" "$MTP" train init.almtp d6.cfg "${TR[@]}" --valid_cfgs=e300.cfg
     says "validation file named" "e300.cfg: configuration 4: energy"
@@ -75,7 +80,7 @@ species)
     cfg_edit 3 'if (/^ +5 +0 /) { $2 = 1 }' < d6.cfg > stray.cfg
     fails "stray type" "$MTP" train init.almtp stray.cfg "${TR[@]}"
     says "stray type located" "stray.cfg: configuration 3: type 1 occurs in no other training configuration"
-    says "type counts listed" "type 0: 47 atoms in 6 configurations; type 1: 1 atoms in 1 configurations"
+    says "type counts listed" "type 0: 47 atoms in 6 configurations; type 1: 1 atom in 1 configuration"
     rm -f out.almtp
     succeeds "--allow_rare_species" "$MTP" train init.almtp stray.cfg "${TR[@]}" --allow_rare_species
     says "the growth to 2 species is said" "the initial potential has 1 species, the training data 2 types"
