@@ -1122,6 +1122,10 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     }
     /* species: kept if named, else the sorted set of types in the training set (spec 2.4) */
     if (!was_trained && (st = fit_species_from_data(pot, train_all, n_train_all, &oq, err))) return st;
+    /* types the potential does not know: refused before any work, naming the file */
+    if ((st = fit_check_species(pot, train_all, n_train_all, o->train_name ? o->train_name : "training set", err)) ||
+        (st = fit_check_species(pot, valid_all, n_valid_all, o->valid_name ? o->valid_name : "validation set", err)))
+        return st;
     if (!was_trained) {
         if (!o->no_mindist_update) {
             double dmin = INFINITY;

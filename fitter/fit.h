@@ -104,6 +104,10 @@ mtp_status fit_check_data(const mtp_cfg *cfgs, int n, const char *name, const fi
 mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n, const fit_options *o,
                                  mtp_error *err);
 
+/* Every atom type of cfgs is a species of pot (MTP_ERR_SPECIES "NAME:
+ * configuration K: atom I: type T is not a species of the potential"). */
+mtp_status fit_check_species(const mtp_potential *pot, const mtp_cfg *cfgs, int n, const char *name, mtp_error *err);
+
 /* For tests: the normal equations G[nl][nl], b[nl] (nl = S + A) of the
  * linear parameters at the potential's current parameters (single
  * process), and their exact transformation to the scaling f * sigma

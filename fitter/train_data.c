@@ -221,6 +221,26 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
     return MTP_OK;
 }
 
+mtp_status fit_check_species(const mtp_potential *pot, const mtp_cfg *cfgs, int n, const char *name, mtp_error *err)
+{
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < cfgs[k].n_atoms; i++)
+            if (mtp_potential_species_index(pot, cfgs[k].types[i]) < 0) {
+                int S = mtp_potential_species_count(pot), len;
+                if (!err) return MTP_ERR_SPECIES;
+                len = snprintf(err->message, sizeof err->message,
+                               "%.300s: configuration %d: atom %d: type %d is not a species of the potential (", name,
+                               k + 1, i + 1, cfgs[k].types[i]);
+                for (int s = 0; s < S && len < (int)sizeof err->message - 16; s++)
+                    len += snprintf(err->message + len, sizeof err->message - len, "%s%d", s ? " " : "",
+                                    mtp_potential_species_label(pot, s));
+                if (len < (int)sizeof err->message) snprintf(err->message + len, sizeof err->message - len, ")");
+                err->status = MTP_ERR_SPECIES;
+                return MTP_ERR_SPECIES;
+            }
+    return MTP_OK;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
     int x = *(const int *)a, y = *(const int *)b;

@@ -85,6 +85,11 @@ species)
     succeeds "--allow_rare_species" "$MTP" train init.almtp stray.cfg "${TR[@]}" --allow_rare_species
     says "the growth to 2 species is said" "the initial potential has 1 species, the training data 2 types"
     if grep -q "^species_count = 2" out.almtp; then ok; else bad "--allow_rare_species: 2 species"; fi
+    # types the potential will not have: refused up front, naming file, configuration and atom
+    fails "validation type not in the training data" "$MTP" train init.almtp d6.cfg "${TR[@]}" --valid_cfgs=stray.cfg
+    says "validation type located" "stray.cfg: configuration 3: atom 5: type 1 is not a species of the potential (0)"
+    fails "type unknown to a trained INIT" "$MTP" train "$LABELLER" stray.cfg "${TR[@]}"
+    says "unknown type located" "stray.cfg: configuration 3: atom 5: type 1 is not a species of the potential (0)"
     # a second species in two configurations: accepted (MLIP-3), said on stderr
     { cfg_edit 3 'if (/^ +5 +0 /) { $2 = 1 }' | cfg_edit 4 'if (/^ +5 +0 /) { $2 = 1 }'; } < d6.cfg > two.cfg
     succeeds "a type in two configurations" "$MTP" train init.almtp two.cfg "${TR[@]}"
