@@ -128,7 +128,8 @@ mtp_status fit_state_open(fit_ctx *c, int mode, fit_run *run, mtp_error *err)
         snprintf(key, sizeof key, "option.%s", ro[i].name);
         if ((st = fit_ckpt_get1(ck, key, &v, err))) goto fail;
         if (v != ro[i].value) {
-            snprintf(what, sizeof what, "it has %s = %.17g, this command %.17g", ro[i].name, v, ro[i].value);
+            snprintf(what, sizeof what, "it was written with --%s=%.17g, this command has --%s=%.17g", ro[i].name, v,
+                     ro[i].name, ro[i].value);
             st = mismatch(err, path, what);
             goto fail;
         }
