@@ -88,7 +88,8 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
 mtp_status fit_check_options(const fit_options *o, mtp_error *err);
 /* Configurations for training (training = 1) or validation: finite cell
  * and positions, targets finite and of physical size per atom (energy
- * <= 1e7 eV/atom, force components <= 1e6 eV/A, virial <= 1e7 eV/atom),
+ * <= 1e7 eV/atom, force components <= 1e6 eV/A, virial <= 1e7 eV/atom;
+ * cell vectors and coordinates <= 1e6 A),
  * valid weight features; for training, at least one energy, force or
  * stress with non-zero weight ("nothing to fit ..." naming what is
  * missing).  Messages are "NAME: configuration K: ...". */

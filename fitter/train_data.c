@@ -59,6 +59,7 @@ mtp_status fit_check_options(const fit_options *o, mtp_error *err)
 #define MAX_ENERGY_PER_ATOM 1e7 /* eV    */
 #define MAX_FORCE 1e6           /* eV/A  */
 #define MAX_VIRIAL_PER_ATOM 1e7 /* eV    */
+#define MAX_LENGTH 1e6          /* A: cell vectors and coordinates */
 
 mtp_status fit_check_data(const mtp_cfg *cfgs, int n, const char *name, const fit_options *o, int training,
                           mtp_error *err)
@@ -74,12 +75,17 @@ mtp_status fit_check_data(const mtp_cfg *cfgs, int n, const char *name, const fi
             return bad(err, e.status, "%.300s: configuration %d: %.600s", name, k + 1, e.message);
         for (int r = 0; r < 3; r++)
             for (int x = 0; x < 3; x++)
-                if (!isfinite(c->lattice[r][x]))
-                    return bad(err, MTP_ERR_GEOMETRY, "%.300s: configuration %d: the cell is not finite", name, k + 1);
+                if (!(fabs(c->lattice[r][x]) <= MAX_LENGTH))
+                    return bad(err, MTP_ERR_GEOMETRY,
+                               "%.300s: configuration %d: cell vector %d has the component %g A; expected a finite "
+                               "length of at most %g A",
+                               name, k + 1, r + 1, c->lattice[r][x], MAX_LENGTH);
         for (long x = 0; x < 3L * N; x++)
-            if (!isfinite(c->positions[x]))
-                return bad(err, MTP_ERR_GEOMETRY, "%.300s: configuration %d: atom %ld: position is not finite", name,
-                           k + 1, x / 3 + 1);
+            if (!(fabs(c->positions[x]) <= MAX_LENGTH))
+                return bad(err, MTP_ERR_GEOMETRY,
+                           "%.300s: configuration %d: atom %ld: position component %g A; expected a finite "
+                           "coordinate of at most %g A",
+                           name, k + 1, x / 3 + 1, c->positions[x], MAX_LENGTH);
         if (N == 0) continue; /* nothing to compare with */
         if (c->has_energy) {
             if (!isfinite(c->energy) || fabs(c->energy) / N > MAX_ENERGY_PER_ATOM)

@@ -30,7 +30,9 @@ static void check_targets(const mtp_cfg *c, int n)
         for (int q = 0; c[k].has_stress && q < 6; q++)
             if (!(fabs(c[k].stress[q]) / N <= 1e7)) abort();
         for (long x = 0; x < 3L * N; x++)
-            if (!isfinite(c[k].positions[x])) abort();
+            if (!(fabs(c[k].positions[x]) <= 1e6)) abort();
+        for (int r = 0; r < 9; r++)
+            if (!(fabs(c[k].lattice[r / 3][r % 3]) <= 1e6)) abort();
     }
 }
 

@@ -56,6 +56,10 @@ data)
     cfg_edit 5 'if (s) { $1 = "-1e200"; s = 0 } if (/PlusStress/) s = 1' < d6.cfg > s200.cfg
     fails "stress 1e200" "$MTP" train init.almtp s200.cfg "${TR[@]}"
     says "the stress is located" "s200.cfg: configuration 5: stress (virial) component 1 = -1e+200 eV is absurd"
+    # an absurd cell (a units or parsing accident; it also overflowed the neighbour bins)
+    cfg_edit 2 'if (c == 2) { $2 = "3e107" } if (c) c++; if (/Supercell/) c = 1' < d6.cfg > cell.cfg
+    fails "cell vector 3e107 A" "$MTP" train init.almtp cell.cfg "${TR[@]}"
+    says "the cell is located" "cell.cfg: configuration 2: cell vector 2 has the component 3e+107 A"
     # a loss that overflows (radial coefficients 1e150 in a trained INIT): an error, no potential
     awk '/radial_coeffs/ { print; getline; print; getline; print "\t\t\t{1e150, -1e150}"; getline;
          print "\t\t\t{1e150, 1e150}"; next } 1' "$LABELLER" > big.almtp
