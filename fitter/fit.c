@@ -17,6 +17,7 @@
  * MPI_Allreduce, every rank runs the same optimiser on identical numbers
  * and rank 0 alone logs and writes. */
 #include "fit.h"
+#include "fit_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ void fit_options_default(fit_options *o)
 /* Per-configuration weight multipliers from the features EnergyWeight,
  * ForceWeight and StressWeight (Weight multiplies all three); 1 when absent.
  * The rule is the library's (mtp_cfg_fit_weights), which check_errors uses
- * too; values are checked by fit_check_weights before training. */
+ * too; values are checked by fit_check_data (fit_check_weights) before training. */
 static void cfg_weights(const mtp_cfg *cf, double w[3])
 {
     mtp_cfg_fit_weights(cf, w, NULL);
@@ -92,31 +93,6 @@ static double now_s(void)
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
 }
 
-typedef struct fit_stats {
-    double e2, f2, s2;
-    double ne, nf, ns;
-} fit_stats;
-
-typedef struct fit_ctx {
-    mtp_potential *pot;
-    const fit_options *o;
-    FILE *log;        /* o->log on rank 0, NULL elsewhere */
-    int P, S, K, R, A, nr, nlin;
-    int nth;
-    mtp_calculator **calc;
-    mtp_param_deriv **pd;
-    double *lambda;   /* [nlin] ridge of the linear parameters */
-    double *theta;    /* current parameters */
-    int *deg;         /* [nlin] degree in sigma of each linear parameter's basis function */
-    int have_deg;
-    int rank, size;   /* MPI */
-    int linear_rhs;   /* energy is exactly linear in the linear parameters (no repulsive term) */
-    double t0;
-    long n_eval;      /* objective (loss) evaluations */
-    long n_grad;      /* of which (or after which) the gradient was also evaluated */
-    double t_eval;    /* their wall time */
-    long atoms;       /* atoms in the (global) training set */
-} fit_ctx;
 
 static int nthreads(void)
 {
@@ -158,6 +134,32 @@ static mtp_status set_theta(fit_ctx *c, const double *th, mtp_error *err)
 {
     if (th != c->theta) memcpy(c->theta, th, (size_t)c->P * sizeof(double));
     return mtp_potential_set_params(c->pot, c->theta, err);
+}
+mtp_status fit_set_theta(fit_ctx *c, const double *th, mtp_error *err)
+{
+    return set_theta(c, th, err);
+}
+
+static int all_finite(const double *x, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+/* A loss or gradient that is not finite is an error, never a potential:
+ * the data checks (train_data.c) keep absurd targets out, this catches
+ * what they cannot (e.g. a basis that overflows on the data). */
+static mtp_status not_finite(mtp_error *err, const char *what, int step)
+{
+    if (err) {
+        err->status = MTP_ERR_INVALID;
+        snprintf(err->message, sizeof err->message,
+                 "training diverged: the %s is not finite (after %d accepted steps); check the training data "
+                 "(units, absurd values) and the weights",
+                 what, step);
+    }
+    return MTP_ERR_INVALID;
 }
 
 static mtp_status fail(mtp_error *err, const char *msg)
@@ -780,7 +782,7 @@ static int time_is_up(fit_ctx *c)
 /* BFGS with a Wolfe line search (c1 0.1, c2 0.5), spec 4.6, over the
  * variables of `mode` (see objective()). */
 static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_cfg *valid, int nv, int limit,
-                       int *steps_done, int *timed_out, mtp_error *err)
+                       int *steps_done, int *timed_out, fit_run *run, mtp_error *err)
 {
     const int P = c->P, D = mode == FIT_OPT_BFGS ? P : c->nr;
     const fit_options *o = c->o;
@@ -794,10 +796,22 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
     double valid_loss = 0;
     mtp_status st = MTP_OK;
     *timed_out = 0;
-    if (mode == FIT_OPT_VARPRO) st = lin_optimize(c, cfgs, n, NULL, err); /* refresh lambda */
-    if (!st) {
-        memcpy(x0, c->theta, D * sizeof(double));
-        st = objective(c, mode, cfgs, n, x0, &L, g, gfull, &stt, err);
+    if (run->resume) {
+        /* continue from the checkpoint (theta, scaling, ridge restored by
+         * fit_state_open): the state at the top of the next iteration */
+        fit_bfgs_state b = {.D = D, .H = H, .g = g};
+        st = fit_state_bfgs(run, &b, err);
+        fit_ckpt_free(run->resume);
+        run->resume = NULL;
+        L = b.L, Lref = b.Lref, stt = b.stt, vst = b.vst;
+        have_v = b.have_v, fresh_H = b.fresh_H, steps = b.steps, stalls = b.stalls;
+    } else {
+        if (mode == FIT_OPT_VARPRO) st = lin_optimize(c, cfgs, n, NULL, err); /* refresh lambda */
+        if (!st) {
+            memcpy(x0, c->theta, D * sizeof(double));
+            st = objective(c, mode, cfgs, n, x0, &L, g, gfull, &stt, err);
+        }
+        if (!st && !(isfinite(L) && all_finite(g, D))) st = not_finite(err, "loss or its gradient", steps);
     }
     for (; !st && steps < limit;) {
         if (fresh_H) {
@@ -876,6 +890,10 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
             fresh_H = 1;
             continue;
         }
+        if (!isfinite(acc_f) || !all_finite(gbest, D)) {
+            st = not_finite(err, "gradient of the loss", steps);
+            break;
+        }
         bcast(c, thacc, P); /* all ranks continue from bit-identical parameters */
         if ((st = set_theta(c, thacc, err))) break;
         double sy = 0, yy = 0;
@@ -917,29 +935,6 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
             valid_at = steps;
         }
         print_progress(c, mode, steps, limit, L, &stt, &vst, have_v, valid_loss, valid_at);
-        if (o->checkpoint_path) {
-            /* a run that believes it is checkpointed and is not loses hours when
-             * killed: a failed checkpoint stops the fit, on every rank at once
-             * (the others would wait for rank 0 in the next reduction) */
-            double ckpt_failed = 0;
-            if (c->rank == 0 && now_s() - last_ckpt > o->checkpoint_interval) {
-                if ((st = mtp_potential_write(c->pot, o->checkpoint_path, err))) ckpt_failed = 1;
-                else if (c->log) fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
-                last_ckpt = now_s();
-            }
-            bcast(c, &ckpt_failed, 1);
-            if (ckpt_failed) {
-                if (c->rank != 0) {
-                    st = MTP_ERR_IO;
-                    if (err) {
-                        err->status = st;
-                        snprintf(err->message, sizeof err->message, "%.900s: checkpoint could not be written (see rank 0)",
-                                 o->checkpoint_path);
-                    }
-                }
-                break;
-            }
-        }
         if (fabs(Lold - L) < 1e-16) break;
         /* converged to round-off: three steps in a row that lower the loss
          * by < 1e-5 relative (mlearn Li, level 20: ~1e-6 per step at 10 to
@@ -969,9 +964,45 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
             if ((Lref - L) / L < tol) break;
             Lref = L;
         }
+        if (!isfinite(L)) {
+            st = not_finite(err, "loss", steps);
+            break;
+        }
         if (time_is_up(c)) {
             *timed_out = 1;
             break;
+        }
+        if (o->checkpoint_path) {
+            /* The state at the top of the next iteration.  A run that
+             * believes it is checkpointed and is not loses hours when
+             * killed: a failed checkpoint stops the fit, on every rank at
+             * once (the others would wait for rank 0 in the next reduction). */
+            double ckpt_failed = 0;
+            if (c->rank == 0 && now_s() - last_ckpt >= o->checkpoint_interval) {
+                fit_bfgs_state b = {D, H, g, L, Lref, stt, vst, have_v, fresh_H, steps, stalls};
+                if ((st = fit_state_save(c, run, &b, err))) ckpt_failed = 1;
+                else {
+                    c->n_ckpt++;
+                    if (c->log) fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
+                    if (o->checkpoint_written) {
+                        if (c->log) fflush(c->log);
+                        o->checkpoint_written(o->user, c->n_ckpt);
+                    }
+                }
+                last_ckpt = now_s();
+            }
+            bcast(c, &ckpt_failed, 1);
+            if (ckpt_failed) {
+                if (c->rank != 0) {
+                    st = MTP_ERR_IO;
+                    if (err) {
+                        err->status = st;
+                        snprintf(err->message, sizeof err->message, "%.900s: checkpoint could not be written (see rank 0)",
+                                 o->checkpoint_path);
+                    }
+                }
+                break;
+            }
         }
     }
     *steps_done = steps;
@@ -980,11 +1011,6 @@ static mtp_status bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const m
     return st;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-    int x = *(const int *)a, y = *(const int *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void ctx_free(fit_ctx *c)
 {
@@ -1037,96 +1063,21 @@ static mtp_cfg *local_share(const fit_ctx *c, const mtp_cfg *cfgs, int n, int *n
     return out;
 }
 
-int fit_named_species(const mtp_potential *pot)
+/* A fresh random start of the radial coefficients for restart k. */
+static mtp_status restart_start(fit_ctx *c, const mtp_cfg *train, int n_train, int k, mtp_error *err)
 {
-    int S = mtp_potential_species_count(pot);
-    for (int s = 0; s < S; s++)
-        if (mtp_potential_species_label(pot, s) != s) return 1;
-    return 0;
-}
-
-/* 1 if every type of the configurations is in [0, hi) (hi < 0: is a
- * species label of pot). */
-static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
-{
-    for (int k = 0; k < n; k++)
-        for (int i = 0; i < c[k].n_atoms; i++) {
-            int t = c[k].types[i];
-            if (hi < 0 ? mtp_potential_species_index(pot, t) < 0 : (t < 0 || t >= hi)) return 0;
-        }
-    return 1;
-}
-
-mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
-                             FILE *log, mtp_error *err)
-{
-    if (!fit_named_species(pot)) return MTP_OK;
-    const int S = mtp_potential_species_count(pot);
-    if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
-    /* A type t that is not a label is read as relative (species t) when
-     * 0 <= t < S.  If some label is itself in 0..S-1, a type could mean
-     * either; then the data must be all relative with no label among
-     * its types. */
-    int overlap = 0, any_label = 0;
-    for (int s = 0; s < S; s++) {
-        int l = mtp_potential_species_label(pot, s);
-        overlap |= l >= 0 && l < S;
+    const fit_options *o = c->o;
+    unsigned sd = o->seed + 7919u * (unsigned)k;
+    for (int x = 0; x < c->nr; x++) {
+        int b = x % c->R, m = (x / c->R) % c->K;
+        double u1 = rand_r(&sd) / (double)RAND_MAX * 2 - 1, u2 = rand_r(&sd) / (double)RAND_MAX * 2 - 1;
+        c->theta[x] = b == m ? 1e-7 * (1 + u2) : 5e-7 * u1;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        const mtp_cfg *c = pass ? valid : train;
-        int n = pass ? n_valid : n_train;
-        for (int k = 0; k < n && !any_label; k++)
-            for (int i = 0; i < c[k].n_atoms && !any_label; i++)
-                any_label = mtp_potential_species_index(pot, c[k].types[i]) >= 0;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        const mtp_cfg *c = pass ? valid : train;
-        int n = pass ? n_valid : n_train;
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < c[k].n_atoms; i++) {
-                int t = c[k].types[i], is_label = mtp_potential_species_index(pot, t) >= 0;
-                if (is_label && !overlap) continue;
-                if (!is_label && t >= 0 && t < S && !(overlap && any_label)) continue;
-                if (err) {
-                    int len = snprintf(err->message, sizeof err->message,
-                                       "%s configuration %d, atom %d: type %d; the potential names its species "
-                                       "(labels",
-                                       pass ? "validation" : "training", k + 1, i + 1, t);
-                    for (int s = 0; s < S && len < (int)sizeof err->message; s++)
-                        len += snprintf(err->message + len, sizeof err->message - len, " %d",
-                                        mtp_potential_species_label(pot, s));
-                    if (len < (int)sizeof err->message)
-                        snprintf(err->message + len, sizeof err->message - len,
-                                 overlap ? "), and these overlap the relative types 0..%d, so the types must be "
-                                           "all labels or all relative"
-                                         : "), and types must be these labels or relative types 0..%d",
-                                 S - 1);
-                    err->status = MTP_ERR_SPECIES;
-                }
-                return MTP_ERR_SPECIES;
-            }
-    }
-    long mapped = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        mtp_cfg *c = pass ? valid : train;
-        int n = pass ? n_valid : n_train;
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < c[k].n_atoms; i++) {
-                int t = c[k].types[i];
-                if (!overlap && mtp_potential_species_index(pot, t) >= 0) continue;
-                c[k].types[i] = mtp_potential_species_label(pot, t);
-                mapped++;
-            }
-    }
-    if (log) {
-        fprintf(log, "# %ld atoms have relative types, read as the species of the potential in its order:", mapped);
-        for (int s = 0; s < S; s++) {
-            int z = mtp_potential_species_label(pot, s);
-            const char *el = mtp_element_symbol(z);
-            fprintf(log, " %d -> %d%s%s%s", s, z, el ? " (" : "", el ? el : "", el ? ")" : "");
-        }
-        fprintf(log, "; the potential keeps these labels\n");
-    }
+    mtp_status st;
+    if ((st = mtp_potential_set_scaling(c->pot, 1.0, err)) || (st = set_theta(c, c->theta, err))) return st;
+    orthonormalise(c);
+    if ((st = lin_optimize(c, train, n_train, NULL, err)) || (st = rescale(c, train, n_train, err))) return st;
+    if (c->log) fprintf(c->log, "# restart %d (random start, seed %u)\n", k, o->seed + 7919u * (unsigned)k);
     return MTP_OK;
 }
 
@@ -1149,9 +1100,15 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
 #endif
     c.log = c.rank == 0 ? o->log : NULL;
     *iterations = 0;
+    fit_run run = {.phase = FIT_PHASE_PRETRAIN};
+    fit_options oq = *o; /* notices from rank 0 only */
+    if (c.rank != 0) oq.warn = NULL;
+    mtp_status st = MTP_OK;
+    if ((st = fit_check_options(o, err)) || (st = fit_check_data(train_all, n_train_all, o->train_name, o, 1, err)) ||
+        (st = fit_check_data(valid_all, n_valid_all, o->valid_name, o, 0, err)))
+        return st;
     mtp_potential_info info = mtp_potential_get_info(pot);
     const int was_trained = info.trained;
-    mtp_status st = MTP_OK;
     if (!was_trained && fit_named_species(pot)) {
         /* species named by the initial potential (mtp init --species): kept,
          * in its order; fit_adopt_species has mapped relative types */
@@ -1168,22 +1125,12 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
                     return MTP_ERR_SPECIES;
                 }
     }
-    if (!was_trained && !fit_named_species(pot)) {
-        /* species: sorted set of types in the training set (spec 2.4) */
-        int nlab = 0, cap = 16, *lab = malloc(cap * sizeof(int));
-        for (int k = 0; k < n_train_all; k++)
-            for (int i = 0; i < train_all[k].n_atoms; i++) {
-                int t = train_all[k].types[i], seen = 0;
-                for (int q = 0; q < nlab; q++) seen |= lab[q] == t;
-                if (seen) continue;
-                if (nlab == cap) lab = realloc(lab, (cap *= 2) * sizeof(int));
-                lab[nlab++] = t;
-            }
-        qsort(lab, nlab, sizeof(int), cmp_int);
-        st = mtp_potential_set_species(pot, nlab, lab, err);
-        free(lab);
-        if (st) return st;
-    }
+    /* species: kept if named, else the sorted set of types in the training set (spec 2.4) */
+    if (!was_trained && (st = fit_species_from_data(pot, train_all, n_train_all, &oq, err))) return st;
+    /* types the potential does not know: refused before any work, naming the file */
+    if ((st = fit_check_species(pot, train_all, n_train_all, o->train_name ? o->train_name : "training set", err)) ||
+        (st = fit_check_species(pot, valid_all, n_valid_all, o->valid_name ? o->valid_name : "validation set", err)))
+        return st;
     if (!was_trained) {
         if (!o->no_mindist_update) {
             double dmin = INFINITY;
@@ -1201,6 +1148,9 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         }
     }
     if ((st = ctx_init(&c, pot, o, err))) goto done;
+    fit_hash_cfgs(train_all, n_train_all, c.hash_train);
+    fit_hash_cfgs(valid_all, n_valid_all, c.hash_valid);
+    const int mode = o->optimizer == FIT_OPT_BFGS ? FIT_OPT_BFGS : FIT_OPT_VARPRO;
     if (!was_trained) {
         unsigned s = o->seed;
         for (int pr = 0; pr < c.S * c.S; pr++)
@@ -1215,11 +1165,19 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
                 }
         if ((st = set_theta(&c, c.theta, err))) goto done;
     }
+    if (o->resume) {
+        if ((st = fit_state_open(&c, mode, &run, err))) goto done;
+        if (c.log) {
+            static const char *phase_name[] = {"pre-training", "training", "restart"};
+            fprintf(c.log, "# resuming from checkpoint %s: %s", o->checkpoint_path, phase_name[run.phase]);
+            if (run.phase == FIT_PHASE_RESTART) fprintf(c.log, " %d", run.restart);
+            fprintf(c.log, ", %.1f s of earlier runs\n", now_s() - c.t0);
+        }
+    }
     int n_train, n_valid;
     mtp_cfg *train = local_share(&c, train_all, n_train_all, &n_train);
     mtp_cfg *valid = local_share(&c, valid_all, n_valid_all, &n_valid);
     for (int k = 0; k < n_train_all; k++) c.atoms += train_all[k].n_atoms;
-    const int mode = o->optimizer == FIT_OPT_BFGS ? FIT_OPT_BFGS : FIT_OPT_VARPRO;
     if (c.log)
         fprintf(c.log,
                 "# training: %d configurations, %d parameters (%d radial, %d linear), %d species, %d MPI rank(s) x %d "
@@ -1227,19 +1185,26 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
                 n_train_all, c.P, c.nr, c.nlin, c.S, c.size, c.nth,
                 mode == FIT_OPT_BFGS ? "bfgs (MLIP-3)" : "varpro", c.have_deg ? "" : ", rescale by re-evaluation");
     int steps = 0, timed_out = 0;
-    if (!was_trained) {
-        orthonormalise(&c);
-        if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done2;
+    const int resumed = run.resume != NULL;
+    if (!was_trained && run.phase == FIT_PHASE_PRETRAIN) {
+        if (!resumed) {
+            orthonormalise(&c);
+            if ((st = lin_optimize(&c, train, n_train, NULL, err))) goto done2;
+        }
         if (o->iteration_limit > 0 && !o->skip_preinit && mode == FIT_OPT_BFGS) {
-            if ((st = rescale(&c, train, n_train, err))) goto done2;
-            if (c.log) fprintf(c.log, "# pre-training (75 BFGS steps)\n");
-            if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, 75, &steps, &timed_out, err))) goto done2;
+            if (!resumed) {
+                if ((st = rescale(&c, train, n_train, err))) goto done2;
+                if (c.log) fprintf(c.log, "# pre-training (75 BFGS steps)\n");
+            }
+            if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, 75, &steps, &timed_out, &run, err))) goto done2;
         }
         if ((st = rescale(&c, train, n_train, err))) goto done2;
     }
-    if (o->iteration_limit > 0 && !timed_out) {
-        if (c.log) fprintf(c.log, "# training (at most %d %s steps)\n", o->iteration_limit, mode == FIT_OPT_BFGS ? "BFGS" : "VarPro");
-        if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &steps, &timed_out, err)))
+    if (run.phase == FIT_PHASE_PRETRAIN) run.phase = FIT_PHASE_TRAIN;
+    if (run.phase == FIT_PHASE_TRAIN && o->iteration_limit > 0 && !timed_out) {
+        if (c.log && !run.resume)
+            fprintf(c.log, "# training (at most %d %s steps)\n", o->iteration_limit, mode == FIT_OPT_BFGS ? "BFGS" : "VarPro");
+        if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &steps, &timed_out, &run, err)))
             goto done2;
         *iterations = steps;
         if (timed_out && c.log) fprintf(c.log, "# stopped: --max_time reached\n");
@@ -1247,50 +1212,51 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     /* Restarts (varpro, fresh training with --max_time): the optimiser
      * converged to a local minimum with time to spare; train again from a
      * new random start (seed + k) while at least a quarter of the budget
-     * is left, keep the lowest training loss. */
+     * is left, keep the lowest training loss.  The best start so far is
+     * part of the checkpoint (fit_run). */
     if (!st && !was_trained && mode == FIT_OPT_VARPRO && o->restarts && o->max_time > 0 && o->iteration_limit > 0 &&
         !timed_out) {
-        double *best = malloc((size_t)c.P * sizeof(double)), best_sigma = mtp_potential_get_info(pot).scaling, Lb;
-        double *best_lambda = malloc((size_t)c.nlin * sizeof(double));
-        memcpy(best, c.theta, (size_t)c.P * sizeof(double));
-        memcpy(best_lambda, c.lambda, (size_t)c.nlin * sizeof(double));
-        if ((st = eval_loss(&c, train, n_train, &Lb, NULL, NULL, 1, err))) {
-            free(best), free(best_lambda);
-            goto done2;
+        int k = 1;
+        if (run.phase == FIT_PHASE_RESTART) {
+            k = run.restart;
+            steps = run.steps_before;
+        } else {
+            run.best = malloc((size_t)c.P * sizeof(double));
+            run.best_lambda = malloc((size_t)c.nlin * sizeof(double));
+            run.best_sigma = mtp_potential_get_info(pot).scaling;
+            memcpy(run.best, c.theta, (size_t)c.P * sizeof(double));
+            memcpy(run.best_lambda, c.lambda, (size_t)c.nlin * sizeof(double));
+            if ((st = eval_loss(&c, train, n_train, &run.Lb, NULL, NULL, 1, err))) goto done2;
         }
-        for (int k = 1; !st && k <= o->restarts; k++) {
-            double go = now_s() - c.t0 < 0.75 * o->max_time;
-            bcast(&c, &go, 1);
-            if (go == 0) break;
-            unsigned sd = o->seed + 7919u * (unsigned)k;
-            for (int x = 0; x < c.nr; x++) {
-                int b = x % c.R, m = (x / c.R) % c.K;
-                double u1 = rand_r(&sd) / (double)RAND_MAX * 2 - 1, u2 = rand_r(&sd) / (double)RAND_MAX * 2 - 1;
-                c.theta[x] = b == m ? 1e-7 * (1 + u2) : 5e-7 * u1;
+        for (; !st && k <= o->restarts; k++) {
+            if (!run.resume) {
+                double go = now_s() - c.t0 < 0.75 * o->max_time;
+                bcast(&c, &go, 1);
+                if (go == 0) break;
+                run.phase = FIT_PHASE_RESTART, run.restart = k, run.steps_before = steps;
+                if ((st = restart_start(&c, train, n_train, k, err))) break;
             }
-            if ((st = mtp_potential_set_scaling(pot, 1.0, err)) || (st = set_theta(&c, c.theta, err))) break;
-            orthonormalise(&c);
-            if ((st = lin_optimize(&c, train, n_train, NULL, err)) || (st = rescale(&c, train, n_train, err))) break;
-            if (c.log) fprintf(c.log, "# restart %d (random start, seed %u)\n", k, o->seed + 7919u * (unsigned)k);
             int s2 = 0;
-            if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &s2, &timed_out, err))) break;
+            if ((st = bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &s2, &timed_out, &run, err)))
+                break;
             steps += s2;
             double L;
             if ((st = eval_loss(&c, train, n_train, &L, NULL, NULL, 1, err))) break;
             if (c.log) fprintf(c.log, "# restart %d: loss %.6e (%d steps%s); best so far %.6e\n", k, L, s2,
-                               timed_out ? ", cut by --max_time" : "", fmin(L, Lb));
-            if (L < Lb) {
-                Lb = L;
-                memcpy(best, c.theta, (size_t)c.P * sizeof(double));
-                best_sigma = mtp_potential_get_info(pot).scaling;
-                memcpy(best_lambda, c.lambda, (size_t)c.nlin * sizeof(double));
+                               timed_out ? ", cut by --max_time" : "", fmin(L, run.Lb));
+            if (L < run.Lb) {
+                run.Lb = L;
+                memcpy(run.best, c.theta, (size_t)c.P * sizeof(double));
+                run.best_sigma = mtp_potential_get_info(pot).scaling;
+                memcpy(run.best_lambda, c.lambda, (size_t)c.nlin * sizeof(double));
             }
             if (timed_out) break;
         }
         /* the best start with its own ridge (the loss includes the ridge term) */
-        memcpy(c.lambda, best_lambda, (size_t)c.nlin * sizeof(double));
-        if (!st && !(st = mtp_potential_set_scaling(pot, best_sigma, err))) st = set_theta(&c, best, err);
-        free(best), free(best_lambda);
+        if (!st) {
+            memcpy(c.lambda, run.best_lambda, (size_t)c.nlin * sizeof(double));
+            if (!(st = mtp_potential_set_scaling(pot, run.best_sigma, err))) st = set_theta(&c, run.best, err);
+        }
         *iterations = steps;
         if (st) goto done2;
     }
@@ -1302,7 +1268,7 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         memcpy(th0, c.theta, (size_t)c.P * sizeof(double));
         if (!(st = eval_loss(&c, train, n_train, &L0, NULL, NULL, 1, err)) &&
             !(st = lin_optimize(&c, train, n_train, NULL, err)) && !(st = rescale(&c, train, n_train, err)) &&
-            !(st = eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) && L1 > L0) {
+            !(st = eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) && !(L1 <= L0)) {
             if (c.log) fprintf(c.log, "# final LinOptimize+Rescale raised the loss (%.6e -> %.6e): undone\n", L0, L1);
             if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = set_theta(&c, th0, err);
         }
@@ -1313,6 +1279,10 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         double Lf;
         fit_stats fs;
         if ((st = eval_loss(&c, train, n_train, &Lf, NULL, &fs, 1, err))) goto done2;
+        if (!isfinite(Lf) || !all_finite(c.theta, c.P)) {
+            st = not_finite(err, "final loss or a parameter", steps);
+            goto done2;
+        }
         if (c.log)
             fprintf(c.log, "# final loss %.17g  rmse E %.3f meV/atom  F %.4f eV/A  (%d iterations, %.1f s)\n", Lf,
                     fs.ne ? 1e3 * sqrt(fs.e2 / fs.ne) : 0.0, fs.nf ? sqrt(fs.f2 / fs.nf) : 0.0, steps, now_s() - c.t0);
@@ -1326,6 +1296,8 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
 done2:
     free(train), free(valid);
 done:
+    if (run.resume) fit_ckpt_free(run.resume);
+    free(run.best), free(run.best_lambda);
     ctx_free(&c);
     return st;
 }

@@ -31,13 +31,41 @@ typedef struct fit_options {
     int restarts;                                      /* varpro with max_time: random restarts after convergence (3) */
     double wolfe_c2;                                   /* curvature constant of the varpro line search (0.9); bfgs: 0.5 */
     FILE *log;                                         /* NULL = quiet */
+    /* Data checks and loud notices (see train_data.c) */
+    const char *train_name, *valid_name;               /* file names for messages (NULL: generic) */
+    int allow_rare_species;                            /* accept a type seen in one configuration only */
+    FILE *warn;                                        /* species notices and warnings (stderr); NULL = none */
+    /* Resume (see fit_train): continue the run saved in checkpoint_path.
+     * run_id: what else defines the run for the caller (e.g. a
+     * fingerprint of the initial potential file and options applied after
+     * training), one token; stored in checkpoints and compared on resume. */
+    int resume;
+    const char *run_id;
+    /* Called on rank 0 after each checkpoint is committed (count = how
+     * many this process has written); NULL = none. */
+    void (*checkpoint_written)(void *user, int count);
+    void *user;
 } fit_options;
 
 void fit_options_default(fit_options *o);
 
 /* Train `pot` in place on cfgs (validation set optional).  The species
  * list and min_dist are set from the training data for an untrained
- * potential.  Returns MTP_OK; *iterations receives accepted BFGS steps. */
+ * potential.  Returns MTP_OK; *iterations receives accepted BFGS steps.
+ * Options and data are checked first (fit_check_options, fit_check_data);
+ * a loss or parameters that become non-finite are an error.
+ * Checkpoints (o->checkpoint_path, every o->checkpoint_interval seconds,
+ * written atomically; a failed write is an error) hold the whole state of
+ * the run: phase, iteration, parameters, scaling, ridge, the BFGS inverse
+ * Hessian and gradient, restart bookkeeping, counters, and fingerprints
+ * of the options, data and o->run_id.  With o->resume, `pot` must be the
+ * same initial potential and the data and options the same (else
+ * MTP_ERR_INVALID naming the difference); the run then continues from
+ * the checkpoint and, on one rank and thread count of any size, ends with
+ * bit-identical parameters to the uninterrupted run (the objective's sums
+ * are order-independent; random starts are derived from the seed and the
+ * restart index, so there is no generator state).  Wall-time decisions
+ * (--max_time, restarts) count the time of all starts together. */
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid,
                      int n_valid, const fit_options *opt, int *iterations, mtp_error *err);
 
@@ -54,6 +82,32 @@ int fit_named_species(const mtp_potential *pot);
  * error (MTP_ERR_SPECIES).  Other potentials: no change. */
 mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
                              FILE *log, mtp_error *err);
+
+/* Options that make no sense (negative or non-finite weights, all three
+ * weights 0, negative iteration limits, ...): MTP_ERR_INVALID naming the option. */
+mtp_status fit_check_options(const fit_options *o, mtp_error *err);
+/* Configurations for training (training = 1) or validation: finite cell
+ * and positions, targets finite and of physical size per atom (energy
+ * <= 1e7 eV/atom, force components <= 1e6 eV/A, virial <= 1e7 eV/atom;
+ * cell vectors and coordinates <= 1e6 A),
+ * valid weight features; for training, at least one energy, force or
+ * stress with non-zero weight ("nothing to fit ..." naming what is
+ * missing).  Messages are "NAME: configuration K: ...". */
+mtp_status fit_check_data(const mtp_cfg *cfgs, int n, const char *name, const fit_options *o, int training,
+                          mtp_error *err);
+/* Species of an untrained potential from its training data.  A potential
+ * that names its species keeps them (warning, to o->warn, about a species
+ * with no atoms).  Otherwise the sorted types of the data (MLIP-3), with
+ * the per-type counts printed to o->warn when their number differs from
+ * the template's species count, and MTP_ERR_SPECIES (naming the file and
+ * configuration) when a type occurs in one configuration only unless
+ * o->allow_rare_species. */
+mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n, const fit_options *o,
+                                 mtp_error *err);
+
+/* Every atom type of cfgs is a species of pot (MTP_ERR_SPECIES "NAME:
+ * configuration K: atom I: type T is not a species of the potential"). */
+mtp_status fit_check_species(const mtp_potential *pot, const mtp_cfg *cfgs, int n, const char *name, mtp_error *err);
 
 /* For tests: the normal equations G[nl][nl], b[nl] (nl = S + A) of the
  * linear parameters at the potential's current parameters (single

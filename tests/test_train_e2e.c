@@ -127,17 +127,24 @@ int main(int argc, char **argv)
     double L1 = final_loss(path);
     CHECK(L1 > 0, "final loss reported");
 
-    /* 2. resume: a checkpoint left behind is picked up and training continues from it */
-    CHECK(run("cp %s/vp.almtp %s/res.almtp.checkpoint", work, work) == 0, "cp");
-    CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/res.almtp --resume --iteration_limit=5 --log=%s/res.log > "
+    /* 2. a trained potential as INIT: training continues from it (not from
+     * scratch); a potential is not a checkpoint (--resume refuses it, since
+     * it holds no optimiser state) */
+    CHECK(run("OMP_NUM_THREADS=2 %s train %s/vp.almtp %s --save_to=%s/res.almtp --iteration_limit=5 --log=%s/res.log > "
               "/dev/null",
-              mtp, init, tr, work, work) == 0,
-          "train --resume");
+              mtp, work, tr, work, work) == 0,
+          "train on from a trained potential");
     snprintf(path, sizeof path, "%s/res.log", work);
-    CHECK(log_has(path, "# resuming from checkpoint"), "resumed");
     double L2 = final_loss(path);
-    printf("loss after training %.10g, after resuming for 5 more steps %.10g\n", L1, L2);
-    CHECK(L2 > 0 && L2 <= L1 * (1 + 1e-9), "resumed training does not start over");
+    printf("loss after training %.10g, after 5 more steps from the trained potential %.10g\n", L1, L2);
+    CHECK(L2 > 0 && L2 <= L1 * (1 + 1e-9), "training on from a trained potential does not start over");
+    CHECK(run("cp %s/vp.almtp %s/res2.almtp.checkpoint", work, work) == 0, "cp");
+    CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/res2.almtp --resume --iteration_limit=5 --log=none "
+              "2> %s/res2.err",
+              mtp, init, tr, work, work) != 0,
+          "--resume refuses a potential as checkpoint");
+    snprintf(path, sizeof path, "%s/res2.err", work);
+    CHECK(log_has(path, "expected 'openmtp_train_checkpoint 1'"), "the refusal says what a checkpoint is");
 
     /* 3. MLIP-compatible optimiser still works (short) */
     CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/bf.almtp --optimizer=bfgs --iteration_limit=5 "

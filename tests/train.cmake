@@ -22,3 +22,11 @@ target_compile_definitions(test_train_e2e PRIVATE _POSIX_C_SOURCE=200809L)
 add_test(NAME train_e2e COMMAND test_train_e2e $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
          ${CMAKE_BINARY_DIR}/tests/train-work "${MPIEXEC_EXECUTABLE}")
 set_tests_properties(train_e2e PROPERTIES SKIP_RETURN_CODE 77 LABELS "train;regression" TIMEOUT 600)
+# mtp train refuses what it cannot fit (targets, options, stray species) and
+# resumes after kill -9 to the bit-identical result (issue 10 items 5, 6).
+foreach(check data options species resume)
+  add_test(NAME train_hardening_${check}
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/hardening/test_train_hardening.sh $<TARGET_FILE:mtp>
+                   ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/tests/train-hardening-${check} ${check})
+  set_tests_properties(train_hardening_${check} PROPERTIES LABELS "cli;train;hardening" TIMEOUT 300)
+endforeach()

@@ -25,6 +25,7 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 SHARED_DATA=${OPENMTP_SHARED_DATA:-$ROOT/../shared/data}/mlip3
 MAX_LEN=65536
 TARGETS=(cfg_text cfg_bin xyz outcar vasprun cp2k qe lammps_dump lammps_data potential)
+TARGETS+=(train_data)  # fitter/train_data.c: text .cfg training sets
 
 if ! [[ $SECONDS_PER_TARGET =~ ^[0-9]+$ ]]; then
   echo "usage: $0 [SECONDS_PER_TARGET] [BUILD_DIR]" >&2
@@ -94,6 +95,8 @@ shopt -s nullglob globstar
 # the repository's own test and example data
 for f in "$ROOT"/tests/**/*.cfg "$ROOT"/tests/**/*.cfgs "$ROOT"/examples/**/*.cfg; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed cfg_text "$f"; done
+for f in "$ROOT"/tests/**/*.cfg "$ROOT"/examples/**/*.cfg; do
+  [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed train_data "$f"; done
 for f in "$ROOT"/tests/**/*.xyz "$ROOT"/examples/**/*.xyz; do add_seed xyz "$f"; done
 for f in "$ROOT"/tests/**/*.dump "$ROOT"/tests/**/dump.* "$ROOT"/examples/**/*.dump "$ROOT"/examples/**/dump.*; do
   [[ $f == "$ROOT"/tests/fuzz/* ]] || add_seed lammps_dump "$f"; done

@@ -74,8 +74,11 @@ mtp_status mtp_compute(mtp_calculator *c, const mtp_cfg *cfg, double *energy, do
         long m = nl->offset[i + 1] - nl->offset[i];
         if (m > c->stats.max_neighbours) c->stats.max_neighbours = (int)m;
     }
-    st = mtp_sites_eval(c, n, c->species_of_atom, nl->offset, c->nbh_species, nl->rij, c->energies,
-                        want_d ? c->d_rij : NULL, NULL, err);
+    /* no pair in the cutoff: the list has no rij array, and the kernel's
+     * `rij + 3 * offset` on NULL is undefined behaviour (found by fuzz_train_data) */
+    static const double no_pairs[3];
+    st = mtp_sites_eval(c, n, c->species_of_atom, nl->offset, c->nbh_species, nl->rij ? nl->rij : no_pairs,
+                        c->energies, want_d ? c->d_rij : NULL, NULL, err);
     if (st) return st;
     if (forces) memset(forces, 0, (size_t)n * 3 * sizeof(double));
     if (site_virials) memset(site_virials, 0, (size_t)n * 9 * sizeof(double));

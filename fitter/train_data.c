@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* What the trainer accepts (see fit.h): options, training and validation
+ * data (finite targets of physical size, something to fit) and the
+ * species a fit from a template gets.  Every refusal names the file and
+ * the configuration, so a bad frame in a set of thousands can be found. */
+#include "fit.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static mtp_status bad(mtp_error *err, mtp_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#include <stdarg.h>
+static mtp_status bad(mtp_error *err, mtp_status st, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+        err->status = st;
+    }
+    return st;
+}
+
+mtp_status fit_check_options(const fit_options *o, mtp_error *err)
+{
+    const struct {
+        const char *name;
+        double v;
+    } nonneg[] = {{"energy_weight", o->energy_weight},   {"force_weight", o->force_weight},
+                  {"stress_weight", o->stress_weight},   {"penalty_weight", o->penalty_weight},
+                  {"tolerance", o->tolerance},           {"max_time", o->max_time},
+                  {"checkpoint_interval", o->checkpoint_interval}};
+    for (size_t i = 0; i < sizeof nonneg / sizeof nonneg[0]; i++)
+        if (!(nonneg[i].v >= 0 && isfinite(nonneg[i].v)))
+            return bad(err, MTP_ERR_INVALID, "--%s=%g: expected a finite number >= 0", nonneg[i].name, nonneg[i].v);
+    if (o->energy_weight == 0 && o->force_weight == 0 && o->stress_weight == 0)
+        return bad(err, MTP_ERR_INVALID,
+                   "--energy_weight, --force_weight and --stress_weight are all 0: nothing would be fitted");
+    if (!isfinite(o->weight_scaling) || !isfinite(o->weight_scaling_forces))
+        return bad(err, MTP_ERR_INVALID, "--weight_scaling and --weight_scaling_forces must be finite numbers");
+    if (o->iteration_limit < 0)
+        return bad(err, MTP_ERR_INVALID, "--iteration_limit=%d: expected an integer >= 0 (0 = linear fit only)",
+                   o->iteration_limit);
+    if (o->restarts < 0) return bad(err, MTP_ERR_INVALID, "--restarts=%d: expected an integer >= 0", o->restarts);
+    if (o->valid_every < 1) return bad(err, MTP_ERR_INVALID, "valid_every=%d: expected >= 1", o->valid_every);
+    if (!(o->wolfe_c2 > 0 && o->wolfe_c2 < 1))
+        return bad(err, MTP_ERR_INVALID, "--wolfe_c2=%g: expected a number in (0, 1)", o->wolfe_c2);
+    if (o->resume && !o->checkpoint_path) return bad(err, MTP_ERR_INVALID, "resume needs a checkpoint path");
+    return MTP_OK;
+}
+
+/* A target is "absurd" beyond what any electronic-structure code reports
+ * (all-electron total energies of the heaviest elements are ~1e6 eV per
+ * atom): such numbers are a units or parsing accident, and their squares
+ * overflow the objective (1e300 -> loss inf/nan). */
+#define MAX_ENERGY_PER_ATOM 1e7 /* eV    */
+#define MAX_FORCE 1e6           /* eV/A  */
+#define MAX_VIRIAL_PER_ATOM 1e7 /* eV    */
+#define MAX_LENGTH 1e6          /* A: cell vectors and coordinates */
+
+mtp_status fit_check_data(const mtp_cfg *cfgs, int n, const char *name, const fit_options *o, int training,
+                          mtp_error *err)
+{
+    if (!name) name = training ? "training set" : "validation set";
+    int n_e = 0, n_f = 0, n_s = 0, w_e = 0, w_f = 0, w_s = 0;
+    for (int k = 0; k < n; k++) {
+        const mtp_cfg *c = &cfgs[k];
+        const int N = c->n_atoms;
+        double cw[3];
+        mtp_error e;
+        if (mtp_cfg_fit_weights(c, cw, &e))
+            return bad(err, e.status, "%.300s: configuration %d: %.600s", name, k + 1, e.message);
+        for (int r = 0; r < 3; r++)
+            for (int x = 0; x < 3; x++)
+                if (!(fabs(c->lattice[r][x]) <= MAX_LENGTH))
+                    return bad(err, MTP_ERR_GEOMETRY,
+                               "%.300s: configuration %d: cell vector %d has the component %g A; expected a finite "
+                               "length of at most %g A",
+                               name, k + 1, r + 1, c->lattice[r][x], MAX_LENGTH);
+        for (long x = 0; x < 3L * N; x++)
+            if (!(fabs(c->positions[x]) <= MAX_LENGTH))
+                return bad(err, MTP_ERR_GEOMETRY,
+                           "%.300s: configuration %d: atom %ld: position component %g A; expected a finite "
+                           "coordinate of at most %g A",
+                           name, k + 1, x / 3 + 1, c->positions[x], MAX_LENGTH);
+        if (N == 0) continue; /* nothing to compare with */
+        if (c->has_energy) {
+            if (!isfinite(c->energy) || fabs(c->energy) / N > MAX_ENERGY_PER_ATOM)
+                return bad(err, MTP_ERR_INVALID,
+                           "%.300s: configuration %d: energy %g eV (%g eV/atom) is %s; expected a finite energy "
+                           "of at most %g eV/atom in magnitude",
+                           name, k + 1, c->energy, c->energy / N, isfinite(c->energy) ? "absurd" : "not finite",
+                           MAX_ENERGY_PER_ATOM);
+            n_e++;
+            w_e += cw[0] * o->energy_weight > 0;
+        }
+        if (c->forces) {
+            int weighted = 0;
+            for (long x = 0; x < 3L * N; x++) {
+                double f = c->forces[x];
+                if (!isfinite(f) || fabs(f) > MAX_FORCE)
+                    return bad(err, MTP_ERR_INVALID,
+                               "%.300s: configuration %d: atom %ld: force component %g eV/A is %s; expected a "
+                               "finite force of at most %g eV/A",
+                               name, k + 1, x / 3 + 1, f, isfinite(f) ? "absurd" : "not finite", MAX_FORCE);
+                weighted |= !c->force_weights || c->force_weights[x / 3] > 0;
+            }
+            n_f++;
+            w_f += weighted && cw[1] * o->force_weight > 0;
+        }
+        if (c->has_stress) {
+            for (int q = 0; q < 6; q++)
+                if (!isfinite(c->stress[q]) || fabs(c->stress[q]) / N > MAX_VIRIAL_PER_ATOM)
+                    return bad(err, MTP_ERR_INVALID,
+                               "%.300s: configuration %d: stress (virial) component %d = %g eV is %s; expected a "
+                               "finite virial of at most %g eV/atom",
+                               name, k + 1, q + 1, c->stress[q], isfinite(c->stress[q]) ? "absurd" : "not finite",
+                               MAX_VIRIAL_PER_ATOM);
+            n_s++;
+            w_s += cw[2] * o->stress_weight > 0;
+        }
+    }
+    if (!training || w_e + w_f + w_s > 0) return MTP_OK;
+    if (n_e + n_f + n_s == 0)
+        return bad(err, MTP_ERR_INVALID,
+                   "%.300s: nothing to fit: none of the %d configurations has an energy, forces or a stress", name, n);
+    return bad(err, MTP_ERR_INVALID,
+               "%.300s: nothing to fit: %d of %d configurations have an energy, %d forces, %d a stress, but all with "
+               "weight 0 (--energy_weight=%g --force_weight=%g --stress_weight=%g, times the configurations' "
+               "Weight/EnergyWeight/ForceWeight/StressWeight features and force_weight columns)",
+               name, n_e, n, n_f, n_s, o->energy_weight, o->force_weight, o->stress_weight);
+}
+
+int fit_named_species(const mtp_potential *pot)
+{
+    int S = mtp_potential_species_count(pot);
+    for (int s = 0; s < S; s++)
+        if (mtp_potential_species_label(pot, s) != s) return 1;
+    return 0;
+}
+
+/* 1 if every type of the configurations is in [0, hi) (hi < 0: is a
+ * species label of pot). */
+static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
+{
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < c[k].n_atoms; i++) {
+            int t = c[k].types[i];
+            if (hi < 0 ? mtp_potential_species_index(pot, t) < 0 : (t < 0 || t >= hi)) return 0;
+        }
+    return 1;
+}
+
+mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
+                             FILE *log, mtp_error *err)
+{
+    if (!fit_named_species(pot)) return MTP_OK;
+    const int S = mtp_potential_species_count(pot);
+    if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
+    /* A type t that is not a label is read as relative (species t) when
+     * 0 <= t < S.  If some label is itself in 0..S-1, a type could mean
+     * either; then the data must be all relative with no label among
+     * its types. */
+    int overlap = 0, any_label = 0;
+    for (int s = 0; s < S; s++) {
+        int l = mtp_potential_species_label(pot, s);
+        overlap |= l >= 0 && l < S;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n && !any_label; k++)
+            for (int i = 0; i < c[k].n_atoms && !any_label; i++)
+                any_label = mtp_potential_species_index(pot, c[k].types[i]) >= 0;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < c[k].n_atoms; i++) {
+                int t = c[k].types[i], is_label = mtp_potential_species_index(pot, t) >= 0;
+                if (is_label && !overlap) continue;
+                if (!is_label && t >= 0 && t < S && !(overlap && any_label)) continue;
+                if (err) {
+                    int len = snprintf(err->message, sizeof err->message,
+                                       "%s configuration %d, atom %d: type %d; the potential names its species "
+                                       "(labels",
+                                       pass ? "validation" : "training", k + 1, i + 1, t);
+                    for (int s = 0; s < S && len < (int)sizeof err->message; s++)
+                        len += snprintf(err->message + len, sizeof err->message - len, " %d",
+                                        mtp_potential_species_label(pot, s));
+                    if (len < (int)sizeof err->message)
+                        snprintf(err->message + len, sizeof err->message - len,
+                                 overlap ? "), and these overlap the relative types 0..%d, so the types must be "
+                                           "all labels or all relative"
+                                         : "), and types must be these labels or relative types 0..%d",
+                                 S - 1);
+                    err->status = MTP_ERR_SPECIES;
+                }
+                return MTP_ERR_SPECIES;
+            }
+    }
+    long mapped = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        mtp_cfg *c = pass ? valid : train;
+        int n = pass ? n_valid : n_train;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < c[k].n_atoms; i++) {
+                int t = c[k].types[i];
+                if (!overlap && mtp_potential_species_index(pot, t) >= 0) continue;
+                c[k].types[i] = mtp_potential_species_label(pot, t);
+                mapped++;
+            }
+    }
+    if (log) {
+        fprintf(log, "# %ld atoms have relative types, read as the species of the potential in its order:", mapped);
+        for (int s = 0; s < S; s++) {
+            int z = mtp_potential_species_label(pot, s);
+            const char *el = mtp_element_symbol(z);
+            fprintf(log, " %d -> %d%s%s%s", s, z, el ? " (" : "", el ? el : "", el ? ")" : "");
+        }
+        fprintf(log, "; the potential keeps these labels\n");
+    }
+    return MTP_OK;
+}
+
+mtp_status fit_check_species(const mtp_potential *pot, const mtp_cfg *cfgs, int n, const char *name, mtp_error *err)
+{
+    for (int k = 0; k < n; k++)
+        for (int i = 0; i < cfgs[k].n_atoms; i++)
+            if (mtp_potential_species_index(pot, cfgs[k].types[i]) < 0) {
+                int S = mtp_potential_species_count(pot), len;
+                if (!err) return MTP_ERR_SPECIES;
+                len = snprintf(err->message, sizeof err->message,
+                               "%.300s: configuration %d: atom %d: type %d is not a species of the potential (", name,
+                               k + 1, i + 1, cfgs[k].types[i]);
+                for (int s = 0; s < S && len < (int)sizeof err->message - 16; s++)
+                    len += snprintf(err->message + len, sizeof err->message - len, "%s%d", s ? " " : "",
+                                    mtp_potential_species_label(pot, s));
+                if (len < (int)sizeof err->message) snprintf(err->message + len, sizeof err->message - len, ")");
+                err->status = MTP_ERR_SPECIES;
+                return MTP_ERR_SPECIES;
+            }
+    return MTP_OK;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct species_count {
+    int label;
+    long atoms;
+    int cfgs, first_cfg, last_seen;
+} species_count;
+
+/* Per-label atom and configuration counts of the data (sorted by label). */
+static species_count *count_types(const mtp_cfg *cfgs, int n, int *n_lab)
+{
+    int cap = 8, nl = 0;
+    species_count *sc = malloc((size_t)cap * sizeof *sc);
+    for (int k = 0; k < n && sc; k++)
+        for (int i = 0; i < cfgs[k].n_atoms; i++) {
+            int t = cfgs[k].types[i], q = 0;
+            while (q < nl && sc[q].label != t) q++;
+            if (q == nl) {
+                if (nl == cap) {
+                    species_count *s2 = realloc(sc, (size_t)(cap *= 2) * sizeof *sc);
+                    if (!s2) {
+                        free(sc);
+                        return NULL;
+                    }
+                    sc = s2;
+                }
+                sc[nl++] = (species_count){t, 0, 0, k, -1};
+            }
+            sc[q].atoms++;
+            if (sc[q].last_seen != k) sc[q].cfgs++, sc[q].last_seen = k;
+        }
+    if (sc) qsort(sc, (size_t)nl, sizeof *sc, cmp_int); /* label is the first member */
+    *n_lab = nl;
+    return sc;
+}
+
+static void print_counts(FILE *f, const species_count *sc, int nl)
+{
+    for (int q = 0; q < nl; q++)
+        fprintf(f, "%s type %d: %ld atom%s in %d configuration%s", q ? ";" : "", sc[q].label, sc[q].atoms,
+                sc[q].atoms == 1 ? "" : "s", sc[q].cfgs, sc[q].cfgs == 1 ? "" : "s");
+}
+
+mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n, const fit_options *o,
+                                 mtp_error *err)
+{
+    const char *name = o->train_name ? o->train_name : "training set";
+    int nl = 0;
+    species_count *sc = count_types(train, n, &nl);
+    if (!sc || nl == 0) {
+        free(sc);
+        return bad(err, MTP_ERR_INVALID, "%.300s: no atoms", name);
+    }
+    const int S0 = mtp_potential_species_count(pot);
+    mtp_status st = MTP_OK;
+    if (fit_named_species(pot)) {
+        /* labels kept (fit_adopt_species mapped relative types); a named
+         * species without atoms keeps its initial coefficients */
+        for (int s = 0; s < S0 && o->warn; s++) {
+            int l = mtp_potential_species_label(pot, s), seen = 0;
+            for (int q = 0; q < nl; q++) seen |= sc[q].label == l;
+            if (!seen) {
+                const char *el = mtp_element_symbol(l);
+                fprintf(o->warn,
+                        "mtp train: warning: species %d%s%s%s of the initial potential has no atoms in %s; its "
+                        "coefficients are not fitted\n",
+                        l, el ? " (" : "", el ? el : "", el ? ")" : "", name);
+            }
+        }
+        free(sc);
+        return MTP_OK;
+    }
+    /* A species seen in one configuration only is fitted to that one
+     * energy (its site energy is a column no other energy row has): a
+     * stray type (a conversion or type-map accident) rather than data. */
+    for (int q = 0; q < nl && nl > 1 && !o->allow_rare_species; q++)
+        if (sc[q].cfgs == 1) {
+            FILE *w = o->warn;
+            if (w) {
+                fprintf(w, "mtp train: the training data has %d types:", nl);
+                print_counts(w, sc, nl);
+                fputc('\n', w);
+            }
+            st = bad(err, MTP_ERR_SPECIES,
+                     "%.300s: configuration %d: type %d occurs in no other training configuration (%ld atom%s): "
+                     "a stray type would make a %d-species potential whose species %d is fitted to this one "
+                     "energy; fix the types (--type_map), or pass --allow_rare_species to fit it anyway",
+                     name, sc[q].first_cfg + 1, sc[q].label, sc[q].atoms, sc[q].atoms == 1 ? "" : "s", nl,
+                     sc[q].label);
+            free(sc);
+            return st;
+        }
+    if (nl != S0 && o->warn) {
+        fprintf(o->warn, "mtp train: the initial potential has %d species, the training data %d types, so the "
+                         "potential gets %d species (its template's species are replaced by the data's, as MLIP-3 "
+                         "does):", S0, nl, nl);
+        print_counts(o->warn, sc, nl);
+        fputc('\n', o->warn);
+    }
+    int *lab = malloc((size_t)nl * sizeof(int));
+    if (!lab) {
+        free(sc);
+        return bad(err, MTP_ERR_NOMEM, "out of memory");
+    }
+    for (int q = 0; q < nl; q++) lab[q] = sc[q].label;
+    st = mtp_potential_set_species(pot, nl, lab, err);
+    free(lab), free(sc);
+    return st;
+}
