@@ -105,23 +105,27 @@ def build_one(args, name, axis, sigma, plane, label=None, log=print):
                             clash_factor=args.clash_factor, log=log, thresholds=thr)
         meta["search"] = {k: res[k] for k in ("e_bulk", "candidates", "best")}
         meta["potential"] = os.path.abspath(args.pot)
-        if res["best"] is None:
-            log("  no valid translation: every candidate failed (see %s.json)" % prefix)
-            c = bic.cell(0.0, 0.0, args.gaps[0], clash_factor=args.clash_factor)
-            meta.update(gamma_J_m2=None, valid=False)
-        else:
-            c = res["cell"]
-            meta.update(gamma_J_m2=res["gamma"], valid=res["valid"], why=res["why"],
-                        relaxed_lz=res["lz"], wall_eV=res["wall"])
-            rel = res["relaxed"]
-            rel_cell = dict(rel, features=features(bic, c, [
+        c = res["cell"]
+        meta.update(chosen_by=res["chosen_by"], gamma_unrelaxed_J_m2=res["gamma_static"],
+                    valid=res["valid"], why=res.get("why", ""), gamma_J_m2=res.get("gamma"))
+        if "relaxed" in res:
+            meta.update(relaxed_lz=res["lz"], wall_eV=res["wall"])
+            rel_cell = dict(res["relaxed"], features=features(bic, c, [
                 ("gb_relaxed_with", os.path.basename(args.pot)),
-                ("gb_energy_J_m2", "%.4f" % res["gamma"])]))
+                ("gb_energy_J_m2", "%.4f" % res["gamma"]),
+                ("gb_relaxation_valid", "yes" if res["valid"] else "NO: " + res["why"])]))
             cellio.write_lammps_data(prefix + "-relaxed.lmp", rel_cell)
             cellio.write_cfg(prefix + "-relaxed.cfg", rel_cell)
     else:
         c = bic.cell(args.u, args.v, args.gap, clash_factor=args.clash_factor)
-    extra = [("gb_energy_J_m2", "%.4f" % meta["gamma_J_m2"])] if meta.get("gamma_J_m2") is not None else []
+    extra = []
+    if args.pot:
+        extra = [("gb_potential", os.path.basename(args.pot)),
+                 ("gb_translation_chosen_by", meta["chosen_by"]),
+                 ("gb_energy_unrelaxed_J_m2", "%.4f" % meta["gamma_unrelaxed_J_m2"])]
+        if meta.get("gamma_J_m2") is not None:
+            extra.append(("gb_energy_relaxed_J_m2", "%.4f%s" % (
+                meta["gamma_J_m2"], "" if meta["valid"] else " (INVALID: %s)" % meta["why"])))
     cell = write_outputs(prefix, bic, c, extra)
     meta.update(atoms=int(len(cell["types"])), cell_lammps=cell["cell"].tolist(),
                 M1_lammps=(cell["rotation"] @ bic.Q).tolist(),
@@ -130,6 +134,9 @@ def build_one(args, name, axis, sigma, plane, label=None, log=print):
                 removed=c["meta"]["removed"], translation=c["meta"]["translation"])
     problems = checks_on_written(prefix, meta)
     meta["self_check"] = problems
+    if args.pot:
+        meta["max_grade_unrelaxed"] = lammps.max_grade(prefix + ".cfg", args.pot)
+        log("  extrapolation grade of the written (unrelaxed) cell: %s" % meta["max_grade_unrelaxed"])
     with open(prefix + ".json.tmp", "w") as f:
         json.dump(meta, f, indent=1)
     os.replace(prefix + ".json.tmp", prefix + ".json")
@@ -195,22 +202,25 @@ def main(argv=None):
 
 def write_table(path, metas):
     rows = ["| boundary | character (geometry) | grain-2 plane | ratio c2:b2:a2 | strain a/b/c (%) | "
-            "cell |A| x |B| x L (A) | atoms | removed PS4/Li | translation u, v, gap | gamma (J/m2) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+            "cell |A| x |B| x L (A) | atoms | removed PS4/Li | translation u, v, gap (chosen by) | "
+            "gamma unrelaxed (J/m2) | gamma relaxed (J/m2) | max grade |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in metas:
         g = m["geometry"]
         h = np.array(m["cell_lammps"])
         rm = m["removed"]
+        pot = "search" in m
         gam = m.get("gamma_J_m2")
-        rows.append("| %s | %s | (%s) | %s | %s | %.2f x %.2f x %.2f | %d | %d / %d | %.2f, %.2f, %.1f | %s |" % (
+        rows.append("| %s | %s | (%s) | %s | %s | %.2f x %.2f x %.2f | %d | %d / %d | %.2f, %.2f, %.1f%s | %s | %s | %s |" % (
             m["label"] or m["name"], g["character"], " ".join(map(str, g["plane_grain2"])),
             ":".join("-" if x is None else str(x) for x in g["ratio_c2_b2_a2"]),
             "/".join("%+.2f" % (100 * e) for e in g["strain_abc"]),
             np.linalg.norm(h[0]), np.linalg.norm(h[1]), h[2][2], m["atoms"],
             rm["ps4_clash"] + rm["ps4_neutral"], rm["li_clash"] + rm["li_neutral"],
-            *m["translation"],
-            "-" if "search" not in m else ("%.3f" % gam if gam is not None and m.get("valid")
-                                           else "invalid (%s)" % (m.get("why") or "no valid candidate"))))
+            *m["translation"], " (%s)" % m["chosen_by"] if pot else "",
+            "%.3f" % m["gamma_unrelaxed_J_m2"] if pot else "-",
+            "-" if not pot or gam is None else ("%.3f" % gam if m["valid"] else "invalid (%s)" % m["why"]),
+            "%.3g" % m["max_grade_unrelaxed"] if pot and m.get("max_grade_unrelaxed") else "-"))
     with open(path + ".tmp", "w") as f:
         f.write("\n".join(rows) + "\n")
     os.replace(path + ".tmp", path)

@@ -38,6 +38,8 @@ read_data {data}
 {pair}
 thermo 50
 thermo_style custom step pe press pzz lz v_wall
+run 0
+print "RESULT_E0 $(pe:%.8f) WALL0 $(v_wall:%.8f)"
 min_style cg
 {relax_box}minimize 0.0 {ftol} {maxiter} {maxeval}
 {unfix}minimize 0.0 {ftol} {maxiter} {maxeval}
@@ -77,7 +79,8 @@ def pair_commands(pot, wall=WALL):
 def minimise(cell, pot, lmp=None, relax_normal=True, wall=WALL, ftol=1e-3, maxiter=400, maxeval=4000,
              workdir=None, keep=None):
     """Minimise 'cell' (cellio dict, any orientation; a, b must span the boundary plane).
-    Returns (energy eV including the wall, relaxed cell dict in LAMMPS frame, lz, wall eV)."""
+    Returns (energy eV including the wall, relaxed cell dict in LAMMPS frame, lz, wall eV,
+    MTP energy of the unrelaxed input eV)."""
     lmp = find_lmp(lmp)
     own = workdir is None
     wd = tempfile.mkdtemp(prefix="gb-lmp-") if own else workdir
@@ -96,17 +99,19 @@ def minimise(cell, pot, lmp=None, relax_normal=True, wall=WALL, ftol=1e-3, maxit
                            cwd=wd, env=env, capture_output=True, text=True)
         log = open(os.path.join(wd, "log.lammps")).read() if os.path.exists(
             os.path.join(wd, "log.lammps")) else ""
-        m = re.search(r"RESULT_ENERGY (\S+) LZ (\S+) ATOMS (\d+) WALL (\S+)", log)
+        m = re.search(r"RESULT_ENERGY ([-+0-9.eE]+) LZ ([-+0-9.eE]+) ATOMS (\d+) WALL ([-+0-9.eE]+)", log)
         if r.returncode != 0 or not m:
             tail = "\n".join((log or r.stdout + r.stderr).splitlines()[-15:])
             raise LammpsError("lmp_mtp failed (exit %d) in %s:\n%s" % (r.returncode, wd, tail))
         e, lz, e_wall = float(m.group(1)), float(m.group(2)), float(m.group(4))
+        m0 = re.search(r"RESULT_E0 ([-+0-9.eE]+) WALL0 ([-+0-9.eE]+)", log)
+        e0 = float(m0.group(1)) - float(m0.group(2))
         if not np.isfinite(e):
             raise LammpsError("non-finite energy from lmp_mtp in %s" % wd)
         relaxed = read_lammps_data(out)
         if keep:
             shutil.copy(out, keep)
-        return e, relaxed, lz, e_wall
+        return e, relaxed, lz, e_wall, e0
     finally:
         if own:
             shutil.rmtree(wd, ignore_errors=True)
@@ -115,3 +120,16 @@ def minimise(cell, pot, lmp=None, relax_normal=True, wall=WALL, ftol=1e-3, maxit
 def boundary_energy(e_gb, n_gb, e_bulk_per_atom, area):
     """(E_bicrystal - N e_bulk) / (2 A) in J/m^2."""
     return (e_gb - n_gb * e_bulk_per_atom) / (2.0 * area) * EV_PER_A2_TO_J_PER_M2
+
+
+def max_grade(cfg_path, pot, mtp=None):
+    """Largest extrapolation grade of a .cfg against the potential's active set (mtp
+    calculate_grade), or None if the potential has no active set or mtp is missing."""
+    mtp = mtp or os.path.join(os.path.dirname(find_lmp()), "mtp")
+    if not os.access(mtp, os.X_OK):
+        return None
+    with tempfile.TemporaryDirectory(prefix="gb-grade-") as wd:
+        r = subprocess.run([mtp, "calculate_grade", os.path.abspath(pot), os.path.abspath(cfg_path),
+                            os.path.join(wd, "g.cfg")], capture_output=True, text=True)
+        m = re.search(r"largest grade ([-+0-9.eE]+)", r.stdout + r.stderr)
+        return float(m.group(1)) if r.returncode == 0 and m else None

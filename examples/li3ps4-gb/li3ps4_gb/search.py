@@ -27,8 +27,8 @@ def bulk_reference(bic, pot, lmp=None, relax_normal=True, log=print):
     from .bicrystal import TYPE
     cell = {"cell": np.array([bic.A, bic.B, bic.Q @ bic.T[2]]),
             "types": np.array([TYPE[s] for s in sp[:n1]]), "pos": x[:n1]}
-    e, rel, lz, wall = lammps.minimise(cell, pot, lmp, relax_normal=relax_normal, ftol=1e-4,
-                                       maxiter=1000, maxeval=10000)
+    e, rel, lz, wall, _ = lammps.minimise(cell, pot, lmp, relax_normal=relax_normal, ftol=1e-4,
+                                          maxiter=1000, maxeval=10000)
     log("  bulk reference: %d atoms, E = %.6f eV, e_bulk = %.6f eV/atom, wall %.2g eV"
         % (n1, e, e / n1, wall))
     return e / n1, n1
@@ -45,21 +45,33 @@ def search(bic, pot, grid=(2, 2), gaps=(0.0, 1.0), lmp=None, relax_normal=True,
                 u, v = i / grid[0], j / grid[1]
                 c = bic.cell(u, v, gap, clash_factor=clash_factor)
                 n = len(c["types"])
-                e, rel, lz, wall = lammps.minimise(c, pot, lmp, relax_normal=False, ftol=1e-2,
-                                                   maxiter=200, maxeval=2000)
+                e, rel, lz, wall, e0 = lammps.minimise(c, pot, lmp, relax_normal=False,
+                                                       ftol=1e-2, maxiter=200, maxeval=2000)
                 bad = relaxed_ok(rel, thresholds) if wall < WALL_MAX else ["wall %.3g eV" % wall]
                 g = lammps.boundary_energy(e, n, e_bulk, area)
+                g0 = lammps.boundary_energy(e0, n, e_bulk, area)
                 rows.append({"u": u, "v": v, "gap": gap, "atoms": n, "E": e, "gamma": g,
+                             "gamma_static": g0,
                              "wall": wall, "valid": not bad, "why": "; ".join(bad[:2])})
-                log("  u %.2f v %.2f gap %.2f: %4d atoms, gamma %9.3f J/m2 (screening)%s"
-                    % (u, v, gap, n, g, "" if not bad else "  INVALID: " + rows[-1]["why"]))
+                log("  u %.2f v %.2f gap %.2f: %4d atoms, gamma unrelaxed %7.3f, relaxed %9.3f "
+                    "J/m2 (screening)%s" % (u, v, gap, n, g0, g,
+                                            "" if not bad else "  INVALID: " + rows[-1]["why"]))
     valid = [r for r in rows if r["valid"]]
     if not valid:
-        return {"e_bulk": e_bulk, "candidates": rows, "best": None}
+        # Every relaxation failed (the potential collapses the boundary): say so, and pick the
+        # translation by the unrelaxed energy so that the cell can still seed active learning.
+        best = min(rows, key=lambda r: r["gamma_static"])
+        log("  every relaxed candidate is invalid; translation chosen by the UNRELAXED energy "
+            "(u %.2f v %.2f gap %.2f, gamma unrelaxed %.3f J/m2)"
+            % (best["u"], best["v"], best["gap"], best["gamma_static"]))
+        return {"e_bulk": e_bulk, "candidates": rows, "best": best, "valid": False,
+                "chosen_by": "unrelaxed energy (all relaxations invalid)",
+                "gamma_static": best["gamma_static"], "why": "all relaxations invalid",
+                "cell": bic.cell(best["u"], best["v"], best["gap"], clash_factor=clash_factor)}
     best = min(valid, key=lambda r: r["gamma"])
     c = bic.cell(best["u"], best["v"], best["gap"], clash_factor=clash_factor)
-    e, rel, lz, wall = lammps.minimise(c, pot, lmp, relax_normal=relax_normal, ftol=1e-4,
-                                       maxiter=1000, maxeval=10000)
+    e, rel, lz, wall, e0 = lammps.minimise(c, pot, lmp, relax_normal=relax_normal, ftol=1e-4,
+                                           maxiter=1000, maxeval=10000)
     bad = relaxed_ok(rel, thresholds) if wall < WALL_MAX else ["wall %.3g eV" % wall]
     g = lammps.boundary_energy(e, len(c["types"]), e_bulk, area)
     log("  final (u %.2f v %.2f gap %.2f): gamma %.3f J/m2, Lz %.3f -> %.3f A%s"
@@ -67,4 +79,5 @@ def search(bic, pot, grid=(2, 2), gaps=(0.0, 1.0), lmp=None, relax_normal=True,
            "" if not bad else "  INVALID: " + "; ".join(bad[:2])))
     return {"e_bulk": e_bulk, "candidates": rows, "best": best, "gamma": g, "E": e,
             "valid": not bad, "why": "; ".join(bad[:2]), "wall": wall, "lz": lz,
+            "chosen_by": "relaxed energy", "gamma_static": best["gamma_static"],
             "cell": c, "relaxed": rel}
