@@ -15,13 +15,17 @@ if(EXISTS ${_gb_dir}/tests/test_gb.py)
                        ${PROJECT_BINARY_DIR}/tests/gb-work/build-${_b} build ${_b})
       set_tests_properties(gb_build_${_b} PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77)
     endforeach()
+    # the broken-input tests start from the cell of gb_build_S5-010-010-twist
+    set_tests_properties(gb_build_S5-010-010-twist PROPERTIES FIXTURES_SETUP gb_cell)
     foreach(_m drop-s drop-li close-pair split-ps4 wrong-angle wrong-axis rotated-grain
                file-mismatch type-mismatch)
       add_test(NAME gb_broken_${_m}
                COMMAND ${OPENMTP_GB_PYTHON} -B ${_gb_dir}/tests/test_gb.py
                        ${PROJECT_BINARY_DIR}/tests/gb-work/broken-${_m} broken
-                       S5-010-010-twist ${_m})
-      set_tests_properties(gb_broken_${_m} PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77)
+                       S5-010-010-twist ${_m}
+                       ${PROJECT_BINARY_DIR}/tests/gb-work/build-S5-010-010-twist)
+      set_tests_properties(gb_broken_${_m} PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77
+                           FIXTURES_REQUIRED gb_cell)
     endforeach()
   endif()
 endif()

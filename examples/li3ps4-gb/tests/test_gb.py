@@ -3,8 +3,10 @@
 """ctest driver for the boundary builder (label gb).
 
   test_gb.py WORKDIR build NAME          build boundary NAME (no potential) and check it
-  test_gb.py WORKDIR broken NAME MODE    build NAME, break the written cell in one way (MODE) and
-                                         require check_cell to FAIL with the expected message
+  test_gb.py WORKDIR broken NAME MODE FROM
+                                         copy NAME.* from FROM (the WORKDIR of a build test),
+                                         break the cell in one way (MODE) and require
+                                         check_cell to FAIL with the expected message
 Exit 77 (skipped) when pymatgen is not importable."""
 import json
 import os
@@ -105,7 +107,11 @@ def main():
     work, action, name = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    build_gb.main(["--all", "--only", name, "-o", work])   # exits non-zero if its self-check fails
+    if action == "build":
+        build_gb.main(["--all", "--only", name, "-o", work])  # exits non-zero if its self-check fails
+    else:
+        for ext in (".json", ".cfg", ".lmp"):
+            shutil.copy(os.path.join(sys.argv[5], name + ext), work)
     json_path = os.path.join(work, name + ".json")
     msgs = check(json_path)
     if action == "build":
