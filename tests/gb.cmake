@@ -17,6 +17,8 @@ if(EXISTS ${_gb_dir}/tests/test_gb.py)
     endforeach()
     # the broken-input tests start from the cell of gb_build_S5-010-010-twist
     set_tests_properties(gb_build_S5-010-010-twist PROPERTIES FIXTURES_SETUP gb_cell)
+    add_test(NAME gb_amorphous_slab COMMAND ${OPENMTP_GB_PYTHON} -B ${_gb_dir}/tests/test_gb.py slab)
+    set_tests_properties(gb_amorphous_slab PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77)
     foreach(_m drop-s drop-li close-pair split-ps4 wrong-angle wrong-axis rotated-grain
                file-mismatch type-mismatch)
       add_test(NAME gb_broken_${_m}

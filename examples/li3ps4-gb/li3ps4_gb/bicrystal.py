@@ -118,10 +118,10 @@ def bulk_min_distances(crys, units):
         uid[p] = p
         uid[s_idx] = p
     uid[uid < 0] = np.arange(len(crys))[uid < 0] + 10000
-    i, j, _, d = crys.get_neighbor_list(6.0)
+    i, j, img, d = crys.get_neighbor_list(6.0)
     out = {}
-    for a, b, r in zip(i, j, d):
-        if uid[a] == uid[b]:
+    for a, b, im, r in zip(i, j, img, d):
+        if uid[a] == uid[b] and not np.any(im):     # same unit, same image: a bond
             continue
         key = tuple(sorted((crys[a].specie.symbol, crys[b].specie.symbol)))
         out[key] = min(out.get(key, 99.0), r)
@@ -248,10 +248,10 @@ def _remove_overlaps(box, spec, pos, meta, dmin, factor, zone):
     unit = meta["unit"]
     alive = np.ones(n, bool)
     rmax = max(dmin.values()) * factor + 0.01
-    ii, jj, _, dd = st.get_neighbor_list(max(rmax, 4.0))
+    ii, jj, img, dd = st.get_neighbor_list(max(rmax, 4.0))
     sym = np.array(spec)
     thr = np.array([dmin[tuple(sorted((sym[a], sym[b])))] for a, b in zip(ii, jj)])
-    same = (unit[ii] == unit[jj]) & (unit[ii] >= 0)
+    same = (unit[ii] == unit[jj]) & (unit[ii] >= 0) & ~np.any(img, axis=1)
     ii, jj, dd, thr = ii[~same], jj[~same], dd[~same], thr[~same]
     clash = dd < factor * thr
     Lz = box[2, 2]

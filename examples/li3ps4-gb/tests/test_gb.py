@@ -103,7 +103,30 @@ def break_cell(prefix, mode):
     return meta
 
 
+def slab_test():
+    """The crystal half of the amorphous/crystal builder (no potential): whole PS4 units,
+    Li3PS4, bulk distances, and an amorphous region made of whole units, half of the cell."""
+    from li3ps4_gb import amorphous, checks, crystal
+    model = crystal.load_model()
+    cell, types, pos, unit = amorphous.crystal_slab(model, "c", (1, 2, 4))
+    msgs = checks.stoichiometry_check(types) + checks.ps4_check(cell, types, pos)
+    from li3ps4_gb.bicrystal import bulk_min_distances
+    thr = {"%s-%s" % k: 0.999 * v for k, v in bulk_min_distances(model, crystal.ps4_units(model)).items()}
+    thr["S-S"] = 3.2          # intra-unit S-S is 3.29 A; the check does not know units
+    thr["any"] = 1.6
+    msgs += checks.min_distance_check(cell, types, pos, thr)
+    if len(types) != 32 * 8:
+        msgs.append("slab has %d atoms, expected 256" % len(types))
+    if abs(cell[2, 2] - 4 * model.lattice.c) > 1e-9:
+        msgs.append("slab normal length %.4f, expected 4 c" % cell[2, 2])
+    if msgs:
+        sys.exit("\n".join(msgs))
+    print("crystal slab of the amorphous/crystal builder: 256 atoms, checks passed")
+
+
 def main():
+    if sys.argv[1:2] == ["slab"]:
+        return slab_test()
     work, action, name = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
