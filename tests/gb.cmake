@@ -17,6 +17,17 @@ if(EXISTS ${_gb_dir}/tests/test_gb.py)
     endforeach()
     # the broken-input tests start from the cell of gb_build_S5-010-010-twist
     set_tests_properties(gb_build_S5-010-010-twist PROPERTIES FIXTURES_SETUP gb_cell)
+    if(TARGET lmp_mtp AND TARGET mtp)
+      # the two output files give the same energy and forces (mtp on the .cfg, lmp_mtp on the data)
+      add_test(NAME gb_lammps_cfg_agree
+               COMMAND ${OPENMTP_GB_PYTHON} -B ${_gb_dir}/tests/test_gb.py
+                       ${PROJECT_BINARY_DIR}/tests/gb-work/lammps-agree lammps-agree
+                       S5-010-010-twist ${PROJECT_BINARY_DIR}/tests/gb-work/build-S5-010-010-twist
+                       $<TARGET_FILE:mtp> $<TARGET_FILE:lmp_mtp>
+                       ${PROJECT_SOURCE_DIR}/examples/li3ps4-beta/frames/seed.cfg)
+      set_tests_properties(gb_lammps_cfg_agree PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77
+                           FIXTURES_REQUIRED gb_cell ENVIRONMENT "OMP_NUM_THREADS=1")
+    endif()
     add_test(NAME gb_amorphous_slab COMMAND ${OPENMTP_GB_PYTHON} -B ${_gb_dir}/tests/test_gb.py slab)
     set_tests_properties(gb_amorphous_slab PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77)
     foreach(_m drop-s drop-li close-pair split-ps4 wrong-angle wrong-axis rotated-grain

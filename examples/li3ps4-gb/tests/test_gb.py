@@ -124,9 +124,62 @@ def slab_test():
     print("crystal slab of the amorphous/crystal builder: 256 atoms, checks passed")
 
 
+def lammps_agree_test(work, name, src, mtp, lmp, seed_cfg):
+    """The .cfg (read by mtp calculate_efs) and the data file (read by lmp_mtp) give the same
+    energy and forces with one potential (a level-6 MTP trained 5 iterations on the seed frames
+    here, enough to be non-trivial); then a data file with one type changed must not."""
+    import re
+    import subprocess
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    for ext in (".cfg", ".lmp"):
+        shutil.copy(os.path.join(src, name + ext), work)
+    pot = os.path.join(work, "l6.almtp")
+    run = lambda *a: subprocess.run(a, cwd=work, check=True, capture_output=True, text=True)
+    run(mtp, "init", "--level", "6", "--species", "0,1,2", "-o", "l6-init.almtp")
+    run(mtp, "train", "l6-init.almtp", seed_cfg, "--iteration_limit=5", "--seed=1",
+        "--trained_pot_name=" + pot)
+    run(mtp, "calculate_efs", pot, name + ".cfg", "--output_filename=efs.cfg")
+    lines = open(os.path.join(work, "efs.cfg")).read().splitlines()
+    e_cfg = float(lines[[i for i, l in enumerate(lines) if l.strip() == "Energy"][0] + 1])
+    a = [i for i, l in enumerate(lines) if l.strip().startswith("AtomData:")][0]
+    cols = lines[a].split()[1:]
+    n = int(lines[[i for i, l in enumerate(lines) if l.strip() == "Size"][0] + 1])
+    f_cfg = np.array([[float(x) for x in lines[a + 1 + k].split()[cols.index("fx"):cols.index("fx") + 3]]
+                      for k in range(n)])
+
+    def lammps_efs(data):
+        with open(os.path.join(work, "in.efs"), "w") as f:
+            f.write("units metal\natom_style atomic\nbox tilt large\nread_data %s\n"
+                    "pair_style mtp %s\npair_coeff * *\n"
+                    "dump f all custom 1 f.dump id fx fy fz\ndump_modify f sort id format float %%.10g\n"
+                    "run 0\nprint \"RESULT_E $(pe:%%.10f)\"\n" % (data, pot))
+        r = run(lmp, "-in", "in.efs", "-screen", "none", "-log", "log.efs")
+        e = float(re.search(r"RESULT_E ([-+0-9.eE]+)", open(os.path.join(work, "log.efs")).read()).group(1))
+        d = open(os.path.join(work, "f.dump")).read().splitlines()
+        k = [i for i, l in enumerate(d) if l.startswith("ITEM: ATOMS")][0]
+        return e, np.array([[float(x) for x in l.split()[1:4]] for l in d[k + 1:k + 1 + n]])
+
+    e_l, f_l = lammps_efs(name + ".lmp")
+    de, df = abs(e_l - e_cfg), np.max(np.abs(f_l - f_cfg))
+    print("energy: cfg %.8f eV, LAMMPS data %.8f eV (diff %.2g); max force diff %.2g eV/A"
+          % (e_cfg, e_l, de, df))
+    if de > 1e-6 * max(1.0, abs(e_cfg)) or df > 1e-5:
+        sys.exit("the .cfg and the LAMMPS data file do not describe the same cell")
+    lmp_cell = cellio.read_lammps_data(os.path.join(work, name + ".lmp"))
+    lmp_cell["types"][3] = (lmp_cell["types"][3] + 1) % 3
+    cellio.write_lammps_data(os.path.join(work, "broken.lmp"), lmp_cell)
+    e_b, _ = lammps_efs("broken.lmp")
+    print("with one type changed in the data file: %.8f eV" % e_b)
+    if abs(e_b - e_cfg) <= 1e-6 * max(1.0, abs(e_cfg)):
+        sys.exit("a changed type went unnoticed: the comparison cannot fail")
+
+
 def main():
     if sys.argv[1:2] == ["slab"]:
         return slab_test()
+    if sys.argv[2:3] == ["lammps-agree"]:
+        return lammps_agree_test(sys.argv[1], *sys.argv[3:8])
     work, action, name = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
