@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from li3ps4_gb import bicrystal, cellio, checks, crystal, lammps, search  # noqa: E402
+from li3ps4_gb import bicrystal, cellio, crystal, lammps, search  # noqa: E402
 from li3ps4_gb.boundaries import SIX  # noqa: E402
 
 

@@ -14,7 +14,6 @@ import subprocess
 import tempfile
 import numpy as np
 
-from . import SPECIES
 from .cellio import read_lammps_data, write_lammps_data, to_lammps_frame
 from .crystal import ps4_units
 from .lammps import find_lmp, pair_commands, WALL

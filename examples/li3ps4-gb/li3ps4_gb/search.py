@@ -5,7 +5,6 @@ is minimised again tightly (atoms, then box length normal to the plane if asked)
 boundary energy is returned.  A candidate is invalid (kept in the log, never chosen) if the
 relaxed cell has wall energy above WALL_MAX, a broken PS4 unit or a pair closer than the
 stated minimum distance: that is how a potential's failure shows instead of a number."""
-import math
 import numpy as np
 
 from . import lammps

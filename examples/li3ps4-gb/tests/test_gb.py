@@ -154,7 +154,7 @@ def lammps_agree_test(work, name, src, mtp, lmp, seed_cfg):
                     "pair_style mtp %s\npair_coeff * *\n"
                     "dump f all custom 1 f.dump id fx fy fz\ndump_modify f sort id format float %%.10g\n"
                     "run 0\nprint \"RESULT_E $(pe:%%.10f)\"\n" % (data, pot))
-        r = run(lmp, "-in", "in.efs", "-screen", "none", "-log", "log.efs")
+        run(lmp, "-in", "in.efs", "-screen", "none", "-log", "log.efs")
         e = float(re.search(r"RESULT_E ([-+0-9.eE]+)", open(os.path.join(work, "log.efs")).read()).group(1))
         d = open(os.path.join(work, "f.dump")).read().splitlines()
         k = [i for i, l in enumerate(d) if l.startswith("ITEM: ATOMS")][0]
