@@ -202,7 +202,7 @@ def main(argv=None):
 
 def write_table(path, metas):
     rows = ["| boundary | character (geometry) | grain-2 plane | ratio c2:b2:a2 | strain a/b/c (%) | "
-            "cell |A| x |B| x L (A) | atoms | removed PS4/Li | translation u, v, gap (chosen by) | "
+            "cell A x B x L (A) | atoms | removed PS4/Li | translation u, v, gap (chosen by) | "
             "gamma unrelaxed (J/m2) | gamma relaxed (J/m2) | max grade |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for m in metas:
