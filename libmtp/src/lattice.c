@@ -154,10 +154,13 @@ mtp_status mtp_cell_init(mtp_cell *cell, const double lattice[3][3], mtp_error *
     }
     cell->n_periodic = np;
     /* squares of 1e160 overflow: such lengths are no cell anyway */
-    for (int t = 0; t < np; t++)
-        if (!(norm3(cell->L[idx[t]]) < 1e100))
-            return mtp_fail(err, MTP_ERR_GEOMETRY, "lattice vector %d is absurdly long (%g A)", idx[t] + 1,
-                            norm3(cell->L[idx[t]]));
+    for (int t = 0; t < np; t++) {
+        const double *r = cell->L[idx[t]];
+        double big = fmax(fabs(r[0]), fmax(fabs(r[1]), fabs(r[2])));
+        if (!(big < 1e100))
+            return mtp_fail(err, MTP_ERR_GEOMETRY, "lattice vector %d is absurdly long (a component of %g A)",
+                            idx[t] + 1, big);
+    }
     mtp_status st = reduce_rows(cell->L, idx, np, err);
     if (st) return st;
 

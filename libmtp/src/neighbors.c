@@ -32,7 +32,7 @@ void mtp_nlist_free(mtp_nlist *nl)
 static mtp_status push_pair(mtp_nlist *nl, int j, const double d[3], mtp_error *err)
 {
     if (nl->n_pairs == nl->cap) {
-        long ncap = nl->cap ? nl->cap * 2 : 1024;
+        long ncap = nl->cap < 1024 ? 1024 : nl->cap * 2;
         int *ni = mtp_realloc(nl->index, (size_t)ncap, sizeof(int));
         if (ni) nl->index = ni;
         double *nr = mtp_realloc(nl->rij, (size_t)ncap * 3, sizeof(double));
@@ -56,6 +56,11 @@ mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double rc, mtp_err
     if (!off) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     nl->offset = off;
     nl->offset[0] = 0;
+    /* never NULL, even with no pairs: callers offset these pointers (UB on NULL) */
+    if (!nl->index) nl->index = mtp_calloc(1, sizeof(int));
+    if (!nl->rij) nl->rij = mtp_calloc(3, sizeof(double));
+    if (!nl->index || !nl->rij) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+    if (nl->cap == 0) nl->cap = 1;
     if (n == 0) return MTP_OK;
     if (!(rc > 0) || !isfinite(rc)) return mtp_fail(err, MTP_ERR_INVALID, "cutoff must be positive");
 
