@@ -91,10 +91,11 @@ mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double rc, mtp_err
         for (int a = 0; a < 3; a++) {
             /* beyond 2^50 cells away the wrapped position has no digits left */
             if (!(fabs(f[a]) < 0x1p50)) {
+                double far = f[a];
                 free(frac);
                 return mtp_fail(err, MTP_ERR_GEOMETRY,
                                 "atom %d is too far from the cell (coordinate %.3g along lattice direction %d)", i + 1,
-                                f[a], a + 1);
+                                far, a + 1);
             }
             if (per[a]) {
                 double fl = floor(f[a]);
