@@ -24,3 +24,9 @@ add_test(NAME hardening_geometry
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/hardening/test_geometry.sh $<TARGET_FILE:mtp> ${PROJECT_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR}/tests/hardening-geometry)
 set_tests_properties(hardening_geometry PROPERTIES LABELS "cli;hardening")
+# Features through the no-loss text .cfg writer and the extended XYZ comment line (fuzz_reader's round-trip findings).
+add_executable(test_cfg_features ${CMAKE_CURRENT_LIST_DIR}/test_cfg_features.c)
+target_link_libraries(test_cfg_features PRIVATE openmtp_static m)
+target_compile_definitions(test_cfg_features PRIVATE _POSIX_C_SOURCE=200809L)
+add_test(NAME cfg_features COMMAND test_cfg_features)
+set_tests_properties(cfg_features PROPERTIES LABELS "unit;hardening;formats")
