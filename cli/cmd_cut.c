@@ -61,23 +61,25 @@ const char HELP_CUT_EXTRAPOLATIVE_NBH[] =
     "  positions in IN = positions in the cell + origin, up to IN's lattice).\n";
 
 /* Distance between atoms i and j of cfg, nearest periodic image (3D
- * periodic: minimum image in fractional coordinates, checked over the
- * 27 neighbouring shifts so skewed cells are handled). */
-static double image_distance(const mtp_cfg *c, const double inv[3][3], int periodic, int i, int j)
+ * periodic: minimum image in fractional coordinates of the reduced
+ * lattice L, checked over the 27 neighbouring shifts, which suffices for
+ * a reduced basis however skewed the basis in the file is). */
+static double image_distance(const mtp_cfg *c, const double L[3][3], const double inv[3][3], int periodic, int i,
+                             int j)
 {
     const double *xi = c->positions + 3 * i, *xj = c->positions + 3 * j;
     double d[3] = {xj[0] - xi[0], xj[1] - xi[1], xj[2] - xi[2]};
     if (!periodic) return sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
     for (int b = 0; b < 3; b++) {
         double f = d[0] * inv[0][b] + d[1] * inv[1][b] + d[2] * inv[2][b], s = -round(f);
-        for (int a = 0; a < 3; a++) d[a] += s * c->lattice[b][a];
+        for (int a = 0; a < 3; a++) d[a] += s * L[b][a];
     }
     double best = INFINITY;
     for (int p = -1; p <= 1; p++)
         for (int q = -1; q <= 1; q++)
             for (int s = -1; s <= 1; s++) {
                 double e[3];
-                for (int a = 0; a < 3; a++) e[a] = d[a] + p * c->lattice[0][a] + q * c->lattice[1][a] + s * c->lattice[2][a];
+                for (int a = 0; a < 3; a++) e[a] = d[a] + p * L[0][a] + q * L[1][a] + s * L[2][a];
                 double r = sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
                 if (r < best) best = r;
             }
@@ -108,9 +110,14 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
                             const char *out, long *n_cells)
 {
     const int n = cfg->n_atoms;
-    double inv[3][3];
+    double L[3][3], inv[3][3];
     int periodic = mtp_cfg_periodic_dims(cfg) == 3;
-    if (periodic && !invert3(cfg->lattice, inv)) {
+    mtp_error lerr;
+    if (periodic && mtp_lattice_reduce(cfg->lattice, L, &lerr)) {
+        fprintf(stderr, "mtp %s: configuration %ld: %s\n", cmd, index + 1, lerr.message);
+        return 1;
+    }
+    if (periodic && !invert3(L, inv)) {
         fprintf(stderr, "mtp %s: configuration %ld: the lattice vectors are linearly dependent\n", cmd, index + 1);
         return 1;
     }
@@ -135,7 +142,7 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
         if (ps->merge > 0)
             for (int i = 0; i < n; i++)
                 if (i != c0 && !covered[i] && cfg->nbh_grades[i] >= ps->threshold &&
-                    image_distance(cfg, inv, periodic, c0, i) <= ps->merge)
+                    image_distance(cfg, L, inv, periodic, c0, i) <= ps->merge)
                     centers[nc++] = i;
         mtp_cut_report rep;
         mtp_error err;
@@ -151,7 +158,7 @@ static int cut_periodic_cfg(const char *cmd, const mtp_cfg *cfg, long index, con
         for (int i = 0; i < n; i++) {
             if (covered[i] || cfg->nbh_grades[i] < ps->threshold) continue;
             for (int c = 0; c < nc; c++)
-                if (i == centers[c] || image_distance(cfg, inv, periodic, centers[c], i) <= ps->o.core) {
+                if (i == centers[c] || image_distance(cfg, L, inv, periodic, centers[c], i) <= ps->o.core) {
                     covered[i] = 1;
                     break;
                 }

@@ -147,7 +147,7 @@ for t in "${TARGETS[@]}"; do
     # (the explicit exit keeps the shell's "Aborted" notice out of the output)
     if ! ( timeout 300 "$BIN/fuzz_$t" -rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=25 \
            "$f" >"$out" 2>&1; exit $? ) 2>/dev/null; then
-      kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z-]+|runtime error: .*' "$out")
+      kind=$(grep -m1 -oE 'OPENMTP-FUZZ-FAIL: .*|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z-]+|runtime error: .*' "$out")
       where=$(grep -m1 -oE '^SUMMARY: .*' "$out")
       FAIL+=("fuzz_$t: regression input fails again: $f: ${kind:-see log}; ${where}; log: $out")
     fi
@@ -192,7 +192,9 @@ for t in "${TARGETS[@]}"; do
     status=FAIL
     artifact=$(grep -o 'Test unit written to .*' "$LOGS/$t.log" | tail -1 | sed 's/Test unit written to //')
     [ "$rc" = 124 ] && artifact="(killed by timeout; see log)"
-    kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z-]+( \(malloc\([0-9]+\)\))?|runtime error: .*|==[0-9]+== ?ERROR: .*' "$LOGS/$t.log" | head -1)
+    # a harness check (finite results, round trips, basis invariance) names itself first
+    kind=$(grep -m1 -oE 'OPENMTP-FUZZ-FAIL: .*' "$LOGS/$t.log" | head -1)
+    [ -n "$kind" ] || kind=$(grep -m1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer): [a-zA-Z-]+( \(malloc\([0-9]+\)\))?|runtime error: .*|==[0-9]+== ?ERROR: .*' "$LOGS/$t.log" | head -1)
     FAIL+=("fuzz_$t: ${kind:-exit status $rc}; reproducer: ${artifact:-none}; log: $LOGS/$t.log")
   fi
   printf '%-18s %8s %12s %10s %8s  %s\n' "fuzz_$t" "$status" "$(stat_of "$t" number_of_executed_units)" \

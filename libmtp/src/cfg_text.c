@@ -122,6 +122,9 @@ static void decode_key(char *k)
             if (c == 't') { *w++ = '\t'; r++; continue; }
             if (c == 'n') { *w++ = '\n'; r++; continue; }
             if (c == 'r') { *w++ = '\r'; r++; continue; }
+            if (c == 'v') { *w++ = '\v'; r++; continue; }
+            if (c == 'f') { *w++ = '\f'; r++; continue; }
+            if (c == '\\') { *w++ = '\\'; r++; continue; }
         }
         *w++ = *r;
     }
@@ -474,6 +477,9 @@ static void write_escaped_key(FILE *fp, const char *k)
         case '\t': fputs("\\t", fp); break;
         case '\n': fputs("\\n", fp); break;
         case '\r': fputs("\\r", fp); break;
+        case '\v': fputs("\\v", fp); break;
+        case '\f': fputs("\\f", fp); break;
+        case '\\': fputs("\\\\", fp); break;
         default: fputc(*k, fp);
         }
     }
@@ -486,6 +492,18 @@ static mtp_status cfg_text_write(FILE *fp, const char *name, const mtp_cfg *cfg,
 {
     int no_loss = opt && opt->no_loss;
     int keep_ghosts = opt && opt->keep_ghosts;
+    /* features the format cannot hold are refused, not changed on the way:
+     * a key names the Feature line; the reader drops a '\r' ending a line */
+    for (int i = 0; i < cfg->n_features; i++) {
+        const mtp_feature *f = &cfg->features[i];
+        if (!f->key[0])
+            return mtp_fail(err, MTP_ERR_UNSUPPORTED, "%s: a feature with an empty key cannot be written", name);
+        for (const char *v = f->value; v && *v; v++)
+            if (*v == '\r' && (v[1] == '\n' || v[1] == '\0'))
+                return mtp_fail(err, MTP_ERR_UNSUPPORTED,
+                                "%s: feature '%s': a value line ending in a carriage return cannot be written", name,
+                                f->key);
+    }
     int n_written = 0;
     for (int i = 0; i < cfg->n_atoms; i++)
         if (!cfg->ghost || !cfg->ghost[i] || keep_ghosts) n_written++;

@@ -69,7 +69,17 @@ static mtp_status add_ghosts(const mtp_cfg *cfg, double cutoff, ghosts *g, mtp_e
         if (!ghosts_push(g, cfg->positions + 3 * i, i)) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     if (n == 0) return MTP_OK;
     const double *x = cfg->positions;
-    const double(*L)[3] = cfg->lattice;
+    /* MLIP-3 shells along the rows as given; a skewed basis would need
+     * shells far beyond the first empty one (and stop early), so the rows
+     * are reduced first.  A reduced lattice is kept bit for bit, so the
+     * cells MLIP-3 is compared on give its output unchanged. */
+    double L[3][3];
+    mtp_cell cell;
+    mtp_status st = mtp_cell_init(&cell, cfg->lattice, err);
+    if (st) return st;
+    if ((st = mtp_cell_check_images(&cell, cutoff, n, mtp_cell_image_estimate(&cell, cutoff, n), err))) return st;
+    for (int a = 0; a < 3; a++)
+        for (int k = 0; k < 3; k++) L[a][k] = cell.periodic[a] ? cell.L[a][k] : 0.0;
     double lo[3], hi[3];
     for (int a = 0; a < 3; a++) lo[a] = hi[a] = x[a];
     for (int i = 1; i < n; i++)
@@ -77,8 +87,7 @@ static mtp_status add_ghosts(const mtp_cfg *cfg, double cutoff, ghosts *g, mtp_e
             if (lo[a] > x[3 * i + a]) lo[a] = x[3 * i + a];
             if (hi[a] < x[3 * i + a]) hi[a] = x[3 * i + a];
         }
-    int periodic[3];
-    for (int a = 0; a < 3; a++) periodic[a] = L[a][0] != 0.0 || L[a][1] != 0.0 || L[a][2] != 0.0;
+    const int *periodic = cell.periodic;
     if (!periodic[0] && !periodic[1] && !periodic[2]) return MTP_OK;
     int added = 1;
     for (int l = 1; added; l++) {
@@ -291,18 +300,16 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
     for (int i = 0; i < 3 * n; i++)
         if (!isfinite(cfg->positions[i])) return mtp_fail(err, MTP_ERR_GEOMETRY, "atom %d has a non-finite position", i / 3 + 1);
 
-    /* Periodic directions of the big cell and fractional coordinates. */
-    const double(*L)[3] = cfg->lattice;
-    int periodic[3], np = 0;
-    for (int a = 0; a < 3; a++) {
-        periodic[a] = L[a][0] != 0 || L[a][1] != 0 || L[a][2] != 0;
-        np += periodic[a];
-    }
+    /* Periodic directions of the big cell and fractional coordinates, in
+     * the reduced basis: the fewest images cover the box, whatever basis
+     * the lattice is given in. */
+    mtp_cell bigcell;
+    mtp_status st = mtp_cell_init(&bigcell, cfg->lattice, err);
+    if (st) return st;
+    const int np = bigcell.n_periodic;
     if (np != 0 && np != 3)
         return mtp_fail(err, MTP_ERR_UNSUPPORTED, "periodic cut needs a 3D periodic or a non-periodic configuration (%d periodic directions)", np);
-    double inv[3][3] = {{1, 0, 0}, {0, 1, 0}, {0, 0, 1}};
-    if (np == 3 && mtp_invert3(L, inv) == 0)
-        return mtp_fail(err, MTP_ERR_GEOMETRY, "the lattice vectors are linearly dependent");
+    const double(*L)[3] = bigcell.L, (*inv)[3] = bigcell.inv;
 
     /* Centres: each the image nearest to the first centre (minimum image in
      * fractional coordinates), so a merged group is one compact region. */
@@ -314,7 +321,6 @@ mtp_status mtp_cut_periodic(const mtp_cfg *cfg, int n_centers, const int *center
     mtp_nlist_init(&nl_cut);
     mtp_cfg out;
     mtp_cfg_init(&out);
-    mtp_status st = MTP_OK;
     if (!cx) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     for (int c = 0; c < n_centers; c++) {
         const double *x0 = cfg->positions + 3 * centers[0], *xc = cfg->positions + 3 * centers[c];

@@ -197,6 +197,8 @@ static mtp_status xyz_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
     for (int i = 0; i < n_kv; i++) {
         const char *k = pairs[i].key;
         char *v = pairs[i].value;
+        /* "= value" with nothing before: no feature can be named by it */
+        if (!*k) FAIL_AT(comment_line, "'=' without a key in the comment line");
         if (mtp_str_ieq(k, "Lattice")) {
             double L[9];
             if (!v || parse_numbers(v, L, 9) != 9)

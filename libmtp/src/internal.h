@@ -157,13 +157,39 @@ typedef struct mtp_nlist {
     int *cell_head, *cell_next;
     double *img_pos; int *img_owner;
     long img_cap; long cell_cap;
+    /* cost of the last build: images made, distances computed */
+    long n_images, n_candidates;
 } mtp_nlist;
 
 void mtp_nlist_init(mtp_nlist *nl);
 void mtp_nlist_free(mtp_nlist *nl);
 mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double cutoff, mtp_error *err);
+
+/* ---- cell geometry (lattice.c) -------------------------------------- */
 /* Inverse of a 3x3 matrix; returns the determinant (0 if singular or not finite). */
 double mtp_invert3(const double m[3][3], double inv[3][3]);
+/* A configuration's lattice as the image builders use it: the periodic
+ * (non-zero) rows reduced to a short basis of the same lattice, in the
+ * same row positions (a reduced lattice is kept bit for bit); the other
+ * rows unit vectors completing a 3D basis. */
+typedef struct mtp_cell {
+    int periodic[3];     /* row a of the input lattice is non-zero          */
+    int n_periodic;
+    double L[3][3];      /* the basis, rows                                 */
+    double inv[3][3];    /* L^-1: fractional coordinates f = x inv          */
+    double height[3];    /* spacing of the lattice planes along row a (A)   */
+} mtp_cell;
+/* MTP_ERR_GEOMETRY for non-finite, absurdly long or (nearly) dependent rows. */
+mtp_status mtp_cell_init(mtp_cell *cell, const double lattice[3][3], mtp_error *err);
+/* Images (atoms included) of n atoms within rc of the cell, about:
+ * n * prod over periodic rows of (1 + 2 rc / height). */
+double mtp_cell_image_estimate(const mtp_cell *cell, double rc, long n_atoms);
+/* Most periodic images (atoms included) any image builder makes: ~4 GB of
+ * neighbour-search scratch, and every count below it fits in an int. */
+#define MTP_MAX_IMAGES 100000000L
+/* MTP_OK if n_images <= MTP_MAX_IMAGES, else MTP_ERR_GEOMETRY saying why
+ * (the thinnest plane spacing against the cutoff). */
+mtp_status mtp_cell_check_images(const mtp_cell *cell, double rc, long n_atoms, double n_images, mtp_error *err);
 
 
 /* ---- MaxVol linear algebra (maxvol.c) ------------------------------ */

@@ -180,6 +180,15 @@ void mtp_cfg_remove_feature(mtp_cfg *cfg, const char *key);
 int mtp_cfg_periodic_dims(const mtp_cfg *cfg);
 /* |det(lattice)|, 0 unless all three rows are set. */
 double mtp_cfg_volume(const mtp_cfg *cfg);
+/* The same lattice in a reduced basis, as every image builder of the
+ * library uses it: each non-zero row replaced by the shortest vector of
+ * row + integer combinations of the other non-zero rows (Minkowski-style
+ * greedy reduction), zero rows kept zero, rows never reordered; a lattice
+ * that is already reduced comes back bit for bit.  Results do not depend
+ * on the basis a lattice is given in.  MTP_ERR_GEOMETRY if a row is not
+ * finite or the rows are (nearly) linearly dependent.  reduced may be
+ * lattice. */
+mtp_status mtp_lattice_reduce(const double lattice[3][3], double reduced[3][3], mtp_error *err);
 
 /* ------------------------------------------------------------------ */
 /* Configuration files                                                 */
