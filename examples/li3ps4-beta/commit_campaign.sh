@@ -38,7 +38,7 @@ sync_once() {
             all=$(mktemp --suffix=.cfg); tmp=$(mktemp --suffix=.cfg)
             cat $(ls "$r"/labelled/[0-9]*.cfg 2>/dev/null | grep -v '\.tmp\.cfg$') /dev/null > "$all"
             if [ -s "$all" ]; then
-                "$mtp" convert "$all" "$tmp" --no_loss > /dev/null
+                "$mtp" convert "$all" "$tmp" --no_loss > /dev/null 2>&1
                 changed+=($(update "$tmp" "$out/round-$nnn.cfg"))
             fi
             rm -f "$all" "$tmp"
@@ -51,11 +51,17 @@ sync_once() {
         fi
     done
     [ -s "$work/rounds.tsv" ] && changed+=($(update "$work/rounds.tsv" "$out/rounds.tsv"))
-    if [ ${#changed[@]} -gt 0 ]; then
-        git -C "$repo" add -- "${changed[@]}"
+    # commit whatever in frames/rounds/ is not committed yet (also what an
+    # earlier failed commit left, e.g. while another git command held the lock)
+    if [ -n "$(git -C "$repo" status --porcelain -- "$out")" ]; then
         local n; n=$(cat "$out"/round-*.cfg 2>/dev/null | grep -c BEGIN_CFG || true)
-        git -C "$repo" commit -q -m "li3ps4-beta campaign: $n labelled frames in frames/rounds/ so far" -- "${changed[@]}"
-        echo "$(date -u +%FT%TZ) committed: ${changed[*]}"
+        if git -C "$repo" add -- "$out" &&
+           git -C "$repo" commit -q -m "li3ps4-beta campaign: $n labelled frames in frames/rounds/ so far" -- "$out"; then
+            echo "$(date -u +%FT%TZ) committed ($n frames): ${changed[*]}"
+        else
+            echo "$(date -u +%FT%TZ) commit failed; will try again" >&2
+            [ "$every" -gt 0 ] || return 1
+        fi
     fi
 }
 
