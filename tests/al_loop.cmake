@@ -17,3 +17,7 @@ foreach(mode converge resume failed)
 endforeach()
 set_tests_properties(al_loop_converge PROPERTIES FIXTURES_SETUP al_loop_ref)
 set_tests_properties(al_loop_resume PROPERTIES FIXTURES_REQUIRED al_loop_ref)
+# Uniaxial strains (STRAINS entries Fx/Fy/Fz) in the exploration runs (seconds).
+add_test(NAME al_loop_uniaxial
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_uniaxial.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_uniaxial PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref)

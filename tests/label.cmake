@@ -41,3 +41,9 @@ add_test(NAME label_lock
          COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_label_lock.py
                  ${PROJECT_BINARY_DIR}/bin/mtp-label ${CMAKE_BINARY_DIR}/tests/label-lock-work)
 set_tests_properties(label_lock PROPERTIES LABELS "label")
+# --kspacing: meshes from each frame's cell, restart only between equal meshes.
+add_test(NAME label_kspacing
+         COMMAND /usr/bin/python3 ${CMAKE_CURRENT_LIST_DIR}/label/test_kspacing.py
+                 ${PROJECT_BINARY_DIR}/bin/mtp-label $<TARGET_FILE:mtp> ${CMAKE_CURRENT_LIST_DIR}/data
+                 ${CMAKE_BINARY_DIR}/tests/label-kspacing-work)
+set_tests_properties(label_kspacing PROPERTIES LABELS "label")

@@ -6,7 +6,9 @@
 # listed once the selection has been made and split into frames/NNN.cfg).
 #
 # Files of round NNN (in $(WORK)/round-NNN/), each a make target:
-#   explore/RUN.cfg     candidate frames of one MD run (RUN = T<K>_s<strain>_n<size>)
+#   explore/RUN.cfg     candidate frames of one MD run (RUN = T<K>_s<strain>_n<size>;
+#                       strain F scales the structure isotropically, Fx/Fy/Fz along
+#                       one axis only)
 #   explore/RUN.grade   "graded_steps max_grade" of that run
 #   selected.cfg        the frames `mtp select_add` chose (at most SELECT_MAX)
 #   cut.cfg             (CUT=periodic|cluster) the cells cut out of them
@@ -96,7 +98,13 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	{ echo 'variable structure string "$(STRUCTURE)"'; \
 	  echo 'variable pot string "$(PREV_POT)"'; \
 	  echo 'variable T equal $(call run_field,$*,T)'; \
-	  echo 'variable strain equal $(call run_field,$*,s)'; \
+	  s='$(call run_field,$*,s)'; sx=1; sy=1; sz=1; \
+	  case "$$s" in \
+	    *x) sx=$${s%x}; s=1 ;; *y) sy=$${s%y}; s=1 ;; *z) sz=$${s%z}; s=1 ;; esac; \
+	  for f in $$s $$sx $$sy $$sz; do case "$$f" in ''|*[!0-9.]*|*.*.*) \
+	    echo "round $(ROUND): run $*: strain '$(call run_field,$*,s)' is not a number, optionally followed by x, y or z (STRAINS)" >&2; exit 1 ;; esac; done; \
+	  echo "variable strain equal $$s"; \
+	  echo "variable strain_x equal $$sx"; echo "variable strain_y equal $$sy"; echo "variable strain_z equal $$sz"; \
 	  echo 'variable n equal $(call run_field,$*,n)'; \
 	  echo "variable seed equal $$seed"; \
 	  echo 'variable steps equal $(or $(MD_STEPS_T$(call run_field,$*,T)),$(MD_STEPS))'; \

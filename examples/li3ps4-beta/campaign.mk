@@ -25,12 +25,12 @@ TRAIN_OPTS ?= --iteration_limit=1000 --seed=1
 SEED_CFG ?= $(HERE)/frames/seed.cfg
 
 # --- exploration: NVT MD of the 32-atom cell (structure.lmp: the ordered model,
-# isotropically scaled by the run's strain), 1 fs steps, 300/600/900 K for
-# 20 ps each and short 2 ps bursts at 2000 K, at isotropic strains -5..+5 %
-# (linear scale factors).  Uniaxial strains are in the seed frames only.
+# scaled by the run's strain), 1 fs steps, 300/600/900 K for 20 ps each and
+# short 2 ps bursts at 2000 K, at isotropic strains -5..+5 % (linear scale
+# factors) and uniaxial strains of -5 and +5 % along a, b and c (0.95x ...).
 STRUCTURE ?= $(HERE)/campaign/structure.lmp
 TEMPS ?= 300 600 900 2000
-STRAINS ?= 0.95 0.975 1.00 1.025 1.05
+STRAINS ?= 0.95 0.975 1.00 1.025 1.05 0.95x 1.05x 0.95y 1.05y 0.95z 1.05z
 SIZES ?= 1
 TIMESTEP ?= 0.001
 MD_STEPS ?= 20000
@@ -40,13 +40,14 @@ THRESHOLD_SAVE ?= 2
 THRESHOLD_BREAK ?= 10
 SAVE_MAX ?= 50
 
-# --- selection and labelling: production CP2K template (k 2x2x3 is for the
-# 32-atom cell; larger cells need their own template, see README.md)
+# --- selection and labelling: the production CP2K template with its k-point
+# mesh set per frame by --kspacing=0.42/A (2x2x3 for the 32-atom cell at every
+# strain of -5..+5 %, as in the template; 1x1x2 for a 2x2x2 supercell)
 SELECT_MAX ?= 8
 LABEL_CODE ?= cp2k
 LABEL_TEMPLATE ?= $(HERE)/cp2k/li3ps4_label.inp
 TYPE_ORDER ?= Li,P,S
-LABEL_OPTS ?= --command=cp2k.psmp
+LABEL_OPTS ?= --command=cp2k.psmp --kspacing=0.42
 SUBMIT ?= mpirun --allow-run-as-root -np 2
 MAX_ROUNDS ?= 40
 

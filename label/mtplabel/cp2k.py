@@ -16,6 +16,10 @@ frame the labeller edits a copy:
                label-RESTART.wfn, or label-RESTART.kp of a k-point run, is
                copied in as previous.wfn / previous.kp), SCF_GUESS ATOMIC
                otherwise
+  &KPOINTS     with --kspacing: SCHEME MONKHORST-PACK n1 n2 n3 from the
+               frame's cell (kmesh.py; the template's other &KPOINTS keywords
+               kept), or no &KPOINTS (Gamma-only code) when the mesh is 1x1x1;
+               a restart is taken only from a frame with the same mesh
 Command: CMD -i label.inp -o label.out in the job directory.  The output is
 read by the library's CP2K reader (`mtp convert --input_format=cp2k`),
 which rejects non-converged SCF, [ABORT]ed and truncated runs."""
@@ -24,6 +28,7 @@ import os
 import shutil
 
 from . import cfgio
+from .kmesh import monkhorst_pack_mesh
 from .jobs import LabelFailure, SetupError, labels_from_parsed, read_with_mtp
 
 
@@ -115,9 +120,10 @@ class Adapter:
     env_var = "CP2K_COMMAND"
     defaults = ("cp2k.psmp", "cp2k.popt", "cp2k", "cp2k.ssmp", "cp2k.sopt")
 
-    def __init__(self, template, type_order, mtp, frames):
+    def __init__(self, template, type_order, mtp, frames, kspacing=None):
         if not template:
             raise SetupError("cp2k: --template=FILE (a CP2K input) is required")
+        self.kspacing = kspacing
         try:
             with open(template) as f:
                 self.template_text = f.read()
@@ -142,9 +148,31 @@ class Adapter:
             if bad:
                 raise SetupError("frame %d has type %d, but --type_order names only %d elements" %
                                  (fr.index, bad[0], len(type_order)))
+        if kspacing is not None and not fe[0].sub("DFT"):
+            raise SetupError("%s: --kspacing needs a &DFT section in &FORCE_EVAL" % template)
 
     def key_material(self):
-        return ("cp2k\0" + self.template_text).encode()
+        ks = "" if self.kspacing is None else "\0kspacing %r" % self.kspacing
+        return ("cp2k\0" + self.template_text + ks).encode()
+
+    def mesh(self, frame):
+        """The frame's Monkhorst-Pack mesh under --kspacing, None without it
+        (the template's &KPOINTS is then used as it is)."""
+        if self.kspacing is None:
+            return None
+        if frame.periodicity() != 3:
+            return (1, 1, 1)
+        try:
+            return monkhorst_pack_mesh(frame.lattice, self.kspacing)
+        except ValueError as e:
+            raise LabelFailure(str(e))
+
+    def _set_mesh(self, dft, mesh):
+        if mesh == (1, 1, 1):
+            dft.remove("KPOINTS")
+            return
+        kp = dft.get_or_add("KPOINTS")
+        kp.set_keyword("SCHEME", "MONKHORST-PACK %d %d %d" % mesh)
 
     def write_input(self, job, restart_wfn):
         frame = job.frame
@@ -166,6 +194,9 @@ class Adapter:
         if periodic:
             pr.get_or_add("STRESS_TENSOR").head_line = "&STRESS_TENSOR ON"
         dft = fe.sub("DFT")
+        mesh = self.mesh(frame)
+        if dft and mesh is not None:
+            self._set_mesh(dft[0], mesh)
         if dft:
             scf = dft[0].get_or_add("SCF")
             if restart_wfn:
@@ -199,7 +230,9 @@ class Adapter:
         for t, p in zip(frame.types(), frame.positions()):
             coord.items.append("%-3s %.12f %.12f %.12f" % (self.type_order[t], p[0], p[1], p[2]))
         subsys.items[0:0] = [cell, coord]
-        lines = ["# written by mtp-label from %s (frame %d)" % (os.path.basename(self.template), frame.index)]
+        lines = ["# written by mtp-label from %s (frame %d%s)" % (
+            os.path.basename(self.template), frame.index,
+            "" if mesh is None else ", --kspacing=%g: k-point mesh %dx%dx%d" % ((self.kspacing,) + mesh))]
         for it in root.items:
             lines += it.lines() if isinstance(it, Section) else [it]
         with open(job.path("label.inp"), "w") as f:
@@ -207,7 +240,8 @@ class Adapter:
 
     def prepare(self, job, prev_job):
         restart = None
-        if prev_job is not None and prev_job.frame.types() == job.frame.types():
+        if (prev_job is not None and prev_job.frame.types() == job.frame.types() and
+                self.mesh(prev_job.frame) == self.mesh(job.frame)):
             # CP2K writes label-RESTART.wfn at Gamma and label-RESTART.kp with
             # &KPOINTS (and only that one); WFN_RESTART_FILE_NAME reads either.
             found = [(os.path.getmtime(prev_job.path(n)), ext) for n, ext in

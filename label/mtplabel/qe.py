@@ -11,7 +11,9 @@ labeller writes label.pwi from it with
              ATOMIC_SPECIES lines; celldm/A/B/C/cosAB/cosAC/cosBC removed
   cards      CELL_PARAMETERS angstrom and ATOMIC_POSITIONS angstrom replaced
              by the frame's (species label = --type_order name, which must
-             be in ATOMIC_SPECIES); the other cards kept as they are
+             be in ATOMIC_SPECIES); with --kspacing, K_POINTS automatic
+             n1 n2 n3 0 0 0 from the frame's cell (kmesh.py); the other
+             cards kept as they are
 Command: CMD -in label.pwi, output (stdout) label.pwo, read by the
 library's qe reader (`mtp convert --input_format=qe`), which rejects
 "convergence NOT achieved", error boxes and runs without "JOB DONE."."""
@@ -19,6 +21,7 @@ library's qe reader (`mtp convert --input_format=qe`), which rejects
 import os
 import re
 
+from .kmesh import monkhorst_pack_mesh
 from .jobs import LabelFailure, SetupError, labels_from_parsed, read_with_mtp
 
 CARDS = ("ATOMIC_SPECIES", "ATOMIC_POSITIONS", "K_POINTS", "CELL_PARAMETERS", "OCCUPATIONS", "CONSTRAINTS",
@@ -88,9 +91,10 @@ class Adapter:
     defaults = ("pw.x",)
     stdout_name = "label.pwo"
 
-    def __init__(self, template, type_order, mtp, frames):
+    def __init__(self, template, type_order, mtp, frames, kspacing=None):
         if not template:
             raise SetupError("qe: --template=FILE (a pw.x input) is required")
+        self.kspacing = kspacing
         try:
             with open(template) as f:
                 self.template_text = f.read()
@@ -118,7 +122,8 @@ class Adapter:
             raise SetupError("%s: expected a K_POINTS card" % template)
 
     def key_material(self):
-        return ("qe\0" + self.template_text).encode()
+        ks = "" if self.kspacing is None else "\0kspacing %r" % self.kspacing
+        return ("qe\0" + self.template_text + ks).encode()
 
     def prepare(self, job, prev_job):
         fr = job.frame
@@ -151,6 +156,12 @@ class Adapter:
                 out.append("&" + name)
                 out += ["  %s = %s" % kv for kv in body]
                 out.append("/")
+            elif name == "K_POINTS" and self.kspacing is not None:
+                try:
+                    mesh = monkhorst_pack_mesh(fr.lattice, self.kspacing)
+                except ValueError as e:
+                    raise LabelFailure(str(e))
+                out += ["K_POINTS automatic", "  %d %d %d 0 0 0" % mesh]
             elif name not in ("CELL_PARAMETERS", "ATOMIC_POSITIONS"):
                 out += body
         out.append("CELL_PARAMETERS angstrom")
