@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Copy what the campaign loop (campaign.mk) has labelled so far from its scratch WORKDIR into
+# frames/rounds/ and commit it, so that no labelled frame is lost when a session ends while the
+# loop is still running.  Run it by hand, or keep it running beside the loop:
+#
+#   examples/li3ps4-beta/commit_campaign.sh WORKDIR            # once
+#   examples/li3ps4-beta/commit_campaign.sh WORKDIR --every=300 # every 5 minutes, until killed
+#
+# Per round NNN it writes (small text files only; CP2K outputs stay in WORKDIR):
+#   frames/rounds/round-NNN.cfg         the round's labelled frames (mtp convert --no_loss, so
+#                                       the file passes libmtp's reader), in frame order
+#   frames/rounds/round-NNN.select.log  which exploration frame each selected frame came from
+#   frames/rounds/round-NNN.failed      frames whose labelling failed, with CP2K's reason
+# and frames/rounds/rounds.tsv (the loop's round table).  Each file is written atomically and
+# committed only when it changed; the commit touches nothing else in the repository.
+set -eo pipefail
+work=${1:?usage: commit_campaign.sh WORKDIR [--every=SECONDS]}
+every=0
+case "${2:-}" in --every=*) every=${2#--every=} ;; "") ;; *) echo "commit_campaign.sh: unknown option $2" >&2; exit 2 ;; esac
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(git -C "$here" rev-parse --show-toplevel)
+mtp=${MTP:-$(command -v "$repo/build/bin/mtp" || command -v mtp)}
+out=$here/frames/rounds
+
+# copy SRC to DST atomically if the content differs; prints DST when it changed
+update() {
+    if ! cmp -s "$1" "$2"; then cp "$1" "$2.tmp.$$" && mv "$2.tmp.$$" "$2" && echo "$2"; fi
+}
+
+sync_once() {
+    mkdir -p "$out"
+    local changed=() r nnn all tmp
+    for r in "$work"/round-*/; do
+        nnn=$(basename "$r"); nnn=${nnn#round-}
+        [ "$nnn" = 000 ] && continue # round 0 is frames/seed.cfg
+        if compgen -G "$r/labelled/*.cfg" > /dev/null; then
+            all=$(mktemp --suffix=.cfg); tmp=$(mktemp --suffix=.cfg)
+            cat $(ls "$r"/labelled/[0-9]*.cfg 2>/dev/null | grep -v '\.tmp\.cfg$') /dev/null > "$all"
+            if [ -s "$all" ]; then
+                "$mtp" convert "$all" "$tmp" --no_loss > /dev/null 2>&1
+                changed+=($(update "$tmp" "$out/round-$nnn.cfg"))
+            fi
+            rm -f "$all" "$tmp"
+        fi
+        [ -s "$r/select.log" ] && changed+=($(update "$r/select.log" "$out/round-$nnn.select.log"))
+        if compgen -G "$r/labelled/*.failed" > /dev/null; then
+            tmp=$(mktemp)
+            for f in "$r"/labelled/*.failed; do printf '%s\t%s\n' "$(basename "$f" .failed)" "$(cut -f2- "$f" | head -1)"; done > "$tmp"
+            changed+=($(update "$tmp" "$out/round-$nnn.failed")); rm -f "$tmp"
+        fi
+    done
+    [ -s "$work/rounds.tsv" ] && changed+=($(update "$work/rounds.tsv" "$out/rounds.tsv"))
+    # commit whatever in frames/rounds/ is not committed yet (also what an
+    # earlier failed commit left, e.g. while another git command held the lock)
+    if [ -n "$(git -C "$repo" status --porcelain -- "$out")" ]; then
+        local n; n=$(cat "$out"/round-*.cfg 2>/dev/null | grep -c BEGIN_CFG || true)
+        if git -C "$repo" add -- "$out" &&
+           git -C "$repo" commit -q -m "li3ps4-beta campaign: $n labelled frames in frames/rounds/ so far" -- "$out"; then
+            echo "$(date -u +%FT%TZ) committed ($n frames): ${changed[*]}"
+        else
+            echo "$(date -u +%FT%TZ) commit failed; will try again" >&2
+            [ "$every" -gt 0 ] || return 1
+        fi
+    fi
+}
+
+while :; do
+    sync_once
+    [ "$every" -gt 0 ] || break
+    sleep "$every"
+done
