@@ -132,6 +132,10 @@ static mtp_status bin_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err
             int32_t *t = NULL;
             st = read_array(&b, (size_t)n, sizeof(int32_t), (void **)&t, "truncated types");
             cfg->types = (int *)t; /* int is 32 bits on every supported platform */
+            /* the text reader's range, so that every file read here can be
+             * written as text and read back */
+            for (int i = 0; !st && i < n; i++)
+                if (t[i] < -1000000000 || t[i] > 1000000000) st = bfail(&b, "atom types must lie within +-1e9");
             break;
         }
         case 'g': {

@@ -172,8 +172,10 @@ mtp_status mtp_nlist_build(mtp_nlist *nl, const mtp_cfg *cfg, double rc, mtp_err
     long total = 1;
     for (int a = 0; a < 3; a++) {
         double span = (hi[a] - lo[a]) * h[a];
-        long k = (long)floor(span / (rc * (1 + 1e-9))); /* margin for rounding */
-        if (k < 1) k = 1;
+        /* clamped as a double: a huge (or non-finite) span must not reach
+         * the conversion to an integer */
+        double k = floor(span / (rc * (1 + 1e-9))); /* margin for rounding */
+        if (!(k >= 1)) k = 1;
         if (k > 1024) k = 1024;
         nb[a] = (int)k;
     }
