@@ -216,6 +216,15 @@ static mtp_status read_cell_rows(mtp_reader *r, qe_state *s, double scale, mtp_e
             return mtp_parse_fail(err, r->name, r->lines.line_no, "expected cell vector %d with 3 finite numbers", a + 1);
         for (int b = 0; b < 3; b++) s->lattice[a][b] = v[b] * scale;
     }
+    /* pw.x cells are 3D: three independent vectors */
+    const double(*L)[3] = s->lattice;
+    double det = L[0][0] * (L[1][1] * L[2][2] - L[1][2] * L[2][1]) - L[0][1] * (L[1][0] * L[2][2] - L[1][2] * L[2][0]) +
+                 L[0][2] * (L[1][0] * L[2][1] - L[1][1] * L[2][0]);
+    double n0 = sqrt(L[0][0] * L[0][0] + L[0][1] * L[0][1] + L[0][2] * L[0][2]),
+           n1 = sqrt(L[1][0] * L[1][0] + L[1][1] * L[1][1] + L[1][2] * L[1][2]),
+           n2 = sqrt(L[2][0] * L[2][0] + L[2][1] * L[2][1] + L[2][2] * L[2][2]);
+    if (!(fabs(det) > 1e-9 * n0 * n1 * n2) || !isfinite(det))
+        return mtp_parse_fail(err, r->name, r->lines.line_no, "the three cell vectors do not span a 3D cell");
     s->have_cell = 1;
     return MTP_OK;
 }
@@ -277,8 +286,19 @@ static mtp_status qe_next(mtp_reader *r, mtp_cfg *cfg, int *got, mtp_error *err)
             }
             s->alat = v;
         } else if (strncmp(t, "crystal axes: (cart. coord. in units of alat)", 45) == 0) {
+            /* pw.x prints alat first; without it the cell would be 0 x the rows */
+            if (!(s->alat > 0)) {
+                st = mtp_parse_fail(err, r->name, ln->line_no,
+                                    "crystal axes in alat units before 'lattice parameter (alat) = ...'");
+                goto fail;
+            }
             if ((st = read_cell_rows(r, s, s->alat * BOHR_A, err))) goto fail;
         } else if (strncmp(t, "site n.", 7) == 0 && strstr(t, "positions (alat units)")) {
+            if (!(s->alat > 0)) {
+                st = mtp_parse_fail(err, r->name, ln->line_no,
+                                    "positions in alat units before 'lattice parameter (alat) = ...'");
+                goto fail;
+            }
             if ((st = read_site_table(r, s, err))) goto fail;
         } else if (strncmp(t, "CELL_PARAMETERS", 15) == 0) {
             double scale = strstr(t, "angstrom") ? 1.0 : strstr(t, "bohr") ? BOHR_A : s->alat * BOHR_A, a;
