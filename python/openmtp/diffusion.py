@@ -28,6 +28,8 @@ import math
 import os
 import sys
 
+from ._plotting import PlotError
+
 A2_PER_PS_TO_CM2_PER_S = 1e-4
 BOLTZMANN_EV_PER_K = 8.617333262e-5
 DIRECTIONS = ("x", "y", "z", "total")
@@ -161,10 +163,8 @@ def _block_files(spec):
 
 
 def plot_arrhenius(rows, fit, png):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 4))
+    from ._plotting import pyplot, save_png
+    fig, ax = pyplot().subplots(figsize=(5, 4))
     for k, marker in zip(DIRECTIONS, "o^sD"):
         xs = [1000.0 / T for T, _ in rows]
         ys = [r["D"][k][0] for _, r in rows]
@@ -181,10 +181,7 @@ def plot_arrhenius(rows, fit, png):
     ax.set_ylabel("D (cm$^2$/s)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = png + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, png)
+    save_png(fig, png, "Arrhenius plot of D", "Ea (total) = %.6g +- %.3g eV, D0 = %.6g cm^2/s" % (Ea, Eerr, D0))
 
 
 def main(argv=None):
@@ -230,7 +227,7 @@ def main(argv=None):
         if png:
             plot_arrhenius(rows, arrhenius([(T, r["D"]["total"][0], r["D"]["total"][1]) for T, r in rows]), png)
             print("wrote %s" % png)
-    except DiffusionError as e:
+    except (DiffusionError, PlotError) as e:  # PlotError: no matplotlib, unwritable picture
         sys.stderr.write("openmtp.diffusion: %s\n" % e)
         return 1
     return 0

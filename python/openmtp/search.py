@@ -286,9 +286,8 @@ def write_table(rows, path):
 
 
 def plot(rows, path):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from ._plotting import pyplot, save_png
+    plt = pyplot()
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, key, label in ((axes[0], "force_mae", "validation force MAE (eV/A)"),
                            (axes[1], "energy_mae", "validation energy MAE (meV/atom)")):
@@ -308,10 +307,10 @@ def plot(rows, path):
         ax.set_ylabel(label)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = path + ".tmp.png"
-    fig.savefig(tmp, dpi=120)
-    plt.close(fig)
-    os.replace(tmp, path)
+    ch = [r for r in rows if r["chosen"]][0]
+    save_png(fig, path, "mtp search: validation error against cost",
+             "chosen %s: cost %.6g us/atom, E MAE %.6g meV/atom, F MAE %.6g eV/A"
+             % (ch["name"], ch["cost_us_per_atom"], ch["energy_mae"], ch["force_mae"]))
 
 
 # --- command line -------------------------------------------------------------
@@ -440,10 +439,11 @@ def main(argv=None):
         write_table(rows, os.path.join(opts["workdir"], "search.tsv"))
         shutil.copyfile(os.path.join(opts["workdir"], chosen["name"], "pot.%s.almtp" % _tag0(splits)), os.path.join(opts["workdir"], "chosen.almtp.tmp"))
         os.replace(os.path.join(opts["workdir"], "chosen.almtp.tmp"), os.path.join(opts["workdir"], "chosen.almtp"))
+        from ._plotting import MatplotlibMissing
         try:
             plot(rows, os.path.join(opts["workdir"], "search.png"))
             png = " and search.png"
-        except ImportError:
+        except MatplotlibMissing:
             png = " (search.png not drawn: needs python3-matplotlib)"
         print("chosen: %s (score %.3f, cost %.2f us/atom); Pareto front: %s; table search.tsv%s"
               % (chosen["name"], chosen["score"], chosen["cost_us_per_atom"], ", ".join(sorted(front)), png))
