@@ -29,7 +29,7 @@ const char HELP_PRUNE[] =
     "                             with one of the two below as a bound\n"
     "  --target_speedup=S         stop once the cost model is S times cheaper (S >= 1)\n"
     "  --remove=N                 remove N functions (0 <= N < alpha_scalar_moments;\n"
-    "                             0 writes POT's basis and coefficients unchanged)\n"
+    "                             0 writes POT unchanged, active-learning section included)\n"
     "  --table=FILE               also write the trade-off table to FILE\n"
     "  --rows=6                   table rows along the path (first and last included)\n"
     "  --timing_repeats=4         kernel timing: CPU time of mtp_compute (energy,\n"
@@ -171,12 +171,13 @@ static int build_step(const char *cmd, const mtp_potential *pot, const prune_pat
     if (!keep || !x) goto done;
     memset(keep, 1, (size_t)S);
     prune_path_keep(path, steps, keep + S);
-    if (mtp_potential_prune(pot, keep + S, out, &err)) goto fail;
-    if (steps == 0) {
+    if (steps == 0) { /* the input itself, active-learning section included */
+        if (mtp_potential_copy(pot, out, &err)) goto fail;
         *loss_pred = path->loss[0];
         rc = 0;
         goto done;
     }
+    if (mtp_potential_prune(pot, keep + S, out, &err)) goto fail;
     if (prune_refit(nl, G, b, c0, keep, x, loss_pred, &err)) goto fail;
     int P = mtp_potential_param_count(*out), nr = P - S - (A - path->step_end[steps]);
     theta = malloc((size_t)P * sizeof(double));
@@ -383,8 +384,11 @@ int cmd_prune(const char *cmd, cli_args *a)
         if (mtp_output_commit(of, &err)) goto report;
     }
 
-    /* the active-learning section describes the old parameters */
-    if (info.has_al_state || (al_mode && strcmp(al_mode, "none"))) {
+    if (has_speed && path.cost[last].model * po.target_speedup > path.cost[0].model)
+        printf("# --target_speedup=%g not reached: the path stops at %.3f x (model)%s\n", po.target_speedup,
+               path.cost[0].model / path.cost[last].model, has_loss ? " within the loss bound" : "");
+    /* the active-learning section describes the old parameters (step 0: unchanged) */
+    if (last > 0 && (info.has_al_state || (al_mode && strcmp(al_mode, "none")))) {
         mtp_grade_mode mode = MTP_GRADE_CONFIGURATION;
         if (al_mode && !strcmp(al_mode, "nbh")) mode = MTP_GRADE_NEIGHBORHOOD;
         else if (!al_mode) {

@@ -88,6 +88,8 @@ al)
     "$mtp" prune al.almtp small.cfg none.almtp --remove=5 --al_mode=none $opts > log2 2>&1 || { bad "prune --al_mode=none failed"; cat log2; }
     grep -q 'dropped' log2 || bad "no note that the section was dropped"
     ! grep -aq '#MVS' none.almtp || bad "--al_mode=none kept a section"
+    "$mtp" prune al.almtp small.cfg zero.almtp --remove=0 $opts > log3 2>&1 || { bad "prune --remove=0 failed"; cat log3; }
+    cmp -s al.almtp zero.almtp || bad "--remove=0 changed a file with an active-learning section"
     ;;
 *) echo "unknown check $check"; exit 2 ;;
 esac
