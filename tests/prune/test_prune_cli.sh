@@ -46,7 +46,11 @@ options)
     expect_fail 'remove' "$pot" small.cfg out.almtp --remove=abc
     "$mtp" init --level 8 --species 0 -o untrained.almtp > /dev/null 2>&1 || bad "mtp init failed"
     expect_fail 'not trained' untrained.almtp small.cfg out.almtp --remove=1
-    expect_fail 'small.cfg|cannot|No such' "$pot" missing.cfg out.almtp --remove=1
+    expect_fail 'missing.cfg' "$pot" missing.cfg out.almtp --remove=1
+    # failed writes are errors (the table first, then the potential)
+    expect_fail 'no_such_dir' "$pot" small.cfg out.almtp --remove=1 --table=no_such_dir/t.txt $opts
+    expect_fail 'no_such_dir' "$pot" small.cfg no_such_dir/out.almtp --remove=1 $opts
+    "$mtp" help prune 2>&1 | grep -q 'max_loss_increase' || bad "mtp help prune"
     ;;
 remove0)
     "$mtp" prune "$pot" small.cfg out.almtp --remove=0 $opts > log 2>&1 || { bad "prune --remove=0 failed"; cat log; }
