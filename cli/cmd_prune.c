@@ -334,20 +334,25 @@ int cmd_prune(const char *cmd, cli_args *a)
         fprintf(stderr, "mtp %s: out of memory\n", cmd);
         goto out;
     }
+    double t_normal = cpu_seconds();
     if (mtp_potential_copy(pot, &work, &err) || fit_normal_equations(work, train, nt, &o, G, b, &err) ||
         fit_loss(work, train, nt, &o, &L0, NULL, &err) || mtp_potential_get_params(pot, theta, &err))
         goto report;
+    t_normal = cpu_seconds() - t_normal;
     const double *x0 = theta + (P - nl);
     double c0 = L0 - prune_quadratic_loss(nl, G, b, 0, x0);
     row_errors base_tr, base_va = {NAN, NAN, NAN};
     if (evaluate(cmd, a->pos[1], pot, train, nt, &base_tr, &nbh) ||
         (valid && evaluate(cmd, valid_path, pot, valid, nv, &base_va, NULL)))
         goto out;
+    double t_select = cpu_seconds();
     if (prune_basis_init(&pb, pot, nbh, &err) || prune_select(&pb, G, b, c0, L0, &po, &path, &err)) goto report;
+    t_select = cpu_seconds() - t_select;
     printf("# %s: %d scalar basis functions, %d basic moments, %d products, %d radial functions; %.1f neighbours "
            "per atom in %s; training loss %.6e\n",
            a->pos[0], A, info.basic_count, info.times_count, info.radial_funcs_count, nbh, a->pos[1], L0);
-    printf("# greedy path: %d steps, %d functions removed\n", path.n_steps, path.step_end[path.n_steps]);
+    printf("# greedy path: %d steps, %d functions removed (CPU: normal equations and loss %.1f s, search %.1f s)\n",
+           path.n_steps, path.step_end[path.n_steps], t_normal, t_select);
 
     /* table rows: step 0, the last step and evenly spaced removal counts */
     int last = path.n_steps, prev = -1;
