@@ -80,6 +80,8 @@ int cmd_select_add(const char *name, cli_args *a);
 int cmd_search(const char *name, cli_args *a);
 extern const char HELP_SELECT_ADD[];
 extern const char HELP_SEARCH[];
+int cmd_prune(const char *name, cli_args *a);
+extern const char HELP_PRUNE[];
 
 /* Batch selection over many candidate files with a budget (select_batch.c):
  * writes the chosen configurations to `out` in the order chosen. */
