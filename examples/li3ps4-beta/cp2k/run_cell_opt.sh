@@ -23,7 +23,8 @@ cd "$work"
 converged() { grep -q "GEOMETRY OPTIMIZATION COMPLETED" cellopt.out.* 2>/dev/null; }
 
 if ! converged; then
-  part=$(( $(ls cellopt.out.* 2>/dev/null | wc -l) + 1 ))
+  shopt -s nullglob; outs=(cellopt.out.*); shopt -u nullglob
+  part=$(( ${#outs[@]} + 1 ))
   if [ -s cellopt-1.restart ]; then
     # the restart file is the input; keep a copy CP2K will not overwrite
     cp cellopt-1.restart "restart-from.$part.inp"
