@@ -13,7 +13,7 @@
 #                    run and frame the selection took it from) added to every frame
 #   train.xyz        the same as extended XYZ (elements Li, P, S; read back by ASE)
 #   test.cfg         the held-out frames labelled so far in TESTSET_DIR/label-jobs
-#                    (testset/Makefile; without TESTSET_DIR the shipped test.cfg is kept)
+#                    (testset/Makefile; without TESTSET_DIR: the committed frames/test.cfg)
 #   Li3PS4-beta-L16.almtp   round ROUND's potential, with its active set (level 16 checked)
 #   errors-train.txt, errors-test.txt   mtp check_errors (test: also per test_run)
 #   README.md        provenance, round table, frame table, errors (ship_readme.py)
@@ -116,10 +116,10 @@ PY
 if [ -n "$testset" ]; then
     [ -d "$testset/label-jobs" ] || fail "$testset/label-jobs: not a test-set directory (testset/Makefile)"
     quiet env MTP="$mtp" "$here/collect_frames.sh" "$testset/label-jobs" "$tmp/test.cfg"
-elif [ -s "$dst/test.cfg" ]; then
-    cp "$dst/test.cfg" "$tmp/test.cfg"
+elif [ -s "$frames/test.cfg" ]; then
+    cp "$frames/test.cfg" "$tmp/test.cfg"   # the committed copy of the test-set labelling
 else
-    fail "no test set: give TESTSET_DIR (testset/Makefile's WORKDIR)"
+    fail "no test set: give TESTSET_DIR (testset/Makefile's WORKDIR) or commit frames/test.cfg"
 fi
 n_test=$(grep -c BEGIN_CFG "$tmp/test.cfg")
 

@@ -175,6 +175,8 @@ def readme(args):
             g = re.search(r"largest grade ([0-9.eE+-]*[0-9])", t)
             more = ("round %d's exploration with this potential is above the selection threshold (largest grade %s, "
                     "%d frames chosen so far)" % (n + 1, g.group(1) if g else "?", t.count("\nchosen ")))
+        elif os.path.isdir(os.path.join(args.campaign, "round-%03d" % (n + 1), "explore")):
+            more = "the exploration with this potential (round %d) is running" % (n + 1)
         else:
             more = "the exploration with this potential (round %d) has not run yet" % (n + 1)
         status = ("**Status: campaign in progress: round %d of an unconverged campaign.** The stopping rule (an exploration "
@@ -261,12 +263,21 @@ def readme(args):
     for fr in test:
         r = fr["features"].get("test_run", "?")
         tr[r] = tr.get(r, 0) + 1
+    planned = {}
+    structures = os.path.join(args.testset, "structures.cfg") if args.testset else ""
+    if structures and os.path.exists(structures):
+        for fr in read_cfgs(structures):
+            r = fr["features"].get("test_run", "?")
+            planned[r] = planned.get(r, 0) + 1
     grades = [float(fr["features"]["MV_grade"]) for fr in test if "MV_grade" in fr["features"]]
     made_by = testset_round(args.testset, args.campaign)
     p("* **Test (%d frames)**: `examples/li3ps4-beta/testset/Makefile`: NVT MD of the 32-atom cell with %s, one frame per ps after 2 ps, runs %s (frames per run labelled so far); never offered to the selection, "
-      "so none of them is in any training set. %s"
+      "so none of them is in any training set. %s%s"
       % (len(test), "the round-%d potential" % made_by if made_by is not None else "a campaign potential",
          ", ".join("%s: %d" % (r, tr[r]) for r in sorted(tr, key=lambda r: (int(source_run(r + ":0")[0] or 0), r))),
+         ("Planned: %d frames (%s); the rest is being labelled. " % (sum(planned.values()), ", ".join(
+             "%s: %d" % (r, planned[r]) for r in sorted(planned, key=lambda r: (int(source_run(r + ":0")[0] or 0), r))))
+          if planned and sum(planned.values()) > len(test) else ""),
          "Their extrapolation grades against that potential's active set: %.2f-%.2f (below 1: inside the training domain, 'interpolation'; the selection looks only above 2)." % (min(grades), max(grades)) if grades else ""))
 
     p("\n### Training\n")
