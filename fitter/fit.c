@@ -25,6 +25,7 @@
 #include "fit_internal.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +62,20 @@ double fit_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+void fit_note(const fit_ctx *c, const char *fmt, ...)
+{
+    if (c->rank != 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    if (c->o && c->o->message) {
+        char text[2048];
+        vsnprintf(text, sizeof text, fmt, ap);
+        c->o->message(c->o->user, MTP_TRAIN_NOTE, text);
+    } else if (c->log)
+        vfprintf(c->log, fmt, ap);
+    va_end(ap);
 }
 
 mtp_status fit_set_theta(fit_ctx *c, const double *th, mtp_error *err)
@@ -182,15 +197,27 @@ static mtp_status restart_start(fit_ctx *c, const mtp_cfg *train, int n_train, i
     if ((st = mtp_potential_set_scaling(c->pot, 1.0, err)) || (st = fit_set_theta(c, c->theta, err))) return st;
     orthonormalise(c);
     if ((st = fit_lin_optimize(c, train, n_train, NULL, err)) || (st = fit_rescale(c, train, n_train, err))) return st;
-    if (c->log) fprintf(c->log, "# restart %d (random start, seed %u)\n", k, o->seed + 7919u * (unsigned)k);
+    fit_note(c, "# restart %d (random start, seed %u)\n", k, o->seed + 7919u * (unsigned)k);
     return MTP_OK;
 }
 
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_all, const mtp_cfg *valid_all,
                      int n_valid_all, const fit_options *o, int *iterations, mtp_error *err)
 {
+    fit_result r;
+    mtp_status st = fit_train_ex(pot, train_all, n_train_all, valid_all, n_valid_all, o, &r, err);
+    *iterations = r.iterations;
+    return st;
+}
+
+mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_train_all, const mtp_cfg *valid_all,
+                        int n_valid_all, const fit_options *o, fit_result *res, mtp_error *err)
+{
+    memset(res, 0, sizeof *res);
+    int iters = 0, *iterations = &iters;
     fit_ctx c;
     memset(&c, 0, sizeof c);
+    c.o = o;
     c.t0 = fit_now();
     c.size = 1;
 #ifdef OPENMTP_HAVE_MPI
@@ -207,7 +234,7 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     *iterations = 0;
     fit_run run = {.phase = FIT_PHASE_PRETRAIN};
     fit_options oq = *o; /* notices from rank 0 only */
-    if (c.rank != 0) oq.warn = NULL;
+    if (c.rank != 0) oq.warn = NULL, oq.message = NULL;
     mtp_status st = MTP_OK;
     if ((st = fit_check_options(o, err)) || (st = fit_check_data(train_all, n_train_all, o->train_name, o, 1, err)) ||
         (st = fit_check_data(valid_all, n_valid_all, o->valid_name, o, 0, err)))
@@ -248,7 +275,7 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
 #endif
             if (isfinite(dmin) && 0.99 * dmin < info.max_dist) {
                 if ((st = mtp_potential_set_min_dist(pot, 0.99 * dmin, err))) return st;
-                if (c.log) fprintf(c.log, "# min_dist set to %.4f A (0.99 x smallest distance)\n", 0.99 * dmin);
+                fit_note(&c, "# min_dist set to %.4f A (0.99 x smallest distance)\n", 0.99 * dmin);
             }
         }
     }
@@ -272,19 +299,17 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     }
     if (o->resume) {
         if ((st = fit_state_open(&c, mode, &run, err))) goto done;
-        if (c.log) {
-            static const char *phase_name[] = {"pre-training", "training", "restart"};
-            fprintf(c.log, "# resuming from checkpoint %s: %s", o->checkpoint_path, phase_name[run.phase]);
-            if (run.phase == FIT_PHASE_RESTART) fprintf(c.log, " %d", run.restart);
-            fprintf(c.log, ", %.1f s of earlier runs\n", fit_now() - c.t0);
-        }
+        static const char *phase_name[] = {"pre-training", "training", "restart"};
+        char which[32] = "";
+        if (run.phase == FIT_PHASE_RESTART) snprintf(which, sizeof which, " %d", run.restart);
+        fit_note(&c, "# resuming from checkpoint %s: %s%s, %.1f s of earlier runs\n", o->checkpoint_path,
+                 phase_name[run.phase], which, fit_now() - c.t0);
     }
     int n_train, n_valid;
     mtp_cfg *train = local_share(&c, train_all, n_train_all, &n_train);
     mtp_cfg *valid = local_share(&c, valid_all, n_valid_all, &n_valid);
     for (int k = 0; k < n_train_all; k++) c.atoms += train_all[k].n_atoms;
-    if (c.log)
-        fprintf(c.log,
+    fit_note(&c,
                 "# training: %d configurations, %d parameters (%d radial, %d linear), %d species, %d MPI rank(s) x %d "
                 "thread(s), optimizer %s%s\n",
                 n_train_all, c.P, c.nr, c.nlin, c.S, c.size, c.nth,
@@ -299,7 +324,7 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         if (o->iteration_limit > 0 && !o->skip_preinit && mode == FIT_OPT_BFGS) {
             if (!resumed) {
                 if ((st = fit_rescale(&c, train, n_train, err))) goto done2;
-                if (c.log) fprintf(c.log, "# pre-training (75 BFGS steps)\n");
+                fit_note(&c, "# pre-training (75 BFGS steps)\n");
             }
             if ((st = fit_bfgs(&c, mode, train, n_train, valid, n_valid, 75, &steps, &timed_out, &run, err))) goto done2;
         }
@@ -307,12 +332,16 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
     }
     if (run.phase == FIT_PHASE_PRETRAIN) run.phase = FIT_PHASE_TRAIN;
     if (run.phase == FIT_PHASE_TRAIN && o->iteration_limit > 0 && !timed_out) {
-        if (c.log && !run.resume)
-            fprintf(c.log, "# training (at most %d %s steps)\n", o->iteration_limit, mode == FIT_OPT_BFGS ? "BFGS" : "VarPro");
+        if (!run.resume)
+            fit_note(&c, "# training (at most %d %s steps)\n", o->iteration_limit, mode == FIT_OPT_BFGS ? "BFGS" : "VarPro");
         if ((st = fit_bfgs(&c, mode, train, n_train, valid, n_valid, o->iteration_limit, &steps, &timed_out, &run, err)))
             goto done2;
         *iterations = steps;
-        if (timed_out && c.log) fprintf(c.log, "# stopped: --max_time reached\n");
+        if (c.stopped)
+            fit_note(&c, "# stopped: requested by the progress callback%s%s\n",
+                     o->checkpoint_path ? "; checkpoint " : "", o->checkpoint_path ? o->checkpoint_path : "");
+        else if (timed_out)
+            fit_note(&c, "# stopped: --max_time reached\n");
     }
     /* Restarts (varpro, fresh training with --max_time): the optimiser
      * converged to a local minimum with time to spare; train again from a
@@ -347,7 +376,7 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
             steps += s2;
             double L;
             if ((st = fit_eval_loss(&c, train, n_train, &L, NULL, NULL, 1, err))) break;
-            if (c.log) fprintf(c.log, "# restart %d: loss %.6e (%d steps%s); best so far %.6e\n", k, L, s2,
+            fit_note(&c, "# restart %d: loss %.6e (%d steps%s); best so far %.6e\n", k, L, s2,
                                timed_out ? ", cut by --max_time" : "", fmin(L, run.Lb));
             if (L < run.Lb) {
                 run.Lb = L;
@@ -374,7 +403,7 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
         if (!(st = fit_eval_loss(&c, train, n_train, &L0, NULL, NULL, 1, err)) &&
             !(st = fit_lin_optimize(&c, train, n_train, NULL, err)) && !(st = fit_rescale(&c, train, n_train, err)) &&
             !(st = fit_eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) && !(L1 <= L0)) {
-            if (c.log) fprintf(c.log, "# final LinOptimize+Rescale raised the loss (%.6e -> %.6e): undone\n", L0, L1);
+            fit_note(&c, "# final LinOptimize+Rescale raised the loss (%.6e -> %.6e): undone\n", L0, L1);
             if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
         }
         free(th0);
@@ -388,12 +417,16 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
             st = fit_not_finite(err, "final loss or a parameter", steps);
             goto done2;
         }
-        if (c.log)
-            fprintf(c.log, "# final loss %.17g  rmse E %.3f meV/atom  F %.4f eV/A  (%d iterations, %.1f s)\n", Lf,
+        if (res) {
+            res->loss = Lf;
+            res->rmse_energy = fs.ne ? 1e3 * sqrt(fs.e2 / fs.ne) : 0.0;
+            res->rmse_force = fs.nf ? sqrt(fs.f2 / fs.nf) : 0.0;
+        }
+        fit_note(&c, "# final loss %.17g  rmse E %.3f meV/atom  F %.4f eV/A  (%d iterations, %.1f s)\n", Lf,
                     fs.ne ? 1e3 * sqrt(fs.e2 / fs.ne) : 0.0, fs.nf ? sqrt(fs.f2 / fs.nf) : 0.0, steps, fit_now() - c.t0);
     }
-    if (c.log && c.n_eval > 0)
-        fprintf(c.log,
+    if (c.n_eval > 0)
+        fit_note(&c,
                 "# %ld objective evaluations (loss%s; %ld of them also the gradient), %.1f s in all, %.3g s each, "
                 "%.3g us per atom (wall, all ranks and threads)\n",
                 c.n_eval, mode == FIT_OPT_VARPRO ? " with the linear solve" : "", c.n_grad, c.t_eval,
@@ -401,6 +434,9 @@ mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train_all, int n_train_a
 done2:
     free(train), free(valid);
 done:
+    res->iterations = *iterations;
+    res->stopped = c.stopped;
+    res->elapsed = fit_now() - c.t0;
     if (run.resume) fit_ckpt_free(run.resume);
     free(run.best), free(run.best_lambda);
     fit_ctx_free(&c);

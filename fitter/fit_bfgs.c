@@ -49,26 +49,48 @@ static mtp_status objective_grad(fit_ctx *c, int mode, const mtp_cfg *cfgs, int 
     return s;
 }
 
-/* One progress line.  The validation numbers are computed every valid_every
- * iterations and repeated in between; "(iter N)" says which iteration they are
- * from, so that a learning curve (python3 -m openmtp.plot learning) plots each
- * measurement once.  valid_loss has no ridge penalty term. */
-static void print_progress(fit_ctx *c, int mode, int it, int limit, double L, const fit_stats *s, const fit_stats *vs,
-                           int have_v, double valid_loss, int valid_at)
+/* One step's progress: to the progress callback (whose non-zero return
+ * requests a stop), else as a line to the log (mtp_train_progress_format).
+ * The validation numbers are computed every valid_every iterations and
+ * repeated in between; valid_iteration ("(iter N)") says which iteration
+ * they are from, so that a learning curve (python3 -m openmtp.plot
+ * learning) plots each measurement once.  valid_loss has no ridge penalty
+ * term. */
+static void report_progress(fit_ctx *c, int mode, int pretraining, int it, int limit, double L, const fit_stats *s,
+                            const fit_stats *vs, int have_v, double valid_loss, int valid_at)
 {
-    FILE *lg = c->log;
-    if (!lg) return;
+    if (c->rank != 0 || (!c->o->progress && !c->log)) return;
     double el = fit_now() - c->t0;
-    fprintf(lg, "%s iter %4d  loss %.6e  rmse E %.3f meV/atom  F %.4f eV/A  S %.3f GPa",
-            mode == FIT_OPT_BFGS ? "BFGS" : "VarPro", it, L, s->ne ? 1e3 * sqrt(s->e2 / s->ne) : 0.0,
-            s->nf ? sqrt(s->f2 / s->nf) : 0.0, s->ns ? sqrt(s->s2 / s->ns) : 0.0);
-    if (have_v)
-        fprintf(lg, "  | valid E %.3f F %.4f S %.3f loss %.6e (iter %d)", vs->ne ? 1e3 * sqrt(vs->e2 / vs->ne) : 0.0,
-                vs->nf ? sqrt(vs->f2 / vs->nf) : 0.0, vs->ns ? sqrt(vs->s2 / vs->ns) : 0.0, valid_loss, valid_at);
     double eta = it > 0 ? el / it * (limit - it) : 0;
     if (c->o->max_time > 0 && eta > c->o->max_time - el) eta = fmax(0, c->o->max_time - el);
-    fprintf(lg, "  evals %ld (%ld with gradient)  elapsed %.1fs  ETA<=%.0fs\n", c->n_eval, c->n_grad, el, eta);
-    fflush(lg);
+    mtp_train_progress p = {
+        .optimizer = mode == FIT_OPT_BFGS ? MTP_TRAIN_BFGS : MTP_TRAIN_VARPRO,
+        .pretraining = pretraining,
+        .iteration = it,
+        .iteration_limit = limit,
+        .loss = L,
+        .rmse_energy = s->ne ? 1e3 * sqrt(s->e2 / s->ne) : 0.0,
+        .rmse_force = s->nf ? sqrt(s->f2 / s->nf) : 0.0,
+        .rmse_stress = s->ns ? sqrt(s->s2 / s->ns) : 0.0,
+        .has_valid = have_v,
+        .valid_iteration = valid_at,
+        .valid_rmse_energy = vs->ne ? 1e3 * sqrt(vs->e2 / vs->ne) : 0.0,
+        .valid_rmse_force = vs->nf ? sqrt(vs->f2 / vs->nf) : 0.0,
+        .valid_rmse_stress = vs->ns ? sqrt(vs->s2 / vs->ns) : 0.0,
+        .valid_loss = valid_loss,
+        .elapsed = el,
+        .eta = eta,
+        .evaluations = c->n_eval,
+        .gradient_evaluations = c->n_grad,
+    };
+    if (c->o->progress) {
+        if (c->o->progress(c->o->user, &p)) c->stop_requested = 1;
+    } else {
+        char line[1024];
+        mtp_train_progress_format(&p, line, sizeof line);
+        fputs(line, c->log);
+        fflush(c->log);
+    }
 }
 
 static double dot_n(const double *a, const double *b, int n)
@@ -78,11 +100,12 @@ static double dot_n(const double *a, const double *b, int n)
     return s;
 }
 
+/* 0: go on; 1: max_time is reached; 2: the progress callback asked to stop. */
 static int time_is_up(fit_ctx *c)
 {
-    double up = c->o->max_time > 0 && fit_now() - c->t0 > c->o->max_time;
+    double up = c->stop_requested ? 2 : c->o->max_time > 0 && fit_now() - c->t0 > c->o->max_time;
     fit_bcast(c, &up, 1); /* rank 0 decides */
-    return up != 0;
+    return (int)up;
 }
 
 /* BFGS with a Wolfe line search (c1 0.1, c2 0.5), spec 4.6, over the
@@ -240,7 +263,8 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
             have_v = 1;
             valid_at = steps;
         }
-        print_progress(c, mode, steps, limit, L, &stt, &vst, have_v, valid_loss, valid_at);
+        report_progress(c, mode, run->phase == FIT_PHASE_PRETRAIN, steps, limit, L, &stt, &vst, have_v, valid_loss,
+                        valid_at);
         if (fabs(Lold - L) < 1e-16) break;
         /* converged to round-off: three steps in a row that lower the loss
          * by < 1e-5 relative (mlearn Li, level 20: ~1e-6 per step at 10 to
@@ -274,7 +298,8 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
             st = fit_not_finite(err, "loss", steps);
             break;
         }
-        if (time_is_up(c)) {
+        const int up = time_is_up(c);
+        if (up == 1) {
             *timed_out = 1;
             break;
         }
@@ -284,12 +309,12 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
              * killed: a failed checkpoint stops the fit, on every rank at
              * once (the others would wait for rank 0 in the next reduction). */
             double ckpt_failed = 0;
-            if (c->rank == 0 && fit_now() - last_ckpt >= o->checkpoint_interval) {
+            if (c->rank == 0 && (up == 2 || fit_now() - last_ckpt >= o->checkpoint_interval)) {
                 fit_bfgs_state b = {D, H, g, L, Lref, stt, vst, have_v, fresh_H, steps, stalls};
                 if ((st = fit_state_save(c, run, &b, err))) ckpt_failed = 1;
                 else {
                     c->n_ckpt++;
-                    if (c->log) fprintf(c->log, "# checkpoint written to %s\n", o->checkpoint_path);
+                    fit_note(c, "# checkpoint written to %s\n", o->checkpoint_path);
                     if (o->checkpoint_written) {
                         if (c->log) fflush(c->log);
                         o->checkpoint_written(o->user, c->n_ckpt);
@@ -309,6 +334,11 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
                 }
                 break;
             }
+        }
+        if (up == 2) { /* a clean stop: the checkpoint above is the state to resume from */
+            c->stopped = 1;
+            *timed_out = 1;
+            break;
         }
     }
     *steps_done = steps;

@@ -36,6 +36,8 @@ typedef struct fit_ctx {
     long atoms;       /* atoms in the (global) training set */
     int n_ckpt;       /* checkpoints written by this process */
     char hash_train[17], hash_valid[17]; /* fingerprints of the data (checkpoint.h) */
+    int stop_requested; /* the progress callback asked to stop (rank 0) */
+    int stopped;        /* ... and the run stopped for it (all ranks)   */
 } fit_ctx;
 
 /* Phases of a run, in order (a checkpoint names the one it was taken in). */
@@ -79,6 +81,8 @@ void fit_ctx_free(fit_ctx *c);
 /* theta := th (unless th is theta) and into the potential. */
 mtp_status fit_set_theta(fit_ctx *c, const double *th, mtp_error *err);
 double fit_now(void); /* monotonic wall clock, s */
+/* A note of the run (rank 0): to o->message (MTP_TRAIN_NOTE), else to the log. */
+void fit_note(const fit_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int fit_all_finite(const double *x, int n);
 /* MTP_ERR_INVALID "training diverged: the WHAT is not finite ...". */
 mtp_status fit_not_finite(mtp_error *err, const char *what, int step);

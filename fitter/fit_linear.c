@@ -165,7 +165,7 @@ mtp_status fit_rescale(fit_ctx *c, const mtp_cfg *cfgs, int n, mtp_error *err)
     if ((st = mtp_potential_set_scaling(c->pot, sigma, err))) goto out;
     memcpy(c->theta + c->nr, best, (size_t)nl * sizeof(double));
     st = fit_set_theta(c, c->theta, err);
-    if (c->log) fprintf(c->log, "# rescale: scaling = %.6g (%d rounds)\n", sigma, rounds + 1);
+    fit_note(c, "# rescale: scaling = %.6g (%d rounds)\n", sigma, rounds + 1);
 out:
     free(G0), free(b0), free(G), free(b), free(x), free(best);
     return st;
