@@ -161,6 +161,7 @@ size_t mtp_train_struct_size(int which)
     case 0: return sizeof(mtp_train_options);
     case 1: return sizeof(mtp_train_progress);
     case 2: return sizeof(mtp_train_result);
+    case 3: return sizeof(mtp_select_options);
     default: return 0;
     }
 }
