@@ -124,7 +124,8 @@ typedef struct mtp_train_result {
  * checked first (MTP_ERR_INVALID / MTP_ERR_SPECIES naming the option, file
  * and configuration); a loss that becomes non-finite is an error.  The
  * active set is not built here: mtp_active_set_select() afterwards, as
- * `mtp train` does.  result may be NULL. */
+ * `mtp train` does.  result may be NULL (zeroed on errors).  After an
+ * error, pot may hold partly trained parameters: do not save it. */
 mtp_status mtp_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid, int n_valid,
                      const mtp_train_options *o, mtp_train_result *result, mtp_error *err);
 
