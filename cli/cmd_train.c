@@ -4,8 +4,7 @@
 
 #include <math.h>
 
-#include "checkpoint.h"
-#include "fit.h"
+#include <openmtp/openmtp_train.h>
 
 #include <signal.h>
 #include <stdlib.h>
@@ -141,12 +140,38 @@ static int trained_params_finite(const char *cmd, const mtp_potential *pot, cons
 
 static int cmd_train_run(const char *cmd, cli_args *a, int rank);
 
+/* Where the trainer's text goes: notes and progress lines to the log
+ * (stdout, a file or nowhere), warnings to stderr (rank 0). */
+typedef struct train_output {
+    FILE *log, *warn;
+} train_output;
+
+static void train_message(void *user, int kind, const char *text)
+{
+    const train_output *out = user;
+    FILE *f = kind == MTP_TRAIN_WARNING ? out->warn : out->log;
+    if (f) fputs(text, f);
+}
+
+static int train_progress(void *user, const mtp_train_progress *p)
+{
+    const train_output *out = user;
+    if (out->log) {
+        char line[1024];
+        mtp_train_progress_format(p, line, sizeof line);
+        fputs(line, out->log);
+        fflush(out->log);
+    }
+    return 0;
+}
+
 /* Test hook: OPENMTP_TEST_KILL_AFTER_CHECKPOINTS=N kills the process with
  * SIGKILL right after its N-th checkpoint is committed, so a test can
  * interrupt a run at a known iteration the way kill -9 does (no cleanup). */
 static void kill_after_checkpoints(void *user, int count)
 {
-    (void)user;
+    const train_output *out = user;
+    if (out->log) fflush(out->log);
     const char *s = getenv("OPENMTP_TEST_KILL_AFTER_CHECKPOINTS");
     if (s && atoi(s) == count) {
         fflush(NULL);
@@ -189,8 +214,8 @@ int cmd_train(const char *cmd, cli_args *a)
 
 static int cmd_train_run(const char *cmd, cli_args *a, int rank)
 {
-    fit_options o;
-    fit_options_default(&o);
+    mtp_train_options o;
+    mtp_train_options_default(&o);
     int seed = 1, resume = 0;
     const char *save_to = cli_opt(a, "save_to|trained-pot-name");
     const char *valid_path = cli_opt(a, "valid_cfgs|valid-cfgs");
@@ -198,7 +223,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     const char *logname = cli_opt(a, "log");
     const char *optimizer = cli_opt(a, "optimizer");
     const char *al_mode = cli_opt(a, "al_mode");
-    if (optimizer && !strcmp(optimizer, "bfgs")) o.optimizer = FIT_OPT_BFGS;
+    if (optimizer && !strcmp(optimizer, "bfgs")) o.optimizer = MTP_TRAIN_BFGS;
     else if (optimizer && strcmp(optimizer, "varpro")) {
         fprintf(stderr, "mtp %s: --optimizer must be varpro or bfgs\n", cmd);
         return 2;
@@ -222,7 +247,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     o.seed = (unsigned)seed;
     {
         mtp_error oerr;
-        if (fit_check_options(&o, &oerr)) {
+        if (mtp_train_check_options(&o, &oerr)) {
             fprintf(stderr, "mtp %s: %s\n", cmd, oerr.message);
             return 2;
         }
@@ -252,11 +277,13 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
             return 1;
         }
     }
-    o.log = logf;
-    o.warn = rank == 0 ? stderr : NULL;
+    train_output out = {logf, rank == 0 ? stderr : NULL};
+    o.message = train_message;
+    o.progress = train_progress;
+    o.checkpoint_written = kill_after_checkpoints;
+    o.user = &out;
     o.train_name = a->pos[1];
     o.valid_name = valid_path;
-    o.checkpoint_written = kill_after_checkpoints;
 
     mtp_error err;
     mtp_potential *pot = NULL;
@@ -264,7 +291,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     if (resume && access(ckpt, F_OK) == 0) o.resume = 1;
     else if (resume && logf) fprintf(logf, "# --resume: no checkpoint %s, starting afresh\n", ckpt);
     char run_id[96], init_hash[17];
-    if (fit_hash_file(a->pos[0], init_hash, &err)) {
+    if (mtp_train_fingerprint_file(a->pos[0], init_hash, &err)) {
         cli_report(cmd, &err);
         return 1;
     }
@@ -296,15 +323,16 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         fprintf(stderr, "mtp %s: %s: no training configurations (empty input)\n", cmd, a->pos[1]);
         goto out;
     }
-    if (fit_adopt_species(pot, train, nt, valid, nv, logf, &err)) {
+    if (mtp_train_adopt_species(pot, train, nt, valid, nv, &o, &err)) {
         cli_report(cmd, &err);
         goto out;
     }
-    int iters = 0;
-    if (fit_train(pot, train, nt, valid, nv, &o, &iters, &err)) {
+    mtp_train_result res;
+    if (mtp_train(pot, train, nt, valid, nv, &o, &res, &err)) {
         cli_report(cmd, &err);
         goto out;
     }
+    const int iters = res.iterations;
     if (rank != 0) {
         rc = 0;
         goto out;

@@ -9,6 +9,7 @@
 #define OPENMTP_FIT_H
 
 #include <openmtp/openmtp.h>
+#include <openmtp/openmtp_train.h>
 
 enum {
     FIT_OPT_VARPRO = 0, /* BFGS over radial coefficients, linear ones solved exactly at every evaluation */
@@ -45,6 +46,14 @@ typedef struct fit_options {
      * many this process has written); NULL = none. */
     void (*checkpoint_written)(void *user, int count);
     void *user;
+    /* The public interface's callbacks (openmtp_train.h), also passed
+     * `user`: progress after every accepted step, on rank 0 (a non-zero
+     * return stops the run cleanly: a checkpoint is written, if there is a
+     * path, and the potential finished as after max_time); the text of
+     * notes (MTP_TRAIN_NOTE) and warnings (MTP_TRAIN_WARNING) instead of
+     * log and warn.  NULL = the progress line to log, text to log/warn. */
+    mtp_train_progress_fn progress;
+    mtp_train_message_fn message;
 } fit_options;
 
 void fit_options_default(fit_options *o);
@@ -68,6 +77,14 @@ void fit_options_default(fit_options *o);
  * (--max_time, restarts) count the time of all starts together. */
 mtp_status fit_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid,
                      int n_valid, const fit_options *opt, int *iterations, mtp_error *err);
+/* fit_train with the outcome: accepted steps, whether the progress
+ * callback stopped the run, final loss and RMS errors, wall time. */
+typedef struct fit_result {
+    int iterations, stopped;
+    double loss, rmse_energy, rmse_force, elapsed;
+} fit_result;
+mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid, int n_valid,
+                        const fit_options *opt, fit_result *res, mtp_error *err);
 
 /* Species named by the potential: its labels are not the default 0..S-1
  * (`mtp init --species Li,P,S` gives 3,15,16).  Training keeps such a
@@ -82,6 +99,9 @@ int fit_named_species(const mtp_potential *pot);
  * error (MTP_ERR_SPECIES).  Other potentials: no change. */
 mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
                              FILE *log, mtp_error *err);
+/* The same, the note to o->message (else o->log). */
+mtp_status fit_adopt_species_ex(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
+                                const fit_options *o, mtp_error *err);
 
 /* Options that make no sense (negative or non-finite weights, all three
  * weights 0, negative iteration limits, ...): MTP_ERR_INVALID naming the option. */

@@ -6,8 +6,39 @@
 #include "fit.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Text for the caller: a stream to write one message to, either the
+ * caller's FILE or a memory stream whose text goes to o->message on
+ * text_end (the library itself never prints). */
+typedef struct text_sink {
+    const fit_options *o;
+    int kind;
+    FILE *f;
+    char *buf;
+    size_t len;
+} text_sink;
+
+static FILE *text_begin(text_sink *t, const fit_options *o, int kind, FILE *dflt)
+{
+    memset(t, 0, sizeof *t);
+    t->o = o, t->kind = kind;
+    if (o && o->message) {
+        t->f = open_memstream(&t->buf, &t->len);
+        return t->f;
+    }
+    return dflt;
+}
+
+static void text_end(text_sink *t)
+{
+    if (!t->f) return;
+    if (fclose(t->f) == 0 && t->buf) t->o->message(t->o->user, t->kind, t->buf);
+    free(t->buf);
+    t->f = NULL, t->buf = NULL;
+}
 
 static mtp_status bad(mtp_error *err, mtp_status st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -157,6 +188,15 @@ static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int h
 mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
                              FILE *log, mtp_error *err)
 {
+    fit_options o;
+    fit_options_default(&o);
+    o.log = log;
+    return fit_adopt_species_ex(pot, train, n_train, valid, n_valid, &o, err);
+}
+
+mtp_status fit_adopt_species_ex(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
+                                const fit_options *o, mtp_error *err)
+{
     if (!fit_named_species(pot)) return MTP_OK;
     const int S = mtp_potential_species_count(pot);
     if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
@@ -215,6 +255,8 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
                 mapped++;
             }
     }
+    text_sink ts;
+    FILE *log = text_begin(&ts, o, MTP_TRAIN_NOTE, o->log);
     if (log) {
         fprintf(log, "# %ld atoms have relative types, read as the species of the potential in its order:", mapped);
         for (int s = 0; s < S; s++) {
@@ -224,6 +266,7 @@ mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_tra
         }
         fprintf(log, "; the potential keeps these labels\n");
     }
+    text_end(&ts);
     return MTP_OK;
 }
 
@@ -309,15 +352,18 @@ mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n
     if (fit_named_species(pot)) {
         /* labels kept (fit_adopt_species mapped relative types); a named
          * species without atoms keeps its initial coefficients */
-        for (int s = 0; s < S0 && o->warn; s++) {
+        for (int s = 0; s < S0; s++) {
             int l = mtp_potential_species_label(pot, s), seen = 0;
             for (int q = 0; q < nl; q++) seen |= sc[q].label == l;
-            if (!seen) {
+            text_sink ts;
+            FILE *w = seen ? NULL : text_begin(&ts, o, MTP_TRAIN_WARNING, o->warn);
+            if (w) {
                 const char *el = mtp_element_symbol(l);
-                fprintf(o->warn,
+                fprintf(w,
                         "mtp train: warning: species %d%s%s%s of the initial potential has no atoms in %s; its "
                         "coefficients are not fitted\n",
                         l, el ? " (" : "", el ? el : "", el ? ")" : "", name);
+                text_end(&ts);
             }
         }
         free(sc);
@@ -328,11 +374,13 @@ mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n
      * stray type (a conversion or type-map accident) rather than data. */
     for (int q = 0; q < nl && nl > 1 && !o->allow_rare_species; q++)
         if (sc[q].cfgs == 1) {
-            FILE *w = o->warn;
+            text_sink ts;
+            FILE *w = text_begin(&ts, o, MTP_TRAIN_WARNING, o->warn);
             if (w) {
                 fprintf(w, "mtp train: the training data has %d types:", nl);
                 print_counts(w, sc, nl);
                 fputc('\n', w);
+                text_end(&ts);
             }
             st = bad(err, MTP_ERR_SPECIES,
                      "%.300s: configuration %d: type %d occurs in no other training configuration (%ld atom%s): "
@@ -343,12 +391,15 @@ mtp_status fit_species_from_data(mtp_potential *pot, const mtp_cfg *train, int n
             free(sc);
             return st;
         }
-    if (nl != S0 && o->warn) {
-        fprintf(o->warn, "mtp train: the initial potential has %d species, the training data %d types, so the "
-                         "potential gets %d species (its template's species are replaced by the data's, as MLIP-3 "
-                         "does):", S0, nl, nl);
-        print_counts(o->warn, sc, nl);
-        fputc('\n', o->warn);
+    text_sink ts;
+    FILE *w = nl != S0 ? text_begin(&ts, o, MTP_TRAIN_WARNING, o->warn) : NULL;
+    if (w) {
+        fprintf(w, "mtp train: the initial potential has %d species, the training data %d types, so the "
+                   "potential gets %d species (its template's species are replaced by the data's, as MLIP-3 "
+                   "does):", S0, nl, nl);
+        print_counts(w, sc, nl);
+        fputc('\n', w);
+        text_end(&ts);
     }
     int *lab = malloc((size_t)nl * sizeof(int));
     if (!lab) {

@@ -9,7 +9,10 @@ read_cfg, write_cfg  MLIP .cfg <-> ase.Atoms
 Potential            a loaded .mtp/.almtp (info, labels, cutoff, write)
 Grader, grade        extrapolation grades against the stored active set
 build_active_set     MaxVol active set over training configurations
-train, select_add    `mtp train` / `mtp select_add` as subprocesses (no C API yet)
+train_potential      training in this process through libopenmtp_train, with a
+                     progress callback (clean stop, checkpoint, resume)
+select_configurations  `mtp select_add` in this process (libopenmtp_train)
+train, select_add    `mtp train` / `mtp select_add` as subprocesses
 MTPError             every library error, with the library's message
 openmtp.plot         PNG plots: parity/error histograms of check_errors, learning
                      curves of `mtp train`, grade histograms (python3 -m openmtp.plot)
@@ -20,6 +23,7 @@ from .io import read_cfg, write_cfg
 from .grading import Grader, grade, build_active_set
 from .commands import train, select_add, run_mtp, mtp_executable
 from .calculator import MTPCalculator
+from .training import train_potential, TrainProgress, TrainResult, select_configurations, Selected
 
 
 def version():
@@ -29,5 +33,7 @@ def version():
 
 
 __all__ = ["MTPCalculator", "MTPError", "Potential", "read_cfg", "write_cfg", "Grader", "grade",
-           "build_active_set", "train", "select_add", "run_mtp", "mtp_executable", "version",
+           "build_active_set", "train", "train_potential", "TrainProgress", "TrainResult",
+           "select_configurations", "Selected", "select_add",
+           "run_mtp", "mtp_executable", "version",
            "library_path"]
