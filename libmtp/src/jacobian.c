@@ -41,6 +41,7 @@ struct mtp_param_deriv {
     long atoms_cap, nb_cap;
     int simd; /* AVX2+FMA versions of the hot loops */
     double *kbuf; /* [5K] */
+    mtp_batched_grad *bg; /* the loss gradient on the kernel's stages (param_grad.c) */
 };
 
 mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **out, mtp_error *err)
@@ -79,6 +80,11 @@ mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **ou
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
     mtp_nlist_init(&pd->nl);
+    mtp_status st = mtp_batched_grad_create(pot, &pd->bg, err);
+    if (st) {
+        mtp_param_deriv_destroy(pd);
+        return st;
+    }
     *out = pd;
     return MTP_OK;
 }
@@ -101,6 +107,7 @@ void mtp_param_deriv_destroy(mtp_param_deriv *pd)
     free(pd->nb_sp);
     free(pd->v);
     free(pd->dB);
+    mtp_batched_grad_destroy(pd->bg);
     free(pd);
 }
 
@@ -470,6 +477,14 @@ static mtp_status cfg_prepare(mtp_param_deriv *pd, const mtp_cfg *cfg, long extr
 
 mtp_status mtp_cfg_param_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj, const double *w_adj,
                               double *d_energy, double *d_fw, mtp_error *err)
+{
+    return mtp_batched_cfg_param_grad(pd->bg, cfg, f_adj, w_adj, d_energy, d_fw, err);
+}
+
+/* The same derivative site by site with mtp_site_param_jvp (the scalar
+ * reference the batched path is tested against). */
+mtp_status mtp_cfg_param_grad_scalar(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj,
+                                     const double *w_adj, double *d_energy, double *d_fw, mtp_error *err)
 {
     const int n = cfg->n_atoms, P = pd->P;
     if (d_energy) memset(d_energy, 0, (size_t)P * sizeof(double));
