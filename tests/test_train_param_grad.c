@@ -4,7 +4,11 @@
  * jacobian.c (to 1e-12 relative) and against finite differences of the
  * kernel's energy, forces and virial: one and two species, partial groups
  * of MTP_SITES sites, a site without neighbours, the repulsive radial basis
- * with pairs inside min_dist, energy-only and force-only adjoints. */
+ * with pairs inside min_dist, energy-only and force-only adjoints.  Also
+ * the design rows of the linear coefficients (mtp_cfg_basis_grad), built
+ * from the kernel's forward stage with products over the kernel's runs,
+ * against the scalar path they replaced (to 1e-12; finite differences of
+ * the rows are in test_train_jacobian). */
 #include "internal.h"
 #include "testpot.h"
 
@@ -38,6 +42,25 @@ static double compare(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *fa,
     CHECK(de < 1e-12, "%s: energy-only gradient differs (%.2e)", what, de);
     free(e0), free(f0), free(e1), free(f1);
     return fmax(de, df);
+}
+
+/* Design rows of the linear coefficients on the kernel's forward stage and
+ * product runs vs the scalar forward() and products one entry at a time. */
+static void compare_rows(mtp_param_deriv *pd, const mtp_cfg *cfg, int A, const char *what)
+{
+    mtp_error err;
+    const size_t nf = (size_t)A * 3 * cfg->n_atoms + 1;
+    double *b1 = calloc(A, sizeof(double)), *f1 = calloc(nf, sizeof(double)), *w1 = calloc(6 * (size_t)A, sizeof(double));
+    double *b0 = calloc(A, sizeof(double)), *f0 = calloc(nf, sizeof(double)), *w0 = calloc(6 * (size_t)A, sizeof(double)), s;
+    CHECK_OK(mtp_cfg_basis_grad(pd, cfg, b1, f1, w1, &err), err);
+    mtp_param_deriv_set_reference_rows(pd, 1);
+    CHECK_OK(mtp_cfg_basis_grad(pd, cfg, b0, f0, w0, &err), err);
+    mtp_param_deriv_set_reference_rows(pd, 0);
+    double db = maxdiff(b1, b0, A, &s), df = maxdiff(f1, f0, (int)nf, &s), dw = maxdiff(w1, w0, 6 * A, &s);
+    printf("%s: design rows, kernel stages vs scalar reference: basis %.2e, forces %.2e, virial %.2e\n", what, db, df, dw);
+    CHECK(db < 1e-12, "%s: basis values differ (%.2e)", what, db);
+    CHECK(df < 1e-12 && dw < 1e-12, "%s: design rows differ (%.2e, %.2e)", what, df, dw);
+    free(b0), free(f0), free(w0), free(b1), free(f1), free(w1);
 }
 
 /* d_energy and d_fw against central differences of mtp_compute in every parameter. */
@@ -99,6 +122,7 @@ static void run_case(int level, int S, int n, double a, int repulsive, int fd, c
     compare(pd, &cfg, fa, NULL, P, name);
     snprintf(name, sizeof name, "%s, virial only", what);
     compare(pd, &cfg, NULL, wa, P, name);
+    compare_rows(pd, &cfg, mtp_potential_get_info(pot).scalar_count, what);
     if (fd) fd_check(pot, pd, &cfg, fa, wa, what);
     mtp_param_deriv_destroy(pd);
     mtp_cfg_free(&cfg);
