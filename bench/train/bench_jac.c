@@ -108,7 +108,7 @@ int main(int argc, char **argv)
         worst = fmax(worst, fmax(fabs(dE[x] - dE0[x]), fabs(dF[x] - dF0[x])) / s0);
     }
     printf("level %d, %d cfgs, %ld atoms, %d linear, best of %d (CPU us/atom): compute %.2f, param_grad %.2f "
-           "(scalar %.2f, %.2fx; %.2fx compute), basis_grad %.2f (products by entry %.2f, %.2fx), normal equations (CPU, all threads) %.2f  "
+           "(scalar %.2f, %.2fx; %.2fx compute), basis_grad %.2f (reference path %.2f, %.2fx), normal equations (CPU, all threads) %.2f  "
            "[max rel diff batched/scalar %.1e, chk %.6g G00 %.10g G%d%d %.10g]\n",
            level, n, atoms, nl, reps, 1e6 * tc / atoms, 1e6 * tg / atoms, 1e6 * tg0 / atoms, tg0 / tg, tg / tc,
            1e6 * tb / atoms, 1e6 * tb0 / atoms, tb0 / tb, 1e6 * tn / atoms, worst, chk, G[nl + 1], nl - 1, nl - 1, G[(size_t)nl * nl - 1]);
