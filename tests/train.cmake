@@ -30,3 +30,10 @@ foreach(check data options species resume)
                    ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/tests/train-hardening-${check} ${check})
   set_tests_properties(train_hardening_${check} PROPERTIES LABELS "cli;train;hardening" TIMEOUT 300)
 endforeach()
+# Loss gradient on the kernel's stages (param_grad.c) == the scalar
+# forward-over-reverse of jacobian.c to 1e-12, and == finite differences.
+add_executable(test_train_param_grad ${CMAKE_CURRENT_LIST_DIR}/test_train_param_grad.c)
+target_include_directories(test_train_param_grad PRIVATE ${PROJECT_SOURCE_DIR}/libmtp/src)
+target_link_libraries(test_train_param_grad PRIVATE openmtp_static m)
+add_test(NAME train_param_grad COMMAND test_train_param_grad)
+set_tests_properties(train_param_grad PROPERTIES LABELS "unit;train")
