@@ -3,7 +3,8 @@
 # Run, or continue after any interruption, the CP2K CELL_OPT of the ordered
 # beta-Li3PS4 model (li3ps4_cell_opt.inp), then write its result next to this
 # script: beta-Li3PS4_cellopt.xyz (extended XYZ, last geometry and cell) and
-# cellopt_steps.tsv (per optimisation step: energy, a, b, c, volume).
+# cellopt_steps.tsv (per optimisation step: energy, pressure, largest
+# gradient, a, b, c, volume).
 #
 #   run_cell_opt.sh WORKDIR ["SUBMIT PREFIX"]      (default: mpirun -np 2)
 #
@@ -39,45 +40,62 @@ if ! converged; then
   $submit cp2k.psmp -i "$input" -o "cellopt.out.$part" || true
 fi
 
-# results (also of an unfinished run, to commit its progress): per-step table
-# from the .cell file and the trajectory (keyed by step, since a continued run
-# appends to both), and the last geometry
+# results (also of an unfinished run, to commit its progress), from CP2K's
+# output (every part, in order): per optimisation step the cell it used (the
+# last "CELL| Vector" block before the step's "Informations at step" block),
+# its energy, pressure and largest gradient; the last geometry from the
+# trajectory (keyed by step: a continued run appends to it)
 /usr/bin/python3 - "$here" <<'EOF'
-import os, re, sys
+import glob, os, re, sys
 here = sys.argv[1]
-cells = {}
-for l in open("cellopt-1.cell"):
-    if not l.startswith("#"):
-        c = l.split()
-        cells[int(c[0])] = c
-pos = open("cellopt-pos-1.xyz").read().splitlines()
+parts = sorted(glob.glob("cellopt.out.*"), key=lambda f: int(f.rsplit(".", 1)[1]))
+steps, cell, cur = {}, [None, None, None], None
+for f in parts:
+    for line in open(f, errors="replace"):
+        m = re.match(r"\s*CELL\| Vector ([abc]) \[angstrom\]:.*\|[abc]\| =\s*([0-9.]+)", line)
+        if m:
+            cell["abc".index(m.group(1))] = float(m.group(2))
+            continue
+        m = re.search(r"Informations at step =\s*([0-9]+)", line)
+        if m:
+            cur = steps[int(m.group(1))] = {"cell": list(cell)}
+            continue
+        if cur is not None:
+            for key, pat in (("energy", r"^\s*Total Energy\s*=\s*(-?[0-9.E+-]+)"),
+                             ("pressure", r"Internal Pressure \[bar\]\s*=\s*(-?[0-9.E+-]+)"),
+                             ("max_gradient", r"^\s*Max\. gradient\s*=\s*(-?[0-9.E+-]+)")):
+                m = re.search(pat, line)
+                if m and key not in cur:
+                    cur[key] = float(m.group(1))
+pos = open("cellopt-pos-1.xyz").read().splitlines() if os.path.exists("cellopt-pos-1.xyz") else []
 frames, i = {}, 0
 while i < len(pos):
-    n = int(pos[i]); head = pos[i + 1]
-    step = int(re.search(r"i\s*=\s*([0-9]+)", head).group(1))
-    e = float(re.search(r"E\s*=\s*(-?[0-9.]+)", head).group(1))
-    frames[step] = (e, pos[i + 2:i + 2 + n]); i += n + 2
-steps = sorted(set(frames) & set(cells))
-if not steps:
+    n = int(pos[i])
+    k = int(re.search(r"i\s*=\s*([0-9]+)", pos[i + 1]).group(1))
+    frames[k] = pos[i + 2:i + 2 + n]
+    i += n + 2
+done = sorted(k for k, v in steps.items() if None not in v["cell"] and "energy" in v)
+if not done:
     sys.exit("run_cell_opt: no optimisation step written yet")
 def write(name, text):
     tmp = os.path.join(here, name + ".tmp")
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, os.path.join(here, name))
-rows = ["step\tenergy_Ha\ta_A\tb_A\tc_A\tvolume_A3"]
-for k in steps:
-    e, c = frames[k][0], cells[k]
-    v = [float(x) for x in c[2:11]]
-    rows.append("%d\t%.10f\t%.5f\t%.5f\t%.5f\t%.3f" % (k, e, v[0], v[4], v[8], float(c[11])))
+rows = ["step\tenergy_Ha\tpressure_bar\tmax_gradient_Ha_bohr\ta_A\tb_A\tc_A\tvolume_A3"]
+for k in done:
+    v = steps[k]; a, b, c = v["cell"]
+    rows.append("%d\t%.10f\t%.1f\t%.7f\t%.5f\t%.5f\t%.5f\t%.3f" % (
+        k, v["energy"], v.get("pressure", float("nan")), v.get("max_gradient", float("nan")), a, b, c, a * b * c))
 write("cellopt_steps.tsv", "\n".join(rows) + "\n")
-last = steps[-1]
-v = [float(x) for x in cells[last][2:11]]
-lat = " ".join("%.8f" % x for x in v)
-out = ["%d" % len(frames[last][1]),
-       'Lattice="%s" Properties=species:S:1:pos:R:3 energy_Ha=%.10f step=%d pbc="T T T"' % (lat, frames[last][0], last)]
-write("beta-Li3PS4_cellopt.xyz", "\n".join(out + frames[last][1]) + "\n")
-print("run_cell_opt: step %d, a b c = %.4f %.4f %.4f A" % (last, v[0], v[4], v[8]))
+last = max(k for k in done if k in frames) if any(k in frames for k in done) else None
+if last is not None:
+    a, b, c = steps[last]["cell"]
+    head = ('Lattice="%.8f 0 0 0 %.8f 0 0 0 %.8f" Properties=species:S:1:pos:R:3 energy_Ha=%.10f '
+            'cellopt_step=%d pbc="T T T"' % (a, b, c, steps[last]["energy"], last))
+    write("beta-Li3PS4_cellopt.xyz", "\n".join(["%d" % len(frames[last]), head] + frames[last]) + "\n")
+k = done[-1]; a, b, c = steps[k]["cell"]
+print("run_cell_opt: step %d, a b c = %.4f %.4f %.4f A, pressure %.0f bar" % (k, a, b, c, steps[k].get("pressure", float("nan"))))
 EOF
 converged || { echo "run_cell_opt: not converged yet (see $work/cellopt.out.*); run again to continue" >&2; exit 1; }
 echo "run_cell_opt: converged"
