@@ -14,6 +14,31 @@
 HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 LOOP := $(abspath $(HERE)/../active_learning)
 
+# --- the stage.  STAGE=small (default): the 32-atom cell at 300/600/900/2000 K and all
+# strains, from the seed frames.  STAGE=large: the stage after it, on 2x2x3 supercells
+# (384 atoms, Gamma point under --kspacing=0.42, ~25-35 min per CP2K frame on 2 cores, 4.6 GB
+# per rank) at 300/600/900 K and strains of -2.5/0/+2.5 %, 2 frames per round; it starts
+# from every committed stage-1 frame (frames/seed.cfg + frames/rounds/round-*.cfg, which
+# WORKDIR/stage1-frames.cfg collects) and from stage 1's last potential (INIT_POT, required),
+# so its round 0 only trains on from that potential.  Use its own WORKDIR and commit its
+# frames with `commit_campaign.sh WORKDIR --out=frames/rounds-large`:
+#   make -f examples/li3ps4-beta/campaign.mk STAGE=large WORKDIR=/scratch/large \
+#        INIT_POT=/scratch/al/round-NNN/pot.almtp
+STAGE ?= small
+ifeq ($(STAGE),large)
+ifeq ($(strip $(INIT_POT)),)
+$(error STAGE=large: set INIT_POT=the last stage-1 potential (WORKDIR_of_stage_1/round-NNN/pot.almtp))
+endif
+STAGE1_FRAMES := $(HERE)/frames/seed.cfg $(sort $(wildcard $(HERE)/frames/rounds/round-*.cfg))
+SEED_CFG ?= $(abspath $(WORKDIR))/stage1-frames.cfg
+TEMPS ?= 300 600 900
+STRAINS ?= 0.975 1.00 1.025
+SIZES ?= 2x2x3
+SELECT_MAX ?= 2
+else ifneq ($(STAGE),small)
+$(error STAGE must be small or large, got '$(STAGE)')
+endif
+
 # --- the potential: MTP level 16, cutoff 5.0 A (the reference study's), Li P S
 LEVEL ?= 16
 SPECIES ?= 0,1,2
@@ -61,9 +86,21 @@ CAMPAIGN_VARS = LEVEL=$(LEVEL) SPECIES=$(SPECIES) CUTOFF=$(CUTOFF) AL_MODE=$(AL_
   THRESHOLD_SAVE=$(THRESHOLD_SAVE) THRESHOLD_BREAK=$(THRESHOLD_BREAK) SAVE_MAX=$(SAVE_MAX) \
   SELECT_MAX=$(SELECT_MAX) LABEL_CODE=$(LABEL_CODE) LABEL_TEMPLATE=$(LABEL_TEMPLATE) \
   TYPE_ORDER=$(TYPE_ORDER) LABEL_OPTS="$(LABEL_OPTS)" SUBMIT="$(SUBMIT)" \
-  MAX_ROUNDS=$(MAX_ROUNDS)
+  MAX_ROUNDS=$(MAX_ROUNDS) $(if $(INIT_POT),INIT_POT=$(abspath $(INIT_POT)))
 
 .PHONY: all status plot
-all status plot:
+all status plot: $(if $(filter large,$(STAGE)),$(abspath $(WORKDIR))/stage1-frames.cfg)
 	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
 	$(MAKE) -C $(LOOP) $@ WORKDIR=$(abspath $(WORKDIR)) $(CAMPAIGN_VARS)
+
+# stage 2's seed: the committed stage-1 frames, read and rewritten by mtp convert (so a
+# malformed file stops here); made once (a later stage-1 frame does not change a running stage 2)
+MTP_BIN ?= $(firstword $(wildcard $(HERE)/../../build/bin/mtp) mtp)
+$(abspath $(WORKDIR))/stage1-frames.cfg:
+	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
+	mkdir -p $(@D)
+	cat $(STAGE1_FRAMES) > $@.all.cfg
+	$(MTP_BIN) convert $@.all.cfg $@.tmp.cfg --no_loss > /dev/null
+	rm -f $@.all.cfg
+	mv $@.tmp.cfg $@
+	@echo "campaign.mk: stage 2 starts from $$(grep -c BEGIN_CFG $@) stage-1 frames ($@)"

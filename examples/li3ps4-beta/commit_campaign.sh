@@ -6,6 +6,9 @@
 #
 #   examples/li3ps4-beta/commit_campaign.sh WORKDIR            # once
 #   examples/li3ps4-beta/commit_campaign.sh WORKDIR --every=300 # every 5 minutes, until killed
+#   examples/li3ps4-beta/commit_campaign.sh WORKDIR --every=300 --out=frames/rounds-large
+#                                    # the large-cell stage (campaign.mk STAGE=large) has its own
+#                                    # directory, so its round numbers do not collide with stage 1's
 #
 # Per round NNN it writes (small text files only; CP2K outputs stay in WORKDIR):
 #   frames/rounds/round-NNN.cfg         the round's labelled frames (mtp convert --no_loss, so
@@ -15,13 +18,23 @@
 # and frames/rounds/rounds.tsv (the loop's round table).  Each file is written atomically and
 # committed only when it changed; the commit touches nothing else in the repository.
 set -eo pipefail
-work=${1:?usage: commit_campaign.sh WORKDIR [--every=SECONDS]}
+usage="usage: commit_campaign.sh WORKDIR [--every=SECONDS] [--out=DIR (default frames/rounds)]"
+work=${1:?$usage}
+shift
 every=0
-case "${2:-}" in --every=*) every=${2#--every=} ;; "") ;; *) echo "commit_campaign.sh: unknown option $2" >&2; exit 2 ;; esac
 here=$(cd "$(dirname "$0")" && pwd)
+out=$here/frames/rounds
+for arg in "$@"; do
+    case "$arg" in
+    --every=*) every=${arg#--every=} ;;
+    --out=/*) out=${arg#--out=} ;;
+    --out=*) out=$here/${arg#--out=} ;;
+    *) echo "commit_campaign.sh: unknown option $arg; $usage" >&2; exit 2 ;;
+    esac
+done
+[[ $every =~ ^[0-9]+$ ]] || { echo "commit_campaign.sh: --every must be a number of seconds, got '$every'" >&2; exit 2; }
 repo=$(git -C "$here" rev-parse --show-toplevel)
 mtp=${MTP:-$(command -v "$repo/build/bin/mtp" || command -v mtp)}
-out=$here/frames/rounds
 
 # copy SRC to DST atomically if the content differs; prints DST when it changed
 update() {
@@ -56,7 +69,7 @@ sync_once() {
     if [ -n "$(git -C "$repo" status --porcelain -- "$out")" ]; then
         local n; n=$(cat "$out"/round-*.cfg 2>/dev/null | grep -c BEGIN_CFG || true)
         if git -C "$repo" add -- "$out" &&
-           git -C "$repo" commit -q -m "li3ps4-beta campaign: $n labelled frames in frames/rounds/ so far" -- "$out"; then
+           git -C "$repo" commit -q -m "li3ps4-beta campaign: $n labelled frames in ${out#$repo/} so far" -- "$out"; then
             echo "$(date -u +%FT%TZ) committed ($n frames): ${changed[*]}"
         else
             echo "$(date -u +%FT%TZ) commit failed; will try again" >&2
