@@ -328,7 +328,8 @@ def main(argv=None):
         settings = [("label", regions["label"].replace(";", ",")), ("kind", regions["kind"]),
                     ("T", "%g" % a.T if a.T else "-"), ("near_A", "%g" % a.near),
                     ("middle_A", "%g" % a.middle), ("skip", "%g" % a.skip), ("max_lag", "%g" % a.max_lag),
-                    ("origins", "%d" % a.origins), ("block_ps", "%g" % res["block_ps"]),
+                    ("origins", "%d" % a.origins), ("n_blocks", "%d" % res["n_blocks"]),
+                    ("block_ps", "%g" % res["block_ps"]),
                     ("boundary_fractions", ",".join("%g" % s for s in regions["boundary_fractions"]) or "none")]
         text = format_result(res, settings)
         if a.output:
