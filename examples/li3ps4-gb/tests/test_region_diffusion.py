@@ -22,7 +22,10 @@ line through this curve on the analysis's own lags; D_y and D_z are the input va
 region.  The check: |D - expected| < 4 sigma_block + 2 % for D_x, D_y, D_z, D_par and eta in
 'all', 'near' and 'middle', and the crossing correction must matter (the naive D_fast is
 off by > 5 sigma), so the test sees region bookkeeping errors.
-Bulk: a region file 'none' gives only the 'all' region with the three input D."""
+Bulk: a region file 'none' gives only the 'all' region with the three input D; and
+openmtp.diffusion.extrapolate (D at 300 K from a weighted Arrhenius fit with the fit
+covariance) against the exact line through two points: ln D(x) = interpolation weights
+w1 = (x2 - x)/(x2 - x1), w2 = 1 - w1 and var ln D(x) = w1^2 s1^2 + w2^2 s2^2, x = 1/kT."""
 import math
 import os
 import sys
@@ -84,6 +87,12 @@ def write_dump(path, steps, pos, zlo, lz):
             np.savetxt(f, np.column_stack([ids, p]), fmt="%d %.5f %.5f %.5f")
 
 
+def in_fast_zone(z):
+    """The walk's own rule (independent of the code under test): within NEAR of a plane."""
+    z = np.mod(np.asarray(z) - ZLO, L)
+    return np.any([np.abs(z - (s * L + m * L)) < NEAR for s in FRACTIONS for m in (-1, 0, 1)], axis=0)
+
+
 def simulate(region_dependent, seed=7):
     rng = np.random.default_rng(seed)
     z = rng.uniform(0, L, N)
@@ -97,8 +106,7 @@ def simulate(region_dependent, seed=7):
         frames = [pos.copy()]
         for _ in range(FRAMES - 1):
             if region_dependent:
-                d = rd.boundary_distance(pos[:, 2], ZLO, L, FRACTIONS)
-                dx = np.where(d < NEAR, D_FAST, D_SLOW)
+                dx = np.where(in_fast_zone(pos[:, 2]), D_FAST, D_SLOW)
             else:
                 dx = np.full(N, D_SLOW)
             sig = np.sqrt(2 * DT * np.column_stack([dx, np.full(N, D_Y), np.full(N, D_Z)]))
@@ -165,9 +173,34 @@ def main():
         print("near   n_li %.1f expected %.1f" % (n_near, exp_near))
         if abs(n_near - exp_near) > 0.05 * exp_near:
             failures.append("near n_li %.1f, expected %.1f (region assignment)" % (n_near, exp_near))
+    if bulk:
+        failures += check_extrapolation()
     for f in failures:
         print("FAIL: " + f)
     return 1 if failures else 0
+
+
+def check_extrapolation():
+    from openmtp import diffusion
+    pts = [(500.0, 2.0e-6, 0.2e-6), (800.0, 3.0e-5, 6.0e-6)]
+    fit = diffusion.arrhenius(pts)
+    kb = diffusion.BOLTZMANN_EV_PER_K
+    (t1, d1, e1), (t2, d2, e2) = pts
+    x1, x2, x = 1 / (kb * t1), 1 / (kb * t2), 1 / (kb * 300.0)
+    w1 = (x2 - x) / (x2 - x1)
+    w2 = 1 - w1
+    ln_exp = w1 * math.log(d1) + w2 * math.log(d2)
+    sd_exp = math.sqrt((w1 * e1 / d1) ** 2 + (w2 * e2 / d2) ** 2)
+    d, sd = diffusion.extrapolate(fit, 300.0)
+    print("extrapolate 300 K: D %.4e (exact %.4e), sigma ln D %.4f (exact %.4f)"
+          % (d, math.exp(ln_exp), sd, sd_exp))
+    out = []
+    if abs(math.log(d) - ln_exp) > 1e-9 or abs(sd - sd_exp) > 1e-9 * sd_exp:
+        out.append("extrapolate(300 K) differs from the exact two-point line")
+    d1_fit, sd1 = diffusion.extrapolate(fit, t1)
+    if abs(d1_fit / d1 - 1) > 1e-9 or abs(sd1 - e1 / d1) > 1e-9:
+        out.append("extrapolate(T1) does not return the first point and its error")
+    return out
 
 
 if __name__ == "__main__":
