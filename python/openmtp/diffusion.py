@@ -141,7 +141,20 @@ def arrhenius(points):
         s2 = 1.0
     slope_err = math.sqrt(s2 / sxx)
     icept_err = math.sqrt(s2 * (1.0 / sw + mx * mx / sxx))
-    return {"Ea": (-slope, slope_err), "D0": (math.exp(intercept), icept_err)}
+    # cov(ln D0, slope) = -s2 mx / sxx, so cov(ln D0, Ea) = +s2 mx / sxx (for extrapolate())
+    return {"Ea": (-slope, slope_err), "D0": (math.exp(intercept), icept_err),
+            "cov_lnD0_Ea": s2 * mx / sxx}
+
+
+def extrapolate(fit, T):
+    """(D(T) in cm^2/s, standard error of ln D(T)) from an arrhenius() fit, with the fit's
+    covariance: ln D = ln D0 - Ea x, x = 1/(kB T), var = var(ln D0) + x^2 var(Ea)
+    - 2 x cov(ln D0, Ea).  The error is multiplicative: D exp(+-err)."""
+    x = 1.0 / (BOLTZMANN_EV_PER_K * T)
+    Ea, Eerr = fit["Ea"]
+    D0, lnD0_err = fit["D0"]
+    var = lnD0_err ** 2 + x * x * Eerr ** 2 - 2 * x * fit["cov_lnD0_Ea"]
+    return D0 * math.exp(-Ea * x), math.sqrt(max(var, 0.0))
 
 
 def format_table(result, label=""):

@@ -1,0 +1,345 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Li diffusion parallel and normal to a grain boundary, for the whole cell and by region
+(near a boundary / bulk-like middle), from LAMMPS dumps of unwrapped positions, with block
+error bars.  The block-averaging and Arrhenius parts are openmtp.diffusion's.
+
+Input (examples/li3ps4-gb/md): B consecutive production blocks of equal length, each a LAMMPS
+text dump `id xu yu zu` of the Li atoms (sorted by id, the same atoms in every frame), written
+every few steps including the block's first step; and the cell's region file (cell.regions of
+prepare_cell.py): `boundary_fractions s1 s2 ...` (the boundary planes as fractions of L_z,
+measured from zlo; `none` for bulk) and `normal z` (x, y span the boundary plane).
+
+Definitions (per block):
+  * Displacement of Li i from origin frame t0 to t0 + tau: u_i = r_i(t0 + tau) - r_i(t0) minus
+    the displacement of the centre of mass of all Li in the cell over the same interval (the
+    drift of the Li sublattice is removed; one common correction for every region).
+  * Region of an atom: fixed by its position at the origin t0.  Distance to the boundaries
+    d_i = L_z(t0) min_b | ((s_i - s_b + 1/2) mod 1) - 1/2 |, with s_i = (z_i - zlo) / L_z
+    (the unwrapped z wrapped into the cell, so both boundaries of the periodic bicrystal count,
+    the one at z = 0 = L_z through the periodic wrap).  'near': d_i < NEAR; 'middle':
+    d_i >= MIDDLE (bulk-like); 'all': every Li.  An atom keeps its origin region for the whole
+    lag, also after it has crossed into the other region, so a region's D is that of atoms
+    starting there over the lag window: keep MAX_LAG short against the time to diffuse across
+    a region (report (2 D_z tau)^1/2 against the widths).
+  * MSD_R,alpha(tau) = mean over origins t0 and atoms i in R(t0) of u_i,alpha^2; origins are
+    ORIGINS equally spaced frames in [0, (1 - MAX_LAG) L], lags up to MAX_LAG L.
+  * D_R,alpha = slope / 2 of a least-squares line through MSD_R,alpha(tau) for tau in
+    [SKIP MAX_LAG L, MAX_LAG L]; D_par = (D_x + D_y) / 2 (in the plane), D_normal = D_z,
+    D_total = slope of the 3-D MSD / 6.
+  * Isotropy parameter eta = D_normal / D_par: 1 for isotropic motion, < 1 when the boundary
+    hinders motion across it, > 1 when it is faster across.  For bulk, 'normal' is the
+    cell's z (the c axis of the Pnma model), so eta there is D_c / ((D_a + D_b) / 2).
+  * Errors: D per block, the mean over blocks and its standard error (diffusion.mean_and_error);
+    eta from the block means, its error by the jackknife over blocks (delete-one), which keeps
+    the correlation of D_normal and D_par within a block.
+
+    python3 -m openmtp.region_diffusion --regions cell.regions block-*.dump [--T 600]
+        [--timestep 0.001] [--near 4] [--middle 5] [--skip 0.2] [--max-lag 0.5] [--origins 10]
+        [-o FILE]
+
+Output (-o, written atomically; the report reads it): '#' comment lines with the settings,
+then one row per region and quantity:
+    region quantity value error n_blocks
+with quantity D_x D_y D_z D_par D_normal D_total (cm^2/s), eta, n_li (mean Li per origin),
+rms_normal_A (sqrt of the MSD_z at the largest lag)."""
+
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+from .diffusion import A2_PER_PS_TO_CM2_PER_S, DiffusionError, mean_and_error
+
+REGIONS = ("all", "near", "middle")
+QUANTITIES = ("D_x", "D_y", "D_z", "D_par", "D_normal", "D_total", "eta", "n_li", "rms_normal_A")
+
+
+def read_regions(path):
+    """{'boundary_fractions': [s...], 'normal': 'z', ...} of a cell.regions file."""
+    out = {}
+    try:
+        f = open(path)
+    except OSError as e:
+        raise DiffusionError("%s: %s" % (path, e.strerror))
+    with f:
+        for no, line in enumerate(f, 1):
+            t = line.split()
+            if not t or t[0].startswith("#"):
+                continue
+            out[t[0]] = (no, t[1:])
+    if "boundary_fractions" not in out:
+        raise DiffusionError("%s: expected a 'boundary_fractions s1 s2 ...' (or 'none') line" % path)
+    no, vals = out["boundary_fractions"]
+    if vals == ["none"]:
+        fr = []
+    else:
+        try:
+            fr = [float(v) for v in vals]
+        except ValueError:
+            raise DiffusionError("%s:%d: expected fractions of L_z or 'none'" % (path, no))
+        if not fr or not all(0 <= s <= 1 for s in fr):
+            raise DiffusionError("%s:%d: expected fractions in [0, 1]" % (path, no))
+    normal = out.get("normal", (0, ["z"]))
+    if normal[1] != ["z"]:
+        raise DiffusionError("%s:%d: expected 'normal z' (the builder's convention)" % (path, normal[0]))
+    return {"boundary_fractions": fr, "label": " ".join(out.get("label", (0, ["?"]))[1]),
+            "kind": " ".join(out.get("kind", (0, ["?"]))[1])}
+
+
+def read_dump(path):
+    """(steps [F], zlo_zhi [F x 2], ids [N], positions [F x N x 3]) of a LAMMPS text dump
+    with columns id xu yu zu, every frame holding the same atoms."""
+    try:
+        with open(path) as f:
+            lines = f.read().split("\n")
+    except OSError as e:
+        raise DiffusionError("%s: %s" % (path, e.strerror))
+    steps, boxes, frames, ids = [], [], [], None
+    k, n_lines = 0, len(lines)
+    while k < n_lines:
+        if not lines[k].strip():
+            k += 1
+            continue
+        if lines[k].strip() != "ITEM: TIMESTEP":
+            raise DiffusionError("%s:%d: expected 'ITEM: TIMESTEP'" % (path, k + 1))
+        try:
+            step = int(lines[k + 1])
+            if not lines[k + 2].startswith("ITEM: NUMBER OF ATOMS"):
+                raise ValueError
+            n = int(lines[k + 3])
+            if not lines[k + 4].startswith("ITEM: BOX BOUNDS"):
+                raise ValueError
+            zlo, zhi = (float(v) for v in lines[k + 7].split()[:2])
+        except (ValueError, IndexError):
+            raise DiffusionError("%s:%d: expected a LAMMPS dump frame header (timestep, number of "
+                                 "atoms, box bounds)" % (path, k + 1))
+        cols = lines[k + 8].split()[2:] if k + 8 < n_lines else []
+        if cols[:4] != ["id", "xu", "yu", "zu"]:
+            raise DiffusionError("%s:%d: expected 'ITEM: ATOMS id xu yu zu ...'" % (path, k + 9))
+        body = lines[k + 9:k + 9 + n]
+        if len(body) < n:
+            raise DiffusionError("%s:%d: frame at step %d truncated (%d of %d atoms)"
+                                 % (path, k + 9 + len(body), step, len(body), n))
+        try:
+            a = np.array(" ".join(body).split(), float).reshape(n, len(cols))
+        except ValueError:
+            raise DiffusionError("%s:%d: expected %d numbers per atom line" % (path, k + 10, len(cols)))
+        if not np.all(np.isfinite(a)):
+            raise DiffusionError("%s:%d: non-finite position in the frame at step %d" % (path, k + 10, step))
+        fid = a[:, 0].astype(int)
+        if ids is None:
+            ids = fid
+        elif not np.array_equal(fid, ids):
+            raise DiffusionError("%s:%d: frame at step %d holds other atoms (or another order) than the "
+                                 "first: expected 'dump_modify sort id' of a fixed group" % (path, k + 10, step))
+        if steps and step <= steps[-1]:
+            raise DiffusionError("%s:%d: steps must increase (%d after %d)" % (path, k + 2, step, steps[-1]))
+        steps.append(step)
+        boxes.append((zlo, zhi))
+        frames.append(a[:, 1:4])
+        k += 9 + n
+    if len(steps) < 2:
+        raise DiffusionError("%s: expected at least 2 frames, found %d" % (path, len(steps)))
+    return np.array(steps), np.array(boxes), ids, np.array(frames)
+
+
+def boundary_distance(z, zlo, lz, fractions):
+    """Distance (A) of positions z (unwrapped) to the nearest boundary plane s_b L_z, periodic."""
+    s = (np.asarray(z) - zlo) / lz
+    d = np.full(np.shape(s), np.inf)
+    for sb in fractions:
+        d = np.minimum(d, np.abs((s - sb + 0.5) % 1.0 - 0.5) * lz)
+    return d
+
+
+def _slope(t, y):
+    t = np.asarray(t, float)
+    tm = t - t.mean()
+    return float(np.dot(tm, y - np.mean(y)) / np.dot(tm, tm))
+
+
+def block_msd(steps, boxes, pos, timestep, fractions, near, middle, max_lag=0.5, origins=10):
+    """{region: (lags_ps [K], msd [K x 3], mean Li per origin)} of one block."""
+    if not 0 < max_lag <= 1:
+        raise DiffusionError("max-lag=%g: expected 0 < max-lag <= 1 (fraction of the block)" % max_lag)
+    n_frames = len(steps)
+    dt_frames = np.diff(steps)
+    if np.any(dt_frames != dt_frames[0]):
+        raise DiffusionError("frames are not equally spaced in time (steps %s ...)" % steps[:4])
+    n_lag = int(round(max_lag * (n_frames - 1)))
+    if n_lag < 3:
+        raise DiffusionError("only %d frames within the largest lag; dump more often" % n_lag)
+    last_origin = n_frames - 1 - n_lag
+    t0s = np.unique(np.round(np.linspace(0, last_origin, max(1, min(origins, last_origin + 1)))).astype(int))
+    com = pos.mean(axis=1)  # [F x 3], all Li (equal masses)
+    lags = np.arange(n_lag + 1)
+    sums = {r: np.zeros((n_lag + 1, 3)) for r in REGIONS}
+    counts = {r: 0 for r in REGIONS}
+    for t0 in t0s:
+        zlo, zhi = boxes[t0]
+        if fractions:
+            d = boundary_distance(pos[t0, :, 2], zlo, zhi - zlo, fractions)
+            masks = {"all": np.ones(len(d), bool), "near": d < near, "middle": d >= middle}
+        else:
+            masks = {"all": np.ones(pos.shape[1], bool)}
+        u = pos[t0:t0 + n_lag + 1] - pos[t0] - (com[t0:t0 + n_lag + 1] - com[t0])[:, None, :]
+        u2 = u * u  # [K x N x 3]
+        for r, m in masks.items():
+            sums[r] += u2[:, m, :].sum(axis=1)
+            counts[r] += int(m.sum())
+    out = {}
+    for r in REGIONS:
+        if counts[r]:
+            out[r] = (lags * dt_frames[0] * timestep, sums[r] / counts[r], counts[r] / len(t0s))
+    return out
+
+
+def block_coefficients(lags, msd, skip):
+    """{D_x, D_y, D_z, D_par, D_normal, D_total} (cm^2/s) from one MSD curve."""
+    sel = lags >= skip * lags[-1]
+    if sel.sum() < 3:
+        raise DiffusionError("only %d lags in the fitting window; dump more often or lower --skip" % sel.sum())
+    t = lags[sel]
+    dx, dy, dz = (_slope(t, msd[sel, k]) / 2 * A2_PER_PS_TO_CM2_PER_S for k in range(3))
+    return {"D_x": dx, "D_y": dy, "D_z": dz, "D_par": (dx + dy) / 2, "D_normal": dz,
+            "D_total": _slope(t, msd[sel].sum(axis=1)) / 6 * A2_PER_PS_TO_CM2_PER_S}
+
+
+def jackknife_ratio(num, den):
+    """(ratio of means, jackknife standard error) of paired per-block values."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    r = num.mean() / den.mean()
+    b = len(num)
+    if b < 2:
+        return r, float("nan")
+    loo = np.array([(num.sum() - num[i]) / (den.sum() - den[i]) for i in range(b)])
+    return r, math.sqrt((b - 1) / b * np.sum((loo - loo.mean()) ** 2))
+
+
+def analyse(paths, regions, timestep, near=4.0, middle=5.0, skip=0.2, max_lag=0.5, origins=10):
+    """{region: {quantity: (value, error)}}, 'n_blocks', 'block_ps'."""
+    if not paths:
+        raise DiffusionError("no dump files given")
+    if not 0 <= skip < 1:
+        raise DiffusionError("skip=%g: expected 0 <= skip < 1" % skip)
+    if not 0 < near <= middle:
+        raise DiffusionError("near=%g middle=%g: expected 0 < near <= middle (A)" % (near, middle))
+    per_block, lengths = [], []
+    for p in paths:
+        steps, boxes, _, pos = read_dump(p)
+        lengths.append((steps[-1] - steps[0]) * timestep)
+        try:
+            curves = block_msd(steps, boxes, pos, timestep, regions["boundary_fractions"], near, middle,
+                               max_lag, origins)
+            per_block.append({r: (block_coefficients(l, m, skip), n, float(np.sqrt(m[-1, 2])))
+                              for r, (l, m, n) in curves.items()})
+        except DiffusionError as e:
+            raise DiffusionError("%s: %s" % (p, e))
+    if max(lengths) > 1.01 * min(lengths):
+        raise DiffusionError("blocks differ in length (%g to %g ps): expected equal blocks" % (min(lengths), max(lengths)))
+    result = {"n_blocks": len(paths), "block_ps": lengths[0], "regions": {}}
+    for r in REGIONS:
+        if not all(r in b for b in per_block):
+            continue
+        q = {}
+        for k in ("D_x", "D_y", "D_z", "D_par", "D_normal", "D_total"):
+            q[k] = mean_and_error([b[r][0][k] for b in per_block])
+        q["eta"] = jackknife_ratio([b[r][0]["D_normal"] for b in per_block], [b[r][0]["D_par"] for b in per_block])
+        q["n_li"] = mean_and_error([b[r][1] for b in per_block])
+        q["rms_normal_A"] = mean_and_error([b[r][2] for b in per_block])
+        result["regions"][r] = q
+    return result
+
+
+def format_result(result, settings):
+    out = ["# openmtp.region_diffusion: %s" % "; ".join("%s %s" % kv for kv in settings),
+           "# %d blocks of %g ps; error = standard error of the block mean (eta: jackknife over blocks)"
+           % (result["n_blocks"], result["block_ps"]),
+           "# region quantity value error n_blocks   (D in cm^2/s; eta = D_normal / D_par)"]
+    for r, q in result["regions"].items():
+        for k in QUANTITIES:
+            v, e = q[k]
+            out.append("%-6s %-12s %.6e %.3e %d" % (r, k, v, e, result["n_blocks"]))
+    return "\n".join(out) + "\n"
+
+
+def read_result(path):
+    """{'settings': {...}, region: {quantity: (value, error)}} of a file written by -o."""
+    res, settings = {}, {}
+    try:
+        f = open(path)
+    except OSError as e:
+        raise DiffusionError("%s: %s" % (path, e.strerror))
+    with f:
+        for no, line in enumerate(f, 1):
+            if line.startswith("# openmtp.region_diffusion:"):
+                for kv in line.split(":", 1)[1].split(";"):
+                    k, _, v = kv.strip().partition(" ")
+                    settings[k] = v
+                continue
+            t = line.split()
+            if not t or t[0].startswith("#"):
+                continue
+            if len(t) != 5 or t[1] not in QUANTITIES:
+                raise DiffusionError("%s:%d: expected 'region quantity value error n_blocks'" % (path, no))
+            try:
+                res.setdefault(t[0], {})[t[1]] = (float(t[2]), float(t[3]))
+            except ValueError:
+                raise DiffusionError("%s:%d: expected numbers" % (path, no))
+    if "all" not in res:
+        raise DiffusionError("%s: no 'all' region rows" % path)
+    res["settings"] = settings
+    return res
+
+
+def _atomic_write(path, text):
+    tmp = "%s.tmp.%d" % (path, os.getpid())
+    try:
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python3 -m openmtp.region_diffusion",
+                                 description="Li D parallel/normal to a boundary, by region, from dumps")
+    ap.add_argument("dumps", nargs="+")
+    ap.add_argument("--regions", required=True, help="cell.regions of prepare_cell.py")
+    ap.add_argument("--T", type=float, help="temperature (K), written into the output")
+    ap.add_argument("--timestep", type=float, default=0.001, help="ps")
+    ap.add_argument("--near", type=float, default=4.0, help="near: d < NEAR (A)")
+    ap.add_argument("--middle", type=float, default=5.0, help="middle: d >= MIDDLE (A)")
+    ap.add_argument("--skip", type=float, default=0.2)
+    ap.add_argument("--max-lag", type=float, default=0.5)
+    ap.add_argument("--origins", type=int, default=10)
+    ap.add_argument("-o", "--output")
+    a = ap.parse_args(argv)
+    try:
+        if not a.timestep > 0 or a.origins < 1:
+            raise DiffusionError("expected --timestep > 0 and --origins >= 1")
+        regions = read_regions(a.regions)
+        res = analyse(a.dumps, regions, a.timestep, a.near, a.middle, a.skip, a.max_lag, a.origins)
+        settings = [("label", regions["label"].replace(";", ",")), ("kind", regions["kind"]),
+                    ("T", "%g" % a.T if a.T else "-"), ("near_A", "%g" % a.near),
+                    ("middle_A", "%g" % a.middle), ("skip", "%g" % a.skip), ("max_lag", "%g" % a.max_lag),
+                    ("origins", "%d" % a.origins), ("n_blocks", "%d" % res["n_blocks"]),
+                    ("block_ps", "%g" % res["block_ps"]),
+                    ("boundary_fractions", ",".join("%g" % s for s in regions["boundary_fractions"]) or "none")]
+        text = format_result(res, settings)
+        if a.output:
+            _atomic_write(a.output, text)
+        sys.stdout.write(text)
+    except DiffusionError as e:
+        sys.stderr.write("openmtp.region_diffusion: %s\n" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
