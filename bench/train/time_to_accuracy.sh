@@ -46,7 +46,7 @@ one() { # BUILD TAG
   read -r u s e < "$OUT/$tag.time"
   it=$(grep -cE '^(BFGS|VarPro) iter' "$OUT/$tag.log" || true)
   ev=$(grep -o '^# [0-9]* objective evaluations[^,]*' "$OUT/$tag.log" | head -1)
-  echo "$tag ($b): CPU $(echo "$u + $s" | bc) s (user $u, sys $s), wall $e s, $T thread(s), $it iterations, ${ev#\# }; test $mae"
+  echo "$tag ($b): CPU $(echo "$u + $s" | bc) s (user $u, sys $s), wall $e s, $T thread(s), $it iterations, ${ev#\# }; $mae (Zuo 2020 MTP: 2.83 meV/atom, 0.09 eV/A)"
 }
 i=0
 for b in "$@"; do
