@@ -48,7 +48,43 @@ struct mtp_param_deriv {
     mtp_calculator *kc;   /* the kernel's forward stage for the design rows */
     double *fr;           /* [K][kc cap] f_mu / r of one site */
     long fr_cap;
+    /* design rows without clearing all moment rows of every site (a tenth
+     * of the design rows' memory traffic at level 20): a run whose output
+     * no earlier run writes, and none of whose products reads it, starts
+     * its registers from zero instead of loading the row; the rows no such
+     * run covers are cleared per site */
+    unsigned char *run_zero; /* [n_runs] */
+    int *zero_rows, n_zero_rows;
 };
+
+/* run_zero / zero_rows from the plan (see the struct); -1: out of memory. */
+static int plan_zero_starts(mtp_param_deriv *pd)
+{
+    const mtp_plan *pl = pd->pot->plan;
+    unsigned char *seen = mtp_calloc((size_t)(pd->M > 0 ? pd->M : 1), 1);
+    pd->run_zero = mtp_calloc((size_t)(pl->n_runs > 0 ? pl->n_runs : 1), 1);
+    pd->zero_rows = mtp_calloc((size_t)(pd->M > 0 ? pd->M : 1), sizeof(int));
+    if (!seen || !pd->run_zero || !pd->zero_rows) {
+        free(seen);
+        return -1;
+    }
+    for (int q = 0; q < pd->B && q < pd->M; q++) seen[q] = 1; /* basic rows: written first */
+    for (int r = 0; r < pl->n_runs; r++) {
+        const int k = pl->run_k[r];
+        int reads_k = 0;
+        for (int t = pl->run_start[r]; t < pl->run_start[r + 1]; t++)
+            if (pl->prod[t].i == k || pl->prod[t].j == k) reads_k = 1;
+        if (!seen[k]) {
+            if (reads_k) pd->zero_rows[pd->n_zero_rows++] = k;
+            else pd->run_zero[r] = 1;
+            seen[k] = 1;
+        }
+    }
+    for (int k = pd->B; k < pd->M; k++)
+        if (!seen[k]) pd->zero_rows[pd->n_zero_rows++] = k;
+    free(seen);
+    return 0;
+}
 
 mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **out, mtp_error *err)
 {
@@ -82,7 +118,7 @@ mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **ou
     pd->dpd = mtp_calloc((size_t)pd->P, sizeof(double));
     pd->kbuf = mtp_calloc((size_t)5 * (pd->K > 0 ? pd->K : 1), sizeof(double));
     pd->tw = mtp_calloc((size_t)2 * (pd->T > 0 ? pd->T : 1), sizeof(double));
-    if (!pd->kbuf || !pd->tw || !pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
+    if (plan_zero_starts(pd) || !pd->kbuf || !pd->tw || !pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
         mtp_param_deriv_destroy(pd);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
@@ -121,6 +157,8 @@ void mtp_param_deriv_destroy(mtp_param_deriv *pd)
     mtp_batched_grad_destroy(pd->bg);
     mtp_calculator_destroy(pd->kc);
     free(pd->fr);
+    free(pd->run_zero);
+    free(pd->zero_rows);
     free(pd);
 }
 
@@ -390,7 +428,9 @@ JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n, int from_kernel
     const int K = pd->K, B = pd->B;
     const size_t ws = dmr_stride(n), w = 3 * (size_t)n;
     double *restrict dMr = pd->dMr;
-    memset(dMr + (size_t)B * ws, 0, (size_t)(pd->M - B) * ws * sizeof(double));
+    if (pd->reference_rows) memset(dMr + (size_t)B * ws, 0, (size_t)(pd->M - B) * ws * sizeof(double));
+    else
+        for (int z = 0; z < pd->n_zero_rows; z++) memset(dMr + (size_t)pd->zero_rows[z] * ws, 0, ws * sizeof(double));
     if (from_kernel) {
         /* basic rows from the kernel's forward stage (lane 0 of pd->kc):
          * d(f U)/dr = f' U u + (f/r) (grad U - u (u . grad U)) */
@@ -450,10 +490,12 @@ JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n, int from_kernel
     }
     for (int r = 0; r < pl->n_runs; r++) {
         double *out = dMr + (size_t)pl->run_k[r] * ws;
-        const int t0 = pl->run_start[r], t1 = pl->run_start[r + 1];
+        const int t0 = pl->run_start[r], t1 = pl->run_start[r + 1], fresh = pd->run_zero[r];
+        const v4d zero = {0, 0, 0, 0};
         size_t x = 0;
         for (; x + 16 <= ws; x += 16) {
-            v4d a0 = v4_load(out + x), a1 = v4_load(out + x + 4), a2 = v4_load(out + x + 8), a3 = v4_load(out + x + 12);
+            v4d a0 = fresh ? zero : v4_load(out + x), a1 = fresh ? zero : v4_load(out + x + 4),
+                a2 = fresh ? zero : v4_load(out + x + 8), a3 = fresh ? zero : v4_load(out + x + 12);
             for (int t = t0; t < t1; t++) {
                 const double *ri = dMr + (size_t)pl->prod[t].i * ws + x, *rj = dMr + (size_t)pl->prod[t].j * ws + x;
                 const double mj = tw[2 * t], mi = tw[2 * t + 1];
@@ -465,7 +507,7 @@ JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n, int from_kernel
             v4_store(out + x, a0), v4_store(out + x + 4, a1), v4_store(out + x + 8, a2), v4_store(out + x + 12, a3);
         }
         if (x < ws) { /* ws is a multiple of JAC_XB = 8 */
-            v4d a0 = v4_load(out + x), a1 = v4_load(out + x + 4);
+            v4d a0 = fresh ? zero : v4_load(out + x), a1 = fresh ? zero : v4_load(out + x + 4);
             for (int t = t0; t < t1; t++) {
                 const double *ri = dMr + (size_t)pl->prod[t].i * ws + x, *rj = dMr + (size_t)pl->prod[t].j * ws + x;
                 const double mj = tw[2 * t], mi = tw[2 * t + 1];
