@@ -71,6 +71,8 @@ static void to_fit_options(const mtp_train_options *o, fit_options *f)
     f->message = o->message;
     f->checkpoint_written = o->checkpoint_written;
     f->user = o->user;
+    f->default_weights = o->default_weights;
+    f->valid_patience = o->valid_patience;
 }
 
 mtp_status mtp_train_check_options(const mtp_train_options *o, mtp_error *err)

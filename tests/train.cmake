@@ -30,3 +30,11 @@ foreach(check data options species resume)
                    ${PROJECT_SOURCE_DIR} ${CMAKE_BINARY_DIR}/tests/train-hardening-${check} ${check})
   set_tests_properties(train_hardening_${check} PROPERTIES LABELS "cli;train;hardening" TIMEOUT 300)
 endforeach()
+# Default weights derived from the training set, validation stopping (and its resume),
+# on a slice of mlearn Si (seconds).
+add_executable(test_train_defaults ${CMAKE_CURRENT_LIST_DIR}/test_train_defaults.c)
+target_link_libraries(test_train_defaults PRIVATE openmtp_fitter openmtp_static m)
+target_compile_definitions(test_train_defaults PRIVATE _POSIX_C_SOURCE=200809L)
+add_test(NAME train_defaults COMMAND test_train_defaults $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
+         ${CMAKE_BINARY_DIR}/tests/train-defaults-work)
+set_tests_properties(train_defaults PROPERTIES SKIP_RETURN_CODE 77 LABELS "unit;train" TIMEOUT 300)

@@ -100,6 +100,16 @@ typedef struct mtp_train_options {
      * this call of mtp_train has written); NULL = none */
     void (*checkpoint_written)(void *user, int count);
     void *user;                                        /* passed to the callbacks */
+    /* default_weights (0): 1 replaces energy/force/stress_weight and the
+     * weight scalings by weights derived from the training set (the rule
+     * of `mtp help train`: wf = 0.01/<F^2>, we = 1200 A^-2 wf, ws = 0.1 wf;
+     * noted through `message`); `mtp train` sets it when no weight option
+     * is given.  valid_patience (0 = off): with a validation set, stop when
+     * the validation loss has not improved for this many iterations and end
+     * with the parameters of the best validation loss (`mtp train` with
+     * --valid_cfgs: 200). */
+    int default_weights;
+    int valid_patience;
 } mtp_train_options;
 
 void mtp_train_options_default(mtp_train_options *o);
