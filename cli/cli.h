@@ -81,18 +81,6 @@ int cmd_search(const char *name, cli_args *a);
 extern const char HELP_SELECT_ADD[];
 extern const char HELP_SEARCH[];
 
-/* Batch selection over many candidate files with a budget (select_batch.c):
- * writes the chosen configurations to `out` in the order chosen. */
-typedef struct select_batch_options {
-    int max;               /* budget of configurations           */
-    int threads;           /* for rows and grades                */
-    double threshold;      /* > 1                                */
-    size_t buffer_bytes;   /* buffered candidate rows + their coefficients */
-    FILE *log;             /* NULL = none                        */
-} select_batch_options;
-int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, const char *const *files,
-                 int n_files, mtp_format ifmt, const mtp_read_options *ropt, const select_batch_options *o,
-                 FILE *out, const char *out_name, long *n_written);
 extern const char HELP_CALCULATE_EFS[], HELP_CHECK_ERRORS[], HELP_CONVERT[], HELP_MINDIST[], HELP_INIT[];
 
 /* Errors of predicted energies/forces/stresses against reference data

@@ -3,6 +3,8 @@
  * command), and its batch form over many candidate files with a budget. */
 #include "cli.h"
 
+#include <openmtp/openmtp_train.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,47 +86,24 @@ static FILE *open_log(const char *cmd, const char *spec, const char *dflt, int *
     return fp;
 }
 
-/* Queue every configuration of `path` with tag `tag` (or its index if tag
- * is -3) and select every batch_size of them (0 = all at once). */
-static int select_from_file(const char *cmd, mtp_active_set *as, const char *path, mtp_format ifmt,
-                            const mtp_read_options *ropt, long tag, int batch_size, double threshold, long swap_limit,
-                            FILE *log, long *n_read)
+/* What mtp_select_add reports: chosen configurations into NEW, the
+ * selection log into the log. */
+typedef struct select_output {
+    FILE *out, *log;
+    const char *out_name;
+} select_output;
+
+static mtp_status write_chosen(void *user, const mtp_cfg *cfg, int file, long index, double grade, mtp_error *err)
 {
-    mtp_error err;
-    mtp_reader *r = NULL;
-    mtp_cfg cfg;
-    mtp_cfg_init(&cfg);
-    int rc = 1, queued = 0;
-    long index = 0, swaps = 0, s;
-    if (mtp_reader_open(path, ifmt, ropt, &r, &err)) goto report;
-    for (;; index++) {
-        int got;
-        if (mtp_reader_next(r, &cfg, &got, &err)) goto report;
-        if (!got) break;
-        if (mtp_active_set_queue(as, &cfg, tag == -3 ? index : tag, NULL, &err)) {
-            fprintf(stderr, "mtp %s: %s: configuration %ld: %s\n", cmd, path, index + 1, err.message);
-            goto done;
-        }
-        if (++queued == batch_size) {
-            if (mtp_active_set_select_queued(as, threshold, swap_limit, &s, &err)) goto report;
-            swaps += s;
-            queued = 0;
-        }
-    }
-    if (mtp_active_set_select_queued(as, threshold, swap_limit, &s, &err)) goto report;
-    swaps += s;
-    if (log)
-        fprintf(log, "selection from %s: %ld configurations, %ld swaps, active set of %d configurations, log|det A| %.6f\n",
-                path, index, swaps, mtp_active_set_size(as), mtp_active_set_log_volume(as));
-    if (n_read) *n_read = index;
-    rc = 0;
-    goto done;
-report:
-    cli_report(cmd, &err);
-done:
-    mtp_cfg_free(&cfg);
-    mtp_reader_close(r);
-    return rc;
+    const select_output *so = user;
+    mtp_write_options wo = {0, 1, NULL, 0};
+    return mtp_write_cfg(so->out, so->out_name, cfg, MTP_FORMAT_CFG, &wo, err);
+}
+
+static void log_line(void *user, int kind, const char *text)
+{
+    const select_output *so = user;
+    if (so->log) fputs(text, so->log);
 }
 
 /* The whole active set, as MLIP-3's --save_selected_to (feature AS_index, 1-based). */
@@ -245,30 +224,23 @@ int cmd_select_add(const char *cmd, cli_args *a)
                 mtp_active_set_size(as),
                 mtp_active_set_mode(as) == MTP_GRADE_NEIGHBORHOOD ? "neighbourhood" : "configuration",
                 mtp_active_set_log_volume(as));
-    /* tags: candidates >= 0 (their index), training configurations -2 */
-    if (select_from_file(cmd, as, train, ifmt, &ropt, -2, 0, 1.001, 0, log, NULL)) goto done;
-
     FILE *fp;
     if (mtp_output_open(out, &of, &fp, &err)) goto report;
     long count = 0;
-    if (max_s) {
-        select_batch_options bo = {max_n, threads, threshold, (size_t)buffer_mb << 20, log};
-        if (select_batch(cmd, as, pot, (const char *const *)cands, n_cand, ifmt, &ropt, &bo, fp, out, &count)) goto done;
-    } else {
-        if (select_from_file(cmd, as, cands[0], ifmt, &ropt, -3, batch_size, threshold, swap_limit, log, NULL) ||
-            select_from_file(cmd, as, train, ifmt, &ropt, -2, 0, threshold, 0, log, NULL))
-            goto done;
-        mtp_write_options wo = {0, 1, NULL, 0};
-        for (int k = 0; k < mtp_active_set_size(as); k++) {
-            const mtp_cfg *cfg;
-            long tag;
-            if (mtp_active_set_member(as, k, &cfg, &tag, &err)) goto report;
-            if (tag < 0) continue;
-            if (mtp_write_cfg(fp, out, cfg, MTP_FORMAT_CFG, &wo, &err)) goto report;
-            if (log) fprintf(log, "selected %s:%ld\n", cands[0], tag);
-            count++;
-        }
-    }
+    select_output so = {fp, log, out};
+    mtp_select_options so_opt;
+    mtp_select_options_default(&so_opt);
+    so_opt.threshold = threshold;
+    so_opt.max = max_s ? max_n : 0;
+    so_opt.swap_limit = swap_limit;
+    so_opt.batch_size = batch_size;
+    so_opt.threads = threads;
+    so_opt.buffer_bytes = (size_t)buffer_mb << 20;
+    so_opt.chosen = write_chosen;
+    so_opt.message = log_line;
+    so_opt.user = &so;
+    if (mtp_select_add(as, pot, train, (const char *const *)cands, n_cand, ifmt, &ropt, &so_opt, &count, &err))
+        goto report;
     mtp_status st = mtp_output_commit(of, &err);
     of = NULL;
     if (st) goto report;

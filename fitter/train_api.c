@@ -102,6 +102,7 @@ mtp_status mtp_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
                      const mtp_train_options *o, mtp_train_result *result, mtp_error *err)
 {
     if (err) err->status = MTP_OK, err->message[0] = 0;
+    if (result) memset(result, 0, sizeof *result); /* also on errors: nothing done */
     if (!pot || !o || (n_train > 0 && !train) || (n_valid > 0 && !valid) || n_train < 0 || n_valid < 0) {
         if (err) {
             err->status = MTP_ERR_INVALID;
@@ -122,8 +123,7 @@ mtp_status mtp_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
     fit_result r;
     mtp_status st = fit_train_ex(pot, train, n_train, valid, n_valid, &f, &r, err);
     if (err && st) err->status = st;
-    if (result && !st) {
-        memset(result, 0, sizeof *result);
+    if (result) {
         result->iterations = r.iterations;
         result->stopped = r.stopped;
         result->loss = r.loss;
@@ -163,6 +163,7 @@ size_t mtp_train_struct_size(int which)
     case 0: return sizeof(mtp_train_options);
     case 1: return sizeof(mtp_train_progress);
     case 2: return sizeof(mtp_train_result);
+    case 3: return sizeof(mtp_select_options);
     default: return 0;
     }
 }

@@ -213,7 +213,10 @@ int main(int argc, char **argv)
         mtp_potential *pot = NULL;
         CHECK_OK(mtp_potential_read(init, &pot, &err), err);
         CHECK(mtp_train(NULL, cfgs, nc, NULL, 0, &o, NULL, &err) == MTP_ERR_INVALID && err.message[0], "NULL pot");
-        CHECK(mtp_train(pot, cfgs, 0, NULL, 0, &o, NULL, &err) == MTP_ERR_INVALID, "no configurations");
+        mtp_train_result r4 = {.iterations = 77, .stopped = 1};
+        CHECK(mtp_train(pot, cfgs, 0, NULL, 0, &o, &r4, &err) == MTP_ERR_INVALID && r4.iterations == 0 &&
+                  r4.stopped == 0,
+              "no configurations (and a zeroed result)");
         o.energy_weight = -1;
         CHECK(mtp_train_check_options(&o, &err) == MTP_ERR_INVALID && strstr(err.message, "energy_weight"),
               "bad option named: %s", err.message);

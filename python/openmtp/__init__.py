@@ -11,6 +11,7 @@ Grader, grade        extrapolation grades against the stored active set
 build_active_set     MaxVol active set over training configurations
 train_potential      training in this process through libopenmtp_train, with a
                      progress callback (clean stop, checkpoint, resume)
+select_configurations  `mtp select_add` in this process (libopenmtp_train)
 train, select_add    `mtp train` / `mtp select_add` as subprocesses
 MTPError             every library error, with the library's message
 openmtp.plot         PNG plots: parity/error histograms of check_errors, learning
@@ -22,7 +23,7 @@ from .io import read_cfg, write_cfg
 from .grading import Grader, grade, build_active_set
 from .commands import train, select_add, run_mtp, mtp_executable
 from .calculator import MTPCalculator
-from .training import train_potential, TrainProgress, TrainResult
+from .training import train_potential, TrainProgress, TrainResult, select_configurations, Selected
 
 
 def version():
@@ -32,6 +33,7 @@ def version():
 
 
 __all__ = ["MTPCalculator", "MTPError", "Potential", "read_cfg", "write_cfg", "Grader", "grade",
-           "build_active_set", "train", "train_potential", "TrainProgress", "TrainResult", "select_add",
+           "build_active_set", "train", "train_potential", "TrainProgress", "TrainResult",
+           "select_configurations", "Selected", "select_add",
            "run_mtp", "mtp_executable", "version",
            "library_path"]

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Training and candidate selection through the `mtp` command.
 
-libopenmtp has no public training or selection API yet (issue 12, item 2),
-so these run `mtp train` / `mtp select_add` as subprocesses; they raise
+These run `mtp train` / `mtp select_add` as subprocesses (the in-process
+equivalents through libopenmtp_train are openmtp.train_potential and
+openmtp.select_configurations, python/openmtp/training.py); they raise
 MTPError with the command's error output when it fails.  The executable is
 OPENMTP_MTP if set, else the one recorded at configure time (build tree or
 installed), else `mtp` on PATH."""

@@ -25,11 +25,15 @@ import threading
 
 from ._lib import MTPError, check, lib, library_path, new_error, mtp_error
 
-__all__ = ["train_potential", "TrainProgress", "TrainResult", "train_library_path"]
+__all__ = ["train_potential", "TrainProgress", "TrainResult", "select_configurations", "Selected",
+           "train_library_path"]
 
 _progress_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
 _message_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
 _ckpt_fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int)
+# mtp_select_chosen_fn(user, const mtp_cfg *cfg, int file, long index, double grade, mtp_error *err)
+_chosen_fn = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_long,
+                              ctypes.c_double, ctypes.c_void_p)
 
 
 class mtp_train_progress(ctypes.Structure):
@@ -64,6 +68,15 @@ class mtp_train_result(ctypes.Structure):
                 ("rmse_energy", ctypes.c_double), ("rmse_force", ctypes.c_double),
                 ("elapsed", ctypes.c_double)]
 
+
+class mtp_select_options(ctypes.Structure):
+    _fields_ = [("threshold", ctypes.c_double), ("max", ctypes.c_int), ("swap_limit", ctypes.c_long),
+                ("batch_size", ctypes.c_int), ("threads", ctypes.c_int), ("buffer_bytes", ctypes.c_size_t),
+                ("chosen", _chosen_fn), ("message", _message_fn), ("user", ctypes.c_void_p)]
+
+
+Selected = collections.namedtuple("Selected", ["file", "index", "grade"])
+Selected.__doc__ = "A chosen candidate: its file, its 0-based index there, its grade (None: MLIP-3 form)."
 
 TrainProgress = collections.namedtuple("TrainProgress", [f for f, _ in mtp_train_progress._fields_] + ["line"])
 TrainProgress.__doc__ = ("One accepted optimiser step: optimizer (0 varpro, 1 bfgs), pretraining, iteration, "
@@ -130,9 +143,15 @@ def _tlib():
                                                   P(mtp_train_options), errp]
             L.mtp_train_progress_format.restype = ctypes.c_int
             L.mtp_train_progress_format.argtypes = [P(mtp_train_progress), ctypes.c_char_p, ctypes.c_size_t]
+            L.mtp_select_options_default.restype = None
+            L.mtp_select_options_default.argtypes = [P(mtp_select_options)]
+            L.mtp_select_add.restype = ctypes.c_int
+            L.mtp_select_add.argtypes = [vp, vp, ctypes.c_char_p, P(ctypes.c_char_p), ctypes.c_int, ctypes.c_int,
+                                         vp, P(mtp_select_options), P(ctypes.c_long), errp]
             L.mtp_train_struct_size.restype = ctypes.c_size_t
             L.mtp_train_struct_size.argtypes = [ctypes.c_int]
-            for which, st in enumerate((mtp_train_options, mtp_train_progress, mtp_train_result)):
+            for which, st in enumerate((mtp_train_options, mtp_train_progress, mtp_train_result,
+                                        mtp_select_options)):
                 if L.mtp_train_struct_size(which) != ctypes.sizeof(st):
                     raise MTPError("%s: %s has %d bytes there, %d here: the package and the library do not "
                                    "match" % (path, st.__name__, L.mtp_train_struct_size(which),
@@ -272,3 +291,94 @@ def train_potential(init_potential, train_cfg, save_to, valid_cfg=None, progress
             L.mtp_potential_destroy(pot)
     return TrainResult(os.fspath(save_to), res.iterations, bool(res.stopped), res.loss, res.rmse_energy,
                        res.rmse_force, res.elapsed, nsel.value if al_mode else 0, "".join(log))
+
+
+def select_configurations(potential, train_cfg, candidates, new_cfg, max=None, threshold=1.001, threads=1,
+                          batch_size=9999, swap_limit=0, buffer_mb=256, save_to=None, log=None):
+    """Choose among candidate configurations those worth labelling, as
+    `mtp select_add POT TRAIN CANDIDATES... NEW` does, in this process through
+    libopenmtp_train (mtp_select_add).  potential: path of a trained potential
+    with its active-learning state; candidates: one path or a list (several
+    need max=N, the batch form).  The chosen configurations are written to
+    new_cfg as the command writes them; save_to writes the potential with the
+    updated state; log(text) receives the selection log.  Returns the list
+    of Selected(file, index, grade) in the order written."""
+    T = _tlib()
+    L = lib()
+    from . import _cfg
+    if isinstance(candidates, (str, os.PathLike)):
+        candidates = [candidates]
+    cands = [os.fsencode(c) for c in candidates]
+    o = mtp_select_options()
+    T.mtp_select_options_default(ctypes.byref(o))
+    o.threshold = float(threshold)
+    o.max = int(max) if max else 0
+    o.threads = int(threads)
+    o.batch_size = int(batch_size)
+    o.swap_limit = int(swap_limit)
+    o.buffer_bytes = int(buffer_mb) << 20
+    chosen, copies, failure = [], [], []
+
+    def on_chosen(user, cfg, file, index, grade, err):
+        try:
+            c = _cfg.new_cfg()
+            L.mtp_cfg_init(c)
+            e = new_error()
+            check(L.mtp_cfg_copy(c, ctypes.cast(cfg, ctypes.POINTER(_cfg.mtp_cfg)), e), e)
+            copies.append(c)
+            chosen.append(Selected(os.fsdecode(cands[file]), int(index), None if grade != grade else grade))
+            return 0
+        except BaseException as ex:
+            failure.append(ex)
+            e = ctypes.cast(err, ctypes.POINTER(mtp_error)).contents
+            e.status = 4
+            e.message = b"stopped by an exception in Python"
+            return 4
+
+    def on_message(user, kind, text):
+        if log is not None:
+            try:
+                log(text.decode("utf-8", "replace"))
+            except BaseException as ex:
+                failure.append(ex)
+
+    o.chosen = _chosen_fn(on_chosen)
+    o.message = _message_fn(on_message)
+    L.mtp_cfg_copy.restype = ctypes.c_int
+    L.mtp_cfg_copy.argtypes = [ctypes.POINTER(_cfg.mtp_cfg), ctypes.POINTER(_cfg.mtp_cfg), ctypes.POINTER(mtp_error)]
+    for name, res, args in (("mtp_active_set_load", ctypes.c_int, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
+                                                                   ctypes.POINTER(mtp_error)]),
+                            ("mtp_active_set_destroy", None, [ctypes.c_void_p]),
+                            ("mtp_active_set_store", ctypes.c_int, [ctypes.c_void_p, ctypes.c_void_p,
+                                                                    ctypes.POINTER(mtp_error)])):
+        getattr(L, name).restype = res
+        getattr(L, name).argtypes = args
+    pot = ctypes.c_void_p()
+    aset = ctypes.c_void_p()
+    err = new_error()
+    check(L.mtp_potential_read(os.fsencode(potential), ctypes.byref(pot), err), err)
+    try:
+        check(L.mtp_active_set_load(pot, ctypes.byref(aset), err), err, os.fspath(potential))
+        arr = (ctypes.c_char_p * len(cands))(*cands)
+        n = ctypes.c_long()
+        st = T.mtp_select_add(aset, pot, os.fsencode(train_cfg), arr, len(cands), 0, None, ctypes.byref(o),
+                              ctypes.byref(n), err)
+        if failure:
+            raise failure[0]
+        check(st, err)
+        out = (_cfg.mtp_cfg * len(copies))()
+        for k, c in enumerate(copies):
+            ctypes.memmove(ctypes.byref(out[k]), ctypes.byref(c), ctypes.sizeof(_cfg.mtp_cfg))
+        wo = _cfg.mtp_write_options()
+        wo.keep_ghosts = 1
+        check(L.mtp_write_cfgs(os.fsencode(new_cfg), out, len(copies), 1, ctypes.byref(wo), 0, err), err)  # MTP_FORMAT_CFG
+        if save_to is not None:
+            check(L.mtp_active_set_store(aset, pot, err), err)
+            check(L.mtp_potential_write(pot, os.fsencode(save_to), err), err)
+    finally:
+        for c in copies:
+            L.mtp_cfg_free(c)
+        if aset:
+            L.mtp_active_set_destroy(aset)
+        L.mtp_potential_destroy(pot)
+    return chosen

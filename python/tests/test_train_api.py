@@ -105,5 +105,30 @@ def test_callback_exception_and_errors():
         raise AssertionError("an unknown option was accepted")
 
 
+def test_select_configurations_equals_mtp_select_add():
+    d = workdir("train_api")
+    ex = ("mlip3", "examples", "select_add")
+    pot, train, pre = shared(*ex, "pot.almtp"), shared(*ex, "train.cfg"), shared(*ex, "preselected.cfg")
+    for form, cands, kw in (("mlip3", [pre], {}), ("batch", [pre, train], {"max": 3, "threads": 2})):
+        cli = os.path.join(d, "sel_cli_%s.cfg" % form)
+        api = os.path.join(d, "sel_api_%s.cfg" % form)
+        openmtp.select_add(pot, train, cands, cli, **kw)
+        lines = []
+        chosen = openmtp.select_configurations(pot, train, cands, api, log=lines.append, **kw)
+        assert _bytes(cli) == _bytes(api), "%s form: mtp select_add and select_configurations differ" % form
+        assert len(chosen) == _bytes(api).count(b"BEGIN_CFG") and chosen, chosen
+        assert any(l.startswith("selection from ") for l in lines), lines
+        if form == "batch":
+            assert all(c.grade is not None and c.grade > 1.001 for c in chosen), chosen
+        print("  %s form: %d chosen: %s" % (form, len(chosen), ", ".join("%s:%d" % (os.path.basename(c.file),
+                                                                               c.index) for c in chosen)))
+    try:
+        openmtp.select_configurations(pot, train, [pre, train], os.path.join(d, "x.cfg"))
+    except openmtp.MTPError as e:
+        assert "batch form" in str(e), str(e)
+    else:
+        raise AssertionError("several candidate files without max accepted")
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -13,8 +13,9 @@
  * callbacks below.
  *
  * Building the active set (selection state) of a trained potential and
- * grading/selecting configurations are in libopenmtp itself
- * (mtp_active_set_select, mtp_grader_*, mtp_active_set_*).
+ * grading are in libopenmtp itself (mtp_active_set_select, mtp_grader_*,
+ * mtp_active_set_*); choosing new training configurations among
+ * candidates as `mtp select_add` does is mtp_select_add below.
  *
  * Threads: training uses OpenMP threads over configurations
  * (OMP_NUM_THREADS); callbacks run on the calling thread.  The installed
@@ -133,7 +134,8 @@ typedef struct mtp_train_result {
  * checked first (MTP_ERR_INVALID / MTP_ERR_SPECIES naming the option, file
  * and configuration); a loss that becomes non-finite is an error.  The
  * active set is not built here: mtp_active_set_select() afterwards, as
- * `mtp train` does.  result may be NULL. */
+ * `mtp train` does.  result may be NULL (zeroed on errors).  After an
+ * error, pot may hold partly trained parameters: do not save it. */
 mtp_status mtp_train(mtp_potential *pot, const mtp_cfg *train, int n_train, const mtp_cfg *valid, int n_valid,
                      const mtp_train_options *o, mtp_train_result *result, mtp_error *err);
 
@@ -145,9 +147,53 @@ mtp_status mtp_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
 mtp_status mtp_train_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid,
                                    int n_valid, const mtp_train_options *o, mtp_error *err);
 
+/* ------------------------------------------------------------------ */
+/* Selecting new training configurations (`mtp select_add`)            */
+/* ------------------------------------------------------------------ */
+/* A configuration chosen: `file` indexes the candidate files, `index` is
+ * its 0-based position there, `grade` its grade when chosen (batch form;
+ * NAN in the MLIP-3 form).  Return MTP_OK, or an error (with err filled)
+ * that ends the selection with that status, e.g. a failed write. */
+typedef mtp_status (*mtp_select_chosen_fn)(void *user, const mtp_cfg *cfg, int file, long index, double grade,
+                                           mtp_error *err);
+
+typedef struct mtp_select_options {
+    double threshold;           /* 1.001: a row is worth adding if some |c_j| exceeds it (> 1) */
+    int max;                    /* 0: MLIP-3 form (one candidate file); N > 0: batch form, at most N */
+    long swap_limit;            /* MLIP-3 form: swaps per batch (0 = no limit) */
+    int batch_size;             /* MLIP-3 form: candidates selected together (9999; 0 = all) */
+    int threads;                /* batch form: threads for rows and grades (1) */
+    size_t buffer_bytes;        /* batch form: memory for buffered candidate rows (256 MiB) */
+    mtp_select_chosen_fn chosen; /* every chosen configuration, in order; NULL = none */
+    /* the selection log, lines as `mtp select_add --log` writes them
+     * (kind MTP_TRAIN_NOTE); NULL = none */
+    mtp_train_message_fn message;
+    void *user;                 /* passed to the callbacks */
+} mtp_select_options;
+
+void mtp_select_options_default(mtp_select_options *o);
+
+/* MLIP-3's select_add on an active set (mtp_active_set_load/create) of
+ * potential `pot`: re-selects over the configurations of train_path
+ * (threshold 1.001) so that the set matches the potential, then
+ *   max == 0: reads candidates[0] and selects among them in batches
+ *     (MaxVol swaps while some |c_j| > threshold), re-selects over
+ *     train_path with threshold, and reports the candidates that own
+ *     active rows at the end through chosen (active-set order);
+ *   max > 0 (any number of files): at most max configurations, greedily
+ *     by grade over a streamed pool (the algorithm of `mtp help
+ *     select_add`), reported through chosen in the order chosen.
+ * *count (may be NULL) receives the number chosen.  The active set is
+ * updated (mtp_active_set_store saves it in a potential).  Errors name
+ * the file and the configuration. */
+mtp_status mtp_select_add(mtp_active_set *as, const mtp_potential *pot, const char *train_path,
+                          const char *const *candidates, int n_candidates, mtp_format fmt,
+                          const mtp_read_options *ropt, const mtp_select_options *o, long *count, mtp_error *err);
+
 /* sizeof of this header's structures as the library was built (which: 0
- * mtp_train_options, 1 mtp_train_progress, 2 mtp_train_result; else 0),
- * for bindings that lay them out themselves (python/openmtp). */
+ * mtp_train_options, 1 mtp_train_progress, 2 mtp_train_result,
+ * 3 mtp_select_options; else 0), for bindings that lay them out themselves
+ * (python/openmtp). */
 size_t mtp_train_struct_size(int which);
 
 /* A fingerprint of a file's bytes (64-bit FNV-1a as 16 hex digits and a

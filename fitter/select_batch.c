@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
-/* Batch selection for `mtp select_add ... --max=N`: the N candidates that
+/* Batch selection (mtp_select_add with max = N, `mtp select_add ... --max=N`): the N candidates that
  * enlarge the active set's volume most, chosen greedily from a pool that is
  * streamed (never held) from many files.
  *
@@ -14,11 +14,29 @@
  * rare exceptions), so such a choice is also the best of the whole pool.
  * When g_out wins, a new pass refreshes all grades.  Memory: the buffer,
  * one chunk of configurations with their rows, one flag per candidate. */
-#include "cli.h"
+#include "select_internal.h"
 
+#include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static int all_finite(const double *x, long n)
+{
+    for (long i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+static mtp_status out_of_memory(mtp_error *err)
+{
+    if (err) {
+        err->status = MTP_ERR_NOMEM;
+        snprintf(err->message, sizeof err->message, "out of memory");
+    }
+    return MTP_ERR_NOMEM;
+}
 
 typedef struct pool_item {
     mtp_cfg cfg;
@@ -90,7 +108,7 @@ static void *grade_worker(void *arg)
             if (v > g) g = v;
         }
         /* a NaN would compare as "grade 0" and the candidate be silently dropped */
-        if (!cli_all_finite(C, (long)m * P) || !cli_all_finite(it->rows, (long)m * P)) {
+        if (!all_finite(C, (long)m * P) || !all_finite(it->rows, (long)m * P)) {
             pthread_mutex_lock(&w->mu);
             if (!w->failed) {
                 w->failed = 1;
@@ -193,9 +211,10 @@ static void offer(heap *h, pool_item *it, long max_rows, double threshold, pass_
 }
 
 /* One pass over the pool: grades of every candidate not chosen yet. */
-static int grade_pass(const char *cmd, mtp_active_set *as, const mtp_potential *pot, const char *const *files,
-                      int n_files, mtp_format ifmt, const mtp_read_options *ropt, const select_batch_options *o,
-                      unsigned char **chosen, long *pool_size, heap *h, long max_rows, pass_stats *ps)
+static mtp_status grade_pass(mtp_active_set *as, const mtp_potential *pot, const char *const *files, int n_files,
+                             mtp_format ifmt, const mtp_read_options *ropt, const mtp_select_options *o,
+                             unsigned char **chosen, long *pool_size, heap *h, long max_rows, pass_stats *ps,
+                             mtp_error *err)
 {
     enum { CHUNK_CFGS = 64, CHUNK_ATOMS = 16384 };
     pool_item *items = calloc(CHUNK_CFGS, sizeof *items);
@@ -203,28 +222,23 @@ static int grade_pass(const char *cmd, mtp_active_set *as, const mtp_potential *
     if (!items || !tid) {
         free(items);
         free(tid);
-        fprintf(stderr, "mtp %s: out of memory\n", cmd);
-        return 1;
+        return out_of_memory(err);
     }
     for (int k = 0; k < CHUNK_CFGS; k++) mtp_cfg_init(&items[k].cfg);
     memset(ps, 0, sizeof *ps);
     long gid = 0;
-    int rc = 1;
-    mtp_error err;
+    mtp_status rc = MTP_ERR_INVALID;
     for (int f = 0; f < n_files; f++) {
         mtp_reader *r = NULL;
-        if (mtp_reader_open(files[f], ifmt, ropt, &r, &err)) {
-            cli_report(cmd, &err);
-            goto done;
-        }
+        if ((rc = mtp_reader_open(files[f], ifmt, ropt, &r, err))) goto done;
+        rc = MTP_ERR_INVALID;
         long index = 0;
         for (int eof = 0; !eof;) {
             int n = 0;
             long atoms = 0;
             while (n < CHUNK_CFGS && (n == 0 || atoms < CHUNK_ATOMS)) {
                 int got;
-                if (mtp_reader_next(r, &items[n].cfg, &got, &err)) {
-                    cli_report(cmd, &err);
+                if ((rc = mtp_reader_next(r, &items[n].cfg, &got, err))) {
                     mtp_reader_close(r);
                     goto done;
                 }
@@ -236,7 +250,7 @@ static int grade_pass(const char *cmd, mtp_active_set *as, const mtp_potential *
                     long ncap = *pool_size ? 2 * *pool_size : 1024;
                     unsigned char *c = realloc(*chosen, (size_t)ncap);
                     if (!c) {
-                        fprintf(stderr, "mtp %s: out of memory\n", cmd);
+                        rc = out_of_memory(err);
                         mtp_reader_close(r);
                         goto done;
                     }
@@ -260,10 +274,14 @@ static int grade_pass(const char *cmd, mtp_active_set *as, const mtp_potential *
             grade_worker(&w);
             for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
             if (w.failed) {
-                if (w.failed_index >= 0)
-                    fprintf(stderr, "mtp %s: %s: configuration %ld: %s\n", cmd, files[f], w.failed_index + 1,
-                            w.err.message);
-                else fprintf(stderr, "mtp %s: %s\n", cmd, w.err.message);
+                rc = w.err.status ? w.err.status : MTP_ERR_INVALID;
+                if (err) {
+                    err->status = rc;
+                    if (w.failed_index >= 0)
+                        snprintf(err->message, sizeof err->message, "%.300s: configuration %ld: %.600s", files[f],
+                                 w.failed_index + 1, w.err.message);
+                    else snprintf(err->message, sizeof err->message, "%s", w.err.message);
+                }
                 for (int k = 0; k < n; k++) item_free(&items[k]);
                 mtp_reader_close(r);
                 goto done;
@@ -276,7 +294,7 @@ static int grade_pass(const char *cmd, mtp_active_set *as, const mtp_potential *
         }
         mtp_reader_close(r);
     }
-    rc = 0;
+    rc = MTP_OK;
 done:
     for (int k = 0; k < CHUNK_CFGS; k++) item_free(&items[k]);
     free(items);
@@ -284,9 +302,9 @@ done:
     return rc;
 }
 
-int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, const char *const *files,
-                 int n_files, mtp_format ifmt, const mtp_read_options *ropt, const select_batch_options *o,
-                 FILE *out, const char *out_name, long *n_written)
+mtp_status fit_select_batch(mtp_active_set *as, const mtp_potential *pot, const char *const *files, int n_files,
+                            mtp_format ifmt, const mtp_read_options *ropt, const mtp_select_options *o,
+                            long *n_written, mtp_error *err)
 {
     const int P = mtp_active_set_param_count(as);
     /* buffered rows are held twice at the peak: queued in the active set and their coefficients */
@@ -296,15 +314,14 @@ int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, 
     long pool_size = 0, *tags = calloc((size_t)o->max, sizeof(long));
     double *grades = calloc((size_t)o->max, sizeof(double));
     heap h = {0};
-    int rc = 1, remaining = o->max;
+    int remaining = o->max;
+    mtp_status rc = MTP_OK;
     *n_written = 0;
-    mtp_error err;
-    mtp_write_options wo = {0, 1, NULL, 0};
     if (!tags || !grades) {
-        fprintf(stderr, "mtp %s: out of memory\n", cmd);
+        rc = out_of_memory(err);
         goto done;
     }
-    if (mtp_active_set_refresh(as, &err)) goto report;
+    if ((rc = mtp_active_set_refresh(as, err))) goto done;
     for (int pass = 1; remaining > 0; pass++) {
         /* a few more than the budget, so that choices can continue when some
          * buffered ones lose their grade (duplicates of a choice) */
@@ -315,50 +332,52 @@ int select_batch(const char *cmd, mtp_active_set *as, const mtp_potential *pot, 
         h.rows = 0;
         free(h.a);
         if (!(h.a = calloc((size_t)h.cap, sizeof *h.a))) {
-            fprintf(stderr, "mtp %s: out of memory\n", cmd);
+            rc = out_of_memory(err);
             goto done;
         }
         pass_stats ps;
-        if (grade_pass(cmd, as, pot, files, n_files, ifmt, ropt, o, &chosen, &pool_size, &h, max_rows, &ps)) goto done;
-        if (o->log)
-            fprintf(o->log,
-                    "pass %d: %ld candidates graded, %ld above %g, largest grade %g; %d buffered (%ld rows), "
-                    "best grade outside %g\n",
-                    pass, ps.graded, ps.above, o->threshold, ps.best, h.n, h.rows, ps.outside);
+        if ((rc = grade_pass(as, pot, files, n_files, ifmt, ropt, o, &chosen, &pool_size, &h, max_rows, &ps, err)))
+            goto done;
+        fit_select_log(o,
+                       "pass %d: %ld candidates graded, %ld above %g, largest grade %g; %d buffered (%ld rows), "
+                       "best grade outside %g\n",
+                       pass, ps.graded, ps.above, o->threshold, ps.best, h.n, h.rows, ps.outside);
         if (h.n == 0) break;
         for (int k = 0; k < h.n; k++) {
-            if (mtp_active_set_queue(as, &h.a[k].cfg, h.a[k].gid, h.a[k].rows, &err)) goto report;
+            if ((rc = mtp_active_set_queue(as, &h.a[k].cfg, h.a[k].gid, h.a[k].rows, err))) goto done;
             free(h.a[k].rows); /* the set has its own copy */
             h.a[k].rows = NULL;
         }
         int np;
-        if (mtp_active_set_select_greedy(as, o->threshold, ps.outside, remaining, tags, grades, &np, &err)) goto report;
+        if ((rc = mtp_active_set_select_greedy(as, o->threshold, ps.outside, remaining, tags, grades, &np, err)))
+            goto done;
         for (int c = 0; c < np; c++) {
             int k = 0;
             while (k < h.n && h.a[k].gid != tags[c]) k++;
             if (k == h.n) {
-                fprintf(stderr, "mtp %s: internal error: chosen candidate %ld is not buffered\n", cmd, tags[c]);
+                rc = MTP_ERR_INVALID;
+                if (err) {
+                    err->status = rc;
+                    snprintf(err->message, sizeof err->message,
+                             "internal error: chosen candidate %ld is not buffered", tags[c]);
+                }
                 goto done;
             }
-            if (mtp_write_cfg(out, out_name, &h.a[k].cfg, MTP_FORMAT_CFG, &wo, &err)) goto report;
+            if (o->chosen &&
+                (rc = o->chosen(o->user, &h.a[k].cfg, h.a[k].file, h.a[k].index, grades[c], err)))
+                goto done;
             chosen[tags[c]] = 1;
             ++*n_written;
-            if (o->log)
-                fprintf(o->log, "chosen %s:%ld grade %.6g\n", files[h.a[k].file], h.a[k].index, grades[c]);
+            fit_select_log(o, "chosen %s:%ld grade %.6g\n", files[h.a[k].file], h.a[k].index, grades[c]);
         }
-        if (o->log)
-            fprintf(o->log, "pass %d: %d chosen, active set of %d configurations, log|det A| %.6f\n", pass, np,
-                    mtp_active_set_size(as), mtp_active_set_log_volume(as));
+        fit_select_log(o, "pass %d: %d chosen, active set of %d configurations, log|det A| %.6f\n", pass, np,
+                       mtp_active_set_size(as), mtp_active_set_log_volume(as));
         remaining -= np;
         for (int k = 0; k < h.n; k++) item_free(&h.a[k]);
         h.n = 0;
         /* done when nothing outside the buffer could still be worth taking */
         if (np == 0 || !(ps.outside > o->threshold)) break;
     }
-    rc = 0;
-    goto done;
-report:
-    cli_report(cmd, &err);
 done:
     for (int k = 0; k < h.n; k++) item_free(&h.a[k]);
     free(h.a);
