@@ -80,6 +80,8 @@ int cmd_select_add(const char *name, cli_args *a);
 int cmd_search(const char *name, cli_args *a);
 extern const char HELP_SELECT_ADD[];
 extern const char HELP_SEARCH[];
+int cmd_prune(const char *name, cli_args *a);
+extern const char HELP_PRUNE[];
 
 extern const char HELP_CALCULATE_EFS[], HELP_CHECK_ERRORS[], HELP_CONVERT[], HELP_MINDIST[], HELP_INIT[];
 

@@ -20,6 +20,7 @@ static const cli_command COMMANDS[] = {
     {"init", "create an untrained potential of any level", HELP_INIT, cmd_init},
     {"select", "build the active set (MaxVol) over a training set", HELP_SELECT, cmd_select},
     {"select_add", "choose new training configurations among candidates (MaxVol)", HELP_SELECT_ADD, cmd_select_add},
+    {"prune", "remove the basis functions that cost most and help least, refit", HELP_PRUNE, cmd_prune},
     {"search", "hyperparameter search: validation error against evaluation cost", HELP_SEARCH, cmd_search},
     {"train", "fit a potential to energies, forces and stresses", HELP_TRAIN, cmd_train},
 };

@@ -21,3 +21,7 @@ set_tests_properties(al_loop_resume PROPERTIES FIXTURES_REQUIRED al_loop_ref)
 add_test(NAME al_loop_uniaxial
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_uniaxial.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_uniaxial PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref)
+# Cell sizes N and AxBxC (SIZES entries) of the exploration runs (seconds).
+add_test(NAME al_loop_sizes
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_sizes.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_sizes PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref)

@@ -17,34 +17,6 @@
 
 #include "testutil.h"
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("+ %s\n", cmd);
-    fflush(stdout);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-static int same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int same = fa && fb;
-    while (same) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        if (ca != cb) same = 0;
-        if (ca == EOF || cb == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return same;
-}
-
 typedef struct sink {
     FILE *out, *log;
     const char *out_name;
@@ -120,25 +92,25 @@ int main(int argc, char **argv)
     long count = -1;
 
     /* MLIP-3 form */
-    CHECK(run("%s select_add %s %s %s %s/cli.cfg --log=%s/cli.log > %s/cli.out", mtp, pot, train, pre, work, work,
+    CHECK(tu_run("%s select_add %s %s %s %s/cli.cfg --log=%s/cli.log > %s/cli.out", mtp, pot, train, pre, work, work,
               work) == 0,
           "mtp select_add");
     snprintf(p1, sizeof p1, "%s/cli.cfg", work);
     snprintf(p2, sizeof p2, "%s/api.cfg", work);
     snprintf(p3, sizeof p3, "%s/api.log", work);
     CHECK_OK(select_api(pot, train, one, 1, 0, p2, p3, 0, &count, &err), err);
-    CHECK(same_file(p1, p2), "MLIP-3 form: %s and %s differ", p1, p2);
+    CHECK(tu_same_file(p1, p2), "MLIP-3 form: %s and %s differ", p1, p2);
     snprintf(p1, sizeof p1, "%s/cli.log", work);
     /* the command's log starts with a line of its own; compare the selection lines */
     snprintf(p4, sizeof p4, "%s/cli.sel", work);
     grep_lines(p1, p4, "selection from ", "selected ");
     snprintf(p1, sizeof p1, "%s/api.sel", work);
     grep_lines(p3, p1, "selection from ", "selected ");
-    CHECK(same_file(p1, p4), "MLIP-3 form: the selection logs differ (%s, %s)", p1, p4);
+    CHECK(tu_same_file(p1, p4), "MLIP-3 form: the selection logs differ (%s, %s)", p1, p4);
     CHECK(count == 2, "MLIP-3's example adds 2 configurations (got %ld)", count);
 
     /* batch form, two files */
-    CHECK(run("%s select_add %s %s %s %s %s/clib.cfg --max=3 --threads=2 --log=%s/clib.log > %s/clib.out", mtp, pot,
+    CHECK(tu_run("%s select_add %s %s %s %s %s/clib.cfg --max=3 --threads=2 --log=%s/clib.log > %s/clib.out", mtp, pot,
               train, pre, train, work, work, work) == 0,
           "mtp select_add --max=3");
     snprintf(p1, sizeof p1, "%s/clib.cfg", work);
@@ -146,13 +118,13 @@ int main(int argc, char **argv)
     snprintf(p3, sizeof p3, "%s/apib.log", work);
     long cb = -1;
     CHECK_OK(select_api(pot, train, two, 2, 3, p2, p3, 0, &cb, &err), err);
-    CHECK(same_file(p1, p2), "batch form: %s and %s differ", p1, p2);
+    CHECK(tu_same_file(p1, p2), "batch form: %s and %s differ", p1, p2);
     snprintf(p1, sizeof p1, "%s/clib.log", work);
     snprintf(p4, sizeof p4, "%s/clib.sel", work);
     grep_lines(p1, p4, "chosen ", "pass ");
     snprintf(p1, sizeof p1, "%s/apib.sel", work);
     grep_lines(p3, p1, "chosen ", "pass ");
-    CHECK(same_file(p1, p4), "batch form: the logs differ (%s, %s)", p1, p4);
+    CHECK(tu_same_file(p1, p4), "batch form: the logs differ (%s, %s)", p1, p4);
     printf("MLIP-3 form: %ld chosen; batch form: %ld chosen\n", count, cb);
     CHECK(cb >= 1 && cb <= 3, "batch count %ld", cb);
 

@@ -23,38 +23,10 @@
 
 #include "testutil.h"
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("+ %s\n", cmd);
-    fflush(stdout);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 static long file_size(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? (long)st.st_size : -1;
-}
-
-static int same_file(const char *a, const char *b)
-{
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    int same = fa && fb;
-    while (same) {
-        int ca = fgetc(fa), cb = fgetc(fb);
-        if (ca != cb) same = 0;
-        if (ca == EOF || cb == EOF) break;
-    }
-    if (fa) fclose(fa);
-    if (fb) fclose(fb);
-    return same;
 }
 
 typedef struct seen {
@@ -128,14 +100,14 @@ int main(int argc, char **argv)
     snprintf(api_pot, sizeof api_pot, "%s/api.almtp", work);
     snprintf(ckpt, sizeof ckpt, "%s/stop.checkpoint", work);
     CHECK_OK(mtp_write_cfgs(tr, sl, ns, MTP_FORMAT_CFG, NULL, 0, &err), err);
-    CHECK(run("%s init --level 8 --species 0 --cutoff 5.0 -o %s > /dev/null", mtp, init) == 0, "init");
+    CHECK(tu_run("%s init --level 8 --species 0 --cutoff 5.0 -o %s > /dev/null", mtp, init) == 0, "init");
     mtp_cfg *cfgs = NULL;
     int nc = 0;
     CHECK_OK(mtp_read_cfgs(tr, MTP_FORMAT_AUTO, NULL, &cfgs, &nc, &err), err);
 
     /* 1. the command and the interface: the same file */
     for (int opt = 0; opt < 2; opt++) {
-        CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s --iteration_limit=10 --seed=3 --init_random "
+        CHECK(tu_run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s --iteration_limit=10 --seed=3 --init_random "
                   "--energy_weight=5 %s --log=none > %s/cli.out",
                   mtp, init, tr, cli_pot, opt ? "--optimizer=bfgs" : "", work) == 0,
               "mtp train");
@@ -166,7 +138,7 @@ int main(int argc, char **argv)
         CHECK_OK(st, err);
         CHECK(file_size(so) == 0 && file_size(se) == 0, "the library printed (stdout %ld, stderr %ld bytes)",
               file_size(so), file_size(se));
-        CHECK(same_file(cli_pot, api_pot), "%s: mtp train and mtp_train differ (%s, %s)", opt ? "bfgs" : "varpro",
+        CHECK(tu_same_file(cli_pot, api_pot), "%s: mtp train and mtp_train differ (%s, %s)", opt ? "bfgs" : "varpro",
               cli_pot, api_pot);
         CHECK(s.steps > 0 && s.bad_progress == 0, "progress: %d calls, %d bad", s.steps, s.bad_progress);
         CHECK(s.rescale_note, "the notes came through the message callback");

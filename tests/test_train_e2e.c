@@ -16,20 +16,6 @@
 
 static const char *mtp, *work;
 
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    printf("+ %s\n", cmd);
-    fflush(stdout);
-    int rc = system(cmd);
-    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /* "# final loss X" from a log */
 static double final_loss(const char *log)
 {
@@ -106,10 +92,10 @@ int main(int argc, char **argv)
     snprintf(init, sizeof init, "%s/init.almtp", work);
     CHECK_OK(mtp_write_cfgs(tr, sl, ns, MTP_FORMAT_CFG, NULL, 0, &err), err);
     CHECK_OK(mtp_write_cfgs(te, test, nt, MTP_FORMAT_CFG, NULL, 0, &err), err);
-    CHECK(run("%s init --level 8 --species 0 --cutoff 5.0 -o %s > /dev/null", mtp, init) == 0, "init");
+    CHECK(tu_run("%s init --level 8 --species 0 --cutoff 5.0 -o %s > /dev/null", mtp, init) == 0, "init");
 
     /* 1. default optimiser reaches the accuracy threshold */
-    CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/vp.almtp --iteration_limit=60 --checkpoint_interval=0 "
+    CHECK(tu_run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/vp.almtp --iteration_limit=60 --checkpoint_interval=0 "
               "--log=%s/vp.log > /dev/null",
               mtp, init, tr, work, work) == 0,
           "train varpro");
@@ -130,7 +116,7 @@ int main(int argc, char **argv)
     /* 2. a trained potential as INIT: training continues from it (not from
      * scratch); a potential is not a checkpoint (--resume refuses it, since
      * it holds no optimiser state) */
-    CHECK(run("OMP_NUM_THREADS=2 %s train %s/vp.almtp %s --save_to=%s/res.almtp --iteration_limit=5 --log=%s/res.log > "
+    CHECK(tu_run("OMP_NUM_THREADS=2 %s train %s/vp.almtp %s --save_to=%s/res.almtp --iteration_limit=5 --log=%s/res.log > "
               "/dev/null",
               mtp, work, tr, work, work) == 0,
           "train on from a trained potential");
@@ -138,8 +124,8 @@ int main(int argc, char **argv)
     double L2 = final_loss(path);
     printf("loss after training %.10g, after 5 more steps from the trained potential %.10g\n", L1, L2);
     CHECK(L2 > 0 && L2 <= L1 * (1 + 1e-9), "training on from a trained potential does not start over");
-    CHECK(run("cp %s/vp.almtp %s/res2.almtp.checkpoint", work, work) == 0, "cp");
-    CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/res2.almtp --resume --iteration_limit=5 --log=none "
+    CHECK(tu_run("cp %s/vp.almtp %s/res2.almtp.checkpoint", work, work) == 0, "cp");
+    CHECK(tu_run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/res2.almtp --resume --iteration_limit=5 --log=none "
               "2> %s/res2.err",
               mtp, init, tr, work, work) != 0,
           "--resume refuses a potential as checkpoint");
@@ -147,7 +133,7 @@ int main(int argc, char **argv)
     CHECK(log_has(path, "expected 'openmtp_train_checkpoint 1'"), "the refusal says what a checkpoint is");
 
     /* 3. MLIP-compatible optimiser still works (short) */
-    CHECK(run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/bf.almtp --optimizer=bfgs --iteration_limit=5 "
+    CHECK(tu_run("OMP_NUM_THREADS=2 %s train %s %s --save_to=%s/bf.almtp --optimizer=bfgs --iteration_limit=5 "
               "--log=%s/bf.log > /dev/null",
               mtp, init, tr, work, work) == 0,
           "train bfgs");
@@ -157,7 +143,7 @@ int main(int argc, char **argv)
     if (mpirun) {
         const char *mf = "--allow-run-as-root --oversubscribe";
         for (int np = 1; np <= 2; np++)
-            CHECK(run("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 %s %s -np %d %s train %s %s --save_to=%s/mpi%d.almtp "
+            CHECK(tu_run("OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 %s %s -np %d %s train %s %s --save_to=%s/mpi%d.almtp "
                       "--iteration_limit=4 --log=%s/mpi%d.log > %s/mpi%d.out 2>&1",
                       mpirun, mf, np, mtp, init, tr, work, np, work, np, work, np) == 0,
                   "mpirun -np %d", np);

@@ -4,10 +4,12 @@
 #define MTP_TESTUTIL_H
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 static int tu_failures = 0, tu_checks = 0;
 
@@ -62,6 +64,37 @@ static inline double tu_rand(void)
     tu_rng_state ^= tu_rng_state >> 7;
     tu_rng_state ^= tu_rng_state << 17;
     return (double)(tu_rng_state >> 11) / 4503599627370496.0 - 1.0;
+}
+
+/* Run a shell command (printed first, as "+ cmd"); its exit status, -1 if it
+ * did not exit normally. */
+static int tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2), unused));
+static int tu_run(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    printf("+ %s\n", cmd);
+    fflush(stdout);
+    int rc = system(cmd);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/* 1 if both files exist and have the same bytes */
+static inline int tu_same_file(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb) same = 0;
+        if (ca == EOF || cb == EOF) break;
+    }
+    if (fa) fclose(fa);
+    if (fb) fclose(fb);
+    return same;
 }
 
 #endif

@@ -44,3 +44,10 @@ add_test(NAME train_mlip_weights_unchanged
          COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli/test_train_mlip_weights.sh $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
                  ${CMAKE_BINARY_DIR}/tests/train-mlip-weights ${CMAKE_CURRENT_LIST_DIR}/data/train_defaults/mlip_weights_before.almtp)
 set_tests_properties(train_mlip_weights_unchanged PROPERTIES SKIP_RETURN_CODE 77 LABELS "cli;train;regression" TIMEOUT 300)
+# Loss gradient on the kernel's stages (param_grad.c) == the scalar
+# forward-over-reverse of jacobian.c to 1e-12, and == finite differences.
+add_executable(test_train_param_grad ${CMAKE_CURRENT_LIST_DIR}/test_train_param_grad.c)
+target_include_directories(test_train_param_grad PRIVATE ${PROJECT_SOURCE_DIR}/libmtp/src)
+target_link_libraries(test_train_param_grad PRIVATE openmtp_static m)
+add_test(NAME train_param_grad COMMAND test_train_param_grad)
+set_tests_properties(train_param_grad PROPERTIES LABELS "unit;train")

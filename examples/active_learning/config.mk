@@ -55,11 +55,13 @@ SEED_SIZE ?= 2
 
 # --- exploration: LAMMPS NVT MD with extrapolation control -------------------
 # LAMMPS input that builds the structure from the variables strain and n
-# (cell repetitions); explore.lmp and seed.lmp include it.
+# (cell repetitions) or nx, ny, nz (a SIZES entry AxBxC defines these three
+# and no n); explore.lmp and seed.lmp include it.
 STRUCTURE ?= $(HERE)/structure.lmp
 # One MD run per (temperature, strain, size).
 TEMPS ?= 300 1200 2400
 STRAINS ?= 0.98 1.02
+# SIZES entries: N (N x N x N cells) or AxBxC (A x B x C cells, e.g. 2x2x3).
 SIZES ?= 2
 MD_STEPS ?= 1000
 # Per temperature: MD_STEPS_T<K> (e.g. MD_STEPS_T2000=500 for short bursts at

@@ -105,7 +105,17 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	    echo "round $(ROUND): run $*: strain '$(call run_field,$*,s)' is not a number, optionally followed by x, y or z (STRAINS)" >&2; exit 1 ;; esac; done; \
 	  echo "variable strain equal $$s"; \
 	  echo "variable strain_x equal $$sx"; echo "variable strain_y equal $$sy"; echo "variable strain_z equal $$sz"; \
-	  echo 'variable n equal $(call run_field,$*,n)'; \
+	  n='$(call run_field,$*,n)'; \
+	  case "$$n" in \
+	    *[!0-9x]*|x*|*x|*xx*|'') n=bad ;; \
+	    0|0x*|*x0x*|*x0|*x00*|00*) n=bad ;; \
+	    *x*x*x*) n=bad ;; \
+	    *x*x*) echo "$$n" | tr x ' ' | { read nx ny nz; \
+	             echo "variable nx equal $$nx"; echo "variable ny equal $$ny"; echo "variable nz equal $$nz"; } ;; \
+	    *x*) n=bad ;; \
+	    *) echo "variable n equal $$n" ;; \
+	  esac; \
+	  [ "$$n" != bad ] || { echo "round $(ROUND): run $*: size '$(call run_field,$*,n)' is not N (N x N x N cells) or AxBxC (SIZES)" >&2; exit 1; }; \
 	  echo "variable seed equal $$seed"; \
 	  echo 'variable steps equal $(or $(MD_STEPS_T$(call run_field,$*,T)),$(MD_STEPS))'; \
 	  echo 'variable timestep equal $(TIMESTEP)'; \

@@ -306,4 +306,20 @@ struct mtp_calculator {
     mtp_compute_stats stats;
 };
 
+/* ---- loss gradients on the kernel's stages (param_grad.c) ---------- */
+typedef struct mtp_batched_grad mtp_batched_grad;
+mtp_status mtp_batched_grad_create(const mtp_potential *pot, mtp_batched_grad **out, mtp_error *err);
+void mtp_batched_grad_destroy(mtp_batched_grad *bg);
+/* mtp_cfg_param_grad (which calls it): d_energy[P], d_fw[P] for force and
+ * virial adjoints, sites evaluated MTP_SITES at a time. */
+mtp_status mtp_batched_cfg_param_grad(mtp_batched_grad *bg, const mtp_cfg *cfg, const double *f_adj,
+                                      const double *w_adj, double *d_energy, double *d_fw, mtp_error *err);
+/* The same by the scalar forward-over-reverse of jacobian.c (reference). */
+mtp_status mtp_cfg_param_grad_scalar(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj,
+                                     const double *w_adj, double *d_energy, double *d_fw, mtp_error *err);
+/* Design rows (mtp_cfg_basis_grad) as before they moved onto the kernel's
+ * forward stage and its product runs: scalar forward(), products one
+ * entry at a time (reference for tests and bench_train_jac). */
+void mtp_param_deriv_set_reference_rows(mtp_param_deriv *pd, int on);
+
 #endif

@@ -15,6 +15,7 @@
  * over the 3n neighbour coordinates), i.e. the exact design rows of the
  * linear parameters for forces and virials. */
 #include "internal.h"
+#include "kernel_internal.h" /* the plan: products grouped in runs */
 
 #include <math.h>
 #include <stdint.h>
@@ -41,6 +42,12 @@ struct mtp_param_deriv {
     long atoms_cap, nb_cap;
     int simd; /* AVX2+FMA versions of the hot loops */
     double *kbuf; /* [5K] */
+    mtp_batched_grad *bg; /* the loss gradient on the kernel's stages (param_grad.c) */
+    double *tw;           /* [2T] mult * M_j, mult * M_i of every product of one site */
+    int reference_rows;   /* design rows by forward() and products one entry at a time (tests) */
+    mtp_calculator *kc;   /* the kernel's forward stage for the design rows */
+    double *fr;           /* [K][kc cap] f_mu / r of one site */
+    long fr_cap;
 };
 
 mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **out, mtp_error *err)
@@ -74,14 +81,23 @@ mtp_status mtp_param_deriv_create(const mtp_potential *pot, mtp_param_deriv **ou
     pd->dp = mtp_calloc((size_t)pd->P, sizeof(double));
     pd->dpd = mtp_calloc((size_t)pd->P, sizeof(double));
     pd->kbuf = mtp_calloc((size_t)5 * (pd->K > 0 ? pd->K : 1), sizeof(double));
-    if (!pd->kbuf || !pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
+    pd->tw = mtp_calloc((size_t)2 * (pd->T > 0 ? pd->T : 1), sizeof(double));
+    if (!pd->kbuf || !pd->tw || !pd->Mv || !pd->dM || !pd->g || !pd->dg || !pd->dp || !pd->dpd) {
         mtp_param_deriv_destroy(pd);
         return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     }
     mtp_nlist_init(&pd->nl);
+    mtp_status st = mtp_batched_grad_create(pot, &pd->bg, err);
+    if (!st) st = mtp_calculator_create(pot, &pd->kc, err);
+    if (st) {
+        mtp_param_deriv_destroy(pd);
+        return st;
+    }
     *out = pd;
     return MTP_OK;
 }
+
+void mtp_param_deriv_set_reference_rows(mtp_param_deriv *pd, int on) { pd->reference_rows = on; }
 
 void mtp_param_deriv_destroy(mtp_param_deriv *pd)
 {
@@ -95,12 +111,16 @@ void mtp_param_deriv_destroy(mtp_param_deriv *pd)
     free(pd->dp);
     free(pd->dpd);
     free(pd->kbuf);
+    free(pd->tw);
     free(pd->dMr_raw);
     mtp_nlist_free(&pd->nl);
     free(pd->sp_atom);
     free(pd->nb_sp);
     free(pd->v);
     free(pd->dB);
+    mtp_batched_grad_destroy(pd->bg);
+    mtp_calculator_destroy(pd->kc);
+    free(pd->fr);
     free(pd);
 }
 
@@ -364,13 +384,39 @@ static inline size_t dmr_stride(int n) { return (3 * (size_t)n + JAC_XB - 1) / J
  * dMr[q][ws] = dM_q/dr (x, y, z per neighbour, unit stride), for all
  * moments q.  Neighbours outside the cutoff have f = fp = 0 (Q = dQ = 0),
  * so no branch is needed. */
-JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n)
+JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n, int from_kernel)
 {
     const mtp_potential *p = pd->pot;
     const int K = pd->K, B = pd->B;
     const size_t ws = dmr_stride(n), w = 3 * (size_t)n;
     double *restrict dMr = pd->dMr;
     memset(dMr + (size_t)B * ws, 0, (size_t)(pd->M - B) * ws * sizeof(double));
+    if (from_kernel) {
+        /* basic rows from the kernel's forward stage (lane 0 of pd->kc):
+         * d(f U)/dr = f' U u + (f/r) (grad U - u (u . grad U)) */
+        const mtp_plan *pl = p->plan;
+        const mtp_site_scratch *ss = &pd->kc->ss[0];
+        const int cap = ss->cap;
+        for (int mu = 0; mu < K; mu++)
+            for (int j = 0; j < n; j++) pd->fr[(size_t)mu * cap + j] = ss->f[(size_t)mu * cap + j] / ss->r[j];
+        for (int e2 = 0; e2 < B; e2++) {
+            const int q = pl->g_q[e2], mu = pl->basic_mu[q];
+            const double *f = pd->fr + (size_t)mu * cap, *fp = ss->fp + (size_t)mu * cap;
+            const double *U = ss->rows[4 * e2], *Ux = ss->rows[4 * e2 + 1], *Uy = ss->rows[4 * e2 + 2],
+                         *Uz = ss->rows[4 * e2 + 3];
+            const double ca = pl->g_dcoef[e2][0], cb = pl->g_dcoef[e2][1], cc = pl->g_dcoef[e2][2];
+            double *restrict row = dMr + (size_t)q * ws;
+            for (int j = 0; j < n; j++) {
+                const double ux = ss->ux[j], uy = ss->uy[j], uz = ss->uz[j];
+                const double gx = ca * Ux[j], gy = cb * Uy[j], gz = cc * Uz[j], uG = ux * gx + uy * gy + uz * gz;
+                const double wU = fp[j] * U[j], fv = f[j];
+                row[3 * j] = wU * ux + fv * (gx - ux * uG);
+                row[3 * j + 1] = wU * uy + fv * (gy - uy * uG);
+                row[3 * j + 2] = wU * uz + fv * (gz - uz * uG);
+            }
+            for (size_t x = w; x < ws; x++) row[x] = 0;
+        }
+    } else
     for (int q = 0; q < B; q++) {
         const int mu = p->basic[q][0];
         double *restrict row = dMr + (size_t)q * ws;
@@ -382,30 +428,72 @@ JAC_INLINE void basis_grad_rows_body(mtp_param_deriv *pd, int n)
         }
         for (size_t x = w; x < ws; x++) row[x] = 0;
     }
-    for (int t = 0; t < pd->T; t++) {
-        const int *tt = p->times[t];
-        const double mi = tt[2] * pd->Mv[tt[0]], mj = tt[2] * pd->Mv[tt[1]];
-        double *restrict out = dMr + (size_t)tt[3] * ws;
-        const double *ri = dMr + (size_t)tt[0] * ws, *rj = dMr + (size_t)tt[1] * ws;
-        for (size_t x = 0; x < ws; x++) out[x] += ri[x] * mj + mi * rj[x];
+    if (pd->reference_rows) {
+        for (int t = 0; t < pd->T; t++) {
+            const int *tt = p->times[t];
+            const double mi = tt[2] * pd->Mv[tt[0]], mj = tt[2] * pd->Mv[tt[1]];
+            double *restrict out = dMr + (size_t)tt[3] * ws;
+            const double *ri = dMr + (size_t)tt[0] * ws, *rj = dMr + (size_t)tt[1] * ws;
+            for (size_t x = 0; x < ws; x++) out[x] += ri[x] * mj + mi * rj[x];
+        }
+        return;
+    }
+    /* products in the kernel's runs (consecutive entries with one output
+     * that do not read it): a block of 16 columns of the output row stays
+     * in registers over the run, so each entry costs two row loads instead
+     * of three loads and a store (the rows do not fit in L1) */
+    const mtp_plan *pl = p->plan;
+    double *restrict tw = pd->tw;
+    for (int t = 0; t < pl->T; t++) {
+        tw[2 * t] = pl->prod[t].mult * pd->Mv[pl->prod[t].j];
+        tw[2 * t + 1] = pl->prod[t].mult * pd->Mv[pl->prod[t].i];
+    }
+    for (int r = 0; r < pl->n_runs; r++) {
+        double *out = dMr + (size_t)pl->run_k[r] * ws;
+        const int t0 = pl->run_start[r], t1 = pl->run_start[r + 1];
+        size_t x = 0;
+        for (; x + 16 <= ws; x += 16) {
+            v4d a0 = v4_load(out + x), a1 = v4_load(out + x + 4), a2 = v4_load(out + x + 8), a3 = v4_load(out + x + 12);
+            for (int t = t0; t < t1; t++) {
+                const double *ri = dMr + (size_t)pl->prod[t].i * ws + x, *rj = dMr + (size_t)pl->prod[t].j * ws + x;
+                const double mj = tw[2 * t], mi = tw[2 * t + 1];
+                a0 += v4_load(ri) * mj + mi * v4_load(rj);
+                a1 += v4_load(ri + 4) * mj + mi * v4_load(rj + 4);
+                a2 += v4_load(ri + 8) * mj + mi * v4_load(rj + 8);
+                a3 += v4_load(ri + 12) * mj + mi * v4_load(rj + 12);
+            }
+            v4_store(out + x, a0), v4_store(out + x + 4, a1), v4_store(out + x + 8, a2), v4_store(out + x + 12, a3);
+        }
+        if (x < ws) { /* ws is a multiple of JAC_XB = 8 */
+            v4d a0 = v4_load(out + x), a1 = v4_load(out + x + 4);
+            for (int t = t0; t < t1; t++) {
+                const double *ri = dMr + (size_t)pl->prod[t].i * ws + x, *rj = dMr + (size_t)pl->prod[t].j * ws + x;
+                const double mj = tw[2 * t], mi = tw[2 * t + 1];
+                a0 += v4_load(ri) * mj + mi * v4_load(rj);
+                a1 += v4_load(ri + 4) * mj + mi * v4_load(rj + 4);
+            }
+            v4_store(out + x, a0), v4_store(out + x + 4, a1);
+        }
     }
 }
 
 #if JAC_DISPATCH
-__attribute__((target("avx2,fma"))) static void basis_grad_rows_avx2(mtp_param_deriv *pd, int n)
+__attribute__((target("avx2,fma"))) static void basis_grad_rows_avx2(mtp_param_deriv *pd, int n, int from_kernel)
 {
-    basis_grad_rows_body(pd, n);
+    basis_grad_rows_body(pd, n, from_kernel);
 }
 #endif
-static void basis_grad_rows(mtp_param_deriv *pd, int n)
+/* from_kernel: the basic rows from pd->kc's forward stage (kernel_forward),
+ * else from forward()'s arrays */
+static void basis_grad_rows(mtp_param_deriv *pd, int n, int from_kernel)
 {
 #if JAC_DISPATCH
     if (pd->simd) {
-        basis_grad_rows_avx2(pd, n);
+        basis_grad_rows_avx2(pd, n, from_kernel);
         return;
     }
 #endif
-    basis_grad_rows_body(pd, n);
+    basis_grad_rows_body(pd, n, from_kernel);
 }
 
 mtp_status mtp_site_basis_grad(mtp_param_deriv *pd, int center, int n, const int *species, const double *rij,
@@ -421,7 +509,7 @@ mtp_status mtp_site_basis_grad(mtp_param_deriv *pd, int center, int n, const int
     if (basis)
         for (int k = 0; k < A; k++) basis[k] = pd->Mv[p->mapping[k]];
     if (!d_basis) return MTP_OK;
-    basis_grad_rows(pd, n);
+    basis_grad_rows(pd, n, 0);
     const size_t w = 3 * (size_t)n, ws = dmr_stride(n);
     for (int k = 0; k < A; k++) memcpy(d_basis + (size_t)k * w, pd->dMr + (size_t)p->mapping[k] * ws, w * sizeof(double));
     return MTP_OK;
@@ -470,6 +558,14 @@ static mtp_status cfg_prepare(mtp_param_deriv *pd, const mtp_cfg *cfg, long extr
 
 mtp_status mtp_cfg_param_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj, const double *w_adj,
                               double *d_energy, double *d_fw, mtp_error *err)
+{
+    return mtp_batched_cfg_param_grad(pd->bg, cfg, f_adj, w_adj, d_energy, d_fw, err);
+}
+
+/* The same derivative site by site with mtp_site_param_jvp (the scalar
+ * reference the batched path is tested against). */
+mtp_status mtp_cfg_param_grad_scalar(mtp_param_deriv *pd, const mtp_cfg *cfg, const double *f_adj,
+                                     const double *w_adj, double *d_energy, double *d_fw, mtp_error *err)
 {
     const int n = cfg->n_atoms, P = pd->P;
     if (d_energy) memset(d_energy, 0, (size_t)P * sizeof(double));
@@ -565,6 +661,33 @@ static void scatter_site(const mtp_param_deriv *pd, int i, long o, long m, int N
     scatter_site_body(pd, i, o, m, N, forces, virial);
 }
 
+/* The kernel's forward stage for one site, then the products of the basic
+ * moments (pd->Mv) as forward() leaves them. */
+static mtp_status kernel_forward(mtp_param_deriv *pd, int center, int n, const int *species, const double *rij,
+                                 mtp_error *err)
+{
+    const mtp_potential *p = pd->pot;
+    if (!p->radial_coeffs) return mtp_fail(err, MTP_ERR_UNTRAINED, "the potential has no coefficients");
+    static const double no_pairs[3];
+    mtp_status st = mtp_kernel_site_forward(pd->kc, 0, center, n, species, n > 0 ? rij : no_pairs, err);
+    if (st) return st;
+    const long need = (long)pd->K * pd->kc->ss[0].cap;
+    if (need > pd->fr_cap) {
+        double *fr = mtp_realloc(pd->fr, (size_t)(need > 0 ? need : 1), sizeof(double));
+        if (!fr) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
+        pd->fr = fr;
+        pd->fr_cap = need;
+    }
+    double *Mv = pd->Mv;
+    for (int q = 0; q < pd->B; q++) Mv[q] = pd->kc->M4[(size_t)q * MTP_SITES];
+    for (int k = pd->B; k < pd->M; k++) Mv[k] = 0;
+    for (int t = 0; t < pd->T; t++) {
+        const int *tt = p->times[t];
+        Mv[tt[3]] += tt[2] * Mv[tt[0]] * Mv[tt[1]];
+    }
+    return MTP_OK;
+}
+
 mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *basis_sum, double *forces,
                               double *virial, mtp_error *err)
 {
@@ -581,12 +704,15 @@ mtp_status mtp_cfg_basis_grad(mtp_param_deriv *pd, const mtp_cfg *cfg, double *b
         long o = pd->nl.offset[i], m = pd->nl.offset[i + 1] - o;
         for (long k = 0; k < m; k++) pd->nb_sp[k] = pd->sp_atom[pd->nl.index[o + k]];
         if ((st = reserve(pd, (int)m, want_d, err))) return st;
-        double e_rep;
-        if ((st = forward(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, &e_rep, err))) return st;
+        if (pd->reference_rows) {
+            double e_rep;
+            if ((st = forward(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, &e_rep, err))) return st;
+        } else if ((st = kernel_forward(pd, pd->sp_atom[i], (int)m, pd->nb_sp, pd->nl.rij + 3 * o, err)))
+            return st;
         if (basis_sum)
             for (int a = 0; a < A; a++) basis_sum[a] += pd->Mv[p->mapping[a]];
         if (!want_d) continue;
-        basis_grad_rows(pd, (int)m);
+        basis_grad_rows(pd, (int)m, !pd->reference_rows);
         scatter_site(pd, i, o, m, n, forces, virial);
     }
     return MTP_OK;

@@ -17,39 +17,12 @@
  * and D_ij = u sum_mu f'_mu S_mu + sum_mu (f_mu/r) (G_mu - u (u . G_mu)).
  * S_mu is also what the radial-coefficient gradient needs. */
 #include "internal.h"
+#include "kernel_internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct mtp_plan {
-    int K, R, B, M, T, A;
-    int numax;
-    int n_mono;
-    int *mono_parent;   /* [n_mono] monomial this one extends (-1 for 1) */
-    int *mono_axis;     /* [n_mono] axis of the extra factor              */
-    int *basic_mu;      /* [B] */
-    int *basic_mono;    /* [B] monomial of u^(a,b,c)                      */
-    int (*basic_dmono)[3]; /* [B] monomial of u^(abc - e_axis), -1 if none */
-    int (*basic_dcoef)[3]; /* [B] a, b, c                                 */
-    int *t_i, *t_j, *t_k;  /* times entries split for streaming           */
-    double *t_mult;
-    /* products as runs of consecutive entries with the same output, so the
-     * output accumulates in a register instead of through memory */
-    int n_runs;
-    int *run_k, *run_start; /* [n_runs], run_start[n_runs] = T */
-    struct mtp_product { int i, j; double mult; } *prod; /* [T] */
-    /* basic moments grouped by radial index for the backward pass */
-    int *mu_start;      /* [K+1] range of each mu in the arrays below      */
-    int *g_q;           /* [B] basic moment index                         */
-    int *g_mono;        /* [B] its monomial row                            */
-    int (*g_dmono)[3];  /* [B] rows of the derivative monomials (zero row) */
-    double (*g_dcoef)[3];
-    /* per (mu, component) the grouped basics whose term is not identically
-     * zero: component 0 is S (all basics), 1-3 the gradient components */
-    int *cl_start;      /* [4K+1] */
-    int *cl_e2;         /* [4B]   */
-};
 
 void mtp_plan_destroy(mtp_plan *pl)
 {
@@ -272,9 +245,6 @@ void mtp_calculator_set_min_dist_policy(mtp_calculator *c, mtp_min_dist_policy p
 
 mtp_compute_stats mtp_calculator_stats(const mtp_calculator *c) { return c->stats; }
 
-/* Neighbour loops run over whole vectors of LANES doubles: the neighbour
- * count is padded with inert neighbours (outside the cutoff). */
-#define LANES 4
 
 /* Room for n neighbours in one site's scratch. */
 static mtp_status reserve(const mtp_plan *pl, mtp_site_scratch *ss, int n, mtp_error *err)
@@ -319,31 +289,6 @@ static mtp_status reserve(const mtp_plan *pl, mtp_site_scratch *ss, int n, mtp_e
     return MTP_OK;
 }
 
-/* Explicit vectors of 4 doubles (GCC/Clang extension): the compiler maps
- * them to AVX registers in the AVX2/AVX-512 variants and to SSE pairs
- * otherwise.  Every address they touch is 32-byte aligned (aligned scratch,
- * rows padded to whole vectors): unaligned 256-bit stores are split in two
- * under Haswell tuning, and the 256-bit loads that follow them then miss
- * store forwarding - that made the AVX2 variant 4x slower. */
-typedef double v4d __attribute__((vector_size(32)));
-/* Always inlined: called out of line from an AVX variant, a 32-byte vector
- * would be passed under a different ABI than the baseline helper expects
- * (unoptimised builds crashed that way). */
-#define V4_INLINE static inline __attribute__((always_inline))
-V4_INLINE v4d v4_load(const double *p) { return *(const v4d *)(const void *)p; }
-V4_INLINE void v4_store(double *p, v4d v) { *(v4d *)(void *)p = v; }
-V4_INLINE double v4_sum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }
-_Static_assert(MTP_SITES == 4, "the moment stage uses one v4d lane per site");
-
-/* Hot loops are compiled for AVX-512, AVX2+FMA and baseline x86-64 and the
- * best one is picked at load time (GCC function multi-versioning).  The ISA
- * levels x86-64-v4/v3 are dispatched by CPU features; "arch=haswell" would
- * be dispatched by CPU model and never chosen on other AVX2 processors. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(OPENMTP_NO_CLONES)
-#define MTP_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MTP_HOT
-#endif
 
 /* Chebyshev radial basis Q_beta(r) = sigma T_beta(xi) (r - Rc)^2 and dQ/dr,
  * row by row over the (padded) neighbours; neighbours outside the cutoff
@@ -408,8 +353,8 @@ static double radial_basis(const mtp_potential *p, mtp_site_scratch *ss, int np)
 /* Stage 1, per site: geometry, radial functions, monomials and the basic
  * moments, written to lane `lane` of c->M4. */
 MTP_HOT
-static mtp_status site_forward(mtp_calculator *c, int lane, int center, int n, const int *species,
-                               const double *rij, mtp_error *err)
+mtp_status mtp_kernel_site_forward(mtp_calculator *c, int lane, int center, int n, const int *species,
+                                   const double *rij, mtp_error *err)
 {
     const mtp_potential *p = c->pot;
     const mtp_plan *pl = p->plan;
@@ -550,16 +495,13 @@ static double site_energy(const mtp_calculator *c, int lane, int center)
     return e;
 }
 
-/* Stage 3, per site: dV/dr_ij and dV/dtheta from the adjoints of lane `lane`. */
 MTP_HOT
-static void site_backward(mtp_calculator *c, int lane, int center, int n, const int *species, double *d_rij,
-                          double *d_params)
+void mtp_kernel_site_accumulate(mtp_calculator *c, int lane, int n, int with_grad)
 {
     const mtp_potential *p = c->pot;
     const mtp_plan *pl = p->plan;
     mtp_site_scratch *ss = &c->ss[lane];
-    const int S = p->species_count, K = pl->K, R = pl->R;
-    const int cap = ss->cap, np = (n + LANES - 1) / LANES * LANES;
+    const int K = pl->K, cap = ss->cap, np = (n + LANES - 1) / LANES * LANES, ncomp = with_grad ? 4 : 1;
     const double *g4 = c->g4;
 
     /* per-neighbour accumulators S_mu = sum g U and G_mu = sum g grad U */
@@ -577,10 +519,12 @@ static void site_backward(mtp_calculator *c, int lane, int center, int n, const 
         /* row-wise AXPYs over the neighbours, four basics per pass: measured
          * faster here than keeping neighbour blocks in registers */
         memset(Sm, 0, (size_t)np * sizeof(double));
-        memset(Gx, 0, (size_t)np * sizeof(double));
-        memset(Gy, 0, (size_t)np * sizeof(double));
-        memset(Gz, 0, (size_t)np * sizeof(double));
-        for (int comp = 0; comp < 4; comp++) {
+        if (with_grad) {
+            memset(Gx, 0, (size_t)np * sizeof(double));
+            memset(Gy, 0, (size_t)np * sizeof(double));
+            memset(Gz, 0, (size_t)np * sizeof(double));
+        }
+        for (int comp = 0; comp < ncomp; comp++) {
             double *restrict acc = comp == 0 ? Sm : comp == 1 ? Gx : comp == 2 ? Gy : Gz;
             const int *e = pl->cl_e2 + pl->cl_start[4 * mu + comp], ne = pl->cl_start[4 * mu + comp + 1] - pl->cl_start[4 * mu + comp];
             int t = 0;
@@ -598,7 +542,19 @@ static void site_backward(mtp_calculator *c, int lane, int center, int n, const 
             }
         }
     }
+}
 
+/* Stage 3, per site: dV/dr_ij and dV/dtheta from the adjoints of lane `lane`. */
+MTP_HOT
+static void site_backward(mtp_calculator *c, int lane, int center, int n, const int *species, double *d_rij,
+                          double *d_params)
+{
+    const mtp_potential *p = c->pot;
+    const mtp_plan *pl = p->plan;
+    mtp_site_scratch *ss = &c->ss[lane];
+    const int S = p->species_count, K = pl->K, R = pl->R, cap = ss->cap;
+
+    mtp_kernel_site_accumulate(c, lane, n, d_rij != NULL);
     if (d_rij) {
         for (int j = 0; j < n; j++) {
             double rad = ss->rep[j], gx = 0, gy = 0, gz = 0;
@@ -654,7 +610,7 @@ mtp_status mtp_site_eval(mtp_calculator *c, int center, int n, const int *specie
     if (st) return st;
     for (int q = 0; q < p->basic_count; q++) /* idle lanes hold zeros */
         for (int l = 1; l < MTP_SITES; l++) c->M4[(size_t)q * MTP_SITES + l] = 0;
-    st = site_forward(c, 0, center, n, species, rij, err);
+    st = mtp_kernel_site_forward(c, 0, center, n, species, rij, err);
     if (st) return st;
     moments(c, d_rij || d_params);
     if (basis)
@@ -679,7 +635,7 @@ mtp_status mtp_sites_eval(mtp_calculator *c, int n_sites, const int *center, con
         for (int l = 0; l < m; l++) {
             int s = s0 + l;
             long o = offset[s];
-            st = site_forward(c, l, center[s], (int)(offset[s + 1] - o), species + o, rij + 3 * o, err);
+            st = mtp_kernel_site_forward(c, l, center[s], (int)(offset[s + 1] - o), species + o, rij + 3 * o, err);
             if (st) {
                 if (err) {
                     char msg[MTP_ERROR_MESSAGE_SIZE];

@@ -19,7 +19,8 @@ rows = [lines[a + 1 + i].split() for i in range(n)]
 out = ["# SPDX-License-Identifier: BSD-3-Clause",
        "# beta-Li3PS4, ordered model (Li on 8d + 4b), written by make_structure_lmp.py",
        "# from %s. Variables: strain (isotropic scale" % sys.argv[1].rsplit("/", 1)[-1],
-       "# factor of the cell and positions), n (n x n x n cells of 32 atoms).",
+       "# factor of the cell and positions), n (n x n x n cells of 32 atoms) or",
+       "# nx, ny, nz (nx x ny x nz cells).",
        "# LAMMPS types 1 Li, 2 P, 3 S = MTP species 0, 1, 2 = TYPE_ORDER Li,P,S.",
        "units           metal", "boundary        p p p", "atom_style      atomic",
        "region          box block 0 $(%.8f*v_strain) 0 $(%.8f*v_strain) 0 $(%.8f*v_strain)"
@@ -29,6 +30,6 @@ for r in rows:
     # positions outside the cell are wrapped back by create_atoms ... remap yes
     out.append("create_atoms    %d single $(%s*v_strain) $(%s*v_strain) $(%s*v_strain) units box remap yes"
                % (int(r[1]) + 1, r[2], r[3], r[4]))
-out += ["replicate       ${n} ${n} ${n}",
+out += ['# nx, ny, nz: the repetitions along a, b, c; N x N x N when only n is given', 'if "$(is_defined(variable,nx)) == 0" then "variable nx equal ${n}"', 'if "$(is_defined(variable,ny)) == 0" then "variable ny equal ${n}"', 'if "$(is_defined(variable,nz)) == 0" then "variable nz equal ${n}"'] + ["replicate       ${nx} ${ny} ${nz}",
         "mass            1 6.94", "mass            2 30.973762", "mass            3 32.06"]
 open(sys.argv[2], "w").write("\n".join(out) + "\n")

@@ -349,6 +349,22 @@ mtp_status mtp_potential_set_species(mtp_potential *pot, int species_count, cons
 mtp_status mtp_potential_set_scaling(mtp_potential *pot, double scaling, mtp_error *err);
 mtp_status mtp_potential_set_min_dist(mtp_potential *pot, double min_dist, mtp_error *err);
 
+/* The basis, copied into caller arrays sized by mtp_potential_get_info
+ * (NULL = skip): basic[B] {mu, a, b, c} (alpha_index_basic), times[T]
+ * {i, j, mult, k} (alpha_index_times, in file order), mapping[A]. */
+mtp_status mtp_potential_get_basis(const mtp_potential *pot, int (*basic)[4], int (*times)[4], int *mapping,
+                                   mtp_error *err);
+/* Pruning: a new potential with the scalar basis functions k for which
+ * keep[k] != 0 (at least one; alpha_moment_mapping entries and moment
+ * coefficients in their order) and only the moments, products, basic
+ * moments and radial functions they need, renumbered (moments and
+ * products in their order, radial functions in order of mu).  Other
+ * coefficients are copied, so the kept functions' values are unchanged;
+ * refit the linear coefficients with mtp_potential_set_params.  The
+ * active-learning section is not copied (it describes the old parameters). */
+mtp_status mtp_potential_prune(const mtp_potential *pot, const unsigned char *keep, mtp_potential **pruned,
+                               mtp_error *err);
+
 /* Generate an untrained potential of any level from the library's own
  * enumeration of moment-tensor contractions (no template files). */
 typedef struct mtp_basis_options {
