@@ -242,18 +242,19 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         fprintf(stderr, "mtp %s: --optimizer must be varpro or bfgs\n", cmd);
         return 2;
     }
-    /* no weight option at all: weights derived from the training set;
-     * any of MLIP-3's weight options: MLIP-3's objective */
-    o.default_weights = !(cli_opt(a, "energy_weight|energy-weight") || cli_opt(a, "force_weight|force-weight") ||
-                          cli_opt(a, "stress_weight|stress-weight") || cli_opt(a, "weight_scaling") ||
-                          cli_opt(a, "weight_scaling_forces") || cli_opt(a, "penalty_weight"));
-    if (cli_opt_int(a, "valid_patience", valid_path && o.default_weights ? 200 : 0, &o.valid_patience) ||
-        cli_opt_double(a, "energy_weight|energy-weight", 1.0, &o.energy_weight) ||
-        cli_opt_double(a, "force_weight|force-weight", 0.01, &o.force_weight) ||
-        cli_opt_double(a, "stress_weight|stress-weight", 0.001, &o.stress_weight) ||
-        cli_opt_double(a, "weight_scaling", 1.0, &o.weight_scaling) ||
-        cli_opt_double(a, "weight_scaling_forces", 0.0, &o.weight_scaling_forces) ||
-        cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight) ||
+    /* no weight option at all: the weights stay unset (derived from the
+     * training set); any of MLIP-3's weight options: MLIP-3's objective */
+    int weights_given = cli_opt(a, "energy_weight|energy-weight") || cli_opt(a, "force_weight|force-weight") ||
+                        cli_opt(a, "stress_weight|stress-weight") || cli_opt(a, "weight_scaling") ||
+                        cli_opt(a, "weight_scaling_forces") || cli_opt(a, "penalty_weight");
+    if (cli_opt_int(a, "valid_patience", valid_path && !weights_given ? 200 : 0, &o.valid_patience) ||
+        (weights_given &&
+         (cli_opt_double(a, "energy_weight|energy-weight", 1.0, &o.energy_weight) ||
+          cli_opt_double(a, "force_weight|force-weight", 0.01, &o.force_weight) ||
+          cli_opt_double(a, "stress_weight|stress-weight", 0.001, &o.stress_weight) ||
+          cli_opt_double(a, "weight_scaling", 1.0, &o.weight_scaling) ||
+          cli_opt_double(a, "weight_scaling_forces", 0.0, &o.weight_scaling_forces) ||
+          cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight))) ||
         cli_opt_int(a, "iteration_limit|max-iter", 1000, &o.iteration_limit) ||
         cli_opt_double(a, "tolerance|bfgs-conv-tol", 1e-3, &o.tolerance) ||
         cli_opt_double(a, "wolfe_c2", 0.9, &o.wolfe_c2) || cli_opt_int(a, "restarts", 3, &o.restarts) ||

@@ -128,20 +128,8 @@ mtp_status fit_state_open(fit_ctx *c, int mode, fit_run *run, mtp_error *err)
     mtp_status st = fit_ckpt_read(path, &ck, err);
     if (st) return st;
     char what[256];
-    run_option ro[32];
-    int nro = run_options(c->o, ro);
-    for (int i = 0; i < nro; i++) {
-        char key[80];
-        double v;
-        snprintf(key, sizeof key, "option.%s", ro[i].name);
-        if ((st = fit_ckpt_get1(ck, key, &v, err))) goto fail;
-        if (v != ro[i].value) {
-            snprintf(what, sizeof what, "it was written with --%s=%.17g, this command has --%s=%.17g", ro[i].name, v,
-                     ro[i].name, ro[i].value);
-            st = mismatch(err, path, what);
-            goto fail;
-        }
-    }
+    /* the data first: with default weights the weights derive from the data, so other data
+     * would otherwise be reported as other weights */
     const struct {
         const char *rec, *mine, *desc;
     } ids[] = {{"data.train", c->hash_train, "the training configurations differ"},
@@ -153,6 +141,20 @@ mtp_status fit_state_open(fit_ctx *c, int mode, fit_run *run, mtp_error *err)
         if (!s || strcmp(s, ids[i].mine) != 0) {
             snprintf(what, sizeof what, "%s (%s %s, this command %s)", ids[i].desc, ids[i].rec, s ? s : "absent",
                      ids[i].mine);
+            st = mismatch(err, path, what);
+            goto fail;
+        }
+    }
+    run_option ro[32];
+    int nro = run_options(c->o, ro);
+    for (int i = 0; i < nro; i++) {
+        char key[80];
+        double v;
+        snprintf(key, sizeof key, "option.%s", ro[i].name);
+        if ((st = fit_ckpt_get1(ck, key, &v, err))) goto fail;
+        if (v != ro[i].value) {
+            snprintf(what, sizeof what, "it was written with --%s=%.17g, this command has --%s=%.17g", ro[i].name, v,
+                     ro[i].name, ro[i].value);
             st = mismatch(err, path, what);
             goto fail;
         }

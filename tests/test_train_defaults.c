@@ -146,7 +146,7 @@ int main(int argc, char **argv)
     {
         mtp_train_options o;
         mtp_train_options_default(&o);
-        o.default_weights = 1, o.iteration_limit = 5, o.seed = 2, o.init_random = 1;
+        o.iteration_limit = 5, o.seed = 2, o.init_random = 1;
         mtp_potential *p1 = NULL, *p2 = NULL;
         mtp_cfg *x2 = scaled_copy(sl, ns, 2, 0);
         CHECK_OK(mtp_potential_read(init, &p1, &err), err);
@@ -178,7 +178,7 @@ int main(int argc, char **argv)
     mtp_cfg *rev = scaled_copy(sl, ns, 1, 1);
     mtp_train_options ov;
     mtp_train_options_default(&ov);
-    ov.default_weights = 1, ov.iteration_limit = 40, ov.valid_every = 1, ov.valid_patience = 4;
+    ov.iteration_limit = 40, ov.valid_every = 1, ov.valid_patience = 4;
     ov.progress = on_progress, ov.message = on_message;
     {
         seen *s = calloc(1, sizeof *s);
@@ -248,7 +248,13 @@ int main(int argc, char **argv)
         fit_options a;
         fit_options_default(&a);
         a.energy_weight = 7;
-        CHECK(a.default_weights == 0 && a.valid_patience == 0, "the library's defaults are MLIP-3's");
+        CHECK(a.default_weights == 0 && a.valid_patience == 0, "the trainer's internal defaults are MLIP-3's");
+        /* the public options: unset weights (derived) unless one is given, as `mtp train` */
+        mtp_train_options p;
+        mtp_train_options_default(&p);
+        CHECK(isnan(p.energy_weight) && isnan(p.force_weight) && isnan(p.stress_weight) && isnan(p.weight_scaling) &&
+                  isnan(p.weight_scaling_forces) && isnan(p.penalty_weight) && p.valid_patience == -1,
+              "public defaults: weights unset, valid_patience automatic");
     }
     free(sl);
     for (int k = 0; k < n; k++) mtp_cfg_free(&all[k]);

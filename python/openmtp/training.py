@@ -60,7 +60,7 @@ class mtp_train_options(ctypes.Structure):
                 ("resume", ctypes.c_int), ("run_id", ctypes.c_char_p), ("train_name", ctypes.c_char_p),
                 ("valid_name", ctypes.c_char_p), ("progress", _progress_fn), ("message", _message_fn),
                 ("checkpoint_written", _ckpt_fn), ("user", ctypes.c_void_p),
-                ("default_weights", ctypes.c_int), ("valid_patience", ctypes.c_int)]
+                ("valid_patience", ctypes.c_int)]
 
 
 class mtp_train_result(ctypes.Structure):
@@ -92,7 +92,7 @@ _OPTIONS = {k: (k, float) for k in ("energy_weight", "force_weight", "stress_wei
                                     "max_time", "checkpoint_interval")}
 _OPTIONS.update({k: (k, int) for k in ("iteration_limit", "restarts", "valid_every", "seed", "valid_patience")})
 _OPTIONS.update({k: (k, lambda v: 1 if v else 0) for k in ("init_random", "skip_preinit", "no_mindist_update",
-                                                            "allow_rare_species", "default_weights")})
+                                                            "allow_rare_species")})
 
 _TLIB = None
 _TLIB_PATH = None

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Explicit MLIP-3 weight options give the potential of the code before default weights
-# and validation stopping existed (fit-api da5154b..2f7f058), byte for byte: the
-# fixture was written by that build with this very command.
+# and validation stopping existed, byte for byte: the fixture was written with this very
+# command by main at 4c450a6 (after the batched loss gradient of kspeed, which changed the
+# last bits of the fit against the first fixture from fit-api 2f7f058).
 # Usage: test_train_mlip_weights.sh MTP SHARED_DATA WORKDIR FIXTURE
 set -e
 MTP=$1; D=$2; W=$3; FIX=$4
