@@ -24,16 +24,30 @@ const char HELP_TRAIN[] =
     "                             bfgs: MLIP-3's procedure (pre-training, BFGS over\n"
     "                             all parameters, linear re-solves at fixed steps)\n"
     "  --save_to=FILE             output (default: overwrite INIT)\n"
+    "  Weights: with none of the options below, the weights are derived from\n"
+    "  TRAIN.cfg and printed at the start (`# default weights: ...`):\n"
+    "    force_weight  = 0.01 / <F^2>  (<F^2>: mean square force component)\n"
+    "    energy_weight = force_weight * 3 / (0.05 A)^2  (= 1200/A^2 * force_weight)\n"
+    "    stress_weight = 0.1 * force_weight, weight_scaling 1, _forces 0\n"
+    "  so the fit does not depend on the energy unit (all targets times c: the\n"
+    "  same potential up to c) or on how often configurations repeat; the energy\n"
+    "  residual per atom counts like the force residual of an atom moved by 0.05 A\n"
+    "  (Zuo 2020's MTP errors have E/F = 0.03..0.05 A; balancing by the spreads\n"
+    "  of the targets under-weights energies 10-40x, see docs/training.md).\n"
+    "  Any of these options gives MLIP-3's objective with MLIP-3's defaults for\n"
+    "  the others:\n"
     "  --energy_weight=1 --force_weight=0.01 --stress_weight=0.001\n"
-    "                             (MLIP-3's defaults; for energy-per-atom accuracy\n"
-    "                             --energy_weight=15..30 did better on mlearn Mo at\n"
-    "                             the same force error, see bench/README.md)\n"
     "  --weight_scaling=1 --weight_scaling_forces=0 --penalty_weight=1e-6\n"
     "  --iteration_limit=1000 --tolerance=1e-3\n"
     "  --wolfe_c2=0.9             curvature condition of the varpro line search\n"
     "                             (bfgs uses MLIP-3's 0.5)\n"
     "  --init_random  --skip_preinit  --no_mindist_update\n"
-    "  --valid_cfgs=FILE          validation set (progress lines and final report)\n"
+    "  --valid_cfgs=FILE          validation set (progress lines and final report);\n"
+    "                             training stops when the validation loss has not\n"
+    "                             improved for --valid_patience iterations and the\n"
+    "                             potential of the best validation loss is written\n"
+    "  --valid_patience=200       iterations (checked every 10); 0 = off, the default\n"
+    "                             with any weight option (MLIP-3's procedure)\n"
     "  --max_time=SECONDS         stop BFGS after this wall time (0 = none)\n"
     "  --restarts=3               varpro with --max_time: if training converges with\n"
     "                             over a quarter of the time left, train again from\n"
@@ -228,12 +242,19 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         fprintf(stderr, "mtp %s: --optimizer must be varpro or bfgs\n", cmd);
         return 2;
     }
-    if (cli_opt_double(a, "energy_weight|energy-weight", 1.0, &o.energy_weight) ||
-        cli_opt_double(a, "force_weight|force-weight", 0.01, &o.force_weight) ||
-        cli_opt_double(a, "stress_weight|stress-weight", 0.001, &o.stress_weight) ||
-        cli_opt_double(a, "weight_scaling", 1.0, &o.weight_scaling) ||
-        cli_opt_double(a, "weight_scaling_forces", 0.0, &o.weight_scaling_forces) ||
-        cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight) ||
+    /* no weight option at all: the weights stay unset (derived from the
+     * training set); any of MLIP-3's weight options: MLIP-3's objective */
+    int weights_given = cli_opt(a, "energy_weight|energy-weight") || cli_opt(a, "force_weight|force-weight") ||
+                        cli_opt(a, "stress_weight|stress-weight") || cli_opt(a, "weight_scaling") ||
+                        cli_opt(a, "weight_scaling_forces") || cli_opt(a, "penalty_weight");
+    if (cli_opt_int(a, "valid_patience", valid_path && !weights_given ? 200 : 0, &o.valid_patience) ||
+        (weights_given &&
+         (cli_opt_double(a, "energy_weight|energy-weight", 1.0, &o.energy_weight) ||
+          cli_opt_double(a, "force_weight|force-weight", 0.01, &o.force_weight) ||
+          cli_opt_double(a, "stress_weight|stress-weight", 0.001, &o.stress_weight) ||
+          cli_opt_double(a, "weight_scaling", 1.0, &o.weight_scaling) ||
+          cli_opt_double(a, "weight_scaling_forces", 0.0, &o.weight_scaling_forces) ||
+          cli_opt_double(a, "penalty_weight", 1e-6, &o.penalty_weight))) ||
         cli_opt_int(a, "iteration_limit|max-iter", 1000, &o.iteration_limit) ||
         cli_opt_double(a, "tolerance|bfgs-conv-tol", 1e-3, &o.tolerance) ||
         cli_opt_double(a, "wolfe_c2", 0.9, &o.wolfe_c2) || cli_opt_int(a, "restarts", 3, &o.restarts) ||

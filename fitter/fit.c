@@ -138,8 +138,8 @@ void fit_ctx_free(fit_ctx *c)
         mtp_calculator_destroy(c->calc[t]);
         mtp_param_deriv_destroy(c->pd[t]);
     }
-    free(c->calc), free(c->pd), free(c->theta), free(c->lambda), free(c->deg);
-    c->calc = NULL, c->pd = NULL, c->theta = c->lambda = NULL, c->deg = NULL;
+    free(c->calc), free(c->pd), free(c->theta), free(c->lambda), free(c->deg), free(c->vbest);
+    c->calc = NULL, c->pd = NULL, c->theta = c->lambda = NULL, c->deg = NULL, c->vbest = NULL;
 }
 
 /* Sizes, work space, degrees; theta from the potential if it has
@@ -236,9 +236,23 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
     fit_options oq = *o; /* notices from rank 0 only */
     if (c.rank != 0) oq.warn = NULL, oq.message = NULL;
     mtp_status st = MTP_OK;
+    fit_options ow; /* o with the default weights */
+    if (o->default_weights) {
+        ow = *o;
+        fit_default_weights(train_all, n_train_all, &ow);
+        o = &ow;
+        c.o = o;
+    }
     if ((st = fit_check_options(o, err)) || (st = fit_check_data(train_all, n_train_all, o->train_name, o, 1, err)) ||
         (st = fit_check_data(valid_all, n_valid_all, o->valid_name, o, 0, err)))
         return st;
+    if (o->default_weights)
+        fit_note(&c,
+                 "# default weights (no weight options; rule in `mtp help train`): --energy_weight=%.6g "
+                 "--force_weight=%.6g --stress_weight=%.6g --weight_scaling=1 --weight_scaling_forces=0\n",
+                 o->energy_weight, o->force_weight, o->stress_weight);
+    const int vstop = o->valid_patience > 0 && n_valid_all > 0;
+    c.vbest_loss = INFINITY;
     mtp_potential_info info = mtp_potential_get_info(pot);
     const int was_trained = info.trained;
     if (!was_trained && fit_named_species(pot)) {
@@ -394,7 +408,13 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
         *iterations = steps;
         if (st) goto done2;
     }
-    {
+    if (vstop && c.vbest) {
+        /* validation stopping: the potential of the best validation loss
+         * (the final LinOptimize below would refit it to the training set) */
+        if ((st = mtp_potential_set_scaling(pot, c.vbest_sigma, err)) || (st = fit_set_theta(&c, c.vbest, err)))
+            goto done2;
+        fit_note(&c, "# validation stopping: kept the parameters of the best validation loss %.6e\n", c.vbest_loss);
+    } else {
         /* final LinOptimize (ridge refreshed) and Rescale as in MLIP-3, kept
          * only if they do not increase the training loss */
         double L0, L1, sigma0 = mtp_potential_get_info(pot).scaling;

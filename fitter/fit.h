@@ -54,6 +54,13 @@ typedef struct fit_options {
      * log and warn.  NULL = the progress line to log, text to log/warn. */
     mtp_train_progress_fn progress;
     mtp_train_message_fn message;
+    /* default_weights: replace the five weights above by the rule of
+     * fit_weights.c, derived from the training set (printed at the start).
+     * valid_patience: with a validation set, stop a phase when the
+     * validation loss has not improved for this many iterations and end
+     * with the parameters of the best validation loss (0 = off). */
+    int default_weights;
+    int valid_patience;
 } fit_options;
 
 void fit_options_default(fit_options *o);

@@ -121,7 +121,8 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
     double *gfull = malloc(P * sizeof(double)), *th0 = malloc(P * sizeof(double)), *thacc = malloc(P * sizeof(double));
     double L, Lref = INFINITY, last_ckpt = fit_now();
     fit_stats stt, vst = {0};
-    int have_v = 0, fresh_H = 1, steps = 0, stalls = 0, valid_at = 0;
+    int have_v = 0, fresh_H = 1, steps = 0, stalls = 0, valid_at = 0, vbest_step = 0;
+    const int vstop = o->valid_patience > 0 && nv > 0;
     double valid_loss = 0;
     mtp_status st = MTP_OK;
     *timed_out = 0;
@@ -133,7 +134,7 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
         fit_ckpt_free(run->resume);
         run->resume = NULL;
         L = b.L, Lref = b.Lref, stt = b.stt, vst = b.vst;
-        have_v = b.have_v, fresh_H = b.fresh_H, steps = b.steps, stalls = b.stalls;
+        have_v = b.have_v, fresh_H = b.fresh_H, steps = b.steps, stalls = b.stalls, vbest_step = b.vbest_step;
     } else {
         if (mode == FIT_OPT_VARPRO) st = fit_lin_optimize(c, cfgs, n, NULL, err); /* refresh lambda */
         if (!st) {
@@ -262,9 +263,25 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
             if ((st = fit_eval_loss(c, valid, nv, &valid_loss, NULL, &vst, 0, err))) break;
             have_v = 1;
             valid_at = steps;
+            if (vstop && valid_loss < c->vbest_loss) {
+                /* the best validation loss of the run so far: its parameters are the result */
+                if (!c->vbest && !(c->vbest = malloc((size_t)P * sizeof(double)))) {
+                    st = MTP_ERR_NOMEM;
+                    break;
+                }
+                memcpy(c->vbest, c->theta, (size_t)P * sizeof(double));
+                c->vbest_loss = valid_loss;
+                c->vbest_sigma = mtp_potential_get_info(c->pot).scaling;
+                vbest_step = steps;
+            }
         }
         report_progress(c, mode, run->phase == FIT_PHASE_PRETRAIN, steps, limit, L, &stt, &vst, have_v, valid_loss,
                         valid_at);
+        if (vstop && steps - vbest_step >= o->valid_patience) {
+            fit_note(c, "# validation stopping: no lower validation loss in %d iterations (best %.6e, iteration %d)\n",
+                     steps - vbest_step, c->vbest_loss, vbest_step);
+            break;
+        }
         if (fabs(Lold - L) < 1e-16) break;
         /* converged to round-off: three steps in a row that lower the loss
          * by < 1e-5 relative (mlearn Li, level 20: ~1e-6 per step at 10 to
@@ -310,7 +327,7 @@ mtp_status fit_bfgs(fit_ctx *c, int mode, const mtp_cfg *cfgs, int n, const mtp_
              * once (the others would wait for rank 0 in the next reduction). */
             double ckpt_failed = 0;
             if (c->rank == 0 && (up == 2 || fit_now() - last_ckpt >= o->checkpoint_interval)) {
-                fit_bfgs_state b = {D, H, g, L, Lref, stt, vst, have_v, fresh_H, steps, stalls};
+                fit_bfgs_state b = {D, H, g, L, Lref, stt, vst, have_v, fresh_H, steps, stalls, vbest_step};
                 if ((st = fit_state_save(c, run, &b, err))) ckpt_failed = 1;
                 else {
                     c->n_ckpt++;

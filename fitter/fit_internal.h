@@ -38,6 +38,10 @@ typedef struct fit_ctx {
     char hash_train[17], hash_valid[17]; /* fingerprints of the data (checkpoint.h) */
     int stop_requested; /* the progress callback asked to stop (rank 0) */
     int stopped;        /* ... and the run stopped for it (all ranks)   */
+    /* validation stopping (o->valid_patience): the best validation loss of
+     * the whole run (all phases and restarts), its parameters and scaling */
+    double vbest_loss, vbest_sigma;
+    double *vbest;      /* [P], NULL until the first validation */
 } fit_ctx;
 
 /* Phases of a run, in order (a checkpoint names the one it was taken in). */
@@ -51,6 +55,7 @@ typedef struct fit_bfgs_state {
     double L, Lref;   /* loss, loss at the last tolerance window */
     fit_stats stt, vst;
     int have_v, fresh_H, steps, stalls;
+    int vbest_step;   /* step of this phase with the last improvement of the validation loss */
 } fit_bfgs_state;
 
 /* Where the run is, and what the phase after it needs. */
@@ -86,6 +91,11 @@ void fit_note(const fit_ctx *c, const char *fmt, ...) __attribute__((format(prin
 int fit_all_finite(const double *x, int n);
 /* MTP_ERR_INVALID "training diverged: the WHAT is not finite ...". */
 mtp_status fit_not_finite(mtp_error *err, const char *what, int step);
+
+/* ---- fit_weights.c: default weights from the training set ---------- */
+/* o's energy, force and stress weights and weight scalings := the rule
+ * documented in fit_weights.c for the configurations cfgs[n]. */
+void fit_default_weights(const mtp_cfg *cfgs, int n, fit_options *o);
 
 /* ---- fit_objective.c: the objective --------------------------------- */
 /* Loss (and gradient grad[P], NULL = skip; stats, NULL = skip) at the

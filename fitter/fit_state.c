@@ -39,6 +39,8 @@ static int run_options(const fit_options *o, run_option *out)
     out[n++] = (run_option){"restarts", o->restarts};
     out[n++] = (run_option){"wolfe_c2", o->wolfe_c2};
     out[n++] = (run_option){"allow_rare_species", o->allow_rare_species};
+    out[n++] = (run_option){"default_weights", o->default_weights};
+    out[n++] = (run_option){"valid_patience", o->valid_patience};
     return n;
 }
 
@@ -95,6 +97,12 @@ mtp_status fit_state_save(fit_ctx *c, const fit_run *run, const fit_bfgs_state *
     fit_ckpt_put1(w, "restart.best_sigma", run->best ? run->best_sigma : 0.0);
     fit_ckpt_put(w, "restart.best", run->best, run->best ? c->P : 0);
     fit_ckpt_put(w, "restart.best_lambda", run->best_lambda, run->best_lambda ? c->nlin : 0);
+    /* validation stopping: the best validation loss so far, its parameters
+     * (none before the first validation) and where in this phase it was */
+    fit_ckpt_put1(w, "valid.best_loss", c->vbest ? c->vbest_loss : 0.0);
+    fit_ckpt_put1(w, "valid.best_sigma", c->vbest ? c->vbest_sigma : 0.0);
+    fit_ckpt_put(w, "valid.best", c->vbest, c->vbest ? c->P : 0);
+    fit_ckpt_put1(w, "valid.best_step", b->vbest_step);
     /* counters and time (the log's, and the --max_time budget) */
     double ctr[4] = {(double)c->n_eval, (double)c->n_grad, c->t_eval, now_s() - c->t0};
     fit_ckpt_put(w, "counters.evals_grads_teval_elapsed", ctr, 4);
@@ -120,20 +128,8 @@ mtp_status fit_state_open(fit_ctx *c, int mode, fit_run *run, mtp_error *err)
     mtp_status st = fit_ckpt_read(path, &ck, err);
     if (st) return st;
     char what[256];
-    run_option ro[32];
-    int nro = run_options(c->o, ro);
-    for (int i = 0; i < nro; i++) {
-        char key[80];
-        double v;
-        snprintf(key, sizeof key, "option.%s", ro[i].name);
-        if ((st = fit_ckpt_get1(ck, key, &v, err))) goto fail;
-        if (v != ro[i].value) {
-            snprintf(what, sizeof what, "it was written with --%s=%.17g, this command has --%s=%.17g", ro[i].name, v,
-                     ro[i].name, ro[i].value);
-            st = mismatch(err, path, what);
-            goto fail;
-        }
-    }
+    /* the data first: with default weights the weights derive from the data, so other data
+     * would otherwise be reported as other weights */
     const struct {
         const char *rec, *mine, *desc;
     } ids[] = {{"data.train", c->hash_train, "the training configurations differ"},
@@ -145,6 +141,20 @@ mtp_status fit_state_open(fit_ctx *c, int mode, fit_run *run, mtp_error *err)
         if (!s || strcmp(s, ids[i].mine) != 0) {
             snprintf(what, sizeof what, "%s (%s %s, this command %s)", ids[i].desc, ids[i].rec, s ? s : "absent",
                      ids[i].mine);
+            st = mismatch(err, path, what);
+            goto fail;
+        }
+    }
+    run_option ro[32];
+    int nro = run_options(c->o, ro);
+    for (int i = 0; i < nro; i++) {
+        char key[80];
+        double v;
+        snprintf(key, sizeof key, "option.%s", ro[i].name);
+        if ((st = fit_ckpt_get1(ck, key, &v, err))) goto fail;
+        if (v != ro[i].value) {
+            snprintf(what, sizeof what, "it was written with --%s=%.17g, this command has --%s=%.17g", ro[i].name, v,
+                     ro[i].name, ro[i].value);
             st = mismatch(err, path, what);
             goto fail;
         }
@@ -200,6 +210,21 @@ mtp_status fit_state_open(fit_ctx *c, int mode, fit_run *run, mtp_error *err)
             (st = fit_ckpt_get(ck, "restart.best_lambda", run->best_lambda, c->nlin, err)))
             goto fail;
     }
+    {
+        /* validation stopping: "valid.best" has P numbers or none */
+        double vb;
+        if ((st = fit_ckpt_get1(ck, "valid.best_loss", &vb, err))) goto fail;
+        if (fit_ckpt_get(ck, "valid.best", NULL, 0, NULL) != MTP_OK) {
+            if (!(c->vbest = malloc((size_t)c->P * sizeof(double)))) {
+                st = MTP_ERR_NOMEM;
+                goto fail;
+            }
+            if ((st = fit_ckpt_get(ck, "valid.best", c->vbest, c->P, err)) ||
+                (st = fit_ckpt_get1(ck, "valid.best_sigma", &c->vbest_sigma, err)))
+                goto fail;
+            c->vbest_loss = vb;
+        }
+    }
     if ((st = mtp_potential_set_scaling(c->pot, sigma, err)) || (st = fit_set_theta(c, c->theta, err))) goto fail;
     c->n_eval = (long)ctr[0], c->n_grad = (long)ctr[1], c->t_eval = ctr[2];
     c->t0 -= ctr[3]; /* elapsed time of the earlier starts counts */
@@ -224,5 +249,8 @@ mtp_status fit_state_bfgs(const fit_run *run, fit_bfgs_state *b, mtp_error *err)
         return st;
     b->L = sc[0], b->Lref = sc[1], b->have_v = (int)sc[2], b->fresh_H = (int)sc[3];
     b->steps = (int)it[0], b->stalls = (int)it[1];
+    double vs;
+    if ((st = fit_ckpt_get1(ck, "valid.best_step", &vs, err))) return st;
+    b->vbest_step = (int)vs;
     return MTP_OK;
 }

@@ -19,12 +19,11 @@ void mtp_train_options_default(mtp_train_options *o)
     fit_options f;
     fit_options_default(&f);
     memset(o, 0, sizeof *o);
-    o->energy_weight = f.energy_weight;
-    o->force_weight = f.force_weight;
-    o->stress_weight = f.stress_weight;
-    o->weight_scaling = f.weight_scaling;
-    o->weight_scaling_forces = f.weight_scaling_forces;
-    o->penalty_weight = f.penalty_weight;
+    /* unset (NAN): weights derived from the training set, as `mtp train`
+     * without weight options */
+    o->energy_weight = o->force_weight = o->stress_weight = NAN;
+    o->weight_scaling = o->weight_scaling_forces = o->penalty_weight = NAN;
+    o->valid_patience = -1; /* 200 with a validation set and derived weights */
     o->iteration_limit = f.iteration_limit;
     o->tolerance = f.tolerance;
     o->seed = f.seed;
@@ -38,15 +37,18 @@ void mtp_train_options_default(mtp_train_options *o)
 
 /* The trainer's options for public ones (no FILE streams: text goes to
  * the message callback). */
-static void to_fit_options(const mtp_train_options *o, fit_options *f)
+static void to_fit_options(const mtp_train_options *o, int have_valid, fit_options *f)
 {
     fit_options_default(f);
-    f->energy_weight = o->energy_weight;
-    f->force_weight = o->force_weight;
-    f->stress_weight = o->stress_weight;
-    f->weight_scaling = o->weight_scaling;
-    f->weight_scaling_forces = o->weight_scaling_forces;
-    f->penalty_weight = o->penalty_weight;
+    /* all six weights unset: derived from the data; any one set: MLIP-3's
+     * objective, with MLIP-3's defaults for the unset ones */
+    const double *given[6] = {&o->energy_weight, &o->force_weight, &o->stress_weight,
+                              &o->weight_scaling, &o->weight_scaling_forces, &o->penalty_weight};
+    double *field[6] = {&f->energy_weight, &f->force_weight, &f->stress_weight,
+                        &f->weight_scaling, &f->weight_scaling_forces, &f->penalty_weight};
+    f->default_weights = 1;
+    for (int k = 0; k < 6; k++)
+        if (!isnan(*given[k])) f->default_weights = 0, *field[k] = *given[k];
     f->iteration_limit = o->iteration_limit;
     f->tolerance = o->tolerance;
     f->init_random = o->init_random;
@@ -71,6 +73,7 @@ static void to_fit_options(const mtp_train_options *o, fit_options *f)
     f->message = o->message;
     f->checkpoint_written = o->checkpoint_written;
     f->user = o->user;
+    f->valid_patience = o->valid_patience >= 0 ? o->valid_patience : have_valid && f->default_weights ? 200 : 0;
 }
 
 mtp_status mtp_train_check_options(const mtp_train_options *o, mtp_error *err)
@@ -83,7 +86,7 @@ mtp_status mtp_train_check_options(const mtp_train_options *o, mtp_error *err)
         return MTP_ERR_INVALID;
     }
     fit_options f;
-    to_fit_options(o, &f);
+    to_fit_options(o, 1, &f);
     mtp_status st = fit_check_options(&f, err);
     if (err) err->status = st;
     return st;
@@ -117,7 +120,7 @@ mtp_status mtp_train(mtp_potential *pot, const mtp_cfg *train, int n_train, cons
         return MTP_ERR_INVALID;
     }
     fit_options f;
-    to_fit_options(o, &f);
+    to_fit_options(o, n_valid > 0, &f);
     fit_result r;
     mtp_status st = fit_train_ex(pot, train, n_train, valid, n_valid, &f, &r, err);
     if (err && st) err->status = st;
@@ -136,7 +139,7 @@ mtp_status mtp_train_adopt_species(const mtp_potential *pot, mtp_cfg *train, int
                                    int n_valid, const mtp_train_options *o, mtp_error *err)
 {
     fit_options f;
-    if (o) to_fit_options(o, &f);
+    if (o) to_fit_options(o, n_valid > 0, &f);
     else fit_options_default(&f);
     return fit_adopt_species_ex(pot, train, n_train, valid, n_valid, &f, err);
 }

@@ -77,6 +77,8 @@ mtp_status fit_check_options(const fit_options *o, mtp_error *err)
                    o->iteration_limit);
     if (o->restarts < 0) return bad(err, MTP_ERR_INVALID, "--restarts=%d: expected an integer >= 0", o->restarts);
     if (o->valid_every < 1) return bad(err, MTP_ERR_INVALID, "valid_every=%d: expected >= 1", o->valid_every);
+    if (o->valid_patience < 0)
+        return bad(err, MTP_ERR_INVALID, "--valid_patience=%d: expected >= 0 (iterations; 0 = off)", o->valid_patience);
     if (!(o->wolfe_c2 > 0 && o->wolfe_c2 < 1))
         return bad(err, MTP_ERR_INVALID, "--wolfe_c2=%g: expected a number in (0, 1)", o->wolfe_c2);
     if (o->resume && !o->checkpoint_path) return bad(err, MTP_ERR_INVALID, "resume needs a checkpoint path");

@@ -59,7 +59,8 @@ class mtp_train_options(ctypes.Structure):
                 ("checkpoint_path", ctypes.c_char_p), ("checkpoint_interval", ctypes.c_double),
                 ("resume", ctypes.c_int), ("run_id", ctypes.c_char_p), ("train_name", ctypes.c_char_p),
                 ("valid_name", ctypes.c_char_p), ("progress", _progress_fn), ("message", _message_fn),
-                ("checkpoint_written", _ckpt_fn), ("user", ctypes.c_void_p)]
+                ("checkpoint_written", _ckpt_fn), ("user", ctypes.c_void_p),
+                ("valid_patience", ctypes.c_int)]
 
 
 class mtp_train_result(ctypes.Structure):
@@ -89,7 +90,7 @@ TrainResult = collections.namedtuple("TrainResult", ["path", "iterations", "stop
 _OPTIONS = {k: (k, float) for k in ("energy_weight", "force_weight", "stress_weight", "weight_scaling",
                                     "weight_scaling_forces", "penalty_weight", "tolerance", "wolfe_c2",
                                     "max_time", "checkpoint_interval")}
-_OPTIONS.update({k: (k, int) for k in ("iteration_limit", "restarts", "valid_every", "seed")})
+_OPTIONS.update({k: (k, int) for k in ("iteration_limit", "restarts", "valid_every", "seed", "valid_patience")})
 _OPTIONS.update({k: (k, lambda v: 1 if v else 0) for k in ("init_random", "skip_preinit", "no_mindist_update",
                                                             "allow_rare_species")})
 

@@ -72,6 +72,11 @@ typedef void (*mtp_train_message_fn)(void *user, int kind, const char *text);
 int mtp_train_progress_format(const mtp_train_progress *p, char *buf, size_t size);
 
 typedef struct mtp_train_options {
+    /* The six weights default to NAN (unset): with all of them unset the
+     * weights are derived from the training set (the rule of `mtp help
+     * train`: wf = 0.01/<F^2>, we = 1200 A^-2 wf, ws = 0.1 wf; noted through
+     * `message`), as `mtp train` with no weight option.  Setting any one
+     * gives MLIP-3's objective, the unset ones taking MLIP-3's defaults: */
     double energy_weight, force_weight, stress_weight; /* 1, 0.01, 0.001 */
     double weight_scaling, weight_scaling_forces;      /* 1, 0 */
     double penalty_weight;                             /* 1e-6 */
@@ -101,6 +106,12 @@ typedef struct mtp_train_options {
      * this call of mtp_train has written); NULL = none */
     void (*checkpoint_written)(void *user, int count);
     void *user;                                        /* passed to the callbacks */
+    /* valid_patience: with a validation set, stop when the validation loss
+     * has not improved for this many iterations and end with the parameters
+     * of the best validation loss; 0 = off; -1 (the default) = 200 when
+     * there is a validation set and the weights are derived, else off (as
+     * `mtp train`). */
+    int valid_patience;
 } mtp_train_options;
 
 void mtp_train_options_default(mtp_train_options *o);

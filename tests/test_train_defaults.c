@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* Default weights and validation stopping of the trainer (issue 11 item 1):
+ *   1. the rule of fit_weights.c on a slice of mlearn Si: wf = 0.01/<F^2>,
+ *      we = 1200 wf, ws = 0.1 wf; all targets times 3 divide the weights by
+ *      9; every configuration twice leaves them unchanged;
+ *   2. the same data in another energy unit (targets times 2) gives the same
+ *      fitted potential up to the unit: radial coefficients equal, linear
+ *      ones (species and moment coefficients) times 2;
+ *   3. validation stopping (a validation set whose forces are reversed, so
+ *      its loss rises as training fits the forces) stops after
+ *      valid_patience iterations without improvement and ends with the
+ *      parameters of the best validation loss seen;
+ *   4. a run with validation stopping stopped cleanly and resumed from its
+ *      checkpoint ends bit-identical to the uninterrupted run;
+ *   5. explicit MLIP-3 weights (default_weights 0) are not touched.
+ * Usage: test_train_defaults MTP SHARED_DATA WORKDIR */
+#include <openmtp/openmtp.h>
+#include <openmtp/openmtp_train.h>
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "fit_internal.h"
+#include "testutil.h"
+
+typedef struct seen {
+    int stop_at, last_iteration, vstop_note, vkept_note;
+    int nv;
+    double vloss[4096];
+} seen;
+
+static int on_progress(void *user, const mtp_train_progress *p)
+{
+    seen *s = user;
+    s->last_iteration = p->iteration;
+    if (getenv("TRAIN_DEFAULTS_TRACE")) fprintf(stderr, "iter %d loss %g valid %g\n", p->iteration, p->loss, p->valid_loss);
+    if (p->has_valid && p->valid_iteration == p->iteration && s->nv < 4096) s->vloss[s->nv++] = p->valid_loss;
+    return s->stop_at > 0 && p->iteration == s->stop_at;
+}
+
+static void on_message(void *user, int kind, const char *text)
+{
+    seen *s = user;
+    if (strstr(text, "# validation stopping: no lower")) s->vstop_note = 1;
+    if (strstr(text, "# validation stopping: kept")) s->vkept_note = 1;
+}
+
+static int same_params(const mtp_potential *a, const mtp_potential *b)
+{
+    int n = mtp_potential_param_count(a);
+    if (n != mtp_potential_param_count(b)) return 0;
+    double *x = malloc(sizeof(double) * n), *y = malloc(sizeof(double) * n);
+    mtp_error err;
+    int same = !mtp_potential_get_params(a, x, &err) && !mtp_potential_get_params(b, y, &err) &&
+               memcmp(x, y, sizeof(double) * n) == 0 &&
+               mtp_potential_get_info(a).scaling == mtp_potential_get_info(b).scaling;
+    free(x), free(y);
+    return same;
+}
+
+/* deep copies of cfgs with all targets times f (forces of the copy negated if flip) */
+static mtp_cfg *scaled_copy(const mtp_cfg *cfgs, int n, double f, int flip)
+{
+    mtp_cfg *out = malloc((size_t)n * sizeof *out);
+    for (int k = 0; k < n; k++) {
+        out[k] = cfgs[k];
+        const int N = cfgs[k].n_atoms;
+        out[k].energy *= f;
+        for (int j = 0; j < 6; j++) out[k].stress[j] *= f;
+        if (cfgs[k].forces) {
+            out[k].forces = malloc(sizeof(double) * 3 * N);
+            for (int x = 0; x < 3 * N; x++) out[k].forces[x] = (flip ? -f : f) * cfgs[k].forces[x];
+        }
+    }
+    return out;
+}
+
+static void free_copy(mtp_cfg *c, int n)
+{
+    for (int k = 0; k < n; k++) free(c[k].forces);
+    free(c);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: %s MTP SHARED_DATA WORKDIR\n", argv[0]);
+        return 2;
+    }
+    const char *mtp = argv[1], *data = argv[2], *work = argv[3];
+    char path[4096], init[4096], ckpt[4096], cmd[8192];
+    snprintf(path, sizeof path, "%s/mlearn/Si/train.cfg", data);
+    mtp_error err;
+    mtp_cfg *all = NULL;
+    int n = 0;
+    if (mtp_read_cfgs(path, MTP_FORMAT_AUTO, NULL, &all, &n, &err)) {
+        printf("SKIP: %s\n", err.message);
+        return 77;
+    }
+    mkdir(work, 0777);
+    int ns = 0;
+    mtp_cfg *sl = malloc((size_t)n * sizeof *sl);
+    for (int k = 0; k < n; k += 12) sl[ns++] = all[k]; /* 18 configurations */
+    snprintf(init, sizeof init, "%s/init.almtp", work);
+    snprintf(ckpt, sizeof ckpt, "%s/vstop.checkpoint", work);
+    snprintf(cmd, sizeof cmd, "%s init --level 8 --species 0 --cutoff 5.0 -o %s > /dev/null", mtp, init);
+    CHECK(system(cmd) == 0, "mtp init");
+
+    /* 1. the rule */
+    {
+        double f2 = 0, nf = 0;
+        for (int k = 0; k < ns; k++)
+            for (int x = 0; x < 3 * sl[k].n_atoms; x++) f2 += sl[k].forces[x] * sl[k].forces[x], nf++;
+        fit_options a, b, c;
+        fit_options_default(&a);
+        fit_options_default(&b);
+        fit_options_default(&c);
+        fit_default_weights(sl, ns, &a);
+        CHECK(tu_close(a.force_weight, 0.01 / (f2 / nf), 1e-12, 0), "force weight %g", a.force_weight);
+        CHECK(tu_close(a.energy_weight, 1200 * a.force_weight, 1e-12, 0), "energy weight %g", a.energy_weight);
+        CHECK(tu_close(a.stress_weight, 0.1 * a.force_weight, 1e-12, 0), "stress weight %g", a.stress_weight);
+        CHECK(a.weight_scaling == 1 && a.weight_scaling_forces == 0, "weight scalings");
+        mtp_cfg *x3 = scaled_copy(sl, ns, 3, 0);
+        fit_default_weights(x3, ns, &b);
+        CHECK(tu_close(b.force_weight * 9, a.force_weight, 1e-12, 0) &&
+                  tu_close(b.energy_weight * 9, a.energy_weight, 1e-12, 0) &&
+                  tu_close(b.stress_weight * 9, a.stress_weight, 1e-12, 0),
+              "targets x3: weights / 9 (%g %g)", b.force_weight, a.force_weight);
+        free_copy(x3, ns);
+        mtp_cfg *twice = malloc(2 * (size_t)ns * sizeof *twice);
+        for (int k = 0; k < ns; k++) twice[k] = twice[ns + k] = sl[k];
+        fit_default_weights(twice, 2 * ns, &c);
+        CHECK(tu_close(c.force_weight, a.force_weight, 1e-12, 0) && tu_close(c.energy_weight, a.energy_weight, 1e-12, 0),
+              "duplicated configurations: the same weights");
+        free(twice);
+        printf("rule: energy %.6g force %.6g stress %.6g\n", a.energy_weight, a.force_weight, a.stress_weight);
+    }
+
+    /* 2. another energy unit: the same potential up to the unit */
+    {
+        mtp_train_options o;
+        mtp_train_options_default(&o);
+        o.iteration_limit = 5, o.seed = 2, o.init_random = 1;
+        mtp_potential *p1 = NULL, *p2 = NULL;
+        mtp_cfg *x2 = scaled_copy(sl, ns, 2, 0);
+        CHECK_OK(mtp_potential_read(init, &p1, &err), err);
+        CHECK_OK(mtp_train(p1, sl, ns, NULL, 0, &o, NULL, &err), err);
+        CHECK_OK(mtp_potential_read(init, &p2, &err), err);
+        CHECK_OK(mtp_train(p2, x2, ns, NULL, 0, &o, NULL, &err), err);
+        mtp_potential_info i1 = mtp_potential_get_info(p1);
+        int P = i1.param_count, nr = i1.species_count * i1.species_count * i1.radial_funcs_count * i1.radial_basis_size;
+        double *t1 = malloc(sizeof(double) * P), *t2 = malloc(sizeof(double) * P);
+        CHECK_OK(mtp_potential_get_params(p1, t1, &err), err);
+        CHECK_OK(mtp_potential_get_params(p2, t2, &err), err);
+        int bad = 0;
+        double worst = 0;
+        for (int i = 0; i < P; i++) {
+            double want = i < nr ? t1[i] : 2 * t1[i];
+            double d = fabs(t2[i] - want) / fmax(fabs(want), 1e-300);
+            if (!(d <= 1e-3)) bad++;
+            if (d > worst) worst = d;
+        }
+        CHECK(bad == 0, "targets x2: %d of %d parameters differ from the unit-scaled ones (worst rel %.3g)", bad, P,
+              worst);
+        CHECK(tu_close(mtp_potential_get_info(p2).scaling, i1.scaling, 1e-9, 0), "scaling");
+        printf("units: %d parameters, worst relative difference %.3g\n", P, worst);
+        free(t1), free(t2), free_copy(x2, ns);
+        mtp_potential_destroy(p1), mtp_potential_destroy(p2);
+    }
+
+    /* 3. validation stopping keeps the best-validation parameters */
+    mtp_cfg *rev = scaled_copy(sl, ns, 1, 1);
+    mtp_train_options ov;
+    mtp_train_options_default(&ov);
+    ov.iteration_limit = 40, ov.valid_every = 1, ov.valid_patience = 4;
+    ov.progress = on_progress, ov.message = on_message;
+    {
+        seen *s = calloc(1, sizeof *s);
+        ov.user = s;
+        mtp_potential *pot = NULL, *plain = NULL;
+        mtp_train_result r;
+        CHECK_OK(mtp_potential_read(init, &pot, &err), err);
+        CHECK_OK(mtp_train(pot, sl, ns, rev, ns, &ov, &r, &err), err);
+        CHECK(s->vstop_note && s->vkept_note, "the log says validation stopping stopped the run and what was kept");
+        int imin = 0;
+        for (int i = 1; i < s->nv; i++)
+            if (s->vloss[i] < s->vloss[imin]) imin = i;
+        CHECK(s->nv == imin + 1 + 4, "stopped %d checks after the best (check %d of %d)", s->nv - imin - 1, imin + 1,
+              s->nv);
+        CHECK(s->nv > 0 && s->vloss[s->nv - 1] > s->vloss[imin], "the validation loss rose");
+        fit_options fo;
+        fit_options_default(&fo);
+        fit_default_weights(sl, ns, &fo);
+        double vl;
+        CHECK_OK(fit_loss(pot, rev, ns, &fo, &vl, NULL, &err), err);
+        CHECK(tu_close(vl, s->vloss[imin], 1e-10, 0), "the potential has the best validation loss (%.10g vs %.10g)",
+              vl, s->vloss[imin]);
+        /* without a validation set: the same run trains on (here it goes further) */
+        mtp_train_options op = ov;
+        seen *s2 = calloc(1, sizeof *s2);
+        op.user = s2;
+        CHECK_OK(mtp_potential_read(init, &plain, &err), err);
+        CHECK_OK(mtp_train(plain, sl, ns, NULL, 0, &op, NULL, &err), err);
+        CHECK(!s2->vstop_note && s2->last_iteration > s->last_iteration, "no validation set: no validation stopping");
+        printf("validation stopping: best check %d, stopped at %d (iteration %d; without validation %d), loss %.6g\n",
+               imin + 1, s->nv, s->last_iteration, s2->last_iteration, vl);
+        free(s), free(s2);
+        mtp_potential_destroy(pot), mtp_potential_destroy(plain);
+    }
+
+    /* 4. stop + resume with validation stopping: bit-identical */
+    {
+        seen *s = calloc(1, sizeof *s);
+        ov.user = s;
+        mtp_potential *full = NULL, *part = NULL, *resumed = NULL;
+        CHECK_OK(mtp_potential_read(init, &full, &err), err);
+        CHECK_OK(mtp_train(full, sl, ns, rev, ns, &ov, NULL, &err), err);
+        int full_steps = s->last_iteration;
+        unlink(ckpt);
+        mtp_train_options oc = ov;
+        oc.checkpoint_path = ckpt, oc.checkpoint_interval = 1e9;
+        memset(s, 0, sizeof *s);
+        s->stop_at = full_steps > 3 ? full_steps - 2 : 1;
+        mtp_train_result rp;
+        CHECK_OK(mtp_potential_read(init, &part, &err), err);
+        CHECK_OK(mtp_train(part, sl, ns, rev, ns, &oc, &rp, &err), err);
+        CHECK(rp.stopped && tu_exists(ckpt), "stopped with a checkpoint at %d of %d", s->stop_at, full_steps);
+        memset(s, 0, sizeof *s);
+        oc.resume = 1;
+        CHECK_OK(mtp_potential_read(init, &resumed, &err), err);
+        CHECK_OK(mtp_train(resumed, sl, ns, rev, ns, &oc, NULL, &err), err);
+        CHECK(s->vkept_note, "the resumed run keeps the best validation parameters");
+        CHECK(same_params(full, resumed), "resumed run == uninterrupted run (bit for bit)");
+        printf("resume: stopped at %d of %d iterations, resumed to the same parameters\n", full_steps - 2, full_steps);
+        free(s);
+        mtp_potential_destroy(full), mtp_potential_destroy(part), mtp_potential_destroy(resumed);
+    }
+    free_copy(rev, ns);
+
+    /* 5. explicit weights stay as given */
+    {
+        fit_options a;
+        fit_options_default(&a);
+        a.energy_weight = 7;
+        CHECK(a.default_weights == 0 && a.valid_patience == 0, "the trainer's internal defaults are MLIP-3's");
+        /* the public options: unset weights (derived) unless one is given, as `mtp train` */
+        mtp_train_options p;
+        mtp_train_options_default(&p);
+        CHECK(isnan(p.energy_weight) && isnan(p.force_weight) && isnan(p.stress_weight) && isnan(p.weight_scaling) &&
+                  isnan(p.weight_scaling_forces) && isnan(p.penalty_weight) && p.valid_patience == -1,
+              "public defaults: weights unset, valid_patience automatic");
+    }
+    free(sl);
+    for (int k = 0; k < n; k++) mtp_cfg_free(&all[k]);
+    free(all);
+    return tu_finish("train_defaults");
+}
