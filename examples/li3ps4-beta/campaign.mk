@@ -44,7 +44,9 @@ LEVEL ?= 16
 SPECIES ?= 0,1,2
 CUTOFF ?= 5.0
 AL_MODE ?= nbh
-TRAIN_OPTS ?= --iteration_limit=1000 --seed=1
+# MLIP-3's weights, given explicitly: the campaign started (Dec 2026) before `mtp train`
+# derived its own weights when given none, and every round must fit the same objective
+TRAIN_OPTS ?= --iteration_limit=1000 --seed=1 --energy_weight=1 --force_weight=0.01 --stress_weight=0.001
 
 # --- round 0: the CP2K-labelled seed frames (types 0 Li, 1 P, 2 S)
 SEED_CFG ?= $(HERE)/frames/seed.cfg
