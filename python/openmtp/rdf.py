@@ -253,7 +253,9 @@ def first_minimum(r, g, onset=1.0):
     p, _ = first_peak(r, g, onset)
     if not math.isfinite(p):
         return float("nan")
-    k = int(np.searchsorted(r, p))
+    k = min(int(np.searchsorted(r, p)), len(gs) - 1)
+    while k + 1 < len(gs) and gs[k + 1] >= gs[k]:  # to the smoothed maximum
+        k += 1
     while k + 1 < len(gs) and gs[k + 1] <= gs[k]:
         k += 1
     return float(r[k])
