@@ -171,7 +171,7 @@ def _pair_histogram(cell, fa, fb, same, edges, chunk=256):
     rmax = edges[-1]
     nimg = [int(math.ceil(rmax / w + 0.5)) for w in perpendicular_widths(cell)]
     shifts = np.array(list(itertools.product(*[range(-m, m + 1) for m in nimg])), float)
-    hist = np.zeros(len(edges) - 1)
+    found = []
     for s0 in range(0, len(fa), chunk):
         d = fb[None, :, :] - fa[s0:s0 + chunk, None, :]
         d -= np.floor(d + 0.5)
@@ -180,8 +180,8 @@ def _pair_histogram(cell, fa, fb, same, edges, chunk=256):
             if same and not s.any():
                 idx = np.arange(s0, min(s0 + chunk, len(fa)))
                 r[idx - s0, idx] = np.inf
-            r = r[r < rmax]
-            hist += np.histogram(r, bins=edges)[0]
+            found.append(r[r < rmax])
+    hist = np.histogram(np.concatenate(found), bins=edges)[0].astype(float)
     return hist
 
 
@@ -246,19 +246,19 @@ def first_peak(r, g, onset=1.0):
     return float(r[j]), float(g[j])
 
 
-def first_minimum(r, g, onset=1.0):
-    """Position of the first minimum after the first peak (3-bin running mean)."""
+def first_minimum(r, g, onset=1.0, window=1.2):
+    """Position of the minimum of g (3-bin running mean) within `window` A after
+    the first peak: the shell boundary for coordination numbers (a window,
+    not the first dip, so that noise in a short run does not cut the shell)."""
     np = _np()
     gs = np.convolve(g, np.ones(3) / 3.0, mode="same")
     p, _ = first_peak(r, g, onset)
     if not math.isfinite(p):
         return float("nan")
-    k = min(int(np.searchsorted(r, p)), len(gs) - 1)
-    while k + 1 < len(gs) and gs[k + 1] >= gs[k]:  # to the smoothed maximum
-        k += 1
-    while k + 1 < len(gs) and gs[k + 1] <= gs[k]:
-        k += 1
-    return float(r[k])
+    sel = np.nonzero((r > p) & (r <= p + window))[0]
+    if len(sel) == 0:
+        return float("nan")
+    return float(r[sel[int(np.argmin(gs[sel]))]])
 
 
 def cn_at(result, pair, rc):
