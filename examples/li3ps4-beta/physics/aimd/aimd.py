@@ -253,7 +253,7 @@ def run(d, steps, command, inp="aimd.inp"):
     restart = os.path.join(d, PROJECT + "-1.restart")
     part = len(glob.glob(os.path.join(d, "run-*.out")))
     if done >= 0:
-        wfn = glob.glob(os.path.join(d, PROJECT + "-RESTART*.wfn"))
+        wfn = glob.glob(os.path.join(d, PROJECT + "-RESTART.wfn")) + glob.glob(os.path.join(d, PROJECT + "-RESTART.kp"))
         if wfn:
             text = re.sub(r"SCF_GUESS\s+ATOMIC", "SCF_GUESS RESTART", text, flags=re.I)
         text += "&EXT_RESTART\n  RESTART_FILE_NAME %s\n&END EXT_RESTART\n" % os.path.basename(restart)
