@@ -15,7 +15,7 @@ and a driver that survives interruptions.
       runs (or resumes) DIR/aimd.inp until N MD steps are done.  CP2K writes
       DIR/li3ps4_aimd-1.restart after every step; when it exists the run
       resumes from it (&EXT_RESTART: positions, velocities, thermostat state,
-      step counter; wavefunction from li3ps4_aimd-RESTART.kp.wfn).  The
+      step counter; wavefunction from li3ps4_aimd-RESTART.kp, or .wfn at Gamma).  The
       trajectory (positions aimd-pos.xyz, forces aimd-frc.xyz, one frame per
       step, step 0 = the start frame) is kept by this driver: after every CP2K
       run (finished, failed or killed) the frames CP2K wrote are appended to
