@@ -1,0 +1,331 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""CP2K AIMD of beta-Li3PS4 at 600 K (NVT, CSVR) for the RDF check: the input
+and a driver that survives interruptions.
+
+  aimd.py input START.dump OUT.inp [--template=../../cp2k/li3ps4_label.inp]
+          [--temp=600] [--timestep=1.0] [--timecon=100]
+      START.dump: a LAMMPS dump (id type x y z vx vy vz, metal units, types
+      1 Li, 2 P, 3 S, orthorhombic box) of an MTP-equilibrated frame
+      (physics Makefile: WORKDIR/rdf/start.dump).  The DFT part (FORCE_EVAL)
+      is the production labelling template's, unchanged except that the
+      stress tensor and the per-step force print in the output are dropped
+      (NVT needs neither); coordinates, cell and velocities are the frame's.
+  aimd.py run DIR --steps=N [--command="cp2k.psmp"] [--input=aimd.inp]
+      runs (or resumes) DIR/aimd.inp until N MD steps are done.  CP2K writes
+      DIR/li3ps4_aimd-1.restart after every step; when it exists the run
+      resumes from it (&EXT_RESTART: positions, velocities, thermostat state,
+      step counter; wavefunction from li3ps4_aimd-RESTART.kp, or .wfn at Gamma).  The
+      trajectory (positions aimd-pos.xyz, forces aimd-frc.xyz, one frame per
+      step, step 0 = the start frame) is kept by this driver: after every CP2K
+      run (finished, failed or killed) the frames CP2K wrote are appended to
+      it up to the step of the restart file, so no step appears twice and
+      none is missing, whatever CP2K did with its own files.  Exit 0 when N
+      steps are done, non-zero otherwise (run it again to continue).
+  aimd.py cell INPUT
+      prints the cell of an aimd.inp as a,b,c (A; for python3 -m openmtp.rdf --cell=).
+  aimd.py cost DIR
+      seconds per MD step (wall, and CPU when CP2K reports it) from the
+      CP2K outputs in DIR.
+"""
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+PROJECT = "li3ps4_aimd"
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_TEMPLATE = os.path.join(HERE, "..", "..", "cp2k", "li3ps4_label.inp")
+TYPE_NAMES = {"1": "Li", "2": "P", "3": "S"}
+# 1 A/ps in bohr / atomic time unit (CP2K's default velocity unit)
+BOHR_A = 0.529177210903
+AU_TIME_PS = 2.4188843265857e-5
+A_PER_PS_TO_AU = AU_TIME_PS / BOHR_A
+
+
+class AimdError(RuntimeError):
+    pass
+
+
+def read_start(path):
+    """(cell lengths a b c, [(name, x, y, z, vx, vy, vz)]) of a LAMMPS dump."""
+    try:
+        lines = open(path).read().splitlines()
+    except OSError as e:
+        raise AimdError("%s: %s" % (path, e.strerror))
+    if len(lines) < 9 or not lines[0].startswith("ITEM: TIMESTEP"):
+        raise AimdError("%s:1: expected a LAMMPS dump (ITEM: TIMESTEP)" % path)
+    if lines[4].split()[3:] and "xy" in lines[4]:
+        raise AimdError("%s:5: expected an orthorhombic box" % path)
+    n = int(lines[3])
+    lo_hi = [tuple(float(x) for x in lines[5 + k].split()[:2]) for k in range(3)]
+    cols = lines[8].split()[2:]
+    need = ["id", "type", "x", "y", "z", "vx", "vy", "vz"]
+    if any(c not in cols for c in need):
+        raise AimdError("%s:9: expected columns %s" % (path, " ".join(need)))
+    atoms = []
+    for k, line in enumerate(lines[9:9 + n]):
+        t = line.split()
+        row = {c: t[cols.index(c)] for c in need}
+        if row["type"] not in TYPE_NAMES:
+            raise AimdError("%s:%d: type %s: expected 1 (Li), 2 (P) or 3 (S)" % (path, 10 + k, row["type"]))
+        atoms.append((int(row["id"]), TYPE_NAMES[row["type"]],
+                      *[float(row[c]) - lo_hi[j][0] for j, c in enumerate("xyz")],
+                      *[float(row[c]) for c in ("vx", "vy", "vz")]))
+    if len(atoms) != n:
+        raise AimdError("%s: %d of %d atoms" % (path, len(atoms), n))
+    atoms.sort()
+    return [hi - lo for lo, hi in lo_hi], [a[1:] for a in atoms]
+
+
+def _section(text, name):
+    """(start, end) of the first '&NAME ... &END NAME' block (end after its line)."""
+    m = re.search(r"^[ \t]*&%s\b.*$" % name, text, re.M | re.I)
+    if not m:
+        raise AimdError("template: no &%s section" % name)
+    e = re.compile(r"^[ \t]*&END[ \t]+%s\b.*\n?" % name, re.M | re.I).search(text, m.end())
+    if not e:
+        raise AimdError("template: &%s is not closed" % name)
+    return m.start(), e.end()
+
+
+def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, timecon=100.0):
+    cell, atoms = read_start(start)
+    try:
+        tpl = open(template).read()
+    except OSError as e:
+        raise AimdError("%s: %s" % (template, e.strerror))
+    s, e = _section(tpl, "FORCE_EVAL")
+    fe = tpl[s:e]
+    fe = re.sub(r"^[ \t]*STRESS_TENSOR[ \t]+ANALYTICAL[ \t]*\n", "", fe, flags=re.M | re.I)
+    # the FORCE_EVAL-level print of forces and stress (every step into the output);
+    # the trajectory of forces is written by MOTION/PRINT/FORCES instead
+    for sec in ("FORCES", "STRESS_TENSOR"):
+        m = re.search(r"^[ \t]*&%s[ \t]+ON[ \t]*\n[ \t]*&END[ \t]+%s[ \t]*\n" % (sec, sec), fe, re.M | re.I)
+        if m:
+            fe = fe[:m.start()] + fe[m.end():]
+    fe = re.sub(r"^([ \t]*)&PRINT[ \t]*\n[ \t]*&END[ \t]+PRINT[ \t]*\n", "", fe, flags=re.M | re.I)
+    if not re.search(r"EXTRAPOLATION[ \t]+ASPC", fe, re.I):
+        raise AimdError("%s: expected EXTRAPOLATION ASPC in &QS" % template)
+    fe = re.sub(r"(EXTRAPOLATION[ \t]+ASPC[ \t]*\n)", r"\1      EXTRAPOLATION_ORDER 3\n", fe, count=1, flags=re.I)
+    cs, ce = _section(fe, "CELL")
+    fe = fe[:cs] + ("    &CELL\n      A %.10f 0 0\n      B 0 %.10f 0\n      C 0 0 %.10f\n      PERIODIC XYZ\n    &END CELL\n"
+                    % tuple(cell)) + fe[ce:]
+    xs, xe = _section(fe, "COORD")
+    coord = "    &COORD\n" + "".join("      %s %.8f %.8f %.8f\n" % a[:4] for a in atoms) + "    &END COORD\n"
+    vel = "    &VELOCITY\n" + "".join("      %.10e %.10e %.10e\n" % tuple(v * A_PER_PS_TO_AU for v in a[4:])
+                                     for a in atoms) + "    &END VELOCITY\n"
+    fe = fe[:xs] + coord + vel + fe[xe:]
+    text = """! beta-Li3PS4 AIMD, NVT at {T:g} K (CSVR, {tc:g} fs), {dt:g} fs steps, for the RDF check
+! (examples/li3ps4-beta/physics/aimd/aimd.py input {start}; DFT = {tpl}).
+! MD length: the driver (aimd.py run) sets MAX_STEPS; STEPS counts from STEP_START_VAL.
+&GLOBAL
+  PROJECT {proj}
+  RUN_TYPE MD
+  PRINT_LEVEL LOW
+&END GLOBAL
+&MOTION
+  &MD
+    ENSEMBLE NVT
+    STEPS 1000000
+    MAX_STEPS 0
+    TIMESTEP {dt:g}
+    TEMPERATURE {T:g}
+    &THERMOSTAT
+      TYPE CSVR
+      REGION GLOBAL
+      &CSVR
+        TIMECON {tc:g}
+      &END CSVR
+    &END THERMOSTAT
+  &END MD
+  &PRINT
+    &TRAJECTORY
+      FORMAT XYZ
+      &EACH
+        MD 1
+      &END EACH
+    &END TRAJECTORY
+    &FORCES
+      FORMAT XYZ
+      &EACH
+        MD 1
+      &END EACH
+    &END FORCES
+    &RESTART
+      BACKUP_COPIES 0
+      &EACH
+        MD 1
+      &END EACH
+    &END RESTART
+    &RESTART_HISTORY OFF
+    &END RESTART_HISTORY
+  &END PRINT
+&END MOTION
+""".format(T=temp, tc=timecon, dt=timestep, proj=PROJECT, start=os.path.basename(start),
+           tpl=os.path.relpath(template, os.path.dirname(os.path.abspath(out))))
+    tmp = out + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(text + fe)
+    os.replace(tmp, out)
+
+
+# ---------------------------------------------------------------- trajectory
+
+_STEP = re.compile(r"\bi\s*=\s*(\d+)")
+
+
+def read_frames(path):
+    """[(step, text of the frame)] of a CP2K XYZ file (comment line 'i = N, ...')."""
+    if not os.path.exists(path):
+        return []
+    lines = open(path).read().splitlines(True)
+    frames, k = [], 0
+    while k < len(lines):
+        if not lines[k].strip():
+            k += 1
+            continue
+        try:
+            n = int(lines[k].split()[0])
+        except ValueError:
+            raise AimdError("%s:%d: expected the number of atoms" % (path, k + 1))
+        if k + 2 + n > len(lines):
+            break  # a frame cut off by the interruption: dropped
+        m = _STEP.search(lines[k + 1])
+        if not m:
+            raise AimdError("%s:%d: expected 'i = STEP' in the comment line" % (path, k + 2))
+        frames.append((int(m.group(1)), "".join(lines[k:k + 2 + n])))
+        k += 2 + n
+    return frames
+
+
+def restart_step(path):
+    """STEP_START_VAL of a CP2K restart file (the last completed MD step), or None."""
+    if not os.path.exists(path):
+        return None
+    m = re.search(r"^\s*STEP_START_VAL\s+(\d+)", open(path).read(), re.M)
+    return int(m.group(1)) if m else 0
+
+
+def merge(kept, new, upto):
+    """Append the frames of `new` with last(kept) < step <= upto to `kept` (atomically)."""
+    old = read_frames(kept)
+    last = old[-1][0] if old else -1
+    add = [(s, t) for s, t in read_frames(new) if last < s <= upto]
+    if old and add and add[0][0] != last + 1:
+        raise AimdError("%s: next frame is step %d, expected %d (a gap)" % (new, add[0][0], last + 1))
+    add = [t for _, t in add]
+    if add:
+        tmp = kept + ".tmp"
+        with open(tmp, "w") as f:
+            f.writelines(t for _, t in old)
+            f.writelines(add)
+        os.replace(tmp, kept)
+    return len(old) + len(add)
+
+
+def _collect(d):
+    step = restart_step(os.path.join(d, PROJECT + "-1.restart"))
+    if step is None:
+        return -1
+    for kind in ("pos", "frc"):
+        raw = os.path.join(d, "%s-%s-1.xyz" % (PROJECT, kind))
+        merge(os.path.join(d, "aimd-%s.xyz" % kind), raw, step)
+        if os.path.exists(raw):
+            os.remove(raw)  # its frames are kept; CP2K starts a new one on resume
+    return step
+
+
+def run(d, steps, command, inp="aimd.inp"):
+    d = os.path.abspath(d)
+    src = os.path.join(d, inp)
+    if not os.path.exists(src):
+        raise AimdError("%s: no such input (aimd.py input START.dump %s)" % (src, src))
+    done = _collect(d)
+    if done >= steps:
+        print("aimd: %d steps done (asked %d)" % (done, steps))
+        return 0
+    text = open(src).read()
+    text = re.sub(r"^(\s*MAX_STEPS)\s+\d+", r"\g<1> %d" % steps, text, count=1, flags=re.M)
+    restart = os.path.join(d, PROJECT + "-1.restart")
+    part = len(glob.glob(os.path.join(d, "run-*.out")))
+    if done >= 0:
+        wfn = glob.glob(os.path.join(d, PROJECT + "-RESTART.wfn")) + glob.glob(os.path.join(d, PROJECT + "-RESTART.kp"))
+        if wfn:
+            text = re.sub(r"SCF_GUESS\s+ATOMIC", "SCF_GUESS RESTART", text, flags=re.I)
+        text += "&EXT_RESTART\n  RESTART_FILE_NAME %s\n&END EXT_RESTART\n" % os.path.basename(restart)
+        print("aimd: resuming after step %d (of %d)" % (done, steps))
+    run_inp = os.path.join(d, "run-%03d.inp" % part)
+    with open(run_inp, "w") as f:
+        f.write(text)
+    out = os.path.join(d, "run-%03d.out" % part)
+    with open(out, "w") as f:
+        rc = subprocess.call(command.split() + ["-i", os.path.basename(run_inp)], cwd=d, stdout=f,
+                             stderr=subprocess.STDOUT)
+    done = _collect(d)
+    print("aimd: CP2K exit %d, %d of %d steps done (%s)" % (rc, max(done, 0), steps, out))
+    if done >= steps:
+        return 0
+    return rc or 1
+
+
+def input_cell(inp):
+    """(a, b, c) of the &CELL A/B/C lines (orthorhombic) of an input written by make_input."""
+    try:
+        text = open(inp).read()
+    except OSError as e:
+        raise AimdError("%s: %s" % (inp, e.strerror))
+    s, e = _section(text, "CELL")
+    vec = {}
+    for line in text[s:e].splitlines():
+        t = line.split()
+        if t and t[0] in ("A", "B", "C") and len(t) == 4:
+            vec[t[0]] = [float(x) for x in t[1:]]
+    if len(vec) != 3:
+        raise AimdError("%s: expected A, B and C lines in &CELL" % inp)
+    return [vec[k][i] for i, k in enumerate("ABC")]
+
+
+def cost(d):
+    """[(run output, steps, wall s/step)] from 'MD| Step number' and 'MD| Used time' lines."""
+    rows = []
+    for out in sorted(glob.glob(os.path.join(d, "run-*.out"))):
+        used = [float(m.group(1)) for m in re.finditer(r"MD\| Used time \[s\]\s+([0-9.Ee+-]+)", open(out).read())]
+        if used:
+            rows.append((out, len(used), sum(used) / len(used)))
+    return rows
+
+
+def main(argv):
+    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell"):
+        sys.stderr.write(__doc__)
+        return 2
+    opts = dict(a[2:].split("=", 1) for a in argv[1:] if a.startswith("--") and "=" in a)
+    args = [a for a in argv[1:] if not a.startswith("--")]
+    try:
+        if argv[0] == "input":
+            if len(args) != 2:
+                raise AimdError("input: expected START.dump OUT.inp")
+            make_input(args[0], args[1], opts.get("template", DEFAULT_TEMPLATE), float(opts.get("temp", 600)),
+                       float(opts.get("timestep", 1.0)), float(opts.get("timecon", 100)))
+            return 0
+        if argv[0] == "run":
+            if len(args) != 1 or "steps" not in opts:
+                raise AimdError("run: expected DIR --steps=N")
+            return run(args[0], int(opts["steps"]), opts.get("command", "cp2k.psmp"), opts.get("input", "aimd.inp"))
+        if argv[0] == "cell":
+            print("%.10f,%.10f,%.10f" % tuple(input_cell(args[0])))
+            return 0
+        for out, n, s in cost(args[0]):
+            print("%s: %d MD steps, %.1f s/step (wall)" % (out, n, s))
+        return 0
+    except AimdError as e:
+        sys.stderr.write("aimd.py: %s\n" % e)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

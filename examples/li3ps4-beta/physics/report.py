@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""physics.md (+ rdf.png, msd.png, arrhenius.png) of the physics Makefile:
+every number is read from the run outputs in WORKDIR (nothing measured is
+written into this script); literature values are quoted with their sources
+below, each marked as verified or not.
+
+  report.py --workdir=DIR --temps="500 600 ..." [--aimd-dir=DIR/aimd]
+            [--timestep=0.001] [--skip=0.25] [--aimd-skip=500] [--lattice-t=300]
+            [--rdf-t=600] [--cellopt=../cp2k/cellopt_steps.tsv] [--pot=FILE]
+
+A missing input (run not done) is an error naming the file, exit 1; the CP2K
+AIMD alone is optional (its rows say 'not run' when its trajectory is absent).
+"""
+
+import glob
+import math
+import os
+import re
+import sys
+
+from openmtp import diffusion, lattice, rdf
+
+PAIRS = ["Li-Li", "Li-P", "Li-S", "P-S", "S-S", "total"]
+
+# Experimental and computed reference values.  'verified' = read in this
+# session through the project's search tool (pages corpus) at the URL given;
+# 'quoted' = taken from the project's own cp2k/README.md, whose author read the
+# source (not re-checked here).
+LATTICE_REFERENCES = [
+    {"what": "experiment, beta-Li3PS4 (Homma et al., Solid State Ionics 182 (2011) 53, ICSD 180319), "
+             "high-temperature measurement (637 K per cp2k/README.md)",
+     "T": "637 K", "a": 12.8190, "b": 8.2195, "c": 6.1236,
+     "status": "quoted from cp2k/README.md (OBELiX CIF nhq); not re-verified here"},
+    {"what": "experiment, nanoporous beta-Li3PS4 at room temperature (Liu et al., J. Am. Chem. Soc. 135 (2013) 975)",
+     "T": "RT", "a": 13.066, "b": 8.015, "c": 6.101,
+     "status": "quoted from cp2k/README.md; not re-verified here"},
+]
+DIFFUSION_REFERENCES = [
+    ("Experiment (impedance + 7Li NMR), beta-Li3PS4 from mechanochemical and solvent-assisted synthesis, "
+     "Dalton Trans. 2025 (d4dt02636e)",
+     "Ea 0.40 eV (long-range transport, conductivity); local NMR barriers down to 0.09 eV",
+     "verified: https://rsc.66557.net/en/content/articlelanding/2025/dt/d4dt02636e (abstract)"),
+    ("DFT MD of beta-Li3PS4 (de Klerk, van der Maas, Wagemaker, ACS Appl. Energy Mater. 1 (2018) 3230, "
+     "doi 10.1021/acsaem.8b00457)",
+     "jumps between bc planes (i.e. along a) limit the conductivity: D_x (a) expected smallest; "
+     "numerical D and Ea not read",
+     "verified (abstract only): https://www.ai-bt.com/si.php?db=pubmed&id=30057999"),
+    ("Nanocrystalline beta-Li3PS4, NMR relaxation (Prutsch et al., Chem. Mater. 2018, "
+     "doi 10.1021/acs.chemmater.8b02753)",
+     "low-dimensional Li diffusion (title); numbers not read",
+     "verified (title page): https://datapdf.com/nuclear-spin-relaxation-in-nanocrystalline-li-acs-publicatio.html"),
+    ("Nanophase Li3PS4, PFG NMR (Gobet et al., Chem. Mater. 2014, doi 10.1021/cm5012058)",
+     "Li self-diffusion measurable at 100 C, consistent with the high conductivity; numbers not read",
+     "verified (abstract): https://bohrium.dp.tech/paper/arxiv/56d83287dabfae2eee2ba254"),
+    ("Nanoporous beta-Li3PS4 (Liu et al., J. Am. Chem. Soc. 135 (2013) 975)",
+     "room-temperature conductivity and Ea: not found through the search tool, not quoted",
+     "not verified"),
+]
+
+
+class ReportError(RuntimeError):
+    pass
+
+
+def need(path, what):
+    if not os.path.exists(path):
+        raise ReportError("%s: missing (%s); run `make report` (it makes what is missing)" % (path, what))
+    return path
+
+
+_LOOP = re.compile(r"^Loop time of ([0-9.eE+-]+) on (\d+) procs for (\d+) steps with (\d+) atoms")
+_CPU = re.compile(r"^([0-9.]+)% CPU use with (\d+) MPI tasks")
+
+
+def lammps_cost(logs):
+    """(CPU us per atom per step, steps, atoms) over the runs of LAMMPS logs:
+    'Loop time' (wall) x CPU use x ranks / (steps x atoms)."""
+    cpu_s, atom_steps, atoms = 0.0, 0, 0
+    for log in logs:
+        lines = open(log).read().splitlines()
+        for k, line in enumerate(lines):
+            m = _LOOP.match(line)
+            if not m:
+                continue
+            wall, ranks, steps, n = float(m.group(1)), int(m.group(2)), int(m.group(3)), int(m.group(4))
+            use = 100.0
+            for nxt in lines[k + 1:k + 8]:
+                c = _CPU.match(nxt)
+                if c:
+                    use = float(c.group(1))
+                    break
+            cpu_s += wall * ranks * use / 100.0
+            atom_steps += steps * n
+            atoms = n
+    if not atom_steps:
+        return None
+    return cpu_s / atom_steps * 1e6, atom_steps, atoms
+
+
+def read_cellopt(path):
+    """Last row of cellopt_steps.tsv: (step, a, b, c, max gradient)."""
+    rows = [l.split() for l in open(path) if l.strip() and not l.startswith("#")]
+    rows = [r for r in rows if r[0].isdigit()]
+    if not rows:
+        raise ReportError("%s: no CELL_OPT steps" % path)
+    r = rows[-1]
+    return {"step": int(r[0]), "a": float(r[4]), "b": float(r[5]), "c": float(r[6]), "grad": float(r[3])}
+
+
+def fmt_pm(m, e, digits=3):
+    return "%.*f ± %.*f" % (digits, m, digits, e)
+
+
+def lattice_section(lat, lat_t, cellopt, cost):
+    out = ["## Lattice parameters (NPT, %g K, 0 bar)" % lat_t, ""]
+    out.append("MTP: `lattice/lattice.txt`, %d samples (every 100 steps) in %d blocks; error = standard error of the "
+               "block means. The ordered model's cell is the 32-atom Pnma cell (a, b, c = x, y, z)." %
+               (lat["samples"], lat["blocks"]))
+    out.append("")
+    out.append("| source | T | a (Å) | b (Å) | c (Å) | V (Å^3) | MTP - source (a, b, c, V) | status |")
+    out.append("|---|---|---|---|---|---|---|---|")
+    a, b, c, V = (lat[k] for k in ("a", "b", "c", "V"))
+    out.append("| **MTP (this run)** | %g K | %s | %s | %s | %.1f ± %.1f | | measured |"
+               % (lat_t, fmt_pm(*a), fmt_pm(*b), fmt_pm(*c), V[0], V[1]))
+
+    def diff(ref):
+        rv = ref["a"] * ref["b"] * ref["c"]
+        return "%+.2f %%, %+.2f %%, %+.2f %%, %+.2f %%" % tuple(
+            100 * (m / r - 1) for m, r in ((a[0], ref["a"]), (b[0], ref["b"]), (c[0], ref["c"]), (V[0], rv)))
+    if cellopt:
+        out.append("| CP2K CELL_OPT (PBE, this project's settings; step %d, not converged, max gradient %.1e Ha/bohr) "
+                   "| 0 K | %.3f | %.3f | %.3f | %.1f | %s | `cp2k/cellopt_steps.tsv` |"
+                   % (cellopt["step"], cellopt["grad"], cellopt["a"], cellopt["b"], cellopt["c"],
+                      cellopt["a"] * cellopt["b"] * cellopt["c"], diff(cellopt)))
+    for ref in LATTICE_REFERENCES:
+        out.append("| %s | %s | %.4f | %.4f | %.4f | %.1f | %s | %s |"
+                   % (ref["what"], ref["T"], ref["a"], ref["b"], ref["c"], ref["a"] * ref["b"] * ref["c"],
+                      diff(ref), ref["status"]))
+    if cost:
+        out.append("")
+        out.append("Cost of the NPT run: %.2f CPU µs/atom/step (%d atoms; `lattice/lattice.log`)." % (cost[0], cost[2]))
+    return out
+
+
+def rdf_numbers(mtp, ref):
+    """Rows per pair: first peak of each, coordination to the reference's first
+    minimum (the MTP's when there is no reference), integrated |difference|."""
+    rows = []
+    base = ref if ref else mtp
+    for p in PAIRS:
+        if p not in mtp["g"]:
+            raise ReportError("rdf-mtp.txt: no pair %s" % p)
+        r = mtp["r"]
+        pm, hm = rdf.first_peak(r, mtp["g"][p])
+        rc = rdf.first_minimum(base["r"], base["g"][p])
+        row = {"pair": p, "mtp_peak": (pm, hm), "rc": rc, "mtp_cn": rdf.cn_at(mtp, p, rc) if math.isfinite(rc) else float("nan")}
+        if ref:
+            if p not in ref["g"] or len(ref["r"]) != len(r) or abs(ref["r"][1] - r[1]) > 1e-6:
+                raise ReportError("rdf-aimd.txt and rdf-mtp.txt: different pairs or r grids")
+            row["ref_peak"] = rdf.first_peak(ref["r"], ref["g"][p])
+            row["ref_cn"] = rdf.cn_at(ref, p, rc) if math.isfinite(rc) else float("nan")
+            row["absdiff"] = rdf.integrated_abs_difference(r, mtp["g"][p], ref["g"][p])
+        rows.append(row)
+    return rows
+
+
+def plot_rdf(mtp, ref, png, rdf_t):
+    from openmtp._plotting import pyplot, save_png
+    fig, axes = pyplot().subplots(2, 3, figsize=(12, 6.5), sharex=True)
+    for ax, p in zip(axes.flat, PAIRS):
+        ax.plot(mtp["r"], mtp["g"][p], "b-", lw=1.2, label="MTP-MD")
+        if ref:
+            ax.plot(ref["r"], ref["g"][p], "r--", lw=1.2, label="CP2K AIMD")
+        ax.set_title("g(r) " + p)
+        ax.axhline(1.0, color="0.7", lw=0.5)
+    for ax in axes[1]:
+        ax.set_xlabel("r (Å)")
+    axes[0][0].legend()
+    fig.suptitle("beta-Li3PS4, %g K, 32-atom cell" % rdf_t)
+    fig.tight_layout()
+    save_png(fig, png, "partial RDFs, MTP-MD%s" % (" vs CP2K AIMD" if ref else ""),
+             "\n".join("%s first peak MTP %.3f A" % (p, rdf.first_peak(mtp["r"], mtp["g"][p])[0]) for p in PAIRS))
+
+
+def rdf_section(mtp, ref, ref_info, rdf_t, cost):
+    out = ["## Radial distribution functions (NVT, %g K)" % rdf_t, ""]
+    out.append("MTP-MD: `rdf/rdf-mtp.txt`, %d frames of the 32-atom cell (the AIMD cell)." % mtp["frames"])
+    if ref:
+        out.append("CP2K AIMD: `rdf/rdf-aimd.txt`, %d frames (%s)." % (ref["frames"], ref_info))
+    else:
+        out.append("CP2K AIMD: **not run yet** (no %s); only the MTP side is shown." % ref_info)
+    out.append("")
+    rows = rdf_numbers(mtp, ref)
+    if ref:
+        out.append("| pair | first peak MTP: r (Å), g | first peak AIMD: r (Å), g | r_c (Å, AIMD first min.) | CN MTP | CN AIMD | ∫\\|g_MTP - g_AIMD\\| dr (Å) |")
+        out.append("|---|---|---|---|---|---|---|")
+        for w in rows:
+            out.append("| %s | %.2f, %.2f | %.2f, %.2f | %.2f | %.2f | %.2f | %.3f |"
+                       % (w["pair"], w["mtp_peak"][0], w["mtp_peak"][1], w["ref_peak"][0], w["ref_peak"][1],
+                          w["rc"], w["mtp_cn"], w["ref_cn"], w["absdiff"]))
+    else:
+        out.append("| pair | first peak MTP: r (Å), g | r_c (Å, first min.) | CN MTP |")
+        out.append("|---|---|---|---|")
+        for w in rows:
+            out.append("| %s | %.2f, %.2f | %.2f | %.2f |" % (w["pair"], w["mtp_peak"][0], w["mtp_peak"][1], w["rc"], w["mtp_cn"]))
+    out += ["", "![RDF](rdf.png)"]
+    if cost:
+        out += ["", "Cost of the MTP RDF run: %.2f CPU µs/atom/step (%d atoms; `rdf/rdf.log`)." % (cost[0], cost[2])]
+    return out
+
+
+def diffusion_section(work, temps, timestep, skip, png_msd, png_arr):
+    ddir = os.path.join(work, "diffusion")
+    results = []
+    for T in temps:
+        tdir = os.path.join(ddir, "T%g" % T)
+        files = sorted(glob.glob(os.path.join(tdir, "block-*.msd")))
+        if not files:
+            raise ReportError("%s: no block-*.msd (diffusion at %g K not run)" % (tdir, T))
+        results.append((T, diffusion.analyse(files, timestep, skip), files))
+    out = ["## Li diffusion (NVT, %d temperatures)" % len(temps), ""]
+    r0 = results[0][1]
+    cost = lammps_cost(sorted(glob.glob(os.path.join(ddir, "T*", "*.log"))))
+    natoms = cost[2] if cost else 0
+    out.append("`diffusion/T<T>/block-NNN.msd` (the md Makefile): %d blocks of %g ps per temperature, %d atoms; "
+               "D from the slope of each block's MSD over its last %d %% (x, y, z = a, b, c), mean ± standard "
+               "error over blocks." % (r0["n_blocks"], r0["block_ps"], natoms, round(100 * (1 - skip))))
+    out.append("")
+    out.append("| T (K) | D_x (cm²/s) | D_y (cm²/s) | D_z (cm²/s) | D (cm²/s) |")
+    out.append("|---|---|---|---|---|")
+    for T, r, _ in results:
+        out.append("| %g | " % T + " | ".join("%.3e ± %.1e" % r["D"][k] for k in diffusion.DIRECTIONS) + " |")
+    out.append("")
+    fits = {}
+    pts = {k: [(T, r["D"][k][0], r["D"][k][1]) for T, r, _ in results] for k in diffusion.DIRECTIONS}
+    out.append("| Arrhenius fit (weighted, ln D vs 1/kT) | Ea (eV) | D0 (cm²/s) |")
+    out.append("|---|---|---|")
+    for k in diffusion.DIRECTIONS:
+        try:
+            fits[k] = diffusion.arrhenius(pts[k])
+            out.append("| D_%s | %.3f ± %.3f | %.2e |" % (k, fits[k]["Ea"][0], fits[k]["Ea"][1], fits[k]["D0"][0]))
+        except diffusion.DiffusionError as e:
+            out.append("| D_%s | no fit: %s | |" % (k, e))
+    _plot_msd(results, timestep, png_msd)
+    if "total" in fits:
+        diffusion.plot_arrhenius([(T, r) for T, r, _ in results], fits["total"], png_arr)
+    out += ["", "![MSD](msd.png) ![Arrhenius](arrhenius.png)"]
+    if cost:
+        out += ["", "Cost of the diffusion runs: %.2f CPU µs/atom/step (%d atoms, all `diffusion/T*/*.log`)."
+                % (cost[0], cost[2])]
+    return out, fits, results
+
+
+def _plot_msd(results, timestep, png):
+    from openmtp._plotting import pyplot, save_png
+    fig, axes = pyplot().subplots(1, 3, figsize=(12, 3.8), sharey=True)
+    for T, _, files in results:
+        rows = [diffusion.read_msd(f) for f in files]
+        n = min(len(r) for r in rows)
+        t = [(rows[0][i][0] - rows[0][0][0]) * timestep for i in range(n)]
+        for j, ax in enumerate(axes):
+            ax.plot(t, [sum(r[i][1 + j] for r in rows) / len(rows) for i in range(n)], label="%g K" % T)
+    for ax, d in zip(axes, "xyz"):
+        ax.set_title("Li <d%s²> (block mean)" % d)
+        ax.set_xlabel("t (ps)")
+    axes[0].set_ylabel("Å²")
+    axes[0].legend()
+    fig.tight_layout()
+    save_png(fig, png, "Li MSD per direction", "temperatures %s K" % " ".join("%g" % T for T, _, _ in results))
+
+
+def literature_section(fits, results):
+    out = ["## Against published values", ""]
+    out.append("This MTP: " + "; ".join("Ea(D_%s) = %.3f ± %.3f eV" % (k, f["Ea"][0], f["Ea"][1])
+                                        for k, f in fits.items()) + ".")
+    out.append("Slowest direction per temperature (for the bc-plane claim below): " +
+               ", ".join("%g K: %s" % (T, min("xyz", key=lambda d: r["D"][d][0])) for T, r in results) + ".")
+    out.append("")
+    out.append("| source | published | status of the published value |")
+    out.append("|---|---|---|")
+    for src, val, status in DIFFUSION_REFERENCES:
+        out.append("| %s | %s | %s |" % (src, val, status))
+    out.append("")
+    out.append("Caveats: the MTP describes the ordered model (Li on 8d + 4b, no vacancies or interstitials); "
+               "experiments measure partially occupied, often nanoporous samples and conductivity (with grain "
+               "boundaries and the Haven ratio), so Ea from tracer D of a perfect crystal is expected to differ.")
+    return out
+
+
+def main(argv):
+    opts = {"workdir": None, "temps": None, "aimd-dir": None, "timestep": "0.001", "skip": "0.25",
+            "aimd-skip": "500", "lattice-t": "300", "rdf-t": "600", "cellopt": "", "pot": ""}
+    for a in argv:
+        k, _, v = a[2:].partition("=")
+        if not a.startswith("--") or k not in opts:
+            sys.stderr.write("report.py: unknown argument '%s'\n" % a)
+            return 2
+        opts[k] = v
+    if not opts["workdir"] or not opts["temps"]:
+        sys.stderr.write("report.py: --workdir and --temps are required\n")
+        return 2
+    work = opts["workdir"]
+    aimd_dir = opts["aimd-dir"] or os.path.join(work, "aimd")
+    temps = [float(t) for t in opts["temps"].split()]
+    timestep, skip = float(opts["timestep"]), float(opts["skip"])
+    try:
+        lat = lattice.read_result(need(os.path.join(work, "lattice", "lattice.txt"), "NPT lattice"))
+        lat_cost = lammps_cost([need(os.path.join(work, "lattice", "lattice.log"), "NPT log")])
+        mtp = rdf.read_table(need(os.path.join(work, "rdf", "rdf-mtp.txt"), "MTP RDF"))
+        rdf_cost = lammps_cost([need(os.path.join(work, "rdf", "rdf.log"), "RDF MD log")])
+        traj = os.path.join(aimd_dir, "aimd-pos.xyz")
+        ref, ref_info = None, traj
+        if os.path.exists(traj):
+            ref = rdf.read_table(need(os.path.join(work, "rdf", "rdf-aimd.txt"), "AIMD RDF (make rdf)"))
+            nsteps = sum(1 for l in open(traj) if "i =" in l)
+            ref_info = "%s: %d steps, the first %s left out as equilibration" % (traj, nsteps, opts["aimd-skip"])
+        cellopt = read_cellopt(opts["cellopt"]) if opts["cellopt"] else None
+        text = ["# beta-Li3PS4: physics checks of the MTP", ""]
+        text.append("Potential: `%s`. Written by `examples/li3ps4-beta/physics/report.py` from the run outputs in "
+                    "`%s`; every MD number here is measured with `pair_style mtp` (lmp_mtp)." % (opts["pot"], work))
+        text.append("")
+        text += lattice_section(lat, float(opts["lattice-t"]), cellopt, lat_cost)
+        text.append("")
+        text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost)
+        plot_rdf(mtp, ref, os.path.join(work, "rdf.png"), float(opts["rdf-t"]))
+        text.append("")
+        dsec, fits, dres = diffusion_section(work, temps, timestep, skip, os.path.join(work, "msd.png"),
+                                          os.path.join(work, "arrhenius.png"))
+        text += dsec
+        text.append("")
+        text += literature_section(fits, [(T, r) for T, r, _ in dres])
+    except (ReportError, rdf.RdfError, lattice.LatticeError, diffusion.DiffusionError, OSError) as e:
+        sys.stderr.write("report.py: %s\n" % e)
+        return 1
+    out = os.path.join(work, "physics.md")
+    with open(out + ".tmp", "w") as f:
+        f.write("\n".join(text) + "\n")
+    os.replace(out + ".tmp", out)
+    print("wrote %s" % out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,20 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# beta-Li3PS4 physics checks (label physics): the RDF code against analytic
+# cases (seconds) and `make -C examples/li3ps4-beta/physics report` on a tiny
+# stand-in with the shipped L16 potential (about 10 s of CPU).
+if(OPENMTP_PYTHON AND TARGET openmtp)
+  add_test(NAME physics_rdf_analytic COMMAND ${OPENMTP_PYTHON} -B ${PROJECT_SOURCE_DIR}/python/tests/test_rdf.py
+           WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
+  set_tests_properties(physics_rdf_analytic PROPERTIES LABELS "physics;python" SKIP_RETURN_CODE 77
+                       ENVIRONMENT "PYTHONPATH=${PROJECT_BINARY_DIR}/python;OPENMTP_TEST_WORK=${PROJECT_BINARY_DIR}/tests/physics-rdf-work")
+endif()
+if(TARGET lmp_mtp)
+  add_test(NAME physics_report
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_physics_report.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/tests/physics-report-work)
+  set_tests_properties(physics_report PROPERTIES LABELS "physics" SKIP_RETURN_CODE 77)
+endif()
+add_test(NAME physics_aimd_driver
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_aimd_driver.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/tests/physics-aimd-work)
+set_tests_properties(physics_aimd_driver PROPERTIES LABELS "physics")

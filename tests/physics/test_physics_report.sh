@@ -1,0 +1,85 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# ctest (label physics): `make -C examples/li3ps4-beta/physics report` on a
+# tiny stand-in (shipped L16 potential; 128-atom NPT, 32-atom RDF run,
+# 256-atom diffusion at 2 temperatures, a few hundred steps each):
+#   * every output and physics.md + PNGs are written;
+#   * the report's numbers come from the run outputs: lattice row = lattice.txt,
+#     D row = the md Makefile's D.txt, and an edited lattice.txt changes the report;
+#   * a stand-in "AIMD" trajectory made of the MTP run's own frames (through
+#     aimd.py input + the XYZ reader) is picked up, and the comparison of a
+#     trajectory with itself gives zero integrated difference, equal peaks and CNs;
+#   * missing inputs give a clear error and a non-zero exit.
+#   test_physics_report.sh BIN SRC WORK
+set -uo pipefail
+BIN=$1 SRC=$2 WORK=$3
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x "$BIN/lmp_mtp" ] || { echo "SKIP: lmp_mtp not built" >&2; exit 77; }
+/usr/bin/python3 -c "import matplotlib, numpy" 2> /dev/null || { echo "SKIP: needs python3-matplotlib and numpy" >&2; exit 77; }
+PHYS=$SRC/examples/li3ps4-beta/physics
+POT=$SRC/potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp
+export PYTHONPATH="$(dirname "$BIN")/python"
+rm -rf "$WORK"; mkdir -p "$WORK"
+run() {
+  make --no-print-directory -C "$PHYS" LMP="$BIN/lmp_mtp" POT="$POT" WORKDIR="$WORK/run" NP=1 \
+    LAT_NX=1 LAT_NY=2 LAT_NZ=2 LAT_EQUIL_PS=0.1 LAT_PS=0.4 LAT_BLOCKS=2 \
+    RDF_EQUIL_PS=0.1 RDF_PS=0.2 RDF_EVERY=20 AIMD_SKIP=0 \
+    DIFF_TEMPS="600 900" N=2 EQUIL_PS=0.1 BLOCK_PS=0.1 BLOCKS=2 MSD_EVERY=10 "$@"
+}
+R=$WORK/run
+run report > "$WORK/log1" 2>&1 || { tail -20 "$WORK/log1"; fail "make report failed"; }
+for f in lattice/lattice.txt lattice/lattice-series.txt rdf/rdf-mtp.txt rdf/start.dump diffusion/T600/D.txt \
+         diffusion/T900/D.txt physics.md rdf.png msd.png arrhenius.png; do
+  [ -s "$R/$f" ] || fail "$f missing"
+done
+md=$R/physics.md
+# lattice row = lattice.txt (3 decimals)
+a=$(awk '$1 == "a" {printf "%.3f ± %.3f", $2, $3}' "$R/lattice/lattice.txt")
+grep -q "^| \*\*MTP (this run)\*\* | 300 K | $a |" "$md" || fail "lattice row does not show a = $a: $(grep 'MTP (this run)' "$md")"
+# D row at 600 K = D.txt (4 significant digits there, 3 in the report)
+dx=$(awk '$1 == "D_x" {printf "%.3e", $2}' "$R/diffusion/T600/D.txt")
+grep -q "^| 600 | $dx ± " "$md" || fail "D_x at 600 K ($dx, D.txt) not in the report: $(grep '^| 600 ' "$md")"
+grep -q "CP2K AIMD: \*\*not run yet\*\*" "$md" || fail "without a trajectory the AIMD must be reported as not run"
+# an edited lattice.txt changes the report (nothing is cached or hard-coded)
+sed -i 's/^a [0-9.]* /a 99.12345 /' "$R/lattice/lattice.txt"
+run report > "$WORK/log2" 2>&1 || { tail -20 "$WORK/log2"; fail "make report (second) failed"; }
+grep -q "^| \*\*MTP (this run)\*\* | 300 K | 99.123 ± " "$md" || fail "the report did not follow the edited lattice.txt"
+# finished runs are not redone
+grep -q "\.lmp -log" "$WORK/log2" && fail "the second make report reran LAMMPS"
+# stand-in AIMD: aimd.py input from the MTP frame, trajectory = the MTP run's frames as CP2K XYZ
+mkdir -p "$R/aimd"
+/usr/bin/python3 "$PHYS/aimd/aimd.py" input "$R/rdf/start.dump" "$R/aimd/aimd.inp" || fail "aimd.py input failed"
+grep -q "&VELOCITY" "$R/aimd/aimd.inp" && grep -q "ENSEMBLE NVT" "$R/aimd/aimd.inp" && grep -q "TYPE CSVR" "$R/aimd/aimd.inp" \
+  && grep -q "EXTRAPOLATION ASPC" "$R/aimd/aimd.inp" && grep -q "CUTOFF 400" "$R/aimd/aimd.inp" || fail "aimd.inp lacks MD or DFT settings"
+/usr/bin/python3 - "$R/rdf/rdf.dump" "$R/aimd/aimd-pos.xyz" <<'PY' || fail "stand-in trajectory"
+import sys
+from openmtp import rdf
+frames = rdf.read_lammps_dump(sys.argv[1], ["Li", "P", "S"])
+with open(sys.argv[2], "w") as f:
+    for k, (cell, pos, names) in enumerate(frames):
+        f.write("%d\n i = %d, time = %.3f, E = 0\n" % (len(names), k, float(k)))
+        for n, p in zip(names, pos):
+            f.write("%s %.10f %.10f %.10f\n" % (n, *p))
+PY
+run report > "$WORK/log3" 2>&1 || { tail -20 "$WORK/log3"; fail "make report with the AIMD trajectory failed"; }
+[ -s "$R/rdf/rdf-aimd.txt" ] || fail "rdf-aimd.txt not made from the trajectory"
+grep -q "CP2K AIMD: \`rdf/rdf-aimd.txt\`, 11 frames" "$md" || fail "AIMD RDF not in the report: $(grep 'CP2K AIMD' "$md")"
+/usr/bin/python3 - "$md" <<'PY' || fail "self-comparison of one trajectory is not exact"
+import sys
+rows = [l.split("|")[1:-1] for l in open(sys.argv[1]) if l.startswith("| ") and l.count("|") == 8]
+rows = [[c.strip() for c in r] for r in rows if r[0].strip() in ("Li-Li", "Li-P", "Li-S", "P-S", "S-S", "total")]
+assert len(rows) == 6, rows
+for r in rows:
+    assert r[1] == r[2] and r[4] == r[5] and float(r[6]) == 0.0, r
+PY
+# missing inputs: a clear error naming the file, non-zero exit
+rm "$R/rdf/rdf-mtp.txt"
+/usr/bin/python3 "$PHYS/report.py" --workdir="$R" --temps="600 900" > "$WORK/log4" 2>&1 && fail "report.py succeeded without rdf-mtp.txt"
+grep -q "rdf/rdf-mtp.txt: missing (MTP RDF)" "$WORK/log4" || fail "unclear message: $(cat "$WORK/log4")"
+rm "$R/diffusion/T900/block-001.msd"
+run rdf > /dev/null 2>&1 || fail "make rdf (remake rdf-mtp.txt) failed"
+/usr/bin/python3 "$PHYS/report.py" --workdir="$R" --temps="600 900 1200" > "$WORK/log5" 2>&1 && fail "report.py succeeded without T1200"
+grep -q "T1200: no block-\*.msd" "$WORK/log5" || fail "unclear message for a missing temperature: $(cat "$WORK/log5")"
+make -C "$PHYS" report WORKDIR="$WORK/x" > "$WORK/log6" 2>&1 && fail "make report without POT succeeded"
+grep -q "set POT=" "$WORK/log6" || fail "no POT: unclear message: $(cat "$WORK/log6")"
+echo "physics report: ok"
