@@ -50,7 +50,7 @@ grep -q "\.lmp -log" "$WORK/log2" && fail "the second make report reran LAMMPS"
 mkdir -p "$R/aimd"
 /usr/bin/python3 "$PHYS/aimd/aimd.py" input "$R/rdf/start.dump" "$R/aimd/aimd.inp" || fail "aimd.py input failed"
 grep -q "&VELOCITY" "$R/aimd/aimd.inp" && grep -q "ENSEMBLE NVT" "$R/aimd/aimd.inp" && grep -q "TYPE CSVR" "$R/aimd/aimd.inp" \
-  && grep -q "EXTRAPOLATION ASPC" "$R/aimd/aimd.inp" && grep -q "CUTOFF 400" "$R/aimd/aimd.inp" || fail "aimd.inp lacks MD or DFT settings"
+  && grep -q "EXTRAPOLATION USE_PREV_P" "$R/aimd/aimd.inp" && grep -q "CUTOFF 400" "$R/aimd/aimd.inp" || fail "aimd.inp lacks MD or DFT settings"
 /usr/bin/python3 - "$R/rdf/rdf.dump" "$R/aimd/aimd-pos.xyz" <<'PY' || fail "stand-in trajectory"
 import sys
 from openmtp import rdf
