@@ -111,7 +111,10 @@ if [ -f "$MLEARN" ]; then
     "$MTP" calculate_grade si_al.almtp si12.cfg si12_graded.cfg 2> /dev/null
     check "a trained potential grades its own training set <= 1.001 (cfg mode)" \
         awk '/MV_grade/ { if ($3 > 1.001 + 1e-6) bad = 1 } END { exit bad }' si12_graded.cfg
-    "$MTP" train si_init.almtp si12.cfg --save_to=si_nbh.almtp --iteration_limit=15 --al_mode=nbh --log=none > /dev/null 2>&1
+    # MLIP-3's weights: MaxVol with MLIP-3's rank-one updates (no fresh inverse, as MLIP-3) drifts
+    # on this tiny set with the derived weights (training atoms grading up to 1.02-1.04)
+    "$MTP" train si_init.almtp si12.cfg --save_to=si_nbh.almtp --iteration_limit=15 --al_mode=nbh --log=none \
+        --energy_weight=1 > /dev/null 2>&1
     "$MTP" calculate_grade si_nbh.almtp si12.cfg si12_nbh.cfg 2> /dev/null
     check "a trained potential grades its own training atoms <= 1.001 (nbh mode)" \
         awk '/MV_grade/ { if ($3 > 1.001 + 1e-6) bad = 1 } END { exit bad }' si12_nbh.cfg
