@@ -38,12 +38,16 @@ target_compile_definitions(test_train_defaults PRIVATE _POSIX_C_SOURCE=200809L)
 add_test(NAME train_defaults COMMAND test_train_defaults $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
          ${CMAKE_BINARY_DIR}/tests/train-defaults-work)
 set_tests_properties(train_defaults PROPERTIES SKIP_RETURN_CODE 77 LABELS "unit;train" TIMEOUT 300)
-# Explicit MLIP-3 weights (and --valid_cfgs) give the potential of the code before the
-# default weights, byte for byte (fixture from that build).
-add_test(NAME train_mlip_weights_unchanged
-         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli/test_train_mlip_weights.sh $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
-                 ${CMAKE_BINARY_DIR}/tests/train-mlip-weights ${CMAKE_CURRENT_LIST_DIR}/data/train_defaults/mlip_weights_before.almtp)
-set_tests_properties(train_mlip_weights_unchanged PROPERTIES SKIP_RETURN_CODE 77 LABELS "cli;train;regression" TIMEOUT 300)
+# (Not in sanitizer builds: the fixture is a Release build's bytes, and the instrumented
+# build's floating point differs in the last bits, as for train_e2e.)
+if(NOT OPENMTP_SANITIZE)
+  # Explicit MLIP-3 weights (and --valid_cfgs) give the potential of the code before the
+  # default weights, byte for byte (fixture from that build).
+  add_test(NAME train_mlip_weights_unchanged
+           COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/cli/test_train_mlip_weights.sh $<TARGET_FILE:mtp> ${OPENMTP_SHARED_DATA}
+                   ${CMAKE_BINARY_DIR}/tests/train-mlip-weights ${CMAKE_CURRENT_LIST_DIR}/data/train_defaults/mlip_weights_before.almtp)
+  set_tests_properties(train_mlip_weights_unchanged PROPERTIES SKIP_RETURN_CODE 77 LABELS "cli;train;regression" TIMEOUT 300)
+endif()
 # Loss gradient on the kernel's stages (param_grad.c) == the scalar
 # forward-over-reverse of jacobian.c to 1e-12, and == finite differences.
 add_executable(test_train_param_grad ${CMAKE_CURRENT_LIST_DIR}/test_train_param_grad.c)
