@@ -29,6 +29,7 @@ import os
 import sys
 
 from ._plotting import PlotError
+from ._textfile import data_lines, open_text
 
 A2_PER_PS_TO_CM2_PER_S = 1e-4
 BOLTZMANN_EV_PER_K = 8.617333262e-5
@@ -42,15 +43,8 @@ class DiffusionError(ValueError):
 def read_msd(path):
     """[(step, msd_x, msd_y, msd_z, msd_total)] of one block file (fix ave/time)."""
     rows = []
-    try:
-        f = open(path)
-    except OSError as e:
-        raise DiffusionError("%s: %s" % (path, e.strerror))
-    with f:
-        for no, line in enumerate(f, 1):
-            t = line.split()
-            if not t or t[0].startswith("#"):
-                continue
+    with open_text(path, DiffusionError) as f:
+        for no, t, line in data_lines(f):
             if len(t) != 5:
                 raise DiffusionError("%s:%d: expected 'step msd_x msd_y msd_z msd_total', found %d fields"
                                      % (path, no, len(t)))

@@ -13,6 +13,8 @@ lattice.txt: a header line, then 'a MEAN ERR', 'b ...', 'c ...', 'V ...'
 import math
 import sys
 
+from ._textfile import data_lines, open_text
+
 NAMES = ("a", "b", "c", "V")
 
 
@@ -22,15 +24,8 @@ class LatticeError(ValueError):
 
 def read_series(path):
     rows = []
-    try:
-        f = open(path)
-    except OSError as e:
-        raise LatticeError("%s: %s" % (path, e.strerror))
-    with f:
-        for no, line in enumerate(f, 1):
-            t = line.split()
-            if not t or t[0].startswith("#"):
-                continue
+    with open_text(path, LatticeError) as f:
+        for no, t, _ in data_lines(f):
             if len(t) != 4:
                 raise LatticeError("%s:%d: expected 'step a b c', found %d fields" % (path, no, len(t)))
             try:
@@ -64,14 +59,9 @@ def analyse(path, blocks=10):
 def read_result(path):
     """The dict written by main() (lattice.txt)."""
     out = {}
-    try:
-        lines = open(path).read().splitlines()
-    except OSError as e:
-        raise LatticeError("%s: %s" % (path, e.strerror))
-    for no, line in enumerate(lines, 1):
-        t = line.split()
-        if not t or t[0].startswith("#"):
-            continue
+    with open_text(path, LatticeError) as f:
+        lines = f.read().splitlines()
+    for no, t, line in data_lines(lines):
         try:
             if t[0] in NAMES and len(t) == 3:
                 out[t[0]] = (float(t[1]), float(t[2]))

@@ -24,6 +24,8 @@ import itertools
 import math
 import sys
 
+from ._textfile import open_text
+
 
 class RdfError(ValueError):
     """Bad trajectory or options (the message names the file and line)."""
@@ -50,10 +52,7 @@ def read_lammps_dump(path, type_names=None):
     triclinic boxes (ITEM: BOX BOUNDS xy xz yz) are converted to cell vectors.
     type_names maps LAMMPS types (1, 2, ...) to names (default: the type numbers)."""
     np = _np()
-    try:
-        f = open(path)
-    except OSError as e:
-        raise RdfError("%s: %s" % (path, e.strerror))
+    f = open_text(path, RdfError)
     frames = []
     with f:
         lines = f.readlines()
@@ -123,10 +122,7 @@ def read_xyz(path, cell):
     """Frames of a plain (CP2K) XYZ trajectory in a fixed cell (3x3 rows)."""
     np = _np()
     cell = np.asarray(cell, float)
-    try:
-        f = open(path)
-    except OSError as e:
-        raise RdfError("%s: %s" % (path, e.strerror))
+    f = open_text(path, RdfError)
     with f:
         lines = f.readlines()
     frames, i = [], 0
@@ -288,10 +284,7 @@ def write_table(result, out):
 def read_table(path):
     """The result of write_table (r, edges, g, cn, pairs by name, frames)."""
     np = _np()
-    try:
-        f = open(path)
-    except OSError as e:
-        raise RdfError("%s: %s" % (path, e.strerror))
+    f = open_text(path, RdfError)
     with f:
         first = f.readline()
         header = f.readline().split()

@@ -45,11 +45,11 @@ rms_normal_A (sqrt of the MSD_z at the largest lag)."""
 
 import argparse
 import math
-import os
 import sys
 
 import numpy as np
 
+from ._textfile import data_lines, open_text, write_atomic
 from .diffusion import A2_PER_PS_TO_CM2_PER_S, DiffusionError, mean_and_error
 
 REGIONS = ("all", "near", "middle")
@@ -59,15 +59,8 @@ QUANTITIES = ("D_x", "D_y", "D_z", "D_par", "D_normal", "D_total", "eta", "n_li"
 def read_regions(path):
     """{'boundary_fractions': [s...], 'normal': 'z', ...} of a cell.regions file."""
     out = {}
-    try:
-        f = open(path)
-    except OSError as e:
-        raise DiffusionError("%s: %s" % (path, e.strerror))
-    with f:
-        for no, line in enumerate(f, 1):
-            t = line.split()
-            if not t or t[0].startswith("#"):
-                continue
+    with open_text(path, DiffusionError) as f:
+        for no, t, _ in data_lines(f):
             out[t[0]] = (no, t[1:])
     if "boundary_fractions" not in out:
         raise DiffusionError("%s: expected a 'boundary_fractions s1 s2 ...' (or 'none') line" % path)
@@ -91,11 +84,8 @@ def read_regions(path):
 def read_dump(path):
     """(steps [F], zlo_zhi [F x 2], ids [N], positions [F x N x 3]) of a LAMMPS text dump
     with columns id xu yu zu, every frame holding the same atoms."""
-    try:
-        with open(path) as f:
-            lines = f.read().split("\n")
-    except OSError as e:
-        raise DiffusionError("%s: %s" % (path, e.strerror))
+    with open_text(path, DiffusionError) as f:
+        lines = f.read().split("\n")
     steps, boxes, frames, ids = [], [], [], None
     k, n_lines = 0, len(lines)
     while k < n_lines:
@@ -268,11 +258,7 @@ def format_result(result, settings):
 def read_result(path):
     """{'settings': {...}, region: {quantity: (value, error)}} of a file written by -o."""
     res, settings = {}, {}
-    try:
-        f = open(path)
-    except OSError as e:
-        raise DiffusionError("%s: %s" % (path, e.strerror))
-    with f:
+    with open_text(path, DiffusionError) as f:
         for no, line in enumerate(f, 1):
             if line.startswith("# openmtp.region_diffusion:"):
                 for kv in line.split(":", 1)[1].split(";"):
@@ -292,18 +278,6 @@ def read_result(path):
         raise DiffusionError("%s: no 'all' region rows" % path)
     res["settings"] = settings
     return res
-
-
-def _atomic_write(path, text):
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    try:
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv=None):
@@ -333,7 +307,7 @@ def main(argv=None):
                     ("boundary_fractions", ",".join("%g" % s for s in regions["boundary_fractions"]) or "none")]
         text = format_result(res, settings)
         if a.output:
-            _atomic_write(a.output, text)
+            write_atomic(a.output, text)
         sys.stdout.write(text)
     except DiffusionError as e:
         sys.stderr.write("openmtp.region_diffusion: %s\n" % e)

@@ -40,11 +40,11 @@ import random
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 from ._lib import MTPError
+from ._textfile import write_atomic
 from .commands import mtp_executable
 
 
@@ -81,21 +81,6 @@ def read_cfg_blocks(path):
     if not blocks:
         raise SearchError("%s: no configurations (expected a text .cfg; convert others with `mtp convert`)" % path)
     return blocks
-
-
-def write_atomic(path, text):
-    d = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=d, prefix=".tmp.", suffix=os.path.basename(path))
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def make_splits(blocks, valid_blocks, valid_fraction, kfold, seed):
