@@ -6,14 +6,13 @@
 # Tersoff potential, small cells, a level-8 MTP - minutes on 2 cores.
 
 HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
-REPO := $(abspath $(HERE)/../..)
+include $(HERE)/../programs.mk
 
 # Where the rounds are written (round-000/, round-001/, ..., rounds.tsv, train.cfg).
 WORKDIR ?= run
 WORK := $(abspath $(WORKDIR))
 
 # Programs: the repository's build/bin/ when it has them, else PATH.
-find_program = $(or $(wildcard $(REPO)/build/bin/$(1)),$(shell command -v $(1) 2>/dev/null),$(1))
 ifeq ($(origin MTP),undefined)
 MTP := $(call find_program,mtp)
 endif

@@ -12,6 +12,7 @@
 # of examples/active_learning/config.mk.  Round 0 trains on the committed,
 # already labelled seed frames (frames/seed.cfg), so no seed labelling is redone.
 HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+include $(HERE)/../programs.mk
 LOOP := $(abspath $(HERE)/../active_learning)
 
 # --- the stage.  STAGE=small (default): the 32-atom cell at 300/600/900/2000 K and all
@@ -97,7 +98,7 @@ all status plot: $(if $(filter large,$(STAGE)),$(abspath $(WORKDIR))/stage1-fram
 
 # stage 2's seed: the committed stage-1 frames, read and rewritten by mtp convert (so a
 # malformed file stops here); made once (a later stage-1 frame does not change a running stage 2)
-MTP_BIN ?= $(firstword $(wildcard $(HERE)/../../build/bin/mtp) mtp)
+MTP_BIN ?= $(call find_program,mtp)
 $(abspath $(WORKDIR))/stage1-frames.cfg:
 	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
 	mkdir -p $(@D)
