@@ -81,19 +81,11 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *mtp = argv[1], *data = argv[2], *work = argv[3];
-    char path[4096], tr[4096], init[4096], cli_pot[4096], api_pot[4096], ckpt[4096];
-    snprintf(path, sizeof path, "%s/mlearn/Si/train.cfg", data);
+    char tr[4096], init[4096], cli_pot[4096], api_pot[4096], ckpt[4096];
     mtp_error err;
-    mtp_cfg *all = NULL;
-    int n = 0;
-    if (mtp_read_cfgs(path, MTP_FORMAT_AUTO, NULL, &all, &n, &err)) {
-        printf("SKIP: %s\n", err.message);
-        return 77;
-    }
-    mkdir(work, 0777);
-    int ns = 0;
-    mtp_cfg *sl = malloc((size_t)n * sizeof *sl);
-    for (int k = 0; k < n; k += 12) sl[ns++] = all[k]; /* 18 configurations */
+    mtp_cfg *all, *sl;
+    int n, ns;
+    if (tu_mlearn_si_slice(data, work, &all, &n, &sl, &ns)) return 77; /* 18 configurations */
     snprintf(tr, sizeof tr, "%s/train.cfg", work);
     snprintf(init, sizeof init, "%s/init.almtp", work);
     snprintf(cli_pot, sizeof cli_pot, "%s/cli.almtp", work);

@@ -97,4 +97,27 @@ static inline int tu_same_file(const char *a, const char *b)
     return same;
 }
 
+#ifdef OPENMTP_H
+/* The training tests' small data set: every 12th configuration of
+ * SHARED_DATA/mlearn/Si/train.cfg (18 of them) into *slice (shallow copies of
+ * (*all)[k]; free *slice, then each of (*all)[0..*n_all) and *all).  Prints
+ * SKIP and returns 77 when the data are absent, else 0; creates work/. */
+static inline int tu_mlearn_si_slice(const char *data, const char *work, mtp_cfg **all, int *n_all,
+                                     mtp_cfg **slice, int *n_slice)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mlearn/Si/train.cfg", data);
+    mtp_error err;
+    *all = NULL, *n_all = 0, *slice = NULL, *n_slice = 0;
+    if (mtp_read_cfgs(path, MTP_FORMAT_AUTO, NULL, all, n_all, &err)) {
+        printf("SKIP: %s\n", err.message);
+        return 77;
+    }
+    mkdir(work, 0777);
+    *slice = malloc((size_t)*n_all * sizeof **slice);
+    for (int k = 0; k < *n_all; k += 12) (*slice)[(*n_slice)++] = (*all)[k];
+    return 0;
+}
+#endif
+
 #endif
