@@ -187,7 +187,10 @@ finish: $(R)/row.tsv
 # labelled/NNN.failed, the frame is left out: final, not retried); anything
 # else (usage, a broken installation, an interrupted job) stops make, and the
 # next `make` tries the frame again - mtp-label keeps its finished jobs in
-# label-jobs/NNN, so nothing is computed twice.
+# label-jobs/NNN, so nothing is computed twice.  A frame found in
+# round-NNN/known-labels.cfg (frames labelled before the scratch directory was
+# lost, put there by a restore such as li3ps4-beta/restore_campaign.sh) is
+# taken from there instead (reuse_labelled.py; labelled/NNN.reused says where).
 ifeq ($(ROUND),0)
 ifneq ($(SEED_CFG),)
 SEED_IS_LABELLED := yes
@@ -199,7 +202,11 @@ $(R)/labelled/%.cfg: | $(R)/frames/%.cfg $(LABEL_TEMPLATE)
 ifeq ($(SEED_IS_LABELLED),yes)
 	cp $(R)/frames/$*.cfg $(R)/labelled/$*.tmp.cfg
 else
-	echo "   round $(ROUND): labelling frame $*"
+	if [ -s $(R)/known-labels.cfg ] && /usr/bin/python3 $(HERE)/reuse_labelled.py $(R)/frames/$*.cfg \
+	     $(R)/known-labels.cfg $(R)/labelled/$*.tmp.cfg > $(R)/labelled/$*.reused; then \
+	  echo "   round $(ROUND): frame $* was labelled before ($(R)/known-labels.cfg), not labelled again"; \
+	else rc=$$?; rm -f $(R)/labelled/$*.reused; [ $$rc -le 1 ] || exit 1; \
+	echo "   round $(ROUND): labelling frame $*"; \
 	rc=0; MTP_COMMAND=$(MTP) $(MTP_LABEL) $(LABEL_CODE) $(R)/frames/$*.cfg $(R)/labelled/$*.tmp.cfg \
 	  --workdir=$(R)/label-jobs/$* --failed=$(R)/labelled/$*.failed.tmp \
 	  $(if $(LABEL_TEMPLATE),--template=$(LABEL_TEMPLATE)) $(if $(TYPE_ORDER),--type_order=$(TYPE_ORDER)) \
@@ -212,7 +219,7 @@ else
 	  echo "round $(ROUND) frame $*: labelling failed ($$(cut -f2- $(R)/labelled/$*.failed | head -1)), left out"; \
 	elif [ $$rc != 0 ]; then \
 	  echo "round $(ROUND) frame $*: mtp-label exit $$rc, see $(R)/label-jobs/$*.log" >&2; exit 1; \
-	fi
+	fi; fi
 endif
 	mv $(R)/labelled/$*.tmp.cfg $@
 

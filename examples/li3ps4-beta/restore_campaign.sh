@@ -1,0 +1,95 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# Rebuild the campaign's scratch WORKDIR from what is committed, after the scratch directory was
+# lost (a new machine, a wiped disk), so that campaign.mk continues with the next round instead of
+# relabelling everything from the seed.  The inverse of commit_campaign.sh:
+#
+#   examples/li3ps4-beta/restore_campaign.sh WORKDIR [POT]
+#   make -f examples/li3ps4-beta/campaign.mk WORKDIR=WORKDIR      # continues
+#
+# From frames/rounds/rounds.tsv (rounds 0..K finished) and frames/seed.cfg + round-*.cfg it writes
+#   round-NNN/row.tsv          for every finished round: its line of rounds.tsv, so the loop
+#                              counts the round as done (it never looks inside a done round)
+#   round-K/train.cfg          seed + rounds 1..K: the training set of round K (frame count
+#                              checked against rounds.tsv)
+#   round-K/pot.almtp          POT (default potentials/Li3PS4-beta-L16/, which ship.sh copies from
+#                              a campaign round), accepted only if its training errors on that
+#                              train.cfg are round K's errors in rounds.tsv: so it is round K's
+#                              potential and not another round's
+#   round-K+1/known-labels.cfg the frames of the unfinished round K+1 committed so far: the loop
+#                              explores round K+1 again (its MD seeds are fixed by run name and
+#                              round, so it repeats the trajectories) and takes every frame it
+#                              selects again from there instead of relabelling it
+#                              (active_learning/reuse_labelled.py)
+# WORKDIR must not hold rounds yet (nothing there is overwritten).
+set -euo pipefail
+usage="usage: restore_campaign.sh WORKDIR [POT]"
+work=${1:?$usage}
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+pot=${2:-$repo/potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp}
+mtp=${MTP:-$(command -v "$repo/build/bin/mtp" || command -v mtp)}
+rounds=$here/frames/rounds
+tsv=$rounds/rounds.tsv
+fail() { echo "restore_campaign.sh: $*" >&2; exit 1; }
+
+[ -s "$tsv" ] || fail "$tsv: no committed round table"
+[ -s "$pot" ] || fail "$pot: no potential"
+if compgen -G "$work/round-*" > /dev/null; then
+    fail "$work already holds rounds (round-*); restore only into a new or empty WORKDIR"
+fi
+head -1 "$tsv" | grep -q '^round	explored	candidates	selected	labelled	failed	max_grade	train_size	train_energy_mae	train_force_mae' ||
+    fail "$tsv:1: expected the loop's header (round explored candidates ... train_force_mae)"
+
+# the finished rounds must be 0, 1, ..., K in order, each with its committed frames
+last=-1
+while IFS=$'\t' read -r r _; do
+    [[ $r =~ ^[0-9]+$ ]] || fail "$tsv: expected a round number, got '$r'"
+    [ "$r" -eq $((last + 1)) ] || fail "$tsv: round $r follows round $last"
+    last=$r
+    if [ "$r" -gt 0 ]; then
+        f=$rounds/round-$(printf %03d "$r").cfg
+        [ -s "$f" ] || fail "$f: round $r is finished in rounds.tsv but its frames are not committed"
+    fi
+done < <(tail -n +2 "$tsv")
+[ "$last" -ge 1 ] || fail "$tsv: no finished round after the seed; start the campaign afresh instead"
+K=$last
+KKK=$(printf %03d "$K")
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/restore.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+for r in $(seq 0 "$K"); do
+    mkdir -p "$tmp/round-$(printf %03d "$r")"
+    awk -F'\t' -v r="$r" 'NR > 1 && $1 == r' "$tsv" > "$tmp/round-$(printf %03d "$r")/row.tsv"
+done
+train=$tmp/round-$KKK/train.cfg
+cat "$here/frames/seed.cfg" $(for r in $(seq 1 "$K"); do echo "$rounds/round-$(printf %03d "$r").cfg"; done) > "$train"
+n=$(grep -c '^ *BEGIN_CFG' "$train")
+want=$(cut -f8 "$tmp/round-$KKK/row.tsv")
+[ "$n" = "$want" ] || fail "seed + rounds 1..$K hold $n frames, but rounds.tsv gives round $K a training set of $want"
+
+# POT is round K's potential if it reproduces round K's training errors (as printed in rounds.tsv)
+cp "$pot" "$tmp/round-$KKK/pot.almtp"
+if ! errs=$(bash "$here/../active_learning/round_errors.sh" "$mtp" "$tmp/round-$KKK/pot.almtp" "$train" "" "$tmp" 2> "$tmp/errors.log"); then
+    cat "$tmp/errors.log" >&2
+    fail "mtp check_errors of $pot on round $K's training set failed"
+fi
+got=$(printf '%s\n' "$errs" | cut -f1,2)
+want=$(cut -f9,10 "$tmp/round-$KKK/row.tsv")
+[ "$(printf '%s' "$got" | awk -F'\t' '{ printf "%.4f %.4f", $1, $2 }')" = \
+  "$(printf '%s' "$want" | awk -F'\t' '{ printf "%.4f %.4f", $1, $2 }')" ] ||
+    fail "$pot is not round $K's potential: its training errors (energy, forces) are $got, rounds.tsv has $want"
+rm -f "$tmp"/errors-*.txt "$tmp/errors.log" "$tmp/convert.log"
+
+next=$rounds/round-$(printf %03d $((K + 1))).cfg
+if [ -s "$next" ]; then
+    mkdir -p "$tmp/round-$(printf %03d $((K + 1)))"
+    "$mtp" convert "$next" "$tmp/round-$(printf %03d $((K + 1)))/known-labels.cfg" --no_loss > "$tmp/convert.log" 2>&1 ||
+        { cat "$tmp/convert.log" >&2; fail "$next: not a readable cfg file"; }
+fi
+echo "restored from $(git -C "$repo" rev-parse HEAD 2>/dev/null || echo '(not a git checkout)') on $(date -u +%FT%TZ): rounds 0..$K, potential $pot" > "$tmp/restored"
+
+mkdir -p "$work"
+for d in "$tmp"/round-*; do mv "$d" "$work/"; done
+mv "$tmp/restored" "$work/restored"
+echo "restore_campaign.sh: $work holds rounds 0..$K (training set $n frames, round $K's potential)$([ -s "$next" ] && echo "; round $((K + 1)) will take its $(grep -c '^ *BEGIN_CFG' "$next") committed frames from known-labels.cfg")"
