@@ -25,3 +25,8 @@ set_tests_properties(al_loop_uniaxial PROPERTIES LABELS "al_loop" SKIP_RETURN_CO
 add_test(NAME al_loop_sizes
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_sizes.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_sizes PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref)
+# A loop whose scratch directory was lost continues from its committed frames
+# (examples/li3ps4-beta/restore_campaign.sh + reuse_labelled.py; about a minute).
+add_test(NAME al_loop_restore
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_restore.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_restore PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref TIMEOUT 900)

@@ -4,7 +4,7 @@
 # lost (a new machine, a wiped disk), so that campaign.mk continues with the next round instead of
 # relabelling everything from the seed.  The inverse of commit_campaign.sh:
 #
-#   examples/li3ps4-beta/restore_campaign.sh WORKDIR [POT]
+#   examples/li3ps4-beta/restore_campaign.sh WORKDIR [POT] [--frames=DIR]
 #   make -f examples/li3ps4-beta/campaign.mk WORKDIR=WORKDIR      # continues
 #
 # From frames/rounds/rounds.tsv (rounds 0..K finished) and frames/seed.cfg + round-*.cfg it writes
@@ -21,15 +21,26 @@
 #                              round, so it repeats the trajectories) and takes every frame it
 #                              selects again from there instead of relabelling it
 #                              (active_learning/reuse_labelled.py)
-# WORKDIR must not hold rounds yet (nothing there is overwritten).
+# WORKDIR must not hold rounds yet (nothing there is overwritten).  --frames=DIR reads another
+# directory laid out as frames/ (seed.cfg, rounds/); the tests restore a stand-in loop that way.
 set -euo pipefail
-usage="usage: restore_campaign.sh WORKDIR [POT]"
-work=${1:?$usage}
+usage="usage: restore_campaign.sh WORKDIR [POT] [--frames=DIR]"
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-pot=${2:-$repo/potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp}
+frames=$here/frames
+args=()
+for arg in "$@"; do
+    case "$arg" in
+    --frames=*) frames=${arg#--frames=} ;;
+    -*) echo "restore_campaign.sh: unknown option $arg; $usage" >&2; exit 2 ;;
+    *) args+=("$arg") ;;
+    esac
+done
+[ ${#args[@]} -ge 1 ] && [ ${#args[@]} -le 2 ] || { echo "$usage" >&2; exit 2; }
+work=${args[0]}
+pot=${args[1]:-$repo/potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp}
 mtp=${MTP:-$(command -v "$repo/build/bin/mtp" || command -v mtp)}
-rounds=$here/frames/rounds
+rounds=$frames/rounds
 tsv=$rounds/rounds.tsv
 fail() { echo "restore_campaign.sh: $*" >&2; exit 1; }
 
@@ -63,7 +74,7 @@ for r in $(seq 0 "$K"); do
     awk -F'\t' -v r="$r" 'NR > 1 && $1 == r' "$tsv" > "$tmp/round-$(printf %03d "$r")/row.tsv"
 done
 train=$tmp/round-$KKK/train.cfg
-cat "$here/frames/seed.cfg" $(for r in $(seq 1 "$K"); do echo "$rounds/round-$(printf %03d "$r").cfg"; done) > "$train"
+cat "$frames/seed.cfg" $(for r in $(seq 1 "$K"); do echo "$rounds/round-$(printf %03d "$r").cfg"; done) > "$train"
 n=$(grep -c '^ *BEGIN_CFG' "$train")
 want=$(cut -f8 "$tmp/round-$KKK/row.tsv")
 [ "$n" = "$want" ] || fail "seed + rounds 1..$K hold $n frames, but rounds.tsv gives round $K a training set of $want"
