@@ -57,7 +57,19 @@ SEED_SIZE ?= 2
 # (cell repetitions) or nx, ny, nz (a SIZES entry AxBxC defines these three
 # and no n); explore.lmp and seed.lmp include it.
 STRUCTURE ?= $(HERE)/structure.lmp
-# One MD run per (temperature, strain, size).
+# Several systems instead of one (e.g. the grain boundaries of one material):
+# STRUCTURES = NAME=FILE ..., each FILE a LAMMPS input like STRUCTURE; then one
+# MD run per (temperature, strain, size, structure), named ..._c<NAME> (NAME:
+# letters, digits, '-' and '.'), and STRUCTURE is not used by the exploration.
+STRUCTURES ?=
+# The LAMMPS input of an exploration run (variables: see explore.lmp).
+EXPLORE_INPUT ?= $(HERE)/explore.lmp
+# Heating before the run at T: HEAT_STEPS steps of NVT whose target temperature
+# ramps linearly from HEAT_FROM (K, the initial velocities) to T; graded and
+# saved like the rest of the run (0: start at T).
+HEAT_STEPS ?= 0
+HEAT_FROM ?= 50
+# One MD run per (temperature, strain, size[, structure]).
 TEMPS ?= 300 1200 2400
 STRAINS ?= 0.98 1.02
 # SIZES entries: N (N x N x N cells) or AxBxC (A x B x C cells, e.g. 2x2x3).

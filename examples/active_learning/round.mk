@@ -86,16 +86,29 @@ endif
 
 # --- round N > 0: explore with the previous potential, select ----------------
 else
+STRUCTURE_NAMES := $(foreach e,$(STRUCTURES),$(firstword $(subst =, ,$(e))))
+ifneq ($(STRUCTURES),)
+ifneq ($(words $(STRUCTURE_NAMES)),$(words $(sort $(STRUCTURE_NAMES))))
+$(error STRUCTURES: a NAME appears twice in '$(STRUCTURES)')
+endif
+ifneq ($(shell printf '%s\n' $(STRUCTURES) | grep -cvE '^[A-Za-z0-9.-]+=[^=]+$$'),0)
+$(error STRUCTURES: expected NAME=FILE entries (NAME of letters, digits, '-', '.'), got '$(STRUCTURES)')
+endif
+RUNS := $(foreach c,$(STRUCTURE_NAMES),$(foreach n,$(SIZES),$(foreach s,$(STRAINS),$(foreach t,$(TEMPS),T$(t)_s$(s)_n$(n)_c$(c)))))
+else
 RUNS := $(foreach n,$(SIZES),$(foreach s,$(STRAINS),$(foreach t,$(TEMPS),T$(t)_s$(s)_n$(n))))
+endif
+# the structure file of a run: that of its c<NAME> field, else STRUCTURE
+run_structure = $(or $(patsubst $(call run_field,$(1),c)=%,%,$(filter $(call run_field,$(1),c)=%,$(STRUCTURES))),$(STRUCTURE))
 CANDIDATES := $(RUNS:%=$(R)/explore/%.cfg)
 
-# RUN = T<temperature>_s<strain>_n<size>; its velocity seed is fixed by the
+# RUN = T<temperature>_s<strain>_n<size>[_c<structure>]; its velocity seed is fixed by the
 # run's name and the round, so a rerun repeats the same trajectory.
 run_field = $(patsubst $(2)%,%,$(filter $(2)%,$(subst _, ,$(1))))
 $(R)/explore/%.cfg: | $(PREV_POT)
 	d=$(R)/explore/$*.run; rm -rf $$d; mkdir -p $$d; \
 	seed=$$(( $$(printf '%s' "$* $(ROUND) $(SEED)" | cksum | cut -d' ' -f1) % 900000000 + 1 )); \
-	{ echo 'variable structure string "$(STRUCTURE)"'; \
+	{ echo 'variable structure string "$(call run_structure,$*)"'; \
 	  echo 'variable pot string "$(PREV_POT)"'; \
 	  echo 'variable T equal $(call run_field,$*,T)'; \
 	  s='$(call run_field,$*,s)'; sx=1; sy=1; sz=1; \
@@ -119,6 +132,8 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	  echo "variable seed equal $$seed"; \
 	  echo 'variable steps equal $(or $(MD_STEPS_T$(call run_field,$*,T)),$(MD_STEPS))'; \
 	  echo 'variable timestep equal $(TIMESTEP)'; \
+	  echo 'variable heat_steps equal $(HEAT_STEPS)'; \
+	  echo 'variable heat_from equal $(HEAT_FROM)'; \
 	  echo 'variable every equal $(GRADE_EVERY)'; \
 	  echo 'variable save equal $(THRESHOLD_SAVE)'; \
 	  echo 'variable break equal $(THRESHOLD_BREAK)'; \
@@ -126,7 +141,7 @@ $(R)/explore/%.cfg: | $(PREV_POT)
 	  echo 'variable save_max equal $(SAVE_MAX)'; \
 	  echo 'variable pair_opts string "$(PAIR_OPTS)"'; } > $$d/params.lmp
 	echo "   round $(ROUND): exploring $*"
-	cd $(R)/explore/$*.run && $(MD_SUBMIT) $(LMP) -in $(HERE)/explore.lmp -var params params.lmp \
+	cd $(R)/explore/$*.run && $(MD_SUBMIT) $(LMP) -in $(EXPLORE_INPUT) -var params params.lmp \
 	  -log log.lammps -screen none \
 	|| { echo "round $(ROUND): LAMMPS run $* failed, see $(R)/explore/$*.run/log.lammps" >&2; exit 1; }
 	d=$(R)/explore/$*.run; \
