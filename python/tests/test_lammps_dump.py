@@ -12,30 +12,17 @@ import os
 
 from testlib import run_tests, workdir
 
-# columns both callers accept: region_diffusion wants id xu yu zu first, rdf a type column
-GOOD = """ITEM: TIMESTEP
-0
-ITEM: NUMBER OF ATOMS
-2
-ITEM: BOX BOUNDS pp pp pp
-0 10
-0 10
--1 9
-ITEM: ATOMS id xu yu zu type
-1 0.5 0.5 0.5 1
-2 1.5 1.5 1.5 2
-ITEM: TIMESTEP
-100
-ITEM: NUMBER OF ATOMS
-2
-ITEM: BOX BOUNDS pp pp pp
-0 10
-0 10
--1 9
-ITEM: ATOMS id xu yu zu type
-1 0.7 0.5 0.5 1
-2 1.5 1.9 1.5 2
-""".split("\n")[:-1]  # lines 1 to 22; the second frame starts on line 12
+
+def frame(step, atoms):
+    """The lines of one frame (9 header lines, then the atoms) in a box with zlo = -1."""
+    return ["ITEM: TIMESTEP", str(step), "ITEM: NUMBER OF ATOMS", str(len(atoms)),
+            "ITEM: BOX BOUNDS pp pp pp", "0 10", "0 10", "-1 9", "ITEM: ATOMS id xu yu zu type"] + atoms
+
+
+# lines 1 to 22; the second frame starts on line 12, its atoms stand on lines 21 and 22.
+# Columns both callers accept: region_diffusion wants id xu yu zu first, rdf a type column.
+GOOD = (frame(0, ["1 0.5 0.5 0.5 1", "2 1.5 1.5 1.5 2"])
+        + frame(100, ["1 0.7 0.5 0.5 1", "2 1.5 1.9 1.5 2"]))
 
 NAMES = ["Li", "P", "S"]
 
