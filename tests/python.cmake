@@ -17,7 +17,7 @@ if(TARGET openmtp AND TARGET mtp AND OPENMTP_PYTHON AND NOT OPENMTP_SANITIZE
       "OPENMTP_TEST_WORK=${PROJECT_BINARY_DIR}/tests/python-work"
       "OPENMTP_CFG_LAYOUT=$<TARGET_FILE:python_cfg_layout>"
       "OMP_NUM_THREADS=1")
-  foreach(t calculator efs_cli dynamics cfg_io grade errors layout diffusion search train_api)
+  foreach(t calculator efs_cli dynamics cfg_io grade errors layout diffusion search train_api lammps_dump)
     add_test(NAME python_${t} COMMAND ${OPENMTP_PYTHON} -B ${_pytests}/test_${t}.py
              WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
     set_tests_properties(python_${t} PROPERTIES LABELS "python" SKIP_RETURN_CODE 77

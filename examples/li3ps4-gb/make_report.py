@@ -23,6 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "python"))
 from openmtp import diffusion, region_diffusion  # noqa: E402
 from openmtp.diffusion import DiffusionError  # noqa: E402
+from openmtp._textfile import write_atomic  # noqa: E402
 
 REGION_NAMES = {"all": "whole cell", "near": "near a boundary", "middle": "bulk-like middle"}
 FIT_QUANTITIES = ("D_par", "D_normal", "D_total")
@@ -229,11 +230,7 @@ def report(results, outdir, t_extra):
         md.append("* %s, %g K: eta = %s: %s" % (c["label"], T, fmt_d(e, de), verdict))
     md += ["", "## Figures", "", "![log D against eta](isotropy.png)", ""]
     md += ["![%s](%s)" % (lab, png) for lab, png in figs]
-    text = "\n".join(md) + "\n"
-    tmp = os.path.join(outdir, "README.md.tmp")
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, os.path.join(outdir, "README.md"))
+    write_atomic(os.path.join(outdir, "README.md"), "\n".join(md) + "\n")
     return len(cells)
 
 

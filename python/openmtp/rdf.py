@@ -24,6 +24,7 @@ import itertools
 import math
 import sys
 
+from . import _lammps_dump
 from ._textfile import open_text
 
 
@@ -51,71 +52,39 @@ def read_lammps_dump(path, type_names=None):
     LAMMPS text dump with columns id type and x y z (or xu yu zu / xs ys zs);
     triclinic boxes (ITEM: BOX BOUNDS xy xz yz) are converted to cell vectors.
     type_names maps LAMMPS types (1, 2, ...) to names (default: the type numbers)."""
-    np = _np()
-    f = open_text(path, RdfError)
+    _np()  # a missing numpy is an RdfError, before the reader needs it
     frames = []
-    with f:
-        lines = f.readlines()
-    i, n = 0, len(lines)
-    while i < n:
-        if not lines[i].strip():
-            i += 1
-            continue
-        if not lines[i].startswith("ITEM: TIMESTEP"):
-            raise RdfError("%s:%d: expected 'ITEM: TIMESTEP', found '%s'" % (path, i + 1, lines[i].strip()))
-        if i + 9 > n or not lines[i + 2].startswith("ITEM: NUMBER OF ATOMS"):
-            raise RdfError("%s:%d: truncated frame header" % (path, i + 1))
-        natoms = int(_num(lines[i + 3].split()[0], path, i + 4, "the number of atoms"))
-        head = lines[i + 4].split()
-        if head[:3] != ["ITEM:", "BOX", "BOUNDS"]:
-            raise RdfError("%s:%d: expected 'ITEM: BOX BOUNDS'" % (path, i + 5))
-        bounds = []
-        for k in range(3):
-            t = lines[i + 5 + k].split()
-            bounds.append([_num(x, path, i + 6 + k, "box bounds") for x in t])
-        if "xy" in head:
-            (xlob, xhib, xy), (ylob, yhib, xz), (zlo, zhi, yz) = [b[:3] for b in bounds]
-            xlo = xlob - min(0.0, xy, xz, xy + xz)
-            xhi = xhib - max(0.0, xy, xz, xy + xz)
-            ylo = ylob - min(0.0, yz)
-            yhi = yhib - max(0.0, yz)
-        else:
-            (xlo, xhi), (ylo, yhi), (zlo, zhi) = [b[:2] for b in bounds]
-            xy = xz = yz = 0.0
-        cell = np.array([[xhi - xlo, 0, 0], [xy, yhi - ylo, 0], [xz, yz, zhi - zlo]], float)
-        cols = lines[i + 8].split()[2:]
-        if lines[i + 8].split()[:2] != ["ITEM:", "ATOMS"]:
-            raise RdfError("%s:%d: expected 'ITEM: ATOMS ...'" % (path, i + 9))
+    for fr in _lammps_dump.frames(path, RdfError):
+        cols = fr.columns
         if "type" not in cols:
-            raise RdfError("%s:%d: the dump needs a 'type' column" % (path, i + 9))
+            raise RdfError("%s:%d: the dump needs a 'type' column" % (path, fr.atoms_line))
         for triple, scaled in ((("x", "y", "z"), False), (("xu", "yu", "zu"), False), (("xs", "ys", "zs"), True)):
             if all(c in cols for c in triple):
                 ix = [cols.index(c) for c in triple]
                 break
         else:
-            raise RdfError("%s:%d: the dump needs x y z (or xu yu zu, xs ys zs) columns" % (path, i + 9))
-        it = cols.index("type")
-        body = lines[i + 9:i + 9 + natoms]
-        if len(body) < natoms:
-            raise RdfError("%s:%d: frame truncated: %d of %d atoms" % (path, n, len(body), natoms))
-        pos = np.empty((natoms, 3))
-        names = []
-        for k, line in enumerate(body):
-            t = line.split()
-            if len(t) < len(cols):
-                raise RdfError("%s:%d: expected %d columns" % (path, i + 10 + k, len(cols)))
-            pos[k] = [_num(t[j], path, i + 10 + k, "a coordinate") for j in ix]
-            ty = t[it]
-            names.append(type_names[int(ty) - 1] if type_names else ty)
-        if scaled:
-            pos = pos @ cell
-        else:
-            pos -= np.array([xlo, ylo, zlo])
-        frames.append((cell, pos, names))
-        i += 9 + natoms
+            raise RdfError("%s:%d: the dump needs x y z (or xu yu zu, xs ys zs) columns" % (path, fr.atoms_line))
+        origin, cell = _lammps_dump.cell(fr)
+        pos = fr.values[:, ix]
+        pos = pos @ cell if scaled else pos - origin
+        frames.append((cell, pos, _type_names(fr, cols.index("type"), type_names, path)))
     if not frames:
         raise RdfError("%s: no frames" % path)
     return frames
+
+
+def _type_names(fr, column, type_names, path):
+    """Species names of a frame's atoms: type_names[type - 1], or the type numbers."""
+    names = []
+    for k, t in enumerate(fr.values[:, column]):
+        if t != int(t) or t < 1:
+            raise RdfError("%s:%d: expected a LAMMPS type (an integer >= 1), found %g"
+                           % (path, fr.atoms_line + 1 + k, t))
+        if type_names and t > len(type_names):
+            raise RdfError("%s:%d: type %d has no name: expected 1 to %d (names %s)"
+                           % (path, fr.atoms_line + 1 + k, t, len(type_names), ",".join(type_names)))
+        names.append(type_names[int(t) - 1] if type_names else str(int(t)))
+    return names
 
 
 def read_xyz(path, cell):

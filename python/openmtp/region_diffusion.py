@@ -49,6 +49,7 @@ import sys
 
 import numpy as np
 
+from . import _lammps_dump
 from ._textfile import data_lines, open_text, write_atomic
 from .diffusion import A2_PER_PS_TO_CM2_PER_S, DiffusionError, mean_and_error
 
@@ -84,52 +85,22 @@ def read_regions(path):
 def read_dump(path):
     """(steps [F], zlo_zhi [F x 2], ids [N], positions [F x N x 3]) of a LAMMPS text dump
     with columns id xu yu zu, every frame holding the same atoms."""
-    with open_text(path, DiffusionError) as f:
-        lines = f.read().split("\n")
     steps, boxes, frames, ids = [], [], [], None
-    k, n_lines = 0, len(lines)
-    while k < n_lines:
-        if not lines[k].strip():
-            k += 1
-            continue
-        if lines[k].strip() != "ITEM: TIMESTEP":
-            raise DiffusionError("%s:%d: expected 'ITEM: TIMESTEP'" % (path, k + 1))
-        try:
-            step = int(lines[k + 1])
-            if not lines[k + 2].startswith("ITEM: NUMBER OF ATOMS"):
-                raise ValueError
-            n = int(lines[k + 3])
-            if not lines[k + 4].startswith("ITEM: BOX BOUNDS"):
-                raise ValueError
-            zlo, zhi = (float(v) for v in lines[k + 7].split()[:2])
-        except (ValueError, IndexError):
-            raise DiffusionError("%s:%d: expected a LAMMPS dump frame header (timestep, number of "
-                                 "atoms, box bounds)" % (path, k + 1))
-        cols = lines[k + 8].split()[2:] if k + 8 < n_lines else []
-        if cols[:4] != ["id", "xu", "yu", "zu"]:
-            raise DiffusionError("%s:%d: expected 'ITEM: ATOMS id xu yu zu ...'" % (path, k + 9))
-        body = lines[k + 9:k + 9 + n]
-        if len(body) < n:
-            raise DiffusionError("%s:%d: frame at step %d truncated (%d of %d atoms)"
-                                 % (path, k + 9 + len(body), step, len(body), n))
-        try:
-            a = np.array(" ".join(body).split(), float).reshape(n, len(cols))
-        except ValueError:
-            raise DiffusionError("%s:%d: expected %d numbers per atom line" % (path, k + 10, len(cols)))
-        if not np.all(np.isfinite(a)):
-            raise DiffusionError("%s:%d: non-finite position in the frame at step %d" % (path, k + 10, step))
-        fid = a[:, 0].astype(int)
+    for fr in _lammps_dump.frames(path, DiffusionError):
+        if fr.columns[:4] != ["id", "xu", "yu", "zu"]:
+            raise DiffusionError("%s:%d: expected 'ITEM: ATOMS id xu yu zu ...'" % (path, fr.atoms_line))
+        fid = fr.values[:, 0].astype(int)
         if ids is None:
             ids = fid
         elif not np.array_equal(fid, ids):
             raise DiffusionError("%s:%d: frame at step %d holds other atoms (or another order) than the "
-                                 "first: expected 'dump_modify sort id' of a fixed group" % (path, k + 10, step))
-        if steps and step <= steps[-1]:
-            raise DiffusionError("%s:%d: steps must increase (%d after %d)" % (path, k + 2, step, steps[-1]))
-        steps.append(step)
-        boxes.append((zlo, zhi))
-        frames.append(a[:, 1:4])
-        k += 9 + n
+                                 "first: expected 'dump_modify sort id' of a fixed group"
+                                 % (path, fr.atoms_line + 1, fr.step))
+        if steps and fr.step <= steps[-1]:
+            raise DiffusionError("%s:%d: steps must increase (%d after %d)" % (path, fr.line + 1, fr.step, steps[-1]))
+        steps.append(fr.step)
+        boxes.append(fr.bounds[2])  # z lo/hi: written as they are also for a triclinic box
+        frames.append(fr.values[:, 1:4])
     if len(steps) < 2:
         raise DiffusionError("%s: expected at least 2 frames, found %d" % (path, len(steps)))
     return np.array(steps), np.array(boxes), ids, np.array(frames)

@@ -20,6 +20,7 @@ import re
 import sys
 
 from openmtp import diffusion, lattice, rdf
+from openmtp._textfile import write_atomic
 
 PAIRS = ["Li-Li", "Li-P", "Li-S", "P-S", "S-S", "total"]
 
@@ -334,9 +335,7 @@ def main(argv):
         sys.stderr.write("report.py: %s\n" % e)
         return 1
     out = os.path.join(work, "physics.md")
-    with open(out + ".tmp", "w") as f:
-        f.write("\n".join(text) + "\n")
-    os.replace(out + ".tmp", out)
+    write_atomic(out, "\n".join(text) + "\n")
     print("wrote %s" % out)
     return 0
 
