@@ -28,6 +28,14 @@ if(EXISTS ${_gb_dir}/tests/test_gb.py)
       set_tests_properties(gb_lammps_cfg_agree PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77
                            FIXTURES_REQUIRED gb_cell ENVIRONMENT "OMP_NUM_THREADS=1")
     endif()
+    # one round of the boundary active-learning campaign without CP2K (about 30 s)
+    if(TARGET lmp_mtp AND TARGET mtp)
+      add_test(NAME gb_campaign_smoke
+               COMMAND bash ${_gb_dir}/tests/test_campaign.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
+                       ${PROJECT_BINARY_DIR}/tests/gb-work/campaign)
+      set_tests_properties(gb_campaign_smoke PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77 TIMEOUT 600
+                           ENVIRONMENT "OMP_NUM_THREADS=1")
+    endif()
     add_test(NAME gb_amorphous_slab COMMAND ${OPENMTP_GB_PYTHON} -B ${_gb_dir}/tests/test_gb.py slab)
     set_tests_properties(gb_amorphous_slab PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77)
     foreach(_m drop-s drop-li close-pair split-ps4 wrong-angle wrong-axis rotated-grain

@@ -20,7 +20,7 @@ LOOP := $(abspath $(HERE)/../active_learning)
 # (384 atoms, Gamma point under --kspacing=0.42, ~25-35 min per CP2K frame on 2 cores, 4.6 GB
 # per rank) at 300/600/900 K and strains of -2.5/0/+2.5 %, 2 frames per round; it starts
 # from every committed stage-1 frame (frames/seed.cfg + frames/rounds/round-*.cfg, which
-# WORKDIR/stage1-frames.cfg collects) and from stage 1's last potential (INIT_POT, required),
+# WORKDIR/committed-frames.cfg collects) and from stage 1's last potential (INIT_POT, required),
 # so its round 0 only trains on from that potential.  Use its own WORKDIR and commit its
 # frames with `commit_campaign.sh WORKDIR --out=frames/rounds-large`:
 #   make -f examples/li3ps4-beta/campaign.mk STAGE=large WORKDIR=/scratch/large \
@@ -30,14 +30,23 @@ ifeq ($(STAGE),large)
 ifeq ($(strip $(INIT_POT)),)
 $(error STAGE=large: set INIT_POT=the last stage-1 potential (WORKDIR_of_stage_1/round-NNN/pot.almtp))
 endif
-STAGE1_FRAMES := $(HERE)/frames/seed.cfg $(sort $(wildcard $(HERE)/frames/rounds/round-*.cfg))
-SEED_CFG ?= $(abspath $(WORKDIR))/stage1-frames.cfg
+FROM_COMMITTED := yes
 TEMPS ?= 300 600 900
 STRAINS ?= 0.975 1.00 1.025
 SIZES ?= 2x2x3
 SELECT_MAX ?= 2
 else ifneq ($(STAGE),small)
 $(error STAGE must be small or large, got '$(STAGE)')
+endif
+# FROM_COMMITTED=yes (STAGE=large, and the grain-boundary campaign of ../li3ps4-gb/campaign.mk,
+# which includes this file): round 0 is every committed bulk frame (frames/seed.cfg,
+# frames/rounds/round-*.cfg, frames/rounds-large/round-*.cfg), collected once into
+# WORKDIR/committed-frames.cfg, trained on from INIT_POT
+COMMITTED_FRAMES := $(HERE)/frames/seed.cfg $(sort $(wildcard $(HERE)/frames/rounds/round-*.cfg)) \
+                    $(sort $(wildcard $(HERE)/frames/rounds-large/round-*.cfg))
+ifeq ($(FROM_COMMITTED),yes)
+SEED_CFG ?= $(abspath $(WORKDIR))/committed-frames.cfg
+CAMPAIGN_PREREQS += $(abspath $(WORKDIR))/committed-frames.cfg
 endif
 
 # --- the potential: MTP level 16, cutoff 5.0 A (the reference study's), Li P S
@@ -85,25 +94,29 @@ export OMP_NUM_THREADS := 1
 CAMPAIGN_VARS = LEVEL=$(LEVEL) SPECIES=$(SPECIES) CUTOFF=$(CUTOFF) AL_MODE=$(AL_MODE) \
   TRAIN_OPTS="$(TRAIN_OPTS)" SEED_CFG=$(SEED_CFG) STRUCTURE=$(STRUCTURE) \
   TEMPS="$(TEMPS)" STRAINS="$(STRAINS)" SIZES="$(SIZES)" TIMESTEP=$(TIMESTEP) \
-  MD_STEPS=$(MD_STEPS) MD_STEPS_T2000=$(MD_STEPS_T2000) GRADE_EVERY=$(GRADE_EVERY) \
+  MD_STEPS=$(MD_STEPS) GRADE_EVERY=$(GRADE_EVERY) \
   THRESHOLD_SAVE=$(THRESHOLD_SAVE) THRESHOLD_BREAK=$(THRESHOLD_BREAK) SAVE_MAX=$(SAVE_MAX) \
   SELECT_MAX=$(SELECT_MAX) LABEL_CODE=$(LABEL_CODE) LABEL_TEMPLATE=$(LABEL_TEMPLATE) \
   TYPE_ORDER=$(TYPE_ORDER) LABEL_OPTS="$(LABEL_OPTS)" SUBMIT="$(SUBMIT)" \
-  MAX_ROUNDS=$(MAX_ROUNDS) $(if $(INIT_POT),INIT_POT=$(abspath $(INIT_POT)))
+  MAX_ROUNDS=$(MAX_ROUNDS) $(if $(INIT_POT),INIT_POT=$(abspath $(INIT_POT))) \
+  $(foreach t,$(TEMPS),$(if $(MD_STEPS_T$(t)),MD_STEPS_T$(t)=$(MD_STEPS_T$(t)))) \
+  $(if $(STRUCTURES),STRUCTURES="$(STRUCTURES)") HEAT_STEPS=$(or $(HEAT_STEPS),0) \
+  $(if $(HEAT_FROM),HEAT_FROM=$(HEAT_FROM)) $(if $(CUT),CUT=$(CUT) CUT_OPTS="$(CUT_OPTS)") \
+  $(if $(VALID_CFG),VALID_CFG=$(abspath $(VALID_CFG)))
 
 .PHONY: all status plot
-all status plot: $(if $(filter large,$(STAGE)),$(abspath $(WORKDIR))/stage1-frames.cfg)
+all status plot: $(CAMPAIGN_PREREQS)
 	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
 	$(MAKE) -C $(LOOP) $@ WORKDIR=$(abspath $(WORKDIR)) $(CAMPAIGN_VARS)
 
-# stage 2's seed: the committed stage-1 frames, read and rewritten by mtp convert (so a
-# malformed file stops here); made once (a later stage-1 frame does not change a running stage 2)
+# FROM_COMMITTED's seed: the committed frames, read and rewritten by mtp convert (so a
+# malformed file stops here); made once (a frame committed later does not change a running stage)
 MTP_BIN ?= $(call find_program,mtp)
-$(abspath $(WORKDIR))/stage1-frames.cfg:
+$(abspath $(WORKDIR))/committed-frames.cfg:
 	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
 	mkdir -p $(@D)
-	cat $(STAGE1_FRAMES) > $@.all.cfg
+	cat $(COMMITTED_FRAMES) > $@.all.cfg
 	$(MTP_BIN) convert $@.all.cfg $@.tmp.cfg --no_loss > /dev/null
 	rm -f $@.all.cfg
 	mv $@.tmp.cfg $@
-	@echo "campaign.mk: stage 2 starts from $$(grep -c BEGIN_CFG $@) stage-1 frames ($@)"
+	@echo "campaign.mk: round 0 is the $$(grep -c BEGIN_CFG $@) committed frames ($@)"

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Active learning on the six grain boundaries (issue 13 item 2): the Makefile loop of
+# examples/active_learning/ with the bulk campaign's model and CP2K labeller
+# (../li3ps4-beta/campaign.mk, included below), exploring the bicrystals and labelling the
+# extrapolative regions cut out of them as small periodic cells.
+#
+#   make -f examples/li3ps4-gb/campaign.mk WORKDIR=/work/li3ps4-gb-al            # start or continue
+#   make -f examples/li3ps4-gb/campaign.mk WORKDIR=/work/li3ps4-gb-al status
+#   examples/li3ps4-beta/commit_campaign.sh /work/li3ps4-gb-al --every=180 \
+#       --out=$PWD/examples/li3ps4-gb/frames/rounds                             # beside it
+#
+# Round 0 is every committed bulk frame (FROM_COMMITTED), trained on from INIT_POT (default: the
+# shipped bulk potential).  Each later round runs, for every boundary of GB_NAMES and every
+# temperature of TEMPS, NVT MD of the bicrystal as built by build_gb.py: HEAT_STEPS of heating
+# from HEAT_FROM to T, then MD_STEPS at T (the reference study sampled heating, equilibration
+# and production at 300, 800 and 2000 K), graded in neighbourhood mode; `mtp select_add` picks
+# at most SELECT_MAX frames, `mtp cut_extrapolative_nbh --periodic` cuts the worst
+# neighbourhood of each into a periodic cube (CUT_OPTS: core 0, buffer 1 A: edge
+# 2 (cutoff + buffer) + 2 min_dist ~ 15.6 A, 85-220 atoms instead of the bicrystal's 496-1088;
+# the centre atom's force is trusted, every other atom has force_weight 0, energy and stress
+# weight 0), and CP2K labels the cubes at Gamma (--kspacing=0.42 gives 1x1x1 at >= 15 A).
+# Every setting can be overridden on the command line, as in the bulk campaign.
+GB_HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+ifeq ($(strip $(WORKDIR)),)
+$(error set WORKDIR=/path/to/scratch (CP2K outputs and the cells go there))
+endif
+GB_WORK := $(abspath $(WORKDIR))
+PYTHON ?= /usr/bin/python3
+
+# --- the boundaries: built by build_gb.py (geometry only, translation 0) into WORKDIR/cells,
+# or GB_CELLS=DIR holding NAME.lmp of an earlier `make gb POT=...` (translation searched)
+GB_NAMES ?= S5-001-120-tilt S5-010-010-twist S3-110-111-tilt S5-001-001-twist S5-001-2m10-tilt S5-010-201-twist
+GB_THICKNESS ?= 12
+GB_CELLS ?= $(GB_WORK)/cells
+STRUCTURES := $(foreach n,$(GB_NAMES),$(n)=$(GB_WORK)/structures/$(n).lmp)
+CAMPAIGN_PREREQS := $(GB_NAMES:%=$(GB_WORK)/structures/%.lmp)
+
+# --- exploration
+TEMPS ?= 300 800 2000
+STRAINS ?= 1.00
+SIZES ?= 1
+HEAT_STEPS ?= 2000
+HEAT_FROM ?= 50
+MD_STEPS ?= 10000
+MD_STEPS_T2000 ?= 2000
+SAVE_MAX ?= 20
+
+# --- selection, cut, labelling
+SELECT_MAX ?= 6
+CUT ?= periodic
+CUT_OPTS ?= --buffer=1 --max_cells=1
+FROM_COMMITTED := yes
+INIT_POT ?= $(GB_HERE)/../../potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp
+
+include $(GB_HERE)/../li3ps4-beta/campaign.mk
+
+# The cells, once (a finished build is final, as the loop's files are).
+$(GB_WORK)/cells/built:
+	mkdir -p $(GB_WORK)/cells.tmp
+	$(PYTHON) $(GB_HERE)/build_gb.py --all -o $(GB_WORK)/cells.tmp --thickness $(GB_THICKNESS) > $(GB_WORK)/cells.tmp/build.log
+	touch $(GB_WORK)/cells.tmp/built
+	rm -rf $(GB_WORK)/cells && mv $(GB_WORK)/cells.tmp $(GB_WORK)/cells
+
+# One LAMMPS input per boundary for the loop's explore.lmp (variables strain, n or nx/ny/nz).
+$(GB_WORK)/structures/%.lmp: | $(if $(filter $(GB_WORK)/cells,$(GB_CELLS)),$(GB_WORK)/cells/built)
+	@test -s $(GB_CELLS)/$*.lmp || { echo "campaign.mk: $(GB_CELLS)/$*.lmp: no such boundary cell (GB_NAMES, GB_CELLS)" >&2; exit 1; }
+	@mkdir -p $(@D)
+	@{ echo "# boundary $* for the exploration runs of examples/li3ps4-gb/campaign.mk"; \
+	  echo "units           metal"; \
+	  echo "boundary        p p p"; \
+	  echo "atom_style      atomic"; \
+	  echo "read_data       $(abspath $(GB_CELLS))/$*.lmp"; \
+	  echo 'if "$${strain} != 1" then "change_box all x scale $${strain} y scale $${strain} z scale $${strain} remap"'; \
+	  echo 'if "$$(is_defined(variable,nx)) == 0" then "variable nx equal $${n}" "variable ny equal $${n}" "variable nz equal $${n}"'; \
+	  echo 'if "$$(v_nx*v_ny*v_nz) > 1" then "replicate $${nx} $${ny} $${nz}"'; } > $@.tmp
+	@mv $@.tmp $@
