@@ -35,6 +35,12 @@ if(EXISTS ${_gb_dir}/tests/test_gb.py)
                        ${PROJECT_BINARY_DIR}/tests/gb-work/campaign)
       set_tests_properties(gb_campaign_smoke PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77 TIMEOUT 600
                            ENVIRONMENT "OMP_NUM_THREADS=1")
+      # the cut-check pipeline with the MTP as labeller: exact at buffer = cutoff (seconds)
+      add_test(NAME gb_cut_check_compare
+               COMMAND bash ${_gb_dir}/tests/test_cut_check.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
+                       ${PROJECT_BINARY_DIR}/tests/gb-work/cut-check)
+      set_tests_properties(gb_cut_check_compare PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77 TIMEOUT 600
+                           ENVIRONMENT "OMP_NUM_THREADS=1")
     endif()
     add_test(NAME gb_amorphous_slab COMMAND ${OPENMTP_GB_PYTHON} -B ${_gb_dir}/tests/test_gb.py slab)
     set_tests_properties(gb_amorphous_slab PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77)
