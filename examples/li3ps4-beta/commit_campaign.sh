@@ -15,6 +15,9 @@
 #                                       the file passes libmtp's reader), in frame order
 #   frames/rounds/round-NNN.select.log  which exploration frame each selected frame came from
 #   frames/rounds/round-NNN.failed      frames whose labelling failed, with CP2K's reason
+#   frames/rounds/round-NNN.explore.tsv the round's exploration runs once all have finished:
+#                                       run, graded steps, largest grade, candidates saved
+#                                       (the evidence for the stopping rule, per temperature)
 # and frames/rounds/rounds.tsv (the loop's round table).  Each file is written atomically and
 # committed only when it changed; the commit touches nothing else in the repository.
 set -eo pipefail
@@ -57,6 +60,17 @@ sync_once() {
             rm -f "$all" "$tmp"
         fi
         [ -s "$r/select.log" ] && changed+=($(update "$r/select.log" "$out/round-$nnn.select.log"))
+        # selected.cfg exists once every exploration run has finished
+        if [ -e "$r/selected.cfg" ] && compgen -G "$r/explore/*.grade" > /dev/null; then
+            tmp=$(mktemp)
+            printf 'run\tgraded_steps\tmax_grade\tcandidates\n' > "$tmp"
+            for g in "$r"/explore/*.grade; do
+                run=$(basename "$g" .grade)
+                printf '%s\t%s\t%s\n' "$run" "$(cut -f1,2 "$g")" \
+                    "$(cat "$r/explore/$run.cfg" 2> /dev/null | grep -c '^ *BEGIN_CFG' || true)"
+            done >> "$tmp"
+            changed+=($(update "$tmp" "$out/round-$nnn.explore.tsv")); rm -f "$tmp"
+        fi
         if compgen -G "$r/labelled/*.failed" > /dev/null; then
             tmp=$(mktemp)
             for f in "$r"/labelled/*.failed; do printf '%s\t%s\n' "$(basename "$f" .failed)" "$(cut -f2- "$f" | head -1)"; done > "$tmp"
