@@ -128,7 +128,7 @@ const char HELP_SELECT[] =
     "                            <= threshold.  Default: MLIP-3's rank-one updates\n"
     "                            only (its `select` output exactly; they drift when\n"
     "                            |det A| grows by orders of magnitude, leaving rows\n"
-    "                            at up to 1.02-1.04)\n"
+    "                            above the threshold, 1.02 seen)\n"
     "  --save_to=FILE            output potential (default: overwrite POT, atomically)\n"
     "  --input_format=F, --type_order=..., --absolute_types   as in calculate_efs\n";
 

@@ -362,7 +362,7 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
     }
     if (build_as) {
         /* fresh_inverse: every training row grades <= 1.001 against the stored
-         * set (MLIP-3's rank-one updates alone leave some at 1.02-1.04) */
+         * set (MLIP-3's rank-one updates alone leave some at 1.02) */
         mtp_active_set_options aso = {as_mode, 0, 0, -1, 1};
         int nsel = 0;
         if (mtp_active_set_select(pot, train, nt, &aso, &nsel, &err)) {

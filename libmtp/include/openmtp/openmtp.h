@@ -499,7 +499,7 @@ typedef struct mtp_active_set_options {
      * bit): A^-1 and the candidates' coefficients follow rank-one updates
      * only, which drift when |det A| grows by many orders of magnitude, so
      * rows offered may grade above threshold against the stored set
-     * afterwards (1.02-1.04 seen for training neighbourhoods).  Nonzero:
+     * afterwards (1.02 seen for training neighbourhoods).  Nonzero:
      * once no swap is left, A^-1 is recomputed from A, and swapping goes on
      * until no queued row exceeds threshold against a fresh inverse (the
      * stored A^-1 is that inverse).  `mtp train` and `mtp prune` set it. */
