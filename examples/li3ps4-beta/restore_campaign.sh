@@ -51,6 +51,11 @@ frames_in() { grep -c '^ *BEGIN_CFG' "$1" || true; }
 
 [ -s "$tsv" ] || fail "$tsv: no committed round table"
 [ -s "$pot" ] || fail "$pot: no potential"
+# the loop's lock (active_learning/Makefile), held until the rounds are in place, so that a loop
+# started meanwhile in WORKDIR neither runs beside the restore nor gets rounds moved into its own
+mkdir -p "$work"
+exec 9>> "$work/.lock"
+flock -n 9 || fail "$work: a make of the loop is running there (it holds $work/.lock)"
 if compgen -G "$work/round-*" > /dev/null; then
     fail "$work already holds rounds (round-*); restore only into a new or empty WORKDIR"
 fi
@@ -121,7 +126,6 @@ if [ -s "$next" ]; then
 fi
 echo "restored from $(git -C "$repo" rev-parse HEAD 2>/dev/null || echo '(not a git checkout)') on $(date -u +%FT%TZ): rounds 0..$K, potential $pot" > "$tmp/restored"
 
-mkdir -p "$work"
 for d in "$tmp"/round-*; do mv "$d" "$work/"; done
 mv "$tmp/restored" "$work/restored"
 echo "restore_campaign.sh: $work holds rounds 0..$K (training set $n frames, round $K's potential)$([ -s "$next" ] && echo "; round $((K + 1)) will take its $(grep -c '^ *BEGIN_CFG' "$next") committed frames from known-labels.cfg as it selects them again (and stop before training if it does not)")"

@@ -48,6 +48,13 @@ fi
 grep -q "is not round $((L - 1))'s potential" "$D/wrong.log" || { cat "$D/wrong.log"; fail "no reason given for refusing the potential"; }
 ! compgen -G "$D/wrong/round-*" > /dev/null || fail "a refused restore left rounds in $D/wrong"
 
+# nor while a make of the loop holds WORKDIR's lock
+mkdir -p "$D/run"; flock "$D/run/.lock" sleep 3 & sleep 0.5
+if MTP=$BIN/mtp bash "$RESTORE" "$D/run" "$REF/round-$(printf %03d $((L - 1)))/pot.almtp" --frames="$D/frames" > "$D/locked.log" 2>&1; then
+    fail "restore ran beside a loop holding $D/run/.lock"
+fi
+grep -q "a make of the loop is running there" "$D/locked.log" || { cat "$D/locked.log"; fail "no reason given for refusing a locked WORKDIR"; }
+wait
 MTP=$BIN/mtp bash "$RESTORE" "$D/run" "$REF/round-$(printf %03d $((L - 1)))/pot.almtp" --frames="$D/frames" > "$D/restore.log" 2>&1 ||
     { cat "$D/restore.log"; fail "restore failed"; }
 # a second restore into the same directory is refused (nothing overwritten)
