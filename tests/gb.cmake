@@ -35,6 +35,12 @@ if(EXISTS ${_gb_dir}/tests/test_gb.py)
                        ${PROJECT_BINARY_DIR}/tests/gb-work/campaign)
       set_tests_properties(gb_campaign_smoke PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77 TIMEOUT 600
                            ENVIRONMENT "OMP_NUM_THREADS=1")
+      # item 3's DFT boundary energy pipeline with the MTP as labeller (about 20 s)
+      add_test(NAME gb_gamma_dft
+               COMMAND bash ${_gb_dir}/tests/test_gamma_dft.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
+                       ${PROJECT_BINARY_DIR}/tests/gb-work/gamma-dft)
+      set_tests_properties(gb_gamma_dft PROPERTIES LABELS "gb" SKIP_RETURN_CODE 77 TIMEOUT 600
+                           ENVIRONMENT "OMP_NUM_THREADS=1")
       # the cut-check pipeline with the MTP as labeller: exact at buffer = cutoff (seconds)
       add_test(NAME gb_cut_check_compare
                COMMAND bash ${_gb_dir}/tests/test_cut_check.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}

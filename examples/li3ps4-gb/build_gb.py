@@ -8,7 +8,8 @@ choosing the rigid-body translation by minimising the boundary energy with an MT
 
 Writes NAME.lmp (LAMMPS data, types 1 Li 2 P 3 S, masses), NAME.cfg (MLIP, types 0 Li 1 P 2 S,
 Feature lines) and NAME.json (geometry, strain, orientations, per-atom grain); with --pot also
-NAME-relaxed.lmp/.cfg and the translation search in NAME.json.  See README.md for the axis
+NAME-relaxed.lmp/.cfg, the minimised oriented bulk supercell NAME-bulk-relaxed.cfg (the
+reference of e_bulk) and the translation search in NAME.json.  See README.md for the axis
 convention, the strain and the overlap rule (li3ps4_gb/bicrystal.py docstring)."""
 import argparse
 import json
@@ -106,6 +107,11 @@ def build_one(args, name, axis, sigma, plane, label=None, log=print):
         meta["search"] = {k: res[k] for k in ("e_bulk", "candidates", "best")}
         meta["potential"] = os.path.abspath(args.pot)
         c = res["cell"]
+        # the oriented bulk supercell as minimised for e_bulk: DFT on it and on NAME-relaxed
+        # gives the DFT boundary energy at the MTP's geometry (gamma_dft.py)
+        cellio.write_cfg(prefix + "-bulk-relaxed.cfg", dict(res["bulk_relaxed"], features=[
+            ("gb_bulk_reference_of", name), ("gb_relaxed_with", os.path.basename(args.pot)),
+            ("gb_e_bulk_eV_per_atom", "%.9f" % res["e_bulk"])]))
         meta.update(chosen_by=res["chosen_by"], gamma_unrelaxed_J_m2=res["gamma_static"],
                     valid=res["valid"], why=res.get("why", ""), gamma_J_m2=res.get("gamma"))
         if "relaxed" in res:

@@ -20,7 +20,8 @@ def relaxed_ok(cell, thresholds):
 
 
 def bulk_reference(bic, pot, lmp=None, relax_normal=True, log=print):
-    """Energy per atom of grain 1's oriented bulk supercell (A, B, T_c), same minimisation."""
+    """(energy per atom, atoms, minimised cell) of grain 1's oriented bulk supercell (A, B, T_c),
+    same minimisation; the cell is written beside the boundary for a DFT check of gamma."""
     sp, x, _ = [g for g in bic.grains[0]]
     n1 = len(sp) // bic.expand
     from .bicrystal import TYPE
@@ -30,12 +31,12 @@ def bulk_reference(bic, pot, lmp=None, relax_normal=True, log=print):
                                           maxiter=1000, maxeval=10000)
     log("  bulk reference: %d atoms, E = %.6f eV, e_bulk = %.6f eV/atom, wall %.2g eV"
         % (n1, e, e / n1, wall))
-    return e / n1, n1
+    return e / n1, n1, rel
 
 
 def search(bic, pot, grid=(2, 2), gaps=(0.0, 1.0), lmp=None, relax_normal=True,
            clash_factor=0.75, log=print, thresholds=None):
-    e_bulk, n_bulk = bulk_reference(bic, pot, lmp, relax_normal, log)
+    e_bulk, n_bulk, bulk_cell = bulk_reference(bic, pot, lmp, relax_normal, log)
     area = bic.area()
     rows = []
     for gap in gaps:
@@ -63,7 +64,7 @@ def search(bic, pot, grid=(2, 2), gaps=(0.0, 1.0), lmp=None, relax_normal=True,
         log("  every relaxed candidate is invalid; translation chosen by the UNRELAXED energy "
             "(u %.2f v %.2f gap %.2f, gamma unrelaxed %.3f J/m2)"
             % (best["u"], best["v"], best["gap"], best["gamma_static"]))
-        return {"e_bulk": e_bulk, "candidates": rows, "best": best, "valid": False,
+        return {"e_bulk": e_bulk, "bulk_relaxed": bulk_cell, "candidates": rows, "best": best, "valid": False,
                 "chosen_by": "unrelaxed energy (all relaxations invalid)",
                 "gamma_static": best["gamma_static"], "why": "all relaxations invalid",
                 "cell": bic.cell(best["u"], best["v"], best["gap"], clash_factor=clash_factor)}
@@ -76,7 +77,7 @@ def search(bic, pot, grid=(2, 2), gaps=(0.0, 1.0), lmp=None, relax_normal=True,
     log("  final (u %.2f v %.2f gap %.2f): gamma %.3f J/m2, Lz %.3f -> %.3f A%s"
         % (best["u"], best["v"], best["gap"], g, c["cell"][2][2], lz,
            "" if not bad else "  INVALID: " + "; ".join(bad[:2])))
-    return {"e_bulk": e_bulk, "candidates": rows, "best": best, "gamma": g, "E": e,
+    return {"e_bulk": e_bulk, "bulk_relaxed": bulk_cell, "candidates": rows, "best": best, "gamma": g, "E": e,
             "valid": not bad, "why": "; ".join(bad[:2]), "wall": wall, "lz": lz,
             "chosen_by": "relaxed energy", "gamma_static": best["gamma_static"],
             "cell": c, "relaxed": rel}
