@@ -122,6 +122,13 @@ const char HELP_SELECT[] =
     "  --weight_scaling=2        configuration mode: energy rows / N^(p/2)\n"
     "  --threshold=1.001         swap while some |c_j| exceeds it\n"
     "  --init_value=1e-6         initial active set init_value * I\n"
+    "  --fresh_inverse           once no swap is left, recompute A^-1 from A and go on\n"
+    "                            until no row exceeds the threshold against it (as\n"
+    "                            `mtp train` does): every row of TRAIN then grades\n"
+    "                            <= threshold.  Default: MLIP-3's rank-one updates\n"
+    "                            only (its `select` output exactly; they drift when\n"
+    "                            |det A| grows by orders of magnitude, leaving rows\n"
+    "                            above the threshold, 1.02 seen)\n"
     "  --save_to=FILE            output potential (default: overwrite POT, atomically)\n"
     "  --input_format=F, --type_order=..., --absolute_types   as in calculate_efs\n";
 
@@ -134,7 +141,7 @@ int cmd_select(const char *cmd, cli_args *a)
     const char *pot_path = a->pos[0], *train = a->pos[1];
     const char *mode_s = cli_opt(a, "al_mode"), *save_to = cli_opt(a, "save_to");
     double site_w, energy_w, threshold, init_value;
-    int ws;
+    int ws, fresh_inverse;
     mtp_read_options ropt;
     mtp_format ifmt;
     char **tm = NULL;
@@ -145,9 +152,9 @@ int cmd_select(const char *cmd, cli_args *a)
     if (cli_read_options(a, &ropt, &ifmt, &tm) || cli_opt_double(a, "site_en_weight", -1, &site_w) ||
         cli_opt_double(a, "energy_weight", -1, &energy_w) || cli_opt_double(a, "threshold", 1.001, &threshold) ||
         cli_opt_double(a, "init_value", 1e-6, &init_value) || cli_opt_int(a, "weight_scaling", 2, &ws) ||
-        cli_check_unused(a, cmd))
+        cli_opt_bool(a, "fresh_inverse", 0, &fresh_inverse) || cli_check_unused(a, cmd))
         goto done;
-    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, threshold, init_value, ws};
+    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, threshold, init_value, ws, fresh_inverse};
     if (mode_s && strcmp(mode_s, "cfg") == 0) o.mode = MTP_GRADE_CONFIGURATION;
     else if (mode_s && strcmp(mode_s, "nbh") != 0) {
         fprintf(stderr, "mtp %s: --al_mode must be nbh or cfg\n", cmd);

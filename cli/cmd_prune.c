@@ -38,7 +38,8 @@ const char HELP_PRUNE[] =
     "  --max_group=64             largest group removed in one step\n"
     "  --al_mode=cfg|nbh|none     POT's active-learning section is invalid after\n"
     "                             pruning: it is recomputed over TRAIN.cfg in POT's\n"
-    "                             mode (default), in the mode given, or dropped (none)\n"
+    "                             mode (default), in the mode given, or dropped (none);\n"
+    "                             as in `mtp train`, with a fresh A^-1 at the end\n"
     "  --energy_weight=1 --force_weight=0.01 --stress_weight=0.001\n"
     "  --weight_scaling=1 --weight_scaling_forces=0\n"
     "                             the training objective (as mtp train; use the\n"
@@ -406,7 +407,7 @@ int cmd_prune(const char *cmd, cli_args *a)
         if (al_mode && !strcmp(al_mode, "none")) {
             printf("# active-learning section of %s dropped (--al_mode=none)\n", a->pos[0]);
         } else {
-            mtp_active_set_options aso = {mode, 0, 0, -1};
+            mtp_active_set_options aso = {mode, 0, 0, -1, 1}; /* fresh_inverse: as mtp train */
             int nsel = 0;
             if (mtp_active_set_select(out_pot, train, nt, &aso, &nsel, &err)) goto report;
             printf("# active set recomputed over %s (%s mode): %d configurations selected\n", a->pos[1],

@@ -55,6 +55,11 @@ const char HELP_SELECT_ADD[] =
     "  --threshold=1.001        a row is worth adding if some |c_j| exceeds it (> 1)\n"
     "  --swap_limit=N           MLIP-3 form: at most N swaps per batch (0 = no limit)\n"
     "  --batch_size=9999        MLIP-3 form: candidates selected together\n"
+    "  --fresh_inverse          MLIP-3's selections (over TRAIN; candidates in the\n"
+    "                           MLIP-3 form) end with A^-1 recomputed from A and go\n"
+    "                           on until no row exceeds the threshold against it, as\n"
+    "                           `mtp train` does (default: MLIP-3's rank-one updates\n"
+    "                           only, which drift; see `mtp help select`)\n"
     "  --max=N                  batch form: budget of configurations\n"
     "  --threads=T              batch form: threads for rows and grades (default 1)\n"
     "  --buffer_mb=256          batch form: memory for buffered candidate rows\n"
@@ -147,7 +152,7 @@ int cmd_select_add(const char *cmd, cli_args *a)
     const char *save_to = cli_opt(a, "save_to"), *save_selected = cli_opt(a, "save_selected_to");
     const char *log_s = cli_opt(a, "log"), *max_s = cli_opt(a, "max");
     double threshold, init_value, ew, fw, sw, siw;
-    int swap_limit, batch_size, ws, max_n, threads, buffer_mb;
+    int swap_limit, batch_size, ws, max_n, threads, buffer_mb, fresh_inverse;
     const int weights_given = cli_opt(a, "energy_weight") || cli_opt(a, "force_weight") ||
                               cli_opt(a, "stress_weight") || cli_opt(a, "site_en_weight") ||
                               cli_opt(a, "weight_scaling");
@@ -167,7 +172,7 @@ int cmd_select_add(const char *cmd, cli_args *a)
         cli_opt_int(a, "swap_limit|selection_limit", 0, &swap_limit) ||
         cli_opt_int(a, "batch_size", 9999, &batch_size) || cli_opt_int(a, "max", 0, &max_n) ||
         cli_opt_int(a, "threads", 1, &threads) || cli_opt_int(a, "buffer_mb", 256, &buffer_mb) ||
-        cli_check_unused(a, cmd))
+        cli_opt_bool(a, "fresh_inverse", 0, &fresh_inverse) || cli_check_unused(a, cmd))
         goto done;
     if (!(threshold > 1)) {
         fprintf(stderr, "mtp %s: --threshold must be > 1 (got %g)\n", cmd, threshold);
@@ -209,16 +214,17 @@ int cmd_select_add(const char *cmd, cli_args *a)
     mtp_error err;
     if (mtp_potential_read(pot_path, &pot, &err)) goto report;
     if (weights_given) {
-        mtp_active_set_options o = {siw != 0 ? MTP_GRADE_NEIGHBORHOOD : MTP_GRADE_CONFIGURATION, threshold, init_value, ws};
+        mtp_active_set_options o = {siw != 0 ? MTP_GRADE_NEIGHBORHOOD : MTP_GRADE_CONFIGURATION, threshold, init_value, ws, fresh_inverse};
         if (mtp_active_set_create(pot, &o, &as, &err)) goto report;
     } else if (mtp_active_set_load(pot, &as, &err)) {
         if (err.status != MTP_ERR_INVALID) goto report; /* a broken state is an error, a missing one is not */
         /* MLIP-3 goes on with its default weights (energy rows) */
         fprintf(stderr, "mtp %s: %s has no active-learning state; starting from init_value * I in configuration mode\n",
                 cmd, pot_path);
-        mtp_active_set_options o = {MTP_GRADE_CONFIGURATION, threshold, init_value, ws};
+        mtp_active_set_options o = {MTP_GRADE_CONFIGURATION, threshold, init_value, ws, fresh_inverse};
         if (mtp_active_set_create(pot, &o, &as, &err)) goto report;
     }
+    mtp_active_set_set_fresh_inverse(as, fresh_inverse); /* a loaded set has it off */
     if (log)
         fprintf(log, "%s: active set of %d configurations (%s mode), log|det A| %.6f\n", pot_path,
                 mtp_active_set_size(as),

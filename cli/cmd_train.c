@@ -69,7 +69,9 @@ const char HELP_TRAIN[] =
     "  --al_mode=cfg|nbh|none     active set stored with the potential (as MLIP-3):\n"
     "                             MaxVol over the training set, rows per configuration\n"
     "                             (cfg, default) or per atom (nbh); default: the mode of\n"
-    "                             INIT's own active set if it has one; none skips it\n"
+    "                             INIT's own active set if it has one; none skips it.\n"
+    "                             Unlike MLIP-3, the selection ends with a freshly\n"
+    "                             computed A^-1, so every training row grades <= 1.001\n"
     "  Per-configuration weights: the features EnergyWeight, ForceWeight and\n"
     "  StressWeight multiply the corresponding weights of that configuration\n"
     "  (Weight multiplies all three), e.g. `Feature EnergyWeight 10`.\n"
@@ -359,7 +361,9 @@ static int cmd_train_run(const char *cmd, cli_args *a, int rank)
         goto out;
     }
     if (build_as) {
-        mtp_active_set_options aso = {as_mode, 0, 0, -1};
+        /* fresh_inverse: every training row grades <= 1.001 against the stored
+         * set (MLIP-3's rank-one updates alone leave some at 1.02) */
+        mtp_active_set_options aso = {as_mode, 0, 0, -1, 1};
         int nsel = 0;
         if (mtp_active_set_select(pot, train, nt, &aso, &nsel, &err)) {
             cli_report(cmd, &err);

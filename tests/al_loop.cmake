@@ -34,3 +34,7 @@ set_tests_properties(al_loop_restore PROPERTIES LABELS "al_loop" SKIP_RETURN_COD
 add_test(NAME al_loop_structures
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_structures.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_structures PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref)
+# reuse_labelled.py on hand-written frames: tolerance, types, cell, bad input, --unused (a second).
+add_test(NAME al_loop_reuse_labelled
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_reuse_labelled.sh ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_reuse_labelled PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)

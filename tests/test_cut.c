@@ -291,7 +291,7 @@ int main(int argc, char **argv)
         /* the site rows dV_i/dtheta are those of the big cell too: per-atom
          * extrapolation grades (neighbourhood mode, active set built on the
          * big cell) agree for the trusted atoms */
-        mtp_active_set_options aso = {MTP_GRADE_NEIGHBORHOOD, 0, 0, -1};
+        mtp_active_set_options aso = {MTP_GRADE_NEIGHBORHOOD, 0, 0, -1, 0};
         int nsel;
         CHECK_OK(mtp_active_set_select(pot, &bc, 1, &aso, &nsel, &err), err);
         mtp_grader *g;

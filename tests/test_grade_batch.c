@@ -172,7 +172,7 @@ static void check_grades(int level, int S)
         double L[3][3] = {{a, 0, 0}, {0.3 * tu_rand(), a, 0}, {0, 0.2 * tu_rand(), a}};
         tp_random_cfg(&cfgs[k], n, L, S, 1.7, 1);
     }
-    mtp_active_set_options opt = {MTP_GRADE_NEIGHBORHOOD, 0, 0, -1};
+    mtp_active_set_options opt = {MTP_GRADE_NEIGHBORHOOD, 0, 0, -1, 0};
     int n_sel = 0;
     CHECK_OK(mtp_active_set_select(pot, cfgs, N_TRAIN, &opt, &n_sel, &err), err);
     mtp_grader *g;

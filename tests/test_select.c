@@ -73,7 +73,7 @@ static void test_stability(mtp_potential *pot, mtp_grade_mode mode, int n_train)
     const int P = mtp_potential_param_count(pot);
     mtp_error err;
     mtp_active_set *as;
-    mtp_active_set_options o = {mode, 1.001, 1e-6, 2};
+    mtp_active_set_options o = {mode, 1.001, 1e-6, 2, 0};
     CHECK_OK(mtp_active_set_create(pot, &o, &as, &err), err);
     mtp_cfg *cfgs = calloc((size_t)n_train, sizeof *cfgs);
     random_cfgs(cfgs, n_train, 4, 9);
@@ -122,7 +122,7 @@ static void test_greedy_brute_force(mtp_potential *pot)
     const int N = 12;
     mtp_error err;
     mtp_active_set *as;
-    mtp_active_set_options o = {MTP_GRADE_CONFIGURATION, 1.001, 1e-6, 2};
+    mtp_active_set_options o = {MTP_GRADE_CONFIGURATION, 1.001, 1e-6, 2, 0};
     CHECK_OK(mtp_active_set_create(pot, &o, &as, &err), err);
     mtp_cfg *train = calloc((size_t)n_train, sizeof *train), *pool = calloc((size_t)n_pool, sizeof *pool);
     random_cfgs(train, n_train, 3, 5); /* small cells: the pool (more atoms) extrapolates */
@@ -252,7 +252,7 @@ static void test_greedy_nbh(mtp_potential *pot)
     const int P = mtp_potential_param_count(pot), n_pool = 12;
     mtp_error err;
     mtp_active_set *as;
-    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2};
+    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2, 0};
     CHECK_OK(mtp_active_set_create(pot, &o, &as, &err), err);
     mtp_cfg train[4], pool[12];
     random_cfgs(train, 4, 6, 8);
@@ -295,7 +295,7 @@ static void test_greedy_calls(mtp_potential *pot)
     const int n_pool = 10, K = 6;
     mtp_error err;
     mtp_active_set *one, *many;
-    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2};
+    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2, 0};
     mtp_cfg train[3], pool[10];
     random_cfgs(train, 3, 6, 8);
     random_cfgs(pool, n_pool, 6, 12);

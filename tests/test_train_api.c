@@ -120,7 +120,7 @@ int main(int argc, char **argv)
         FILE *fo = fopen(so, "w"), *fe = fopen(se, "w");
         dup2(fileno(fo), 1), dup2(fileno(fe), 2);
         mtp_status st = train_api(init, cfgs, nc, &o, &pot, &res, &err);
-        mtp_active_set_options aso = {MTP_GRADE_CONFIGURATION, 0, 0, -1};
+        mtp_active_set_options aso = {MTP_GRADE_CONFIGURATION, 0, 0, -1, 1}; /* fresh_inverse, as mtp train */
         int nsel = 0;
         if (!st) st = mtp_active_set_select(pot, cfgs, nc, &aso, &nsel, &err);
         if (!st) st = mtp_potential_write(pot, api_pot, &err);

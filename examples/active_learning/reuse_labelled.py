@@ -3,6 +3,7 @@
 """Find a frame to be labelled among frames labelled earlier, so it is not labelled twice.
 
     reuse_labelled.py FRAME.cfg KNOWN.cfg OUT.cfg
+    reuse_labelled.py --unused KNOWN.cfg UNUSED.cfg FRAME.cfg ...
 
 FRAME.cfg holds one frame (round-NNN/frames/NNN.cfg); KNOWN.cfg holds labelled
 frames (round-NNN/known-labels.cfg, e.g. written by a restore from committed
@@ -12,6 +13,14 @@ positions equal to FRAME's within TOLERANCE (Angstrom, each component), it is
 written to OUT.cfg (atomically) exactly as it stands in KNOWN.cfg, and the exit
 status is 0.  Exit 1: no frame matches (label it).  Exit 2: bad input, with
 file:line: what was expected.
+
+--unused (the round's check before it trains): the frames of KNOWN.cfg that match
+none of the FRAME.cfg files (the round's frames/NNN.cfg) go to UNUSED.cfg and
+are listed on stderr, exit 1; exit 0 (and no UNUSED.cfg) when every known frame
+was selected again.  A known frame that is not selected again (the exploration
+did not repeat the lost one: another build, other settings) would otherwise drop
+out of the training set without a word, and commit_campaign.sh would then
+replace the committed round file that holds it.
 
 Why a tolerance and not text equality: the two files come from different writers
 (mtp select_add, and mtp convert after mtp-label), which may print the same
@@ -111,34 +120,59 @@ def same(a, b):
     return True
 
 
-def main(argv):
-    if len(argv) != 4:
-        print(__doc__.split("\n\n")[1], file=sys.stderr)
-        return 2
-    frame_path, known_path, out_path = argv[1:]
+def write_atomic(path, lines):
+    tmp = f"{path}.tmp.{os.getpid()}"
     try:
-        frame = read_frames(frame_path)
-        if len(frame) != 1:
-            raise BadInput(f"{frame_path}: expected one frame, found {len(frame)}")
-        known = read_frames(known_path)
-    except BadInput as e:
-        print(f"reuse_labelled.py: {e}", file=sys.stderr)
-        return 2
-    for k in known:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        raise BadInput(f"{path}: cannot write: {e}")
+
+
+def reuse(frame_path, known_path, out_path):
+    frame = read_frames(frame_path)
+    if len(frame) != 1:
+        raise BadInput(f"{frame_path}: expected one frame, found {len(frame)}")
+    for k in read_frames(known_path):
         if same(frame[0], k):
-            tmp = f"{out_path}.tmp.{os.getpid()}"
-            try:
-                with open(tmp, "w", encoding="utf-8") as f:
-                    f.writelines(k[1])
-                    f.flush()
-                    os.fsync(f.fileno())
-                os.replace(tmp, out_path)
-            except OSError as e:
-                print(f"reuse_labelled.py: {out_path}: cannot write: {e}", file=sys.stderr)
-                return 2
+            write_atomic(out_path, k[1])
             print(f"{frame_path}: labelled earlier, {known_path}:{k[0]}")
             return 0
     return 1
+
+
+def unused(known_path, out_path, frame_paths):
+    frames = [f for p in frame_paths for f in read_frames(p)]
+    left = [k for k in read_frames(known_path) if not any(same(f, k) for f in frames)]
+    if not left:
+        if os.path.exists(out_path):
+            os.remove(out_path)
+        return 0
+    write_atomic(out_path, [line for k in left for line in k[1]])
+    for k in left:
+        print(f"{known_path}:{k[0]}: not selected again in this round", file=sys.stderr)
+    return 1
+
+
+def main(argv):
+    try:
+        if len(argv) >= 3 and argv[1] == "--unused":
+            return unused(argv[2], argv[3], argv[4:]) if len(argv) >= 4 else usage()
+        return reuse(*argv[1:]) if len(argv) == 4 else usage()
+    except BadInput as e:
+        print(f"reuse_labelled.py: {e}", file=sys.stderr)
+        return 2
+    except Exception as e:  # noqa: BLE001 - exit 1 means "not found"; a crash must not say that
+        print(f"reuse_labelled.py: internal error: {e!r}", file=sys.stderr)
+        return 2
+
+
+def usage():
+    print(__doc__.split("\n\n")[1], file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

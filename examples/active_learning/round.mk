@@ -244,8 +244,18 @@ $(WORK)/standin-tersoff.lmp:
 	printf 'pair_style tersoff\npair_coeff * * %s Si C\n' $(LAMMPS_POTENTIALS)/SiC.tersoff > $@.tmp
 	mv $@.tmp $@
 
+# A frame of known-labels.cfg that this round did not select again would drop out
+# of the dataset (and commit_campaign.sh would replace the committed round file
+# holding it): stop before training and say which, so that nothing is lost
+# without a word.
 $(R)/train.cfg: | $(LABELLED) $(PREV_TRAIN)
 	test "$$(cat $(R)/frames/count)" = "$(words $(LABELLED))"
+	if [ -s $(R)/known-labels.cfg ]; then rc=0; /usr/bin/python3 $(HERE)/reuse_labelled.py --unused \
+	     $(R)/known-labels.cfg $(R)/known-labels.unused.cfg $(FRAMES) || rc=$$?; \
+	  if [ $$rc = 1 ]; then \
+	    echo "round $(ROUND): $(call count_frames,$(R)/known-labels.unused.cfg) of the $(call count_frames,$(R)/known-labels.cfg) frames of $(R)/known-labels.cfg were not selected again (the exploration did not repeat the lost one: another build, other settings?), so they would drop out of the dataset: see $(R)/known-labels.unused.cfg; they are still in git (the restore's commit: $(WORK)/restored). To train without them, remove $(R)/known-labels.cfg and run make again" >&2; exit 1; \
+	  elif [ $$rc != 0 ]; then exit 1; fi; \
+	fi
 	cat /dev/null $(PREV_TRAIN) $(LABELLED) > $@.tmp
 	mv $@.tmp $@
 

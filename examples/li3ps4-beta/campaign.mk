@@ -19,8 +19,8 @@ LOOP := $(abspath $(HERE)/../active_learning)
 # strains, from the seed frames.  STAGE=large: the stage after it, on 2x2x3 supercells
 # (384 atoms, Gamma point under --kspacing=0.42, ~25-35 min per CP2K frame on 2 cores, 4.6 GB
 # per rank) at 300/600/900 K and strains of -2.5/0/+2.5 %, 2 frames per round; it starts
-# from every committed stage-1 frame (frames/seed.cfg + frames/rounds/round-*.cfg, which
-# WORKDIR/committed-frames.cfg collects) and from stage 1's last potential (INIT_POT, required),
+# from every committed frame (frames/seed.cfg, frames/rounds/ and frames/rounds-large/, which
+# WORKDIR/committed-frames.cfg collects once) and from stage 1's last potential (INIT_POT, required),
 # so its round 0 only trains on from that potential.  Use its own WORKDIR and commit its
 # frames with `commit_campaign.sh WORKDIR --out=frames/rounds-large`:
 #   make -f examples/li3ps4-beta/campaign.mk STAGE=large WORKDIR=/scratch/large \
@@ -105,13 +105,15 @@ CAMPAIGN_VARS = LEVEL=$(LEVEL) SPECIES=$(SPECIES) CUTOFF=$(CUTOFF) AL_MODE=$(AL_
   $(if $(VALID_CFG),VALID_CFG=$(abspath $(VALID_CFG)))
 
 .PHONY: all status plot
-all status plot: $(CAMPAIGN_PREREQS)
+# status and plot only read WORKDIR: they need none of the prerequisites
+all: $(CAMPAIGN_PREREQS)
+all status plot:
 	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
 	$(MAKE) -C $(LOOP) $@ WORKDIR=$(abspath $(WORKDIR)) $(CAMPAIGN_VARS)
 
 # FROM_COMMITTED's seed: the committed frames, read and rewritten by mtp convert (so a
 # malformed file stops here); made once (a frame committed later does not change a running stage)
-MTP_BIN ?= $(call find_program,mtp)
+MTP_BIN ?= $(or $(MTP),$(call find_program,mtp))
 $(abspath $(WORKDIR))/committed-frames.cfg:
 	@test -n "$(WORKDIR)" || { echo "campaign.mk: set WORKDIR=/path/to/scratch (CP2K outputs go there)" >&2; exit 2; }
 	mkdir -p $(@D)

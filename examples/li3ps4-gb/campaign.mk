@@ -16,7 +16,8 @@
 # and production at 300, 800 and 2000 K), graded in neighbourhood mode; `mtp select_add` picks
 # at most SELECT_MAX frames, `mtp cut_extrapolative_nbh --periodic` cuts the worst
 # neighbourhood of each into a periodic cube (CUT_OPTS: core 0, buffer 1 A: edge
-# 2 (cutoff + buffer) + 2 min_dist ~ 15.6 A, 85-220 atoms instead of the bicrystal's 496-1088;
+# 2 (cutoff + buffer) + 2 min_dist ~ 15.5 A, 105-146 atoms in the smoke runs (bulk: 160-170)
+# instead of the bicrystal's 496-1088;
 # the centre atom's force is trusted, every other atom has force_weight 0, energy and stress
 # weight 0), and CP2K labels the cubes at Gamma (--kspacing=0.42 gives 1x1x1 at >= 15 A).
 # Every setting can be overridden on the command line, as in the bulk campaign.

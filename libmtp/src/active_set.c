@@ -31,6 +31,7 @@ struct mtp_active_set {
     mtp_grade_mode mode;
     double energy_weight, force_weight, stress_weight, site_en_weight;
     int weight_scaling;
+    int fresh_inverse;        /* select_queued confirms with a fresh A^-1 */
     mtp_maxvol mv;
     as_link *slot;            /* [n]: owner of each active row */
     as_entry *entries;
@@ -218,6 +219,8 @@ int mtp_active_set_param_count(const mtp_active_set *as) { return as->n; }
 
 mtp_status mtp_active_set_refresh(mtp_active_set *as, mtp_error *err) { return mtp_maxvol_refresh(&as->mv, err); }
 
+void mtp_active_set_set_fresh_inverse(mtp_active_set *as, int on) { as->fresh_inverse = on != 0; }
+
 /* ------------------------------------------------------------------ */
 /* Handle                                                              */
 /* ------------------------------------------------------------------ */
@@ -249,7 +252,7 @@ static mtp_status new_set(const mtp_potential *pot, double init_value, mtp_activ
 mtp_status mtp_active_set_create(const mtp_potential *pot, const mtp_active_set_options *opt, mtp_active_set **out,
                                  mtp_error *err)
 {
-    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2};
+    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2, 0};
     if (opt) o = *opt;
     if (o.init_value == 0) o.init_value = 1e-6;
     if (o.weight_scaling < 0) o.weight_scaling = 2;
@@ -262,6 +265,7 @@ mtp_status mtp_active_set_create(const mtp_potential *pot, const mtp_active_set_
     mtp_active_set *as = *out;
     as->mode = o.mode;
     as->weight_scaling = o.weight_scaling;
+    as->fresh_inverse = o.fresh_inverse != 0;
     if (o.mode == MTP_GRADE_NEIGHBORHOOD) as->site_en_weight = 1;
     else as->energy_weight = 1;
     return MTP_OK;
@@ -458,15 +462,31 @@ mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, lo
     mtp_status st = coeffs_of_queue(as, &C, err);
     if (st) return st;
     long swaps = 0;
-    while (swap_limit <= 0 || swaps < swap_limit) {
+    /* with fresh_inverse: whether A^-1 and C were computed afresh since the
+     * last swap (a loaded A^-1 may carry the drift of earlier selections) */
+    int fresh = 0;
+    while (!st && (swap_limit <= 0 || swaps < swap_limit)) {
         long i0;
         int j0;
         find_max(C, as->q_count, as->n, NULL, threshold, &i0, &j0);
-        if (i0 < 0) break;
+        if (i0 < 0) {
+            if (!as->fresh_inverse || fresh) break;
+            /* MLIP-3 stops here; its rank-one updates of A^-1 and C drift
+             * when |det A| grows by many orders of magnitude, so rows it
+             * judged <= threshold can grade above it against the set (as
+             * the grader, from the stored A^-1, sees it): confirm with a
+             * fresh inverse and go on swapping if any row exceeds it */
+            if ((st = mtp_maxvol_refresh(&as->mv, err))) break;
+            mtp_maxvol_coeffs(&as->mv, as->qrows, as->q_count, C);
+            fresh = 1;
+            continue;
+        }
         swap_rows(as, C, i0, j0);
         swaps++;
+        fresh = 0;
     }
     free(C);
+    if (st) return st;
     if (n_swaps) *n_swaps = swaps;
     return finish_selection(as, err);
 }
@@ -866,7 +886,7 @@ mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **out, m
 mtp_status mtp_active_set_select(mtp_potential *pot, const mtp_cfg *cfgs, int count,
                                  const mtp_active_set_options *opt, int *n_selected, mtp_error *err)
 {
-    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2};
+    mtp_active_set_options o = {MTP_GRADE_NEIGHBORHOOD, 1.001, 1e-6, 2, 0};
     if (opt) o = *opt;
     if (o.threshold == 0) o.threshold = 1.001;
     mtp_active_set *as;

@@ -78,7 +78,8 @@ class mtp_basis_options(ctypes.Structure):
 
 
 class mtp_active_set_options(ctypes.Structure):
-    _fields_ = [("mode", _I), ("threshold", _D), ("init_value", _D), ("weight_scaling", _I)]
+    _fields_ = [("mode", _I), ("threshold", _D), ("init_value", _D), ("weight_scaling", _I),
+                ("fresh_inverse", _I)]
 
 
 def check_layout(L):

@@ -75,14 +75,18 @@ def grade(potential, atoms, species=None):
 
 
 def build_active_set(potential, atoms_list, species=None, mode="nbh", threshold=0.0,
-                     init_value=0.0, weight_scaling=-1, save_to=None):
+                     init_value=0.0, weight_scaling=-1, save_to=None, fresh_inverse=False):
     """MaxVol active set of the potential over training configurations
     (mtp_active_set_select, what `mtp select` and the end of `mtp train` do).
 
     mode 'nbh' (rows per atom) or 'cfg' (rows per configuration);
     threshold/init_value/weight_scaling 0/0/-1 mean MLIP-3's defaults
-    (1.001, 1e-6, 2).  The potential (a path is read; a Potential is changed
-    in place) gets the active set; it is written to save_to when given.
+    (1.001, 1e-6, 2).  fresh_inverse=True ends the selection with A^-1
+    recomputed from A and swaps on until no row exceeds the threshold against
+    it (as `mtp train`; every training row then grades <= threshold); False
+    is MLIP-3's selection exactly, whose rank-one updates can drift.  The
+    potential (a path is read; a Potential is changed in place) gets the
+    active set; it is written to save_to when given.
     Returns (potential, number of configurations owning active rows)."""
     pot = _potential(potential, species)
     L = lib()
@@ -94,7 +98,7 @@ def build_active_set(potential, atoms_list, species=None, mode="nbh", threshold=
     for k in range(n):
         L.mtp_cfg_init(cfgs[k])
     opt = _cfg.mtp_active_set_options(1 if mode == "nbh" else 2, threshold, init_value,
-                                      weight_scaling)
+                                      weight_scaling, int(bool(fresh_inverse)))
     err = new_error()
     selected = ctypes.c_int()
     try:

@@ -282,6 +282,7 @@ def train_potential(init_potential, train_cfg, save_to, valid_cfg=None, progress
                 aso.init_value = 0
                 aso.threshold = 0
                 aso.weight_scaling = -1
+                aso.fresh_inverse = 1  # as mtp train: training rows grade <= 1.001
                 check(L.mtp_active_set_select(pot, tr, ntr, ctypes.byref(aso), ctypes.byref(nsel), err), err)
             check(L.mtp_potential_write(pot, os.fsencode(save_to), err), err)
         finally:

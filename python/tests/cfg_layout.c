@@ -35,6 +35,7 @@ int main(void)
     FIELD(mtp_basis_options, species_labels); FIELD(mtp_basis_options, min_dist);
     FIELD(mtp_basis_options, radial_funcs_count); SIZE(mtp_basis_options);
     FIELD(mtp_active_set_options, mode); FIELD(mtp_active_set_options, threshold);
-    FIELD(mtp_active_set_options, weight_scaling); SIZE(mtp_active_set_options);
+    FIELD(mtp_active_set_options, weight_scaling); FIELD(mtp_active_set_options, fresh_inverse);
+    SIZE(mtp_active_set_options);
     return 0;
 }

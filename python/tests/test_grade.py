@@ -70,6 +70,17 @@ def test_active_set_from_python():
     cli = openmtp.Grader(cli_pot, species=["Li"])
     for atoms in train[:3] + [squeezed]:
         assert_close(cli.grade(atoms)[1], grader.grade(atoms)[1], rel=1e-12, what="grades")
+    # fresh_inverse reaches the library (the field of the ctypes mirror) as
+    # `mtp select --fresh_inverse`
+    fresh, _ = openmtp.build_active_set(POT_LI, train, species=["Li"], mode="nbh",
+                                        fresh_inverse=True)
+    cli_fresh = os.path.join(d, "li-cli-fresh.almtp")
+    openmtp.run_mtp("select", POT_LI, train_path, al_mode="nbh", fresh_inverse=True,
+                    save_to=cli_fresh)
+    fg, cg = openmtp.Grader(fresh), openmtp.Grader(cli_fresh, species=["Li"])
+    assert max(fg.grade(a)[0] for a in train) <= 1.001 + 1e-9
+    for atoms in train[:3] + [squeezed]:
+        assert_close(cg.grade(atoms)[1], fg.grade(atoms)[1], rel=1e-12, what="fresh grades")
 
 
 def test_train_through_mtp_command():

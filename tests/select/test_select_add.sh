@@ -75,6 +75,15 @@ for mode in nbh cfg; do
 done
 "$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" nbh_pool.cfg fresh.cfg --site_en_weight=1 > o3.txt 2> /dev/null
 check "starting from scratch (--site_en_weight=1) selects too" [ "$(increased o3.txt)" -gt 0 ]
+# --fresh_inverse: the last re-selection over TRAIN ends with a fresh A^-1,
+# so TRAIN grades <= threshold against the saved state
+"$MTP" select_add "$EX/pot.almtp" "$EX/train.cfg" nbh_pool.cfg fresh_inv.cfg --fresh_inverse \
+    --save_to=fresh_inv.almtp > o4.txt 2> e4.txt
+check "--fresh_inverse selects ($(cat e4.txt))" [ "$(increased o4.txt)" -gt 0 ]
+g=$(worst_grade fresh_inv.almtp "$EX/train.cfg")
+check "--fresh_inverse: TRAIN grades <= 1.001 against the saved state (max $g)" le "$g" 1.001000001
+g=$(worst_grade fresh_inv.almtp fresh_inv.cfg)
+check "--fresh_inverse: the selected configurations too (max $g)" le "$g" 1.001000001
 
 "$MTP" select "$EX/pot.almtp" "$EX/train.cfg" --save_to=sel.almtp > sel.out 2> /dev/null
 check "mtp select names the configurations it chose" grep -qx "selected $EX/train.cfg:0 ([0-9]* rows)" sel.out

@@ -37,7 +37,7 @@ n=$(grep -c BEGIN_CFG "$D/round-001/selected.cfg")
 # every cut cell: small, one trusted atom, no energy or stress in the fit
 for f in "$D"/round-001/frames/[0-9]*.cfg; do
   atoms=$(awk '/Size/ { getline; print $1; exit }' "$f")
-  [ "$atoms" -le 250 ] || fail "$f: $atoms atoms, a cut cell should hold ~85-220"
+  [ "$atoms" -le 250 ] || fail "$f: $atoms atoms, a buffer-1 cube of a boundary should hold ~100-150"
   grep -qE "EnergyWeight[[:space:]]+0$" "$f" && grep -qE "StressWeight[[:space:]]+0$" "$f" || fail "$f: energy or stress weight not 0"
   ones=$(awk '/AtomData:/ { for (i = 2; i <= NF; i++) if ($i == "force_weight") c = i - 1; next }
               c && NF >= c && $1 ~ /^[0-9]+$/ && $c + 0 == 1 { k++ } END { print k + 0 }' "$f")

@@ -495,6 +495,15 @@ typedef struct mtp_active_set_options {
     double threshold;      /* 0 = 1.001   */
     double init_value;     /* 0 = 1e-6    */
     int weight_scaling;    /* configuration mode: energy rows / N^(p/2); -1 = 2 */
+    /* 0 = MLIP-3's selection exactly (its outputs are reproduced bit for
+     * bit): A^-1 and the candidates' coefficients follow rank-one updates
+     * only, which drift when |det A| grows by many orders of magnitude, so
+     * rows offered may grade above threshold against the stored set
+     * afterwards (1.02 seen for training neighbourhoods).  Nonzero:
+     * once no swap is left, A^-1 is recomputed from A, and swapping goes on
+     * until no queued row exceeds threshold against a fresh inverse (the
+     * stored A^-1 is that inverse).  `mtp train` and `mtp prune` set it. */
+    int fresh_inverse;
 } mtp_active_set_options;
 mtp_status mtp_active_set_select(mtp_potential *pot, const mtp_cfg *cfgs, int count,
                                  const mtp_active_set_options *opt, int *n_selected, mtp_error *err);
@@ -508,11 +517,12 @@ mtp_status mtp_active_set_select(mtp_potential *pot, const mtp_cfg *cfgs, int co
  * only read the set and may run concurrently (one calculator per thread). */
 typedef struct mtp_active_set mtp_active_set;
 /* Empty: init_value * I, every row unowned; weights from opt->mode
- * (site_en_weight 1 or energy_weight 1). */
+ * (site_en_weight 1 or energy_weight 1); selections confirm with a fresh
+ * A^-1 if opt->fresh_inverse. */
 mtp_status mtp_active_set_create(const mtp_potential *pot, const mtp_active_set_options *opt,
                                  mtp_active_set **as, mtp_error *err);
 /* The state stored in pot's MVS_v1.1 section, members in stored order
- * (their MV_grade feature reset to 0, as MLIP-3 does). */
+ * (their MV_grade feature reset to 0, as MLIP-3 does); fresh_inverse off. */
 mtp_status mtp_active_set_load(const mtp_potential *pot, mtp_active_set **as, mtp_error *err);
 void mtp_active_set_destroy(mtp_active_set *as);
 mtp_grade_mode mtp_active_set_mode(const mtp_active_set *as);
@@ -528,6 +538,9 @@ double mtp_active_set_row_grade(const mtp_active_set *as, const double *row, dou
 /* C[m][P] = rows[m][P] A^-1 (the coefficients whose max |.| is the grade). */
 void mtp_active_set_coeffs(const mtp_active_set *as, const double *rows, long m, double *C);
 int mtp_active_set_param_count(const mtp_active_set *as);
+/* mtp_active_set_options.fresh_inverse for the selections of a set made by
+ * mtp_active_set_load (or to change it on any set); on = nonzero. */
+void mtp_active_set_set_fresh_inverse(mtp_active_set *as, int on);
 /* Recompute A^-1 from A (MLIP-3's rank-one updates drift over many swaps
  * when |det A| grows by orders of magnitude; MLIP-3 never does this). */
 mtp_status mtp_active_set_refresh(mtp_active_set *as, mtp_error *err);
@@ -536,9 +549,12 @@ mtp_status mtp_active_set_refresh(mtp_active_set *as, mtp_error *err);
 mtp_status mtp_active_set_queue(mtp_active_set *as, const mtp_cfg *cfg, long tag, const double *rows,
                                 mtp_error *err);
 /* MLIP-3's selection over the queue: swap the largest |c| > threshold in
- * until none is left (at most swap_limit swaps; <= 0 = unlimited).  Queued
- * configurations that own rows afterwards become members (after the old
- * ones), members left without rows leave; the queue is emptied. */
+ * until none is left (at most swap_limit swaps; <= 0 = unlimited; with
+ * fresh_inverse, then A^-1 and all coefficients are recomputed and this
+ * repeats until no queued row exceeds threshold against a fresh inverse,
+ * the limit counting all swaps).  Queued configurations that own rows
+ * afterwards become members (after the old ones), members left without
+ * rows leave; the queue is emptied. */
 mtp_status mtp_active_set_select_queued(mtp_active_set *as, double threshold, long swap_limit,
                                         long *n_swaps, mtp_error *err);
 /* Greedy batch selection over the queue: repeatedly choose the queued
