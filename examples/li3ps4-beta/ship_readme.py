@@ -129,6 +129,22 @@ def count_grades(path):
         return [float(l.split()[2]) for l in f if l.startswith(" Feature   MV_grade")]
 
 
+def explore_by_temperature(path):
+    """[(T, (graded steps, candidates, largest grade))] from a round-NNN.explore.tsv, by T."""
+    if not os.path.exists(path):
+        return []
+    acc = {}
+    for k, line in enumerate(open(path).read().splitlines()[1:], 2):
+        w = line.split("\t")
+        m = re.match(r"T(\d+)_", w[0]) if w else None
+        if len(w) != 4 or not m:
+            raise SystemExit("%s:%d: expected run, graded_steps, max_grade, candidates" % (path, k))
+        t = int(m.group(1))
+        steps, cand, g = acc.get(t, (0, 0, 0.0))
+        acc[t] = (steps + int(w[1]), cand + int(w[3]), max(g, float(w[2])))
+    return sorted(acc.items())
+
+
 def testset_round(testset, campaign):
     """The campaign round whose potential made the test set's MD (byte-identical .almtp), or None."""
     if not testset:
@@ -160,6 +176,12 @@ def readme(args):
     fin = re.search(r"# final loss (\S+)\s+rmse E (\S+) meV/atom\s+F (\S+) eV/A\s+\((\d+) iterations, (\S+) s\)", log)
     version, version_from = cp2k_version(args.campaign)
 
+    # per temperature, from the committed exploration table of round n + 1 (commit_campaign.sh)
+    per_t = explore_by_temperature(os.path.join(args.frames, "rounds", "round-%03d.explore.tsv" % (n + 1)))
+    clean = [t for t, (steps, cand, g) in per_t if cand == 0]
+    # graded steps are 10 fs apart (campaign.mk: GRADE_EVERY=10, TIMESTEP=0.001 ps)
+    by_t = "; ".join("%d K: %d candidates in %d graded steps (%.0f ps), largest grade %.3g"
+                     % (t, cand, steps, steps * 0.01, g) for t, (steps, cand, g) in per_t)
     # the stopping rule: the round explored with this potential (round n + 1) selects nothing
     nxt = [r for r in rounds if r["round"] == str(n + 1)]
     next_log = os.path.join(args.campaign, "round-%03d" % (n + 1), "select.log")
@@ -179,10 +201,14 @@ def readme(args):
             more = "the exploration with this potential (round %d) is running" % (n + 1)
         else:
             more = "the exploration with this potential (round %d) has not run yet" % (n + 1)
+        if per_t:
+            more += (" (round %d per temperature: %s%s)" % (
+                n + 1, by_t, "; so the rule holds at %s K and only the other temperatures still select"
+                % ", ".join(str(t) for t in clean) if clean else ""))
         status = ("**Status: campaign in progress: round %d of an unconverged campaign.** The stopping rule (an exploration "
-                  "round of >= 100 ps per temperature without a frame above the selection threshold) is not met: %s. "
-                  "This potential and its errors are a snapshot; `examples/li3ps4-beta/ship.sh` rebuilds this directory "
-                  "from a later round." % (n, more))
+                  "round of >= 100 ps per temperature without a frame above the selection threshold) is not met at every "
+                  "temperature: %s. This potential and its errors are a snapshot; `examples/li3ps4-beta/ship.sh` rebuilds "
+                  "this directory from a later round." % (n, more))
 
     p("# beta-Li3PS4, level-16 MTP trained on OpenMTP's own CP2K data (issue 9)\n")
     p(status + "\n")
