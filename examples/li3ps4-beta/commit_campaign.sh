@@ -6,6 +6,10 @@
 #
 #   examples/li3ps4-beta/commit_campaign.sh WORKDIR            # once
 #   examples/li3ps4-beta/commit_campaign.sh WORKDIR --every=300 # every 5 minutes, until killed
+#   examples/li3ps4-beta/commit_campaign.sh WORKDIR --every=300 --ship
+#                                    # also re-ship potentials/Li3PS4-beta-L16/ (ship.sh) from each
+#                                    # newly finished round and commit it: restore_campaign.sh
+#                                    # needs the last finished round's potential on a new machine
 #   examples/li3ps4-beta/commit_campaign.sh WORKDIR --every=300 --out=frames/rounds-large
 #                                    # the large-cell stage (campaign.mk STAGE=large) has its own
 #                                    # directory, so its round numbers do not collide with stage 1's
@@ -21,10 +25,11 @@
 # and frames/rounds/rounds.tsv (the loop's round table).  Each file is written atomically and
 # committed only when it changed; the commit touches nothing else in the repository.
 set -eo pipefail
-usage="usage: commit_campaign.sh WORKDIR [--every=SECONDS] [--out=DIR (default frames/rounds)]"
+usage="usage: commit_campaign.sh WORKDIR [--every=SECONDS] [--out=DIR (default frames/rounds)] [--ship]"
 work=${1:?$usage}
 shift
 every=0
+ship=0
 here=$(cd "$(dirname "$0")" && pwd)
 out=$here/frames/rounds
 for arg in "$@"; do
@@ -32,6 +37,7 @@ for arg in "$@"; do
     --every=*) every=${arg#--every=} ;;
     --out=/*) out=${arg#--out=} ;;
     --out=*) out=$here/${arg#--out=} ;;
+    --ship) ship=1 ;;
     *) echo "commit_campaign.sh: unknown option $arg; $usage" >&2; exit 2 ;;
     esac
 done
@@ -102,8 +108,29 @@ sync_once() {
     fi
 }
 
+# --ship: the last finished round's potential, shipped and committed once per round
+ship_once() {
+    local last pot_dir=$repo/potentials/Li3PS4-beta-L16
+    last=$(ls -d "$work"/round-*/ 2> /dev/null | while read -r d; do [ -s "$d/row.tsv" ] && [ -s "$d/pot.almtp" ] && basename "$d"; done | tail -1)
+    last=${last#round-}
+    [ -n "$last" ] && [ "$((10#$last))" -ge 1 ] || return 0
+    if ! cmp -s "$work/round-$last/pot.almtp" "$pot_dir/Li3PS4-beta-L16.almtp"; then
+        bash "$here/ship.sh" "$work" "$((10#$last))" > "$work/ship.log" 2>&1 ||
+            { echo "$(date -u +%FT%TZ) shipping round $((10#$last)) failed, see $work/ship.log; will try again" >&2; return 0; }
+    fi
+    # commit what is shipped and not committed yet (also after an earlier failed commit)
+    [ -n "$(git -C "$repo" status --porcelain -- "$pot_dir")" ] || return 0
+    if git -C "$repo" add -- "$pot_dir" &&
+       git -C "$repo" commit -q -m "potentials/Li3PS4-beta-L16: re-shipped from campaign round $((10#$last)) (commit_campaign.sh --ship)" -- "$pot_dir"; then
+        echo "$(date -u +%FT%TZ) shipped round $((10#$last)) into ${pot_dir#$repo/}"
+    else
+        echo "$(date -u +%FT%TZ) commit of the shipped round $((10#$last)) failed; will try again" >&2
+    fi
+}
+
 while :; do
     sync_once
+    [ "$ship" = 0 ] || ship_once
     [ "$every" -gt 0 ] || break
     sleep "$every"
 done
