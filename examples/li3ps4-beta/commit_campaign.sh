@@ -111,7 +111,11 @@ sync_once() {
 # --ship: the last finished round's potential, shipped and committed once per round
 ship_once() {
     local last pot_dir=$repo/potentials/Li3PS4-beta-L16
-    last=$(ls -d "$work"/round-*/ 2> /dev/null | while read -r d; do [ -s "$d/row.tsv" ] && [ -s "$d/pot.almtp" ] && basename "$d"; done | tail -1)
+    local d
+    last=
+    for d in "$work"/round-*; do
+        if [ -s "$d/row.tsv" ] && [ -s "$d/pot.almtp" ]; then last=$(basename "$d"); fi
+    done
     last=${last#round-}
     [ -n "$last" ] && [ "$((10#$last))" -ge 1 ] || return 0
     if ! cmp -s "$work/round-$last/pot.almtp" "$pot_dir/Li3PS4-beta-L16.almtp"; then
