@@ -14,12 +14,16 @@
 # temperature of TEMPS, NVT MD of the bicrystal as built by build_gb.py: HEAT_STEPS of heating
 # from HEAT_FROM to T, then MD_STEPS at T (the reference study sampled heating, equilibration
 # and production at 300, 800 and 2000 K), graded in neighbourhood mode; `mtp select_add` picks
-# at most SELECT_MAX frames, `mtp cut_extrapolative_nbh --periodic` cuts the worst
-# neighbourhood of each into a periodic cube (CUT_OPTS: core 0, buffer 1 A: edge
-# 2 (cutoff + buffer) + 2 min_dist ~ 15.5 A, 105-146 atoms in the smoke runs (bulk: 160-170)
-# instead of the bicrystal's 496-1088;
-# the centre atom's force is trusted, every other atom has force_weight 0, energy and stress
-# weight 0), and CP2K labels the cubes at Gamma (--kspacing=0.42 gives 1x1x1 at >= 15 A).
+# at most SELECT_MAX frames and CP2K labels them whole (Gamma under --kspacing=0.42).
+#
+# Whole cells, not cut cubes: cut-check/README.md measured periodic cubes cut around the worst
+# neighbourhood (`mtp cut_extrapolative_nbh --periodic --buffer=1`, ~170 atoms) against the whole
+# 384-atom bulk cell: the centre's CP2K force is off by 0.15 eV/A and the cube's SCF took twice the
+# whole cell's wall time, for one trusted force instead of 384 forces, an energy and a stress.
+# So GB_NAMES defaults to the three boundaries whose cells CP2K can take on 2 ranks (496-576
+# atoms at translation 0); the other three (768-1088 atoms) are graded with the resulting
+# potential (`mtp calculate_grade`) to show whether their neighbourhoods are covered.  CUT=periodic
+# CUT_OPTS="--buffer=..." still cuts instead, for a machine where that trade is different.
 # Every setting can be overridden on the command line, as in the bulk campaign.
 GB_HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ifeq ($(strip $(WORKDIR)),)
@@ -30,7 +34,7 @@ PYTHON ?= /usr/bin/python3
 
 # --- the boundaries: built by build_gb.py (geometry only, translation 0) into WORKDIR/cells,
 # or GB_CELLS=DIR holding NAME.lmp of an earlier `make gb POT=...` (translation searched)
-GB_NAMES ?= S5-001-120-tilt S5-010-010-twist S3-110-111-tilt S5-001-001-twist S5-001-2m10-tilt S5-010-201-twist
+GB_NAMES ?= S5-010-010-twist S3-110-111-tilt S5-001-001-twist
 GB_THICKNESS ?= 12
 GB_CELLS ?= $(GB_WORK)/cells
 STRUCTURES := $(foreach n,$(GB_NAMES),$(n)=$(GB_WORK)/structures/$(n).lmp)
@@ -46,10 +50,10 @@ MD_STEPS ?= 10000
 MD_STEPS_T2000 ?= 2000
 SAVE_MAX ?= 20
 
-# --- selection, cut, labelling
-SELECT_MAX ?= 6
-CUT ?= periodic
-CUT_OPTS ?= --buffer=1 --max_cells=1
+# --- selection and labelling (whole cells: ~10-20 min and ~6-8 GB per rank each on 2 cores)
+SELECT_MAX ?= 3
+CUT ?=
+CUT_OPTS ?=
 FROM_COMMITTED := yes
 INIT_POT ?= $(GB_HERE)/../../potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp
 
