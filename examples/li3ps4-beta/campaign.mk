@@ -17,8 +17,8 @@ LOOP := $(abspath $(HERE)/../active_learning)
 
 # --- the stage.  STAGE=small (default): the 32-atom cell at 300/600/900/2000 K and all
 # strains, from the seed frames.  STAGE=large: the stage after it, on 2x2x3 supercells
-# (384 atoms, Gamma point under --kspacing=0.42, ~25-35 min per CP2K frame on 2 cores, 4.6 GB
-# per rank) at 300/600/900 K and strains of -2.5/0/+2.5 %, 2 frames per round; it starts
+# (384 atoms, Gamma point under --kspacing=0.42, ~10 min and 5.8 GB per rank per CP2K frame on
+# 2 idle cores) at 300/600/900 K and strains of -2.5/0/+2.5 %, 4 frames per round; it starts
 # from every committed frame (frames/seed.cfg, frames/rounds/ and frames/rounds-large/, which
 # WORKDIR/committed-frames.cfg collects once) and from stage 1's last potential (INIT_POT, required),
 # so its round 0 only trains on from that potential.  Use its own WORKDIR and commit its
@@ -34,7 +34,7 @@ FROM_COMMITTED := yes
 TEMPS ?= 300 600 900
 STRAINS ?= 0.975 1.00 1.025
 SIZES ?= 2x2x3
-SELECT_MAX ?= 2
+SELECT_MAX ?= 4
 else ifneq ($(STAGE),small)
 $(error STAGE must be small or large, got '$(STAGE)')
 endif
