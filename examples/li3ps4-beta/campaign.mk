@@ -39,11 +39,14 @@ else ifneq ($(STAGE),small)
 $(error STAGE must be small or large, got '$(STAGE)')
 endif
 # FROM_COMMITTED=yes (STAGE=large, and the grain-boundary campaign of ../li3ps4-gb/campaign.mk,
-# which includes this file): round 0 is every committed bulk frame (frames/seed.cfg,
-# frames/rounds/round-*.cfg, frames/rounds-large/round-*.cfg), collected once into
-# WORKDIR/committed-frames.cfg, trained on from INIT_POT
+# which includes this file): round 0 is every committed frame (frames/seed.cfg,
+# frames/rounds/round-*.cfg, frames/rounds-large*/round-*.cfg and EXTRA_COMMITTED_FRAMES),
+# collected once into WORKDIR/committed-frames.cfg, trained on from INIT_POT.  That is also how
+# such a stage continues after its WORKDIR was lost: start it again in a new WORKDIR and commit
+# into a new directory (commit_campaign.sh --out=frames/rounds-large-2); its round 0 then holds
+# every frame labelled so far, and nothing is labelled twice.
 COMMITTED_FRAMES := $(HERE)/frames/seed.cfg $(sort $(wildcard $(HERE)/frames/rounds/round-*.cfg)) \
-                    $(sort $(wildcard $(HERE)/frames/rounds-large/round-*.cfg))
+                    $(sort $(wildcard $(HERE)/frames/rounds-large*/round-*.cfg)) $(EXTRA_COMMITTED_FRAMES)
 ifeq ($(FROM_COMMITTED),yes)
 SEED_CFG ?= $(abspath $(WORKDIR))/committed-frames.cfg
 CAMPAIGN_PREREQS += $(abspath $(WORKDIR))/committed-frames.cfg

@@ -55,6 +55,9 @@ SELECT_MAX ?= 3
 CUT ?=
 CUT_OPTS ?=
 FROM_COMMITTED := yes
+# the boundary frames committed by earlier runs of this campaign (frames/rounds*/ here) join
+# round 0, so a campaign restarted after its WORKDIR was lost labels nothing twice
+EXTRA_COMMITTED_FRAMES := $(sort $(wildcard $(GB_HERE)/frames/rounds*/round-*.cfg))
 INIT_POT ?= $(GB_HERE)/../../potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp
 
 include $(GB_HERE)/../li3ps4-beta/campaign.mk
