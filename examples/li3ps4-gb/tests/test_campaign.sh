@@ -20,9 +20,10 @@ make -f "$SRC/examples/li3ps4-gb/campaign.mk" WORKDIR="$D" MTP="$BIN/mtp" MTP_BI
   TRAIN_OPTS="--iteration_limit=1 --seed=1" THRESHOLD_SAVE=1.1 SUBMIT=false MAX_ROUNDS=1 > "$WORK/run.log" 2>&1
 rc=$?
 [ $rc = 0 ] || grep -q "not converged after MAX_ROUNDS=1" "$WORK/run.log" || { tail -30 "$WORK/run.log"; fail "campaign.mk failed (exit $rc)"; }
-# round 0: the committed bulk frames
+# round 0: every committed frame (bulk, and boundary frames of earlier runs)
 F=$SRC/examples/li3ps4-beta/frames
-want=$(cat "$F/seed.cfg" "$F"/rounds/round-*.cfg $(ls "$F"/rounds-large/round-*.cfg 2> /dev/null) | grep -c BEGIN_CFG)
+want=$(cat "$F/seed.cfg" "$F"/rounds/round-*.cfg $(ls "$F"/rounds-large*/round-*.cfg \
+       "$SRC"/examples/li3ps4-gb/frames/rounds*/round-*.cfg 2> /dev/null) | grep -c BEGIN_CFG)
 [ "$(grep -c BEGIN_CFG "$D/round-000/train.cfg")" = "$want" ] || fail "round 0 trained on $(grep -c BEGIN_CFG "$D/round-000/train.cfg") frames, $want are committed"
 # round 1: one run per boundary, each on its own cell, heated first
 for b in S5-010-010-twist S3-110-111-tilt; do
