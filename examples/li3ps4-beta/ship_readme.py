@@ -187,7 +187,8 @@ def readme(args):
     next_log = os.path.join(args.campaign, "round-%03d" % (n + 1), "select.log")
     if nxt and nxt[0]["selected"] == "0":
         status = ("**Status: campaign converged at round %d** (round %d's exploration with this potential, %s frames, "
-                  "crossed no selection threshold: the stopping rule of issue 9)." % (n, n + 1, nxt[0]["explored"]))
+                  "crossed no selection threshold: the stopping rule of issue 9%s)."
+                  % (n, n + 1, nxt[0]["explored"], "; per temperature: " + by_t if per_t else ""))
     else:
         if nxt:
             more = ("round %d's exploration with this potential already selected %s frames (max grade %s)"
