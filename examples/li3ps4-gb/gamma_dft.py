@@ -14,56 +14,31 @@ must be Li3PS4 (n_Li : n_P : n_S = 3 : 1 : 4), or the bulk energy per atom is no
 Errors: file:line where the file is at fault, exit 1.
 """
 import json
+import os
 import sys
 
-EV_PER_A2_TO_J_PER_M2 = 16.02176634
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from li3ps4_gb import cellio, lammps  # noqa: E402
 
 
 def read_energy(path):
-    """(atom count, energy, type counts) of the single configuration in a labelled .cfg."""
-    n = energy = None
-    counts = {}
-    frames = 0
+    """(atom count, energy) of the single labelled Li3PS4 configuration of a .cfg
+    (cellio.read_cfg, which reads the first configuration and checks its types)."""
     try:
-        lines = open(path, encoding="utf-8").read().split("\n")
+        frames = sum(1 for line in open(path, encoding="utf-8") if line.strip() == "BEGIN_CFG")
+        cfg = cellio.read_cfg(path)
     except (OSError, UnicodeDecodeError) as e:
         raise ValueError("%s: cannot read: %s" % (path, e))
-    i = 0
-    while i < len(lines):
-        w = lines[i].split()
-        if w and w[0] == "BEGIN_CFG":
-            frames += 1
-        elif w and w[0] == "Size":
-            try:
-                n = int(lines[i + 1])
-            except (IndexError, ValueError):
-                raise ValueError("%s:%d: expected the atom count after Size" % (path, i + 2))
-        elif w and w[0] == "AtomData:":
-            try:
-                col = w[1:].index("type")
-            except ValueError:
-                raise ValueError("%s:%d: expected a type column in AtomData" % (path, i + 1))
-            for k in range(1, (n or 0) + 1):
-                try:
-                    t = int(lines[i + k].split()[col])
-                except (IndexError, ValueError):
-                    raise ValueError("%s:%d: expected atom %d of %d" % (path, i + k + 1, k, n))
-                counts[t] = counts.get(t, 0) + 1
-            i += n or 0
-        elif w and w[0] == "Energy":
-            try:
-                energy = float(lines[i + 1])
-            except (IndexError, ValueError):
-                raise ValueError("%s:%d: expected the energy after Energy" % (path, i + 2))
-        i += 1
+    except cellio.CellFormatError as e:
+        raise ValueError(str(e))
     if frames != 1:
         raise ValueError("%s: expected one configuration, found %d" % (path, frames))
-    if energy is None:
+    if cfg["energy"] is None:
         raise ValueError("%s: the configuration has no Energy (label it first)" % path)
-    if not (counts.get(0, 0) == 3 * counts.get(1, 0) and counts.get(2, 0) == 4 * counts.get(1, 0)
-            and counts.get(1, 0) > 0 and set(counts) <= {0, 1, 2}):
-        raise ValueError("%s: not Li3PS4 (types 0 Li, 1 P, 2 S: counts %s)" % (path, dict(sorted(counts.items()))))
-    return n, energy, counts
+    counts = [int((cfg["types"] == t).sum()) for t in range(3)]
+    if not (counts[1] > 0 and counts[0] == 3 * counts[1] and counts[2] == 4 * counts[1]):
+        raise ValueError("%s: not Li3PS4 (types 0 Li, 1 P, 2 S: counts %s)" % (path, counts))
+    return len(cfg["types"]), cfg["energy"]
 
 
 def main(argv):
@@ -80,13 +55,13 @@ def main(argv):
             name = meta["name"]
         except (OSError, ValueError, KeyError, TypeError) as e:
             raise ValueError("%s: expected the builder's json with name and geometry.area_A2 (%s)" % (meta_path, e))
-        n_gb, e_gb, _ = read_energy(gb_path)
-        n_bulk, e_bulk_total, _ = read_energy(bulk_path)
+        n_gb, e_gb = read_energy(gb_path)
+        n_bulk, e_bulk_total = read_energy(bulk_path)
     except ValueError as e:
         print("gamma_dft.py: %s" % e, file=sys.stderr)
         return 1
     e_bulk = e_bulk_total / n_bulk
-    gamma = (e_gb - n_gb * e_bulk) / (2.0 * area) * EV_PER_A2_TO_J_PER_M2
+    gamma = lammps.boundary_energy(e_gb, n_gb, e_bulk, area)
     print("%s\t%s\t%d\t%d\t%.6f\t%.9f\t%.4f" % (name, label, n_gb, n_bulk, e_gb, e_bulk, gamma))
     return 0
 

@@ -89,7 +89,8 @@ def to_lammps_frame(cell):
 
 
 def read_cfg(path):
-    """First configuration of an MLIP text .cfg (Cartesian or direct coordinates)."""
+    """First configuration of an MLIP text .cfg (Cartesian or direct coordinates); "energy" is
+    its Energy, or None when it has none."""
     with open(path) as f:
         lines = f.read().splitlines()
 
@@ -101,7 +102,7 @@ def read_cfg(path):
         k += 1
     if k == len(lines):
         fail(k - 1, "expected BEGIN_CFG")
-    n, cell, types, pos, feats = None, None, None, None, []
+    n, cell, types, pos, feats, energy = None, None, None, None, [], None
     k += 1
     while k < len(lines):
         s = lines[k].strip()
@@ -140,6 +141,12 @@ def read_cfg(path):
             if "direct_x" in cols:
                 pos = pos @ cell
             k += 1 + n
+        elif s == "Energy":
+            try:
+                energy = float(lines[k + 1].split()[0])
+            except (IndexError, ValueError):
+                fail(k + 1, "expected the energy after Energy")
+            k += 2
         elif s.startswith("Feature"):
             w = s.split(None, 2)
             feats.append((w[1] if len(w) > 1 else "", w[2] if len(w) > 2 else ""))
@@ -152,7 +159,7 @@ def read_cfg(path):
         fail(k, "expected Supercell and AtomData before END_CFG")
     if np.any((types < 0) | (types > 2)):
         fail(k, "expected types 0 (Li), 1 (P), 2 (S)")
-    return {"cell": cell, "types": types, "pos": pos, "features": feats}
+    return {"cell": cell, "types": types, "pos": pos, "features": feats, "energy": energy}
 
 
 def read_lammps_data(path):
