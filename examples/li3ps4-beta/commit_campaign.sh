@@ -58,13 +58,14 @@ sync_once() {
         [ "$nnn" = 000 ] && continue # round 0 is frames/seed.cfg
         if compgen -G "$r/labelled/*.cfg" > /dev/null; then
             all=$(mktemp --suffix=.cfg); tmp=$(mktemp --suffix=.cfg)
-            cat $(ls "$r"/labelled/[0-9]*.cfg 2>/dev/null | grep -v '\.tmp\.cfg$') /dev/null > "$all"
+            local labelled; labelled=$(ls "$r"/labelled/[0-9]*.cfg 2>/dev/null | grep -v '\.tmp\.cfg$' || true)
+            cat $labelled /dev/null > "$all"
             # a restored round (restore_campaign.sh): its committed frames that are not (yet)
             # among labelled/ stay in the committed file, so HEAD never loses a CP2K label
             if [ -s "$r/known-labels.cfg" ]; then
                 local unused; unused=$(mktemp --suffix=.cfg); rc=0
                 /usr/bin/python3 "$here/../active_learning/reuse_labelled.py" --unused "$r/known-labels.cfg" "$unused" \
-                    $(ls "$r"/labelled/[0-9]*.cfg 2>/dev/null | grep -v '\.tmp\.cfg$') 2> /dev/null || rc=$?
+                    $labelled 2> /dev/null || rc=$?
                 if [ "$rc" = 1 ]; then cat "$unused" >> "$all"
                 elif [ "$rc" != 0 ]; then echo "commit_campaign.sh: reuse_labelled.py --unused failed on $r (exit $rc); $nnn not updated" >&2; rm -f "$unused" "$all" "$tmp"; continue; fi
                 rm -f "$unused"

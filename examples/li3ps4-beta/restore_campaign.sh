@@ -93,7 +93,7 @@ for r in $(seq 0 "$K"); do
 done
 train=$tmp/round-$KKK/train.cfg
 cat "$frames/seed.cfg" $(for r in $(seq 1 "$K"); do f=$rounds/round-$(printf %03d "$r").cfg; [ ! -e "$f" ] || echo "$f"; done) > "$train"
-n=$(grep -c '^ *BEGIN_CFG' "$train")
+n=$(frames_in "$train")
 want=$(cut -f8 "$tmp/round-$KKK/row.tsv")
 [ "$n" = "$want" ] || fail "seed + rounds 1..$K hold $n frames, but rounds.tsv gives round $K a training set of $want"
 
@@ -128,4 +128,4 @@ echo "restored from $(git -C "$repo" rev-parse HEAD 2>/dev/null || echo '(not a 
 
 for d in "$tmp"/round-*; do mv "$d" "$work/"; done
 mv "$tmp/restored" "$work/restored"
-echo "restore_campaign.sh: $work holds rounds 0..$K (training set $n frames, round $K's potential)$([ -s "$next" ] && echo "; round $((K + 1)) will take its $(grep -c '^ *BEGIN_CFG' "$next") committed frames from known-labels.cfg as it selects them again (and stop before training if it does not)")"
+echo "restore_campaign.sh: $work holds rounds 0..$K (training set $n frames, round $K's potential)$([ -s "$next" ] && echo "; round $((K + 1)) will take its $(frames_in "$next") committed frames from known-labels.cfg as it selects them again (and stop before training if it does not)")"
