@@ -30,7 +30,10 @@ PY
   "$B/bin/mtp" train "$OUT/$el-L$L-init.almtp" "$OUT/$el-fit.cfg" --save_to="$OUT/$el-L$L.almtp" \
       --valid_cfgs="$OUT/$el-valid.cfg" --max_time="$T" --checkpoint_interval=120 --resume \
       >> "$OUT/$el-L$L.log" 2>&1
-  wall=$(( $(date +%s) - start ))
+  # mtp train prints elapsed wall time that is cumulative over --resume segments (the checkpoint
+  # keeps it); this segment alone would undercount a resumed run.
+  wall=$(sed -n "s/.*elapsed \([0-9.]*\)s.*/\1/p" "$OUT/$el-L$L.log" | tail -1)
+  [ -n "$wall" ] || wall=$(( $(date +%s) - start ))
   "$B/bin/mtp" calculate_efs "$OUT/$el-L$L.almtp" "$D/$el/test.cfg" -o "$OUT/$el-L$L-pred.cfg" >/dev/null
   mae=$(/usr/bin/python3 "$(dirname "$0")/mae.py" "$D/$el/test.cfg" "$OUT/$el-L$L-pred.cfg")
   echo "$el: $mae"
