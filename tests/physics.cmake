@@ -13,6 +13,11 @@ if(TARGET lmp_mtp)
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_physics_report.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
                    ${CMAKE_BINARY_DIR}/tests/physics-report-work)
   set_tests_properties(physics_report PROPERTIES LABELS "physics" SKIP_RETURN_CODE 77)
+  # results.sh: a diffusion run saved half-way, restored on an empty WORKDIR, continues exactly
+  add_test(NAME physics_results
+           COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_physics_results.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
+                   ${CMAKE_BINARY_DIR}/tests/physics-results-work)
+  set_tests_properties(physics_results PROPERTIES LABELS "physics" SKIP_RETURN_CODE 77)
 endif()
 add_test(NAME physics_aimd_driver
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_aimd_driver.sh ${PROJECT_SOURCE_DIR}

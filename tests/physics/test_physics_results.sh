@@ -1,0 +1,61 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# ctest (label physics): examples/li3ps4-beta/physics/results.sh keeps a diffusion run's state
+# in a results directory, and a run restored from it on a new WORKDIR continues exactly:
+#   * an interrupted run (equilibration + block 000 of 2) is saved: its MSD, logs and the newest
+#     restart (block-000.restart, not equil.restart) are kept, no D.txt;
+#   * restored into an empty WORKDIR, `make` runs only block 001 (no equilibration), and its MSD
+#     and D.txt are byte-identical to those of an uninterrupted run on the same rank count;
+#   * saving the finished run drops the restart from the results; restoring that reruns nothing;
+#   * results of another potential are refused, on save and on restore.
+#   test_physics_results.sh BIN SRC WORK
+set -uo pipefail
+BIN=$1 SRC=$2 WORK=$3
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x "$BIN/lmp_mtp" ] || { echo "SKIP: lmp_mtp not built" >&2; exit 77; }
+/usr/bin/python3 -c "import numpy" 2> /dev/null || { echo "SKIP: needs python3-numpy" >&2; exit 77; }
+RES_SH=$SRC/examples/li3ps4-beta/physics/results.sh
+POT=$SRC/potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp
+export PYTHONPATH="$(dirname "$BIN")/python"
+rm -rf "$WORK"; mkdir -p "$WORK"
+md() { # md WORKDIR [target...]: the production MD Makefile on a 256-atom stand-in, 2 blocks at 900 K
+  local w=$1; shift
+  make --no-print-directory -C "$SRC/examples/li3ps4-beta/md" LMP="$BIN/lmp_mtp" POT="$POT" \
+    WORKDIR="$w/diffusion" NP=1 TEMPS=900 N=2 EQUIL_PS=0.1 BLOCK_PS=0.1 BLOCKS=2 MSD_EVERY=10 "$@"
+}
+A=$WORK/uninterrupted B=$WORK/interrupted C=$WORK/restored D=$WORK/restored-done RES=$WORK/results
+md "$A" T900 > "$WORK/logA" 2>&1 || { tail -20 "$WORK/logA"; fail "uninterrupted run failed"; }
+[ -s "$A/diffusion/T900/D.txt" ] || fail "uninterrupted run: no D.txt"
+md "$B" "$B/diffusion/T900/block-000.msd" > "$WORK/logB" 2>&1 || { tail -20 "$WORK/logB"; fail "interrupted run failed"; }
+[ -e "$B/diffusion/T900/block-001.msd" ] && fail "the interrupted run went past block 000"
+
+"$RES_SH" save "$B" "$RES" "$POT" > /dev/null || fail "save of the interrupted run failed"
+for f in pot.sha256 diffusion/T900/block-000.msd diffusion/T900/block-000.restart diffusion/T900/lattice.txt \
+         diffusion/T900/equil.log diffusion/T900/block-000.log; do
+  [ -s "$RES/$f" ] || fail "results lack $f"
+done
+[ -e "$RES/diffusion/T900/equil.restart" ] && fail "results keep equil.restart, which block 001 does not need"
+[ -e "$RES/diffusion/T900/D.txt" ] && fail "results of an unfinished run hold a D.txt"
+
+"$RES_SH" restore "$C" "$RES" "$POT" > /dev/null || fail "restore failed"
+md "$C" T900 > "$WORK/logC" 2>&1 || { tail -20 "$WORK/logC"; fail "restored run failed"; }
+grep -q "equilibrate.lmp" "$WORK/logC" && fail "the restored run equilibrated again"
+[ "$(grep -c "block.lmp" "$WORK/logC")" = 1 ] || fail "the restored run should run exactly one block: $(grep -c block.lmp "$WORK/logC")"
+cmp -s "$A/diffusion/T900/block-001.msd" "$C/diffusion/T900/block-001.msd" ||
+  fail "block 001 after restore differs from the uninterrupted run"
+cmp -s "$A/diffusion/T900/D.txt" "$C/diffusion/T900/D.txt" || fail "D.txt after restore differs from the uninterrupted run"
+
+"$RES_SH" save "$C" "$RES" "$POT" > /dev/null || fail "save of the finished run failed"
+[ -s "$RES/diffusion/T900/D.txt" ] && [ -s "$RES/diffusion/T900/block-001.msd" ] || fail "results lack the finished run's files"
+compgen -G "$RES/diffusion/T900/*.restart" > /dev/null && fail "results of a finished temperature still hold a restart"
+"$RES_SH" restore "$D" "$RES" "$POT" > /dev/null || fail "restore of the finished run failed"
+md "$D" T900 > "$WORK/logD" 2>&1 || { tail -20 "$WORK/logD"; fail "make on the restored finished run failed"; }
+grep -q "\.lmp" "$WORK/logD" && fail "make on a restored finished run reran LAMMPS"
+cmp -s "$A/diffusion/T900/D.txt" "$D/diffusion/T900/D.txt" || fail "restored D.txt differs"
+
+other=$WORK/other.almtp; cp "$POT" "$other"; echo "# edited" >> "$other"
+"$RES_SH" restore "$WORK/x" "$RES" "$other" > "$WORK/logE" 2>&1 && fail "restore accepted results of another potential"
+grep -q "another potential" "$WORK/logE" || fail "unclear message: $(cat "$WORK/logE")"
+"$RES_SH" save "$C" "$RES" "$other" > "$WORK/logF" 2>&1 && fail "save mixed two potentials' results"
+grep -q "another potential" "$WORK/logF" || fail "unclear message: $(cat "$WORK/logF")"
+echo "physics results: ok"
