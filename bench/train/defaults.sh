@@ -8,11 +8,14 @@
 # elements (a line in TABLE) are skipped.  One command:
 #   nice -n 5 sh bench/train/defaults.sh BUILD_DIR [MAX_TIME_S] [ELEMENTS]
 # LEVEL (default 20), OUT (default /tmp/openmtp-bench-defaults).
+# VALID=0: no validation split and no --valid_cfgs: train on the whole training set until the
+# optimiser stops (the protocol of the hand-tuned runs in bench/README.md), table-L<L>-novalid.md.
 set -e
-B=${1:-build}; T=${2:-0}; ELS=${3:-"Li Mo Si"}; L=${LEVEL:-20}
+B=${1:-build}; T=${2:-0}; ELS=${3:-"Li Mo Si"}; L=${LEVEL:-20}; VALID=${VALID:-1}
 D=$(dirname "$0")/../../../shared/data/mlearn
 OUT=${OUT:-/tmp/openmtp-bench-defaults}; mkdir -p "$OUT"
-TABLE="$OUT/table-L$L.md"
+if [ "$VALID" = 0 ]; then TAG=-novalid; else TAG=; fi
+TABLE="$OUT/table-L$L$TAG.md"
 [ -f "$TABLE" ] || echo "| set | level | wall (s) | test MAE E (meV/atom) | test MAE F (eV/A) | Zuo 2020 MTP E / F |" > "$TABLE"
 zuo() { case $1 in Li) echo "0.49 / 0.01";; Mo) echo "2.83 / 0.09";; Si) echo "2.21 / 0.06";; esac; }
 for el in $ELS; do
@@ -27,15 +30,16 @@ for path, bs in ((sys.argv[2], fit), (sys.argv[3], val)):
 PY
   [ -f "$OUT/$el-L$L-init.almtp" ] || "$B/bin/mtp" init --level "$L" --species 0 --cutoff 5.0 -o "$OUT/$el-L$L-init.almtp" >/dev/null
   start=$(date +%s)
-  "$B/bin/mtp" train "$OUT/$el-L$L-init.almtp" "$OUT/$el-fit.cfg" --save_to="$OUT/$el-L$L.almtp" \
-      --valid_cfgs="$OUT/$el-valid.cfg" --max_time="$T" --checkpoint_interval=120 --resume \
-      >> "$OUT/$el-L$L.log" 2>&1
+  if [ "$VALID" = 0 ]; then fit=$D/$el/train.cfg; valid=; else fit=$OUT/$el-fit.cfg; valid=--valid_cfgs=$OUT/$el-valid.cfg; fi
+  "$B/bin/mtp" train "$OUT/$el-L$L-init.almtp" "$fit" --save_to="$OUT/$el-L$L$TAG.almtp" \
+      $valid --max_time="$T" --checkpoint_interval=120 --resume \
+      >> "$OUT/$el-L$L$TAG.log" 2>&1
   # mtp train prints elapsed wall time that is cumulative over --resume segments (the checkpoint
   # keeps it); this segment alone would undercount a resumed run.
-  wall=$(sed -n "s/.*elapsed \([0-9.]*\)s.*/\1/p" "$OUT/$el-L$L.log" | tail -1)
+  wall=$(sed -n "s/.*elapsed \([0-9.]*\)s.*/\1/p" "$OUT/$el-L$L$TAG.log" | tail -1)
   [ -n "$wall" ] || wall=$(( $(date +%s) - start ))
-  "$B/bin/mtp" calculate_efs "$OUT/$el-L$L.almtp" "$D/$el/test.cfg" -o "$OUT/$el-L$L-pred.cfg" >/dev/null
-  mae=$(/usr/bin/python3 "$(dirname "$0")/mae.py" "$D/$el/test.cfg" "$OUT/$el-L$L-pred.cfg")
+  "$B/bin/mtp" calculate_efs "$OUT/$el-L$L$TAG.almtp" "$D/$el/test.cfg" -o "$OUT/$el-L$L$TAG-pred.cfg" >/dev/null
+  mae=$(/usr/bin/python3 "$(dirname "$0")/mae.py" "$D/$el/test.cfg" "$OUT/$el-L$L$TAG-pred.cfg")
   echo "$el: $mae"
   e=$(echo "$mae" | sed -n 's/.*energy[^0-9]*\([0-9.]*\).*/\1/p' | head -1)
   f=$(echo "$mae" | sed -n 's/.*force[^0-9]*\([0-9.]*\).*/\1/p' | head -1)

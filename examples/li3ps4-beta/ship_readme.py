@@ -4,6 +4,7 @@ the shipped train.cfg is the campaign round's training set.
 
     ship_readme.py --compare SHIPPED.cfg CAMPAIGN.cfg
     ship_readme.py --dir DIR --round N --campaign WORKDIR --frames FRAMES_DIR [--testset DIR]
+    ship_readme.py --large-section FRAMES_DIR     # only the supercell-stage section
 
 Everything in the README is read from the files it describes (DIR's train.cfg,
 test.cfg, errors-*.txt, .almtp; the committed frames/rounds/ table and selection
@@ -154,6 +155,61 @@ def testset_round(testset, campaign):
         if open(f, "rb").read() in pots:
             return int(os.path.basename(os.path.dirname(f))[len("round-"):])
     return None
+
+
+def large_section(frames_dir):
+    """The supercell stage (campaign.mk STAGE=large): one paragraph and a table per committed
+    frames/rounds-large*/ directory, from its rounds.tsv and round-NNN.explore.tsv."""
+    out = ["### Supercell stage (`campaign.mk STAGE=large`, `frames/rounds-large*/`)\n",
+           "After the 32-atom campaign converged, the loop ran on 2x2x3 supercells (384 atoms, 25.6 x 16.4 x 18.4 Å) "
+           "from this potential (`INIT_POT`) and every committed frame, at 300, 600 and 900 K and isotropic strains "
+           "-2.5/0/+2.5 %, grading every 10 fs in neighbourhood mode (a 384-atom frame would have been labelled whole, "
+           "Gamma point, ~10 min per frame on 2 ranks). Each directory is one WORKDIR (an independent start with its own "
+           "velocity seeds; its round 0 retrains on the same frames):\n",
+           "| directory | round | MD per run | per temperature: graded steps (ps), candidates, largest grade | selected |",
+           "|---|---|---|---|---|"]
+    dirs = sorted(glob.glob(os.path.join(frames_dir, "rounds-large*")))
+    total = {}
+    for d in dirs:
+        rounds = read_tsv(os.path.join(d, "rounds.tsv"))
+        for r in rounds:
+            if r["round"] == "0":
+                continue
+            per_t = explore_by_temperature(os.path.join(d, "round-%03d.explore.tsv" % int(r["round"])))
+            runs = {}
+            path = os.path.join(d, "round-%03d.explore.tsv" % int(r["round"]))
+            if os.path.exists(path):
+                for line in open(path).read().splitlines()[1:]:
+                    w = line.split("\t")
+                    runs[w[0]] = int(w[1])
+            per_run = sorted(set(runs.values()))
+            out.append("| `%s` | %s | %s | %s | %s |" % (
+                os.path.basename(d), r["round"],
+                ", ".join("%.0f ps" % (v * 0.01) for v in per_run) if per_run else "-",
+                "; ".join("%d K: %d (%.0f ps), %d, %.3g" % (t, st, st * 0.01, c, g) for t, (st, c, g) in per_t) or "-",
+                r["selected"]))
+            for t, (st, c, g) in per_t:
+                a = total.get(t, (0, 0, 0.0))
+                total[t] = (a[0] + st, a[1] + c, max(a[2], g))
+    if not total:
+        return ""
+    out.append("")
+    out.append("In all, per temperature: %s. %s" % (
+        "; ".join("%d K: %.0f ps of 384-atom MD, %d candidates, largest grade %.3g" % (t, st * 0.01, c, g)
+                  for t, (st, c, g) in sorted(total.items())),
+        "No supercell frame crossed the selection threshold (grade 2): the 32-atom campaign's potential covers "
+        "the neighbourhoods of the larger cell, and the stage ended in its first round with nothing to label."
+        if all(c == 0 for _, c, _ in total.values()) else
+        "Frames above the threshold were selected and labelled (see the directories)."))
+    check = os.path.join(frames_dir, "supercell-check.tsv")
+    if os.path.exists(check):
+        per_t = explore_by_temperature(check)
+        out.append("")
+        out.append("The stage explored with its round-0 potential (this potential trained on once more from itself on the same "
+                   "frames). This potential itself, graded the same way (`examples/li3ps4-beta/check_supercell.sh`, "
+                   "`frames/supercell-check.tsv`: one run per temperature at -2.5 %%, new seeds): %s." % "; ".join(
+                       "%d K: %.0f ps, %d candidates, largest grade %.3g" % (t, st * 0.01, c, g) for t, (st, c, g) in per_t))
+    return "\n".join(out) + "\n"
 
 
 def readme(args):
@@ -324,6 +380,9 @@ def readme(args):
     for r in rounds:
         p("| %s |" % " | ".join(r.get(k, "-") for k in ("round", "explored", "candidates", "selected", "labelled", "failed",
                                                         "max_grade", "train_size", "train_energy_mae", "train_force_mae")))
+    large = large_section(frames_dir)
+    if large:
+        p("\n" + large)
     p("\nRebuild this directory: `examples/li3ps4-beta/ship.sh CAMPAIGN_WORKDIR ROUND TESTSET_DIR` "
       "(here: `ship.sh /work/li3ps4-campaign/al %d /work/li3ps4-campaign/testset`)." % n)
 
@@ -336,7 +395,11 @@ def main():
     ap.add_argument("--campaign")
     ap.add_argument("--frames")
     ap.add_argument("--testset", default="")
+    ap.add_argument("--large-section", metavar="FRAMES_DIR")
     args = ap.parse_args()
+    if args.large_section:
+        sys.stdout.write(large_section(args.large_section))
+        return 0
     if args.compare:
         return compare(*args.compare)
     if not (args.dir and args.round and args.campaign and args.frames):
