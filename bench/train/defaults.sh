@@ -9,7 +9,8 @@
 #   nice -n 5 sh bench/train/defaults.sh BUILD_DIR [MAX_TIME_S] [ELEMENTS]
 # LEVEL (default 20), OUT (default /tmp/openmtp-bench-defaults).
 # VALID=0: no validation split and no --valid_cfgs: train on the whole training set until the
-# optimiser stops (the protocol of the hand-tuned runs in bench/README.md), table-L<L>-novalid.md.
+# optimiser stops (like the hand-tuned runs of bench/README.md, which fit the whole training set
+# and only monitored test.cfg), table-L<L>-novalid.md.
 set -e
 B=${1:-build}; T=${2:-0}; ELS=${3:-"Li Mo Si"}; L=${LEVEL:-20}; VALID=${VALID:-1}
 D=$(dirname "$0")/../../../shared/data/mlearn

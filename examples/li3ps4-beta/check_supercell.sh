@@ -11,20 +11,22 @@
 #    examples/li3ps4-beta/frames/supercell-check.tsv /work/supercell-check)
 #
 # OUT.tsv: run, graded_steps, max_grade, candidates (the explore.tsv columns of commit_campaign.sh).
-# Resumable: a finished run (WORKDIR/RUN/done) is not redone.
+# Resumable: a finished run (WORKDIR/RUN/done, which names the potential's sha256 and PS) is not redone.
 set -eo pipefail
 usage="usage: check_supercell.sh POT OUT.tsv WORKDIR [PS] [TEMPS]"
 pot=$(realpath "${1:?$usage}"); out=${2:?$usage}; work=${3:?$usage}; ps=${4:-40}; temps=${5:-"300 600 900"}
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-lmp=${LMP:-$(command -v "$repo/build/bin/lmp_mtp" || command -v lmp_mtp)}
-[ -x "$lmp" ] || { echo "check_supercell.sh: lmp_mtp not found (build it, or set LMP=)" >&2; exit 2; }
+lmp=${LMP:-$(command -v "$repo/build/bin/lmp_mtp" || command -v lmp_mtp || true)}
+[ -n "$lmp" ] && [ -x "$lmp" ] || { echo "check_supercell.sh: lmp_mtp not found (build it, or set LMP=)" >&2; exit 2; }
+# a finished run is reused only if it was made with this potential and length
+stamp="$(sha256sum "$pot" | cut -d' ' -f1) ${ps}ps"
 [[ $ps =~ ^[0-9]+$ ]] || { echo "check_supercell.sh: PS must be whole picoseconds, got '$ps'" >&2; exit 2; }
 mkdir -p "$work"
 for T in $temps; do
     run=T${T}_s0.975_n2x2x3
     d=$work/$run
-    [ -s "$d/done" ] && continue
+    [ "$(cat "$d/done" 2> /dev/null)" = "$stamp" ] && continue
     rm -rf "$d"; mkdir -p "$d"
     cat > "$d/params.lmp" <<EOF
 variable structure string "$here/campaign/structure.lmp"
@@ -50,7 +52,7 @@ variable save_max equal 50
 variable pair_opts string ""
 EOF
     (cd "$d" && "$lmp" -in "$repo/examples/active_learning/explore.lmp" -var params params.lmp -log log.lammps -screen none)
-    echo ok > "$d/done"
+    echo "$stamp" > "$d/done"
 done
 tmp=$out.tmp.$$
 printf 'run\tgraded_steps\tmax_grade\tcandidates\n' > "$tmp"

@@ -171,6 +171,8 @@ def large_section(frames_dir):
     dirs = sorted(glob.glob(os.path.join(frames_dir, "rounds-large*")))
     total = {}
     for d in dirs:
+        if not os.path.exists(os.path.join(d, "rounds.tsv")):
+            continue  # a stage that commit_campaign.sh has only just started
         rounds = read_tsv(os.path.join(d, "rounds.tsv"))
         for r in rounds:
             if r["round"] == "0":

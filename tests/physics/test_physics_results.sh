@@ -37,7 +37,19 @@ done
 [ -e "$RES/diffusion/T900/equil.restart" ] && fail "results keep equil.restart, which block 001 does not need"
 [ -e "$RES/diffusion/T900/D.txt" ] && fail "results of an unfinished run hold a D.txt"
 
+# a temperature still equilibrating (no restart yet; T950 sorts after T900) does not stop a save
+mkdir -p "$B/diffusion/T950" && echo "# running" > "$B/diffusion/T950/equil.log"
+"$RES_SH" save "$B" "$RES" "$POT" > /dev/null || fail "save with a temperature still equilibrating failed"
+[ -s "$RES/diffusion/T950/equil.log" ] && [ -s "$RES/diffusion/T900/block-000.restart" ] || fail "that save lost files"
+rm -r "$B/diffusion/T950" "$RES/diffusion/T950"
+# a WORKDIR without the saved run (not restored yet) is refused and the resume point stays
+mkdir -p "$WORK/empty"
+"$RES_SH" save "$WORK/empty" "$RES" "$POT" > "$WORK/logG" 2>&1 && fail "save from a WORKDIR without the saved run succeeded"
+grep -q "restore first" "$WORK/logG" || fail "unclear message: $(cat "$WORK/logG")"
+[ -s "$RES/diffusion/T900/block-000.restart" ] || fail "a refused save dropped the saved restart"
+
 "$RES_SH" restore "$C" "$RES" "$POT" > /dev/null || fail "restore failed"
+[ -e "$C/diffusion/T900/block-000.restart" ] && ! compgen -G "$C/diffusion/T900/*.tmp.*" > /dev/null || fail "restore left temporaries or no restart"
 md "$C" T900 > "$WORK/logC" 2>&1 || { tail -20 "$WORK/logC"; fail "restored run failed"; }
 grep -q "equilibrate.lmp" "$WORK/logC" && fail "the restored run equilibrated again"
 [ "$(grep -c "block.lmp" "$WORK/logC")" = 1 ] || fail "the restored run should run exactly one block: $(grep -c block.lmp "$WORK/logC")"
@@ -58,4 +70,10 @@ other=$WORK/other.almtp; cp "$POT" "$other"; echo "# edited" >> "$other"
 grep -q "another potential" "$WORK/logE" || fail "unclear message: $(cat "$WORK/logE")"
 "$RES_SH" save "$C" "$RES" "$other" > "$WORK/logF" 2>&1 && fail "save mixed two potentials' results"
 grep -q "another potential" "$WORK/logF" || fail "unclear message: $(cat "$WORK/logF")"
+# a WORKDIR restored for one potential is not filled with another potential's results
+mkdir -p "$WORK/other-res/lattice"; sha256sum "$other" | cut -d' ' -f1 > "$WORK/other-res/pot.sha256"
+echo "a 1 0" > "$WORK/other-res/lattice/lattice.txt"
+"$RES_SH" restore "$C" "$WORK/other-res" "$other" > "$WORK/logH" 2>&1 && fail "restore mixed potentials in one WORKDIR"
+grep -q "$C holds results of another potential" "$WORK/logH" || fail "unclear message: $(cat "$WORK/logH")"
+[ -e "$C/lattice/lattice.txt" ] && fail "the refused restore copied files"
 echo "physics results: ok"

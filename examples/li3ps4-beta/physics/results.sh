@@ -15,8 +15,12 @@
 # block starts from) and drops the older one, so the run continues where it was.  Trajectory
 # dumps (rdf.dump) and the other restarts stay in WORKDIR: the Makefiles mark them .SECONDARY,
 # so a restored WORKDIR without them is up to date and nothing is rerun.
-# RESULTS/pot.sha256 records the potential; restore refuses results of another potential.
-# --commit commits RESULTS (only it) when something changed; --every repeats save until killed.
+# RESULTS/pot.sha256 and WORKDIR/pot.sha256 record the potential: both commands refuse results or
+# a WORKDIR of another potential.  save also refuses a WORKDIR that lacks files already saved (not
+# restored yet, a new start, a wrong path), which would mix two runs and drop the resume points.
+# restore copies through temporary names and leaves files WORKDIR already has alone.
+# --commit commits RESULTS (only it) when something changed; --every repeats save until killed
+# (a refusal ends it, exit 2; a failed commit is retried).
 set -eo pipefail
 usage="usage: results.sh save|restore WORKDIR RESULTS POT [--commit] [--every=SECONDS]"
 mode=${1:?$usage}; work=${2:?$usage}; results=${3:?$usage}; pot=${4:?$usage}
@@ -36,7 +40,7 @@ sha=$(sha256sum "$pot" | cut -d' ' -f1)
 
 # copy SRC to DST atomically when the content differs; prints DST when it changed
 update() {
-    mkdir -p "$(dirname "$2")"
+    mkdir -p "$(dirname "$2")" || return 1
     if ! cmp -s "$1" "$2"; then cp "$1" "$2.tmp.$$" && mv "$2.tmp.$$" "$2" && echo "$2"; fi
 }
 
@@ -50,38 +54,60 @@ small_outputs() {
     done) || true
 }
 
-# the newest restart of an unfinished temperature (what its next block reads)
+# the newest restart of an unfinished temperature (what its next block reads); a temperature
+# that is still equilibrating has none
 resume_points() {
     local t last
     for t in "$1"/diffusion/T*/; do
         [ -d "$t" ] && [ ! -e "$t/D.txt" ] || continue
         last=$(ls "$t" | grep -E '^block-[0-9]{3}\.restart$' | sort | tail -1 || true)
-        [ -n "$last" ] || { [ -e "$t/equil.restart" ] && last=equil.restart; }
-        [ -n "$last" ] && echo "diffusion/$(basename "$t")/$last"
+        if [ -z "$last" ] && [ -e "$t/equil.restart" ]; then last=equil.restart; fi
+        if [ -n "$last" ]; then echo "diffusion/$(basename "$t")/$last"; fi
     done
+    return 0
+}
+
+# refuse when FILE (pot.sha256 of a results directory or of a WORKDIR) names another potential
+check_pot() {
+    if [ -e "$1" ] && [ "$(cat "$1")" != "$sha" ]; then
+        echo "results.sh: $(dirname "$1") holds results of another potential than $pot ($1 differs)" >&2
+        return 2
+    fi
 }
 
 save_once() {
-    local changed=() f keep
+    local changed=() f keep missing
     [ -d "$work" ] || { echo "results.sh: $work: no such WORKDIR" >&2; return 2; }
-    if [ -e "$results/pot.sha256" ] && [ "$(cat "$results/pot.sha256")" != "$sha" ]; then
-        echo "results.sh: $results holds results of another potential (pot.sha256); use another RESULTS" >&2
+    check_pot "$results/pot.sha256" || return 2
+    check_pot "$work/pot.sha256" || return 2
+    # a WORKDIR that lacks saved outputs is not this run (not restored yet, a new start or a
+    # wrong path): saving from it would mix two runs and drop the saved resume points
+    missing=$(cd "$results" 2> /dev/null && find . -type f ! -name pot.sha256 ! -name '*.restart' ! -name '*.tmp.*' |
+              sed 's|^\./||' | while read -r f; do [ -e "$work/$f" ] || echo "$f"; done)
+    if [ -n "$missing" ]; then
+        echo "results.sh: $work lacks $(echo "$missing" | wc -l) saved file(s) of $results (e.g. $(echo "$missing" | head -1)); restore first: results.sh restore $work $results $pot" >&2
         return 2
     fi
-    mkdir -p "$results"
-    echo "$sha" > "$results/pot.sha256.tmp.$$" && mv "$results/pot.sha256.tmp.$$" "$results/pot.sha256"
-    for f in $(small_outputs "$work"); do changed+=($(update "$work/$f" "$results/$f")); done
+    mkdir -p "$results" &&
+        echo "$sha" > "$results/pot.sha256.tmp.$$" && mv "$results/pot.sha256.tmp.$$" "$results/pot.sha256" &&
+        { [ -e "$work/pot.sha256" ] || { echo "$sha" > "$work/pot.sha256.tmp.$$" && mv "$work/pot.sha256.tmp.$$" "$work/pot.sha256"; }; } ||
+        { echo "results.sh: cannot write pot.sha256 in $results or $work" >&2; return 1; }
+    # (save_once runs under `||`, where set -e does not act: every failure is checked here)
     keep=$(resume_points "$work")
-    for f in $keep; do changed+=($(update "$work/$f" "$results/$f")); done
+    local out
+    for f in $(small_outputs "$work") $keep; do
+        out=$(update "$work/$f" "$results/$f") || { echo "results.sh: copying $work/$f to $results failed" >&2; return 1; }
+        changed+=($out)
+    done
     # restarts in RESULTS that are no longer a resume point (a later block or D.txt exists)
     for f in $(cd "$results" && ls diffusion/T*/*.restart 2> /dev/null || true); do
-        grep -qxF "$f" <<< "$keep" || { rm -f "$results/$f"; changed+=("$results/$f (removed)"); }
+        grep -qxF "$f" <<< "$keep" || { rm -f "$results/$f" || return 1; changed+=("$results/$f (removed)"); }
     done
     [ "$commit" = 1 ] || { [ ${#changed[@]} = 0 ] || printf '%s\n' "${changed[@]}"; return 0; }
     local repo; repo=$(git -C "$results" rev-parse --show-toplevel)
     if [ -n "$(git -C "$repo" status --porcelain -- "$results")" ]; then
         if git -C "$repo" add -A -- "$results" &&
-           git -C "$repo" commit -q -m "li3ps4-beta physics: results so far in ${results#$repo/} ($(cd "$results" && ls diffusion/T*/D.txt 2> /dev/null | wc -l) temperatures finished)" -- "$results"; then
+           git -C "$repo" commit -q -m "li3ps4-beta physics: results so far in ${results#"$repo"/} ($(cd "$results" && ls diffusion/T*/D.txt 2> /dev/null | wc -l) temperatures finished)" -- "$results"; then
             echo "$(date -u +%FT%TZ) committed: ${changed[*]}"
         else
             echo "$(date -u +%FT%TZ) commit failed; will try again" >&2
@@ -93,17 +119,25 @@ save_once() {
 case "$mode" in
 save)
     while :; do
-        save_once
-        [ "$every" -gt 0 ] || break
+        rc=0; save_once || rc=$?
+        # a refusal (2) is final; anything else is retried by --every
+        [ "$rc" = 2 ] && exit 2
+        [ "$every" -gt 0 ] || exit "$rc"
         sleep "$every"
     done ;;
 restore)
     [ -e "$results/pot.sha256" ] || { echo "results.sh: $results/pot.sha256: missing (not a results directory)" >&2; exit 2; }
-    [ "$(cat "$results/pot.sha256")" = "$sha" ] ||
-        { echo "results.sh: $results holds results of another potential than $pot (pot.sha256 differs)" >&2; exit 2; }
+    check_pot "$results/pot.sha256" || exit 2
+    check_pot "$work/pot.sha256" || exit 2
     mkdir -p "$work"
-    (cd "$results" && find . -type f ! -name pot.sha256 | sed 's|^\./||') | while read -r f; do
-        [ -e "$work/$f" ] || { mkdir -p "$(dirname "$work/$f")"; cp -p "$results/$f" "$work/$f"; echo "$work/$f"; }
+    echo "$sha" > "$work/pot.sha256.tmp.$$" && mv "$work/pot.sha256.tmp.$$" "$work/pot.sha256"
+    # each file through a temporary name, so an interrupted restore leaves no truncated file
+    # that a second restore would skip; files WORKDIR already has are left as they are
+    (cd "$results" && find . -type f ! -name pot.sha256 ! -name '*.tmp.*' | sed 's|^\./||') | while read -r f; do
+        if [ ! -e "$work/$f" ]; then
+            mkdir -p "$(dirname "$work/$f")"
+            cp -p "$results/$f" "$work/$f.tmp.$$" && mv "$work/$f.tmp.$$" "$work/$f" && echo "$work/$f"
+        fi
     done ;;
 *) echo "$usage" >&2; exit 2 ;;
 esac
