@@ -7,6 +7,10 @@ if(OPENMTP_PYTHON AND TARGET openmtp)
            WORKING_DIRECTORY ${PROJECT_BINARY_DIR})
   set_tests_properties(physics_rdf_analytic PROPERTIES LABELS "physics;python" SKIP_RETURN_CODE 77
                        ENVIRONMENT "PYTHONPATH=${PROJECT_BINARY_DIR}/python;OPENMTP_TEST_WORK=${PROJECT_BINARY_DIR}/tests/physics-rdf-work")
+  add_test(NAME physics_aimd_start COMMAND ${OPENMTP_PYTHON} -B ${CMAKE_CURRENT_LIST_DIR}/physics/test_aimd_start.py
+           ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/tests/physics-aimd-start-work)
+  set_tests_properties(physics_aimd_start PROPERTIES LABELS "physics;python"
+                       ENVIRONMENT "PYTHONPATH=${PROJECT_BINARY_DIR}/python")
 endif()
 if(TARGET lmp_mtp)
   add_test(NAME physics_report

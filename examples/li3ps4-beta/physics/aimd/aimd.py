@@ -51,34 +51,36 @@ class AimdError(RuntimeError):
 
 
 def read_start(path):
-    """(cell lengths a b c, [(name, x, y, z, vx, vy, vz)]) of a LAMMPS dump."""
+    """(cell lengths a b c, [(name, x, y, z, vx, vy, vz)]) of the first frame of a LAMMPS
+    text dump (openmtp._lammps_dump: the format checks and 'file:line' messages of the
+    analysis modules), atoms in id order, positions relative to the box's low corner."""
     try:
-        lines = open(path).read().splitlines()
-    except OSError as e:
-        raise AimdError("%s: %s" % (path, e.strerror))
-    if len(lines) < 9 or not lines[0].startswith("ITEM: TIMESTEP"):
-        raise AimdError("%s:1: expected a LAMMPS dump (ITEM: TIMESTEP)" % path)
-    if lines[4].split()[3:] and "xy" in lines[4]:
-        raise AimdError("%s:5: expected an orthorhombic box" % path)
-    n = int(lines[3])
-    lo_hi = [tuple(float(x) for x in lines[5 + k].split()[:2]) for k in range(3)]
-    cols = lines[8].split()[2:]
+        from openmtp import _lammps_dump
+    except ImportError:
+        raise AimdError("needs the openmtp Python package (PYTHONPATH=BUILD/python, as the physics Makefile sets)")
+    fr = next(_lammps_dump.frames(path, AimdError), None)
+    if fr is None:
+        raise AimdError("%s:1: expected a LAMMPS dump (ITEM: TIMESTEP), found no frame" % path)
+    if fr.tilt is not None:
+        raise AimdError("%s:%d: expected an orthorhombic box, found tilt factors" % (path, fr.line + 4))
     need = ["id", "type", "x", "y", "z", "vx", "vy", "vz"]
-    if any(c not in cols for c in need):
-        raise AimdError("%s:9: expected columns %s" % (path, " ".join(need)))
+    missing = [c for c in need if c not in fr.columns]
+    if missing:
+        raise AimdError("%s:%d: expected columns %s (missing %s)" % (path, fr.atoms_line, " ".join(need), " ".join(missing)))
+    col = {c: fr.columns.index(c) for c in need}
     atoms = []
-    for k, line in enumerate(lines[9:9 + n]):
-        t = line.split()
-        row = {c: t[cols.index(c)] for c in need}
-        if row["type"] not in TYPE_NAMES:
-            raise AimdError("%s:%d: type %s: expected 1 (Li), 2 (P) or 3 (S)" % (path, 10 + k, row["type"]))
-        atoms.append((int(row["id"]), TYPE_NAMES[row["type"]],
-                      *[float(row[c]) - lo_hi[j][0] for j, c in enumerate("xyz")],
-                      *[float(row[c]) for c in ("vx", "vy", "vz")]))
-    if len(atoms) != n:
-        raise AimdError("%s: %d of %d atoms" % (path, len(atoms), n))
+    for k, v in enumerate(fr.values):
+        t = v[col["type"]]
+        name = TYPE_NAMES.get("%d" % t) if t == int(t) else None
+        if name is None:
+            raise AimdError("%s:%d: type %g: expected 1 (Li), 2 (P) or 3 (S)" % (path, fr.atoms_line + 1 + k, t))
+        atoms.append((int(v[col["id"]]), name,
+                      *[v[col[c]] - fr.bounds[j][0] for j, c in enumerate("xyz")],
+                      *[v[col[c]] for c in ("vx", "vy", "vz")]))
+    if len({a[0] for a in atoms}) != len(atoms):
+        raise AimdError("%s:%d: atom ids are not unique" % (path, fr.atoms_line))
     atoms.sort()
-    return [hi - lo for lo, hi in lo_hi], [a[1:] for a in atoms]
+    return [hi - lo for lo, hi in fr.bounds], [a[1:] for a in atoms]
 
 
 def _section(text, name):
