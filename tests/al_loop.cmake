@@ -38,3 +38,7 @@ set_tests_properties(al_loop_structures PROPERTIES LABELS "al_loop" SKIP_RETURN_
 add_test(NAME al_loop_reuse_labelled
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_reuse_labelled.sh ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_reuse_labelled PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)
+# examples/li3ps4-beta/check_supercell.sh: the shipped potential graded on the 384-atom cell (seconds).
+add_test(NAME al_loop_check_supercell
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_check_supercell.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_check_supercell PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)
