@@ -190,6 +190,13 @@ endif()
 
 # ---- error messages ----
 set(_e -in ${OMTP_LMP_TDIR}/errors.in -echo none)
+# `clear` keeps lmp_mtp's styles (pair mtp, mlip, compute mtp/atom): same numbers before and after
+set(OMTP_LI3PS4_POT ${PROJECT_SOURCE_DIR}/potentials/Li3PS4-beta-L16/Li3PS4-beta-L16.almtp)
+foreach(np 1 2)
+  openmtp_lammps_run(clear_np${np} ${np} ${OMTP_LI3PS4_POT} PASS "CLEAR_OK" FAIL "ERROR"
+    ARGS -in ${OMTP_LMP_TDIR}/clear.in -var structure ${PROJECT_SOURCE_DIR}/examples/li3ps4-beta/campaign/structure.lmp
+         -var pot ${OMTP_LI3PS4_POT} -log log.lammps)
+endforeach()
 openmtp_lammps_run(error_not_element 1 ${OMTP_POT_LI} PASS "not a chemical element symbol"
   ARGS ${_e} -var ps "mtp ${OMTP_POT_LI}" -var pc "* * Xx")
 openmtp_lammps_run(error_relative_labels 1 ${OMTP_POT_LI} PASS "uses relative species labels"
