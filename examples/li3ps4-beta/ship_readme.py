@@ -177,9 +177,9 @@ def large_section(frames_dir):
         for r in rounds:
             if r["round"] == "0":
                 continue
-            per_t = explore_by_temperature(os.path.join(d, "round-%03d.explore.tsv" % int(r["round"])))
-            runs = {}
             path = os.path.join(d, "round-%03d.explore.tsv" % int(r["round"]))
+            per_t = explore_by_temperature(path)
+            runs = {}  # graded steps per run (explore_by_temperature has validated the file)
             if os.path.exists(path):
                 for line in open(path).read().splitlines()[1:]:
                     w = line.split("\t")
