@@ -27,3 +27,8 @@ add_test(NAME physics_aimd_driver
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_aimd_driver.sh ${PROJECT_SOURCE_DIR}
                  ${CMAKE_BINARY_DIR}/tests/physics-aimd-work)
 set_tests_properties(physics_aimd_driver PROPERTIES LABELS "physics")
+# aimd.py save / restore: a running AIMD kept in the repository continues on another machine
+add_test(NAME physics_aimd_keep
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/physics/test_aimd_keep.sh ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/tests/physics-aimd-keep-work)
+set_tests_properties(physics_aimd_keep PROPERTIES LABELS "physics")

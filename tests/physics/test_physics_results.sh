@@ -7,6 +7,8 @@
 #   * restored into an empty WORKDIR, `make` runs only block 001 (no equilibration), and its MSD
 #     and D.txt are byte-identical to those of an uninterrupted run on the same rank count;
 #   * saving the finished run drops the restart from the results; restoring that reruns nothing;
+#   * a CP2K AIMD in WORKDIR/aimd (stand-in CP2K) is kept in RESULTS/aimd by the same save and
+#     written back by restore; a WORKDIR whose AIMD is behind the kept one is refused (exit 2);
 #   * results of another potential are refused, on save and on restore.
 #   test_physics_results.sh BIN SRC WORK
 set -uo pipefail
@@ -64,6 +66,24 @@ compgen -G "$RES/diffusion/T900/*.restart" > /dev/null && fail "results of a fin
 md "$D" T900 > "$WORK/logD" 2>&1 || { tail -20 "$WORK/logD"; fail "make on the restored finished run failed"; }
 grep -q "\.lmp" "$WORK/logD" && fail "make on a restored finished run reran LAMMPS"
 cmp -s "$A/diffusion/T900/D.txt" "$D/diffusion/T900/D.txt" || fail "restored D.txt differs"
+
+# the AIMD beside the diffusion run: kept by save, written back by restore, continued
+AIMD="/usr/bin/python3 $SRC/examples/li3ps4-beta/physics/aimd/aimd.py"
+FAKE="/usr/bin/python3 $SRC/tests/physics/fake_cp2k.py"
+mkdir -p "$C/aimd"
+printf '&GLOBAL\n  RUN_TYPE MD\n&END GLOBAL\n&MOTION\n  &MD\n    MAX_STEPS 0\n  &END MD\n&END MOTION\n' > "$C/aimd/aimd.inp"
+$AIMD run "$C/aimd" --steps=3 --command="$FAKE" > /dev/null 2>&1 || fail "stand-in AIMD failed"
+"$RES_SH" save "$C" "$RES" "$POT" > "$WORK/logI" 2>&1 || fail "save with an AIMD failed: $(cat "$WORK/logI")"
+grep -qx "step 3" "$RES/aimd/state.txt" && [ -e "$RES/aimd/restart-000003.restart" ] || fail "the AIMD was not kept: $(ls "$RES/aimd" 2>&1)"
+"$RES_SH" restore "$WORK/restored-aimd" "$RES" "$POT" > /dev/null || fail "restore with an AIMD failed"
+cmp -s "$C/aimd/aimd-pos.xyz" "$WORK/restored-aimd/aimd/aimd-pos.xyz" || fail "restored AIMD trajectory differs"
+$AIMD run "$WORK/restored-aimd/aimd" --steps=4 --command="$FAKE" > "$WORK/logJ" 2>&1 && grep -q "resuming after step 3" "$WORK/logJ" ||
+  fail "the restored AIMD did not continue: $(cat "$WORK/logJ")"
+rm -r "$C/aimd"; mkdir -p "$C/aimd"; cp "$RES/aimd/aimd.inp" "$C/aimd/"
+$AIMD run "$C/aimd" --steps=1 --command="$FAKE" > /dev/null 2>&1 || fail "short stand-in AIMD failed"
+"$RES_SH" save "$C" "$RES" "$POT" > "$WORK/logK" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "restore first" "$WORK/logK" || fail "an AIMD behind the kept one: exit $rc, $(cat "$WORK/logK")"
+grep -qx "step 3" "$RES/aimd/state.txt" || fail "a refused save changed the kept AIMD"
 
 other=$WORK/other.almtp; cp "$POT" "$other"; echo "# edited" >> "$other"
 "$RES_SH" restore "$WORK/x" "$RES" "$other" > "$WORK/logE" 2>&1 && fail "restore accepted results of another potential"

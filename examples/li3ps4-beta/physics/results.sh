@@ -4,8 +4,8 @@
 # of many hours survive the loss of their scratch WORKDIR (a session that ends, a machine that is
 # replaced) and the report can be regenerated from committed files:
 #
-#   results.sh save    WORKDIR RESULTS POT [--commit] [--every=SECONDS]
-#   results.sh restore WORKDIR RESULTS POT
+#   results.sh save    WORKDIR RESULTS POT [--commit] [--every=SECONDS] [--aimd=DIR]
+#   results.sh restore WORKDIR RESULTS POT [--aimd=DIR]
 #
 # save copies the small outputs of WORKDIR into RESULTS (each file atomically, only when it
 # changed): lattice/ and rdf/ tables and logs, rdf/start.dump (32 atoms, the AIMD's start),
@@ -19,24 +19,30 @@
 # a WORKDIR of another potential.  save also refuses a WORKDIR that lacks files already saved (not
 # restored yet, a new start, a wrong path), which would mix two runs and drop the resume points.
 # restore copies through temporary names and leaves files WORKDIR already has alone.
+# The CP2K AIMD (DIR, default WORKDIR/aimd, the Makefile's AIMD_DIR) is kept in RESULTS/aimd by
+# aimd/aimd.py save (running or not: the trajectory up to CP2K's restart file in immutable
+# pieces, the restart file, a manifest) and written back by aimd.py restore, so `make aimd`
+# continues after the saved step.
 # --commit commits RESULTS (only it) when something changed; --every repeats save until killed
 # (a refusal ends it, exit 2; a failed commit is retried).
 set -eo pipefail
-usage="usage: results.sh save|restore WORKDIR RESULTS POT [--commit] [--every=SECONDS]"
+usage="usage: results.sh save|restore WORKDIR RESULTS POT [--commit] [--every=SECONDS] [--aimd=DIR]"
 mode=${1:?$usage}; work=${2:?$usage}; results=${3:?$usage}; pot=${4:?$usage}
 shift 4
 work=$(realpath -m "$work"); results=$(realpath -m "$results")
-commit=0; every=0
+commit=0; every=0; aimd=$work/aimd
 for arg in "$@"; do
     case "$arg" in
     --commit) commit=1 ;;
     --every=*) every=${arg#--every=} ;;
+    --aimd=*) aimd=$(realpath -m "${arg#--aimd=}") ;;
     *) echo "results.sh: unknown option $arg; $usage" >&2; exit 2 ;;
     esac
 done
 [[ $every =~ ^[0-9]+$ ]] || { echo "results.sh: --every must be a number of seconds, got '$every'" >&2; exit 2; }
 [ -s "$pot" ] || { echo "results.sh: $pot: no such potential" >&2; exit 2; }
 sha=$(sha256sum "$pot" | cut -d' ' -f1)
+aimd_py="/usr/bin/python3 $(dirname "$(realpath "$0")")/aimd/aimd.py"
 
 # copy SRC to DST atomically when the content differs; prints DST when it changed
 update() {
@@ -82,7 +88,7 @@ save_once() {
     check_pot "$work/pot.sha256" || return 2
     # a WORKDIR that lacks saved outputs is not this run (not restored yet, a new start or a
     # wrong path): saving from it would mix two runs and drop the saved resume points
-    missing=$(cd "$results" 2> /dev/null && find . -type f ! -name pot.sha256 ! -name '*.restart' ! -name '*.tmp.*' |
+    missing=$(cd "$results" 2> /dev/null && find . -type f ! -path './aimd/*' ! -name pot.sha256 ! -name '*.restart' ! -name '*.tmp.*' |
               sed 's|^\./||' | while read -r f; do [ -e "$work/$f" ] || echo "$f"; done)
     if [ -n "$missing" ]; then
         echo "results.sh: $work lacks $(echo "$missing" | wc -l) saved file(s) of $results (e.g. $(echo "$missing" | head -1)); restore first: results.sh restore $work $results $pot" >&2
@@ -103,11 +109,18 @@ save_once() {
     for f in $(cd "$results" && ls diffusion/T*/*.restart 2> /dev/null || true); do
         grep -qxF "$f" <<< "$keep" || { rm -f "$results/$f" || return 1; changed+=("$results/$f (removed)"); }
     done
+    # the AIMD keeps itself (it refuses, exit 2, a DIR behind or other than what RESULTS holds)
+    if [ -e "$aimd/aimd.inp" ]; then
+        local rc=0
+        out=$($aimd_py save "$aimd" "$results/aimd") || rc=$?
+        [ "$rc" = 0 ] || { echo "results.sh: keeping the AIMD of $aimd failed (aimd.py save, exit $rc)" >&2; return "$rc"; }
+        changed+=($out)
+    fi
     [ "$commit" = 1 ] || { [ ${#changed[@]} = 0 ] || printf '%s\n' "${changed[@]}"; return 0; }
     local repo; repo=$(git -C "$results" rev-parse --show-toplevel)
     if [ -n "$(git -C "$repo" status --porcelain -- "$results")" ]; then
         if git -C "$repo" add -A -- "$results" &&
-           git -C "$repo" commit -q -m "li3ps4-beta physics: results so far in ${results#"$repo"/} ($(cd "$results" && ls diffusion/T*/D.txt 2> /dev/null | wc -l) temperatures finished)" -- "$results"; then
+           git -C "$repo" commit -q -m "li3ps4-beta physics: results so far in ${results#"$repo"/} ($(cd "$results" && ls diffusion/T*/D.txt 2> /dev/null | wc -l) temperatures finished$( [ -e "$results/aimd/state.txt" ] && echo ", AIMD at $(head -1 "$results/aimd/state.txt")"))" -- "$results"; then
             echo "$(date -u +%FT%TZ) committed: ${changed[*]}"
         else
             echo "$(date -u +%FT%TZ) commit failed; will try again" >&2
@@ -133,11 +146,12 @@ restore)
     echo "$sha" > "$work/pot.sha256.tmp.$$" && mv "$work/pot.sha256.tmp.$$" "$work/pot.sha256"
     # each file through a temporary name, so an interrupted restore leaves no truncated file
     # that a second restore would skip; files WORKDIR already has are left as they are
-    (cd "$results" && find . -type f ! -name pot.sha256 ! -name '*.tmp.*' | sed 's|^\./||') | while read -r f; do
+    (cd "$results" && find . -type f ! -path './aimd/*' ! -name pot.sha256 ! -name '*.tmp.*' | sed 's|^\./||') | while read -r f; do
         if [ ! -e "$work/$f" ]; then
             mkdir -p "$(dirname "$work/$f")"
             cp -p "$results/$f" "$work/$f.tmp.$$" && mv "$work/$f.tmp.$$" "$work/$f" && echo "$work/$f"
         fi
-    done ;;
+    done
+    if [ -e "$results/aimd/state.txt" ]; then $aimd_py restore "$results/aimd" "$aimd"; fi ;;
 *) echo "$usage" >&2; exit 2 ;;
 esac

@@ -20,8 +20,21 @@ and a driver that survives interruptions.
       step, step 0 = the start frame) is kept by this driver: after every CP2K
       run (finished, failed or killed) the frames CP2K wrote are appended to
       it up to the step of the restart file, so no step appears twice and
-      none is missing, whatever CP2K did with its own files.  Exit 0 when N
-      steps are done, non-zero otherwise (run it again to continue).
+      none is missing, whatever CP2K did with its own files (energies, CP2K's
+      .ener rows, likewise into aimd-ener.txt).  Exit 0 when N steps are done,
+      non-zero otherwise (run it again to continue).
+  aimd.py save DIR OUT [--chunk=100]
+      keeps the AIMD of DIR, running or not, in OUT (a directory in the
+      repository; trajectory.py): the input, the trajectory up to the restart
+      file's step in immutable pieces of CHUNK steps plus one partial piece,
+      the restart file, and state.txt naming them with their sha256.  Prints
+      what it wrote; exit 2 when OUT holds a later or another AIMD (restore
+      first).
+  aimd.py restore OUT DIR
+      writes a kept AIMD into DIR (merged trajectory, input, restart file), so
+      that `aimd.py run DIR` continues after the saved step (from CP2K's
+      SCF_GUESS, as there is no wavefunction file); leaves a DIR that is at or
+      past that step alone.
   aimd.py cell INPUT
       prints the cell of an aimd.inp as a,b,c (A; for python3 -m openmtp.rdf --cell=).
   aimd.py cost DIR
@@ -32,11 +45,11 @@ and a driver that survives interruptions.
 import glob
 import os
 import re
-import shutil
 import subprocess
 import sys
 
-PROJECT = "li3ps4_aimd"
+import trajectory
+from trajectory import PROJECT, TrajectoryError
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_TEMPLATE = os.path.join(HERE, "..", "..", "cp2k", "li3ps4_label.inp")
 TYPE_NAMES = {"1": "Li", "2": "P", "3": "S"}
@@ -179,78 +192,12 @@ def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, 
     os.replace(tmp, out)
 
 
-# ---------------------------------------------------------------- trajectory
-
-_STEP = re.compile(r"\bi\s*=\s*(\d+)")
-
-
-def read_frames(path):
-    """[(step, text of the frame)] of a CP2K XYZ file (comment line 'i = N, ...')."""
-    if not os.path.exists(path):
-        return []
-    lines = open(path).read().splitlines(True)
-    frames, k = [], 0
-    while k < len(lines):
-        if not lines[k].strip():
-            k += 1
-            continue
-        try:
-            n = int(lines[k].split()[0])
-        except ValueError:
-            raise AimdError("%s:%d: expected the number of atoms" % (path, k + 1))
-        if k + 2 + n > len(lines):
-            break  # a frame cut off by the interruption: dropped
-        m = _STEP.search(lines[k + 1])
-        if not m:
-            raise AimdError("%s:%d: expected 'i = STEP' in the comment line" % (path, k + 2))
-        frames.append((int(m.group(1)), "".join(lines[k:k + 2 + n])))
-        k += 2 + n
-    return frames
-
-
-def restart_step(path):
-    """STEP_START_VAL of a CP2K restart file (the last completed MD step), or None."""
-    if not os.path.exists(path):
-        return None
-    m = re.search(r"^\s*STEP_START_VAL\s+(\d+)", open(path).read(), re.M)
-    return int(m.group(1)) if m else 0
-
-
-def merge(kept, new, upto):
-    """Append the frames of `new` with last(kept) < step <= upto to `kept` (atomically)."""
-    old = read_frames(kept)
-    last = old[-1][0] if old else -1
-    add = [(s, t) for s, t in read_frames(new) if last < s <= upto]
-    if old and add and add[0][0] != last + 1:
-        raise AimdError("%s: next frame is step %d, expected %d (a gap)" % (new, add[0][0], last + 1))
-    add = [t for _, t in add]
-    if add:
-        tmp = kept + ".tmp"
-        with open(tmp, "w") as f:
-            f.writelines(t for _, t in old)
-            f.writelines(add)
-        os.replace(tmp, kept)
-    return len(old) + len(add)
-
-
-def _collect(d):
-    step = restart_step(os.path.join(d, PROJECT + "-1.restart"))
-    if step is None:
-        return -1
-    for kind in ("pos", "frc"):
-        raw = os.path.join(d, "%s-%s-1.xyz" % (PROJECT, kind))
-        merge(os.path.join(d, "aimd-%s.xyz" % kind), raw, step)
-        if os.path.exists(raw):
-            os.remove(raw)  # its frames are kept; CP2K starts a new one on resume
-    return step
-
-
 def run(d, steps, command, inp="aimd.inp"):
     d = os.path.abspath(d)
     src = os.path.join(d, inp)
     if not os.path.exists(src):
         raise AimdError("%s: no such input (aimd.py input START.dump %s)" % (src, src))
-    done = _collect(d)
+    done = trajectory.collect(d)
     if done >= steps:
         print("aimd: %d steps done (asked %d)" % (done, steps))
         return 0
@@ -271,7 +218,7 @@ def run(d, steps, command, inp="aimd.inp"):
     with open(out, "w") as f:
         rc = subprocess.call(command.split() + ["-i", os.path.basename(run_inp)], cwd=d, stdout=f,
                              stderr=subprocess.STDOUT)
-    done = _collect(d)
+    done = trajectory.collect(d)
     print("aimd: CP2K exit %d, %d of %d steps done (%s)" % (rc, max(done, 0), steps, out))
     if done >= steps:
         return 0
@@ -306,7 +253,7 @@ def cost(d):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell"):
+    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell", "save", "restore"):
         sys.stderr.write(__doc__)
         return 2
     opts = dict(a[2:].split("=", 1) for a in argv[1:] if a.startswith("--") and "=" in a)
@@ -322,13 +269,27 @@ def main(argv):
             if len(args) != 1 or "steps" not in opts:
                 raise AimdError("run: expected DIR --steps=N")
             return run(args[0], int(opts["steps"]), opts.get("command", "cp2k.psmp"), opts.get("input", "aimd.inp"))
+        if argv[0] in ("save", "restore"):
+            if len(args) != 2:
+                raise AimdError("%s: expected %s" % (argv[0], "DIR OUT" if argv[0] == "save" else "OUT DIR"))
+            try:
+                if argv[0] == "save":
+                    changed = trajectory.save(args[0], args[1], int(opts.get("chunk", trajectory.CHUNK)))
+                else:
+                    changed = trajectory.restore(args[0], args[1])
+            except TrajectoryError as e:
+                sys.stderr.write("aimd.py: %s\n" % e)
+                return 2 if e.refusal else 1
+            for path in changed:
+                print(path)
+            return 0
         if argv[0] == "cell":
             print("%.10f,%.10f,%.10f" % tuple(input_cell(args[0])))
             return 0
         for out, n, s in cost(args[0]):
             print("%s: %d MD steps, %.1f s/step (wall)" % (out, n, s))
         return 0
-    except AimdError as e:
+    except (AimdError, TrajectoryError, OSError) as e:
         sys.stderr.write("aimd.py: %s\n" % e)
         return 1
 

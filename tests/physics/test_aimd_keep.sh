@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# ctest (label physics): keeping a running CP2K AIMD in the repository and continuing it on
+# another machine (examples/li3ps4-beta/physics/aimd/aimd.py save / restore, trajectory.py),
+# with the stand-in CP2K (fake_cp2k.py):
+#   * a run killed after step 2 (frames past its restart file), resumed, and saved while the
+#     resumed CP2K is running (CP2K's own files half-way), then killed as a lost machine would be;
+#   * restored into an empty directory, run to the end: trajectory, forces and energies are
+#     byte-identical to an uninterrupted run's;
+#   * saving again leaves the full pieces as they were and drops the replaced partial piece;
+#     a directory behind the saved step or of another AIMD is refused (exit 2); a damaged
+#     piece is refused by restore (exit 1); restoring onto a directory at that step is a no-op.
+#   test_aimd_keep.sh SRC WORK
+set -uo pipefail
+SRC=$1 WORK=$2
+fail() { echo "FAIL: $*" >&2; exit 1; }
+AIMD="/usr/bin/python3 $SRC/examples/li3ps4-beta/physics/aimd/aimd.py"
+FAKE="/usr/bin/python3 $SRC/tests/physics/fake_cp2k.py"
+rm -rf "$WORK"; mkdir -p "$WORK"
+input() {
+  mkdir -p "$1"
+  printf '&GLOBAL\n  RUN_TYPE MD\n&END GLOBAL\n&MOTION\n  &MD\n    MAX_STEPS 0\n  &END MD\n&END MOTION\n' > "$1/aimd.inp"
+}
+steps() { grep -o 'i = *[0-9]*' "$1" | tr -s ' ' | cut -d' ' -f3 | tr '\n' ' '; }
+restart_step() { sed -n 's/^ *STEP_START_VAL *//p' "$1/li3ps4_aimd-1.restart"; }
+
+# the uninterrupted reference
+input "$WORK/ref"
+$AIMD run "$WORK/ref" --steps=9 --command="$FAKE" > "$WORK/ref.log" 2>&1 || fail "reference run: $(cat "$WORK/ref.log")"
+
+# machine 1: killed after step 2, resumed in the background, saved while it runs
+A=$WORK/a OUT=$WORK/kept
+input "$A"
+FAKE_DIE_AFTER=2 $AIMD run "$A" --steps=9 --command="$FAKE" > "$WORK/a1.log" 2>&1 && fail "the killed run reported success"
+FAKE_SLEEP=0.4 setsid $AIMD run "$A" --steps=9 --command="$FAKE" > "$WORK/a2.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  s=$(restart_step "$A" 2> /dev/null); [ -n "$s" ] && [ "$s" -ge 5 ] && break; sleep 0.1
+done
+[ -e "$A/li3ps4_aimd-pos-1.xyz" ] || fail "the resumed stand-in CP2K has no trajectory file of its own (not running?)"
+$AIMD save "$A" "$OUT" --chunk=2 > "$WORK/save1.log" 2>&1 || fail "save while running: $(cat "$WORK/save1.log")"
+kill -9 -- -$pid 2> /dev/null; wait $pid 2> /dev/null
+saved=$(sed -n 's/^step //p' "$OUT/state.txt")
+[ -n "$saved" ] && [ "$saved" -ge 5 ] && [ "$saved" -lt 9 ] || fail "saved step '$saved', expected 5..8 (mid-run)"
+[ -e "$OUT/pos-000000-000001.xyz" ] && [ -e "$OUT/pos-000002-000003.xyz" ] && [ -e "$OUT/restart-$(printf %06d "$saved").restart" ] ||
+  fail "kept pieces: $(ls "$OUT" | tr '\n' ' ')"
+[ "$(cat "$OUT"/pos-*.xyz | steps /dev/stdin)" = "$(seq -s ' ' 0 "$saved") " ] ||
+  fail "kept trajectory steps $(cat "$OUT"/pos-*.xyz | steps /dev/stdin), expected 0..$saved"
+cp "$OUT/pos-000000-000001.xyz" "$WORK/full-chunk.xyz"
+
+# machine 2: restore into an empty directory, continue to the end
+B=$WORK/b
+$AIMD restore "$OUT" "$B" > "$WORK/restore.log" 2>&1 || fail "restore: $(cat "$WORK/restore.log")"
+[ "$(restart_step "$B")" = "$saved" ] || fail "restored restart file at step $(restart_step "$B"), expected $saved"
+$AIMD run "$B" --steps=9 --command="$FAKE" > "$WORK/b.log" 2>&1 || fail "continuing the restored AIMD: $(cat "$WORK/b.log")"
+grep -q "resuming after step $saved" "$WORK/b.log" || fail "no resume after step $saved: $(cat "$WORK/b.log")"
+for f in aimd-pos.xyz aimd-frc.xyz aimd-ener.txt; do
+  cmp -s "$B/$f" "$WORK/ref/$f" || fail "$f differs from the uninterrupted run's ($(diff "$B/$f" "$WORK/ref/$f" | head -3))"
+done
+[ "$(steps "$B/aimd-pos.xyz")" = "0 1 2 3 4 5 6 7 8 9 " ] || fail "steps $(steps "$B/aimd-pos.xyz")"
+
+# a restore onto it does nothing; a save from it moves the kept state to step 9
+out=$($AIMD restore "$OUT" "$B" 2>&1) || fail "restore onto a directory past the kept step failed: $out"
+[ -z "$out" ] || fail "restore onto a directory past the kept step wrote: $out"
+$AIMD save "$B" "$OUT" --chunk=2 > "$WORK/save2.log" 2>&1 || fail "save at the end: $(cat "$WORK/save2.log")"
+[ "$(sed -n 's/^step //p' "$OUT/state.txt")" = 9 ] || fail "state after the last save: $(head -1 "$OUT/state.txt")"
+cmp -s "$OUT/pos-000000-000001.xyz" "$WORK/full-chunk.xyz" || fail "a full piece was rewritten"
+grep -q "pos-000000-000001.xyz" "$WORK/save2.log" && fail "the unchanged full piece was written again"
+[ -e "$OUT/pos-000008-000009.xyz" ] && [ ! -e "$OUT/restart-$(printf %06d "$saved").restart" ] ||
+  fail "after the last save: $(ls "$OUT" | tr '\n' ' ')"
+[ "$(ls "$OUT" | grep -c '^pos-')" = 5 ] || fail "pieces after the last save: $(ls "$OUT" | tr '\n' ' ')"
+out=$($AIMD save "$B" "$OUT" --chunk=2 2>&1) || fail "a repeated save failed: $out"
+[ -z "$out" ] || fail "a repeated save changed: $out"
+
+# refusals: a directory behind the kept step, another AIMD, a damaged piece
+C=$WORK/c
+input "$C"
+$AIMD run "$C" --steps=1 --command="$FAKE" > /dev/null 2>&1 || fail "short run"
+$AIMD save "$C" "$OUT" --chunk=2 > "$WORK/save3.log" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "restore first" "$WORK/save3.log" || fail "a directory behind the kept state: exit $rc, $(cat "$WORK/save3.log")"
+D=$WORK/d
+input "$D"; echo "! another" >> "$D/aimd.inp"
+$AIMD run "$D" --steps=9 --command="$FAKE" > /dev/null 2>&1 || fail "other run"
+$AIMD save "$D" "$OUT" --chunk=2 > "$WORK/save4.log" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "another AIMD" "$WORK/save4.log" || fail "another AIMD: exit $rc, $(cat "$WORK/save4.log")"
+cp -r "$OUT" "$WORK/damaged"; sed -i 's/Li 0 0 3/Li 0 0 7/' "$WORK/damaged/pos-000002-000003.xyz"
+$AIMD restore "$WORK/damaged" "$WORK/e" > "$WORK/restore2.log" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "sha256" "$WORK/restore2.log" || fail "a damaged piece: exit $rc, $(cat "$WORK/restore2.log")"
+[ ! -e "$WORK/e/li3ps4_aimd-1.restart" ] || fail "a refused restore wrote a restart file"
+echo "aimd keep: ok"
