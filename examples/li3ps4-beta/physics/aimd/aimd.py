@@ -107,6 +107,16 @@ def _section(text, name):
     return m.start(), e.end()
 
 
+def _provenance(path, text):
+    """How the input names its template: relative to the repository when it is in it (the
+    input is kept in the repository, aimd.py save), with the sha256 of the text used."""
+    import hashlib
+    repo = os.path.abspath(os.path.join(HERE, "..", "..", "..", ".."))
+    full = os.path.abspath(path)
+    name = os.path.relpath(full, repo) if full.startswith(repo + os.sep) else full
+    return "%s, sha256 %s" % (name, hashlib.sha256(text.encode()).hexdigest()[:16])
+
+
 def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, timecon=100.0):
     cell, atoms = read_start(start)
     try:
@@ -185,7 +195,7 @@ def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, 
   &END PRINT
 &END MOTION
 """.format(T=temp, tc=timecon, dt=timestep, proj=PROJECT, start=os.path.basename(start),
-           tpl=os.path.relpath(template, os.path.dirname(os.path.abspath(out))))
+           tpl=_provenance(template, tpl))
     tmp = out + ".tmp"
     with open(tmp, "w") as f:
         f.write(text + fe)
