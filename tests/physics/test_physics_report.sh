@@ -39,7 +39,7 @@ grep -q "^| \*\*MTP (this run)\*\* | 300 K | $a |" "$md" || fail "lattice row do
 # D row at 600 K = D.txt (4 significant digits there, 3 in the report)
 dx=$(awk '$1 == "D_x" {printf "%.3e", $2}' "$R/diffusion/T600/D.txt")
 grep -q "^| 600 | $dx ± " "$md" || fail "D_x at 600 K ($dx, D.txt) not in the report: $(grep '^| 600 ' "$md")"
-grep -q "CP2K AIMD: \*\*not run yet\*\*" "$md" || fail "without a trajectory the AIMD must be reported as not run"
+grep -q "CP2K AIMD: \*\*not compared yet\*\* (no " "$md" || fail "without a trajectory the AIMD must be reported as not run"
 # an edited lattice.txt changes the report (nothing is cached or hard-coded)
 sed -i 's/^a [0-9.]* /a 99.12345 /' "$R/lattice/lattice.txt"
 run report > "$WORK/log2" 2>&1 || { tail -20 "$WORK/log2"; fail "make report (second) failed"; }
@@ -64,6 +64,16 @@ PY
 run report > "$WORK/log3" 2>&1 || { tail -20 "$WORK/log3"; fail "make report with the AIMD trajectory failed"; }
 [ -s "$R/rdf/rdf-aimd.txt" ] || fail "rdf-aimd.txt not made from the trajectory"
 grep -q "CP2K AIMD: \`rdf/rdf-aimd.txt\`, 11 frames" "$md" || fail "AIMD RDF not in the report: $(grep 'CP2K AIMD' "$md")"
+# the AIMD's cost and temperature from the driver's energies (CP2K .ener rows: 2 fs steps, 50 s each)
+awk 'BEGIN { print "#     Step Nr.          Time[fs]        Kin.[a.u.]          Temp[K]            Pot.[a.u.]        Cons Qty[a.u.]        UsedTime[s]";
+             for (k = 0; k <= 10; k++) printf "%10d %19.6f %19.9f %19.9f %19.9f %19.9f %19.9f\n", k, 2 * k, 0.09, 590 + 2 * (k % 2) * 10, -280, -280 + k * 1e-6, (k ? 50 : 0) }' > "$R/aimd/aimd-ener.txt"
+run report > "$WORK/log3b" 2>&1 || { tail -20 "$WORK/log3b"; fail "make report with the AIMD energies failed"; }
+grep -q "CP2K AIMD so far: 10 steps = 0.020 ps, 0.1 h of wall time (50 s per step" "$md" || fail "AIMD cost line: $(grep 'AIMD so far' "$md")"
+grep -q "T = 600 ± 11 K (mean ± std of the steps), conserved-quantity drift 0.425 meV/atom/ps" "$md" || fail "AIMD temperature or drift: $(grep "AIMD so far" "$md")"
+# a trajectory not longer than the equilibration left out is reported, not compared (and make does not fail)
+run report AIMD_SKIP=20 > "$WORK/log3c" 2>&1 || { tail -20 "$WORK/log3c"; fail "make report with a short AIMD failed"; }
+grep -q "holds 11 frames so far, not more than the 20 left out" "$md" || fail "short AIMD: $(grep 'CP2K AIMD' "$md")"
+run report > "$WORK/log3" 2>&1 || fail "make report (back to AIMD_SKIP=0) failed"
 /usr/bin/python3 - "$md" <<'PY' || fail "self-comparison of one trajectory is not exact"
 import sys
 rows = [l.split("|")[1:-1] for l in open(sys.argv[1]) if l.startswith("| ") and l.count("|") == 8]

@@ -184,13 +184,68 @@ def plot_rdf(mtp, ref, png, rdf_t):
              "\n".join("%s first peak MTP %.3f A" % (p, rdf.first_peak(mtp["r"], mtp["g"][p])[0]) for p in PAIRS))
 
 
-def rdf_section(mtp, ref, ref_info, rdf_t, cost):
+HARTREE_MEV = 27211.386245988
+
+
+def aimd_summary(ener, traj, skip):
+    """What the CP2K AIMD cost and how it behaved, from the driver's aimd-ener.txt (CP2K's
+    .ener rows: step, time fs, kinetic Ha, T K, potential Ha, conserved Ha, used s): None
+    when there is none."""
+    if not os.path.exists(ener):
+        return None
+    rows = []
+    for k, line in enumerate(open(ener), 1):
+        if line.startswith("#") or not line.strip():
+            continue
+        t = line.split()
+        try:
+            rows.append([float(x) for x in t[:7]])
+        except ValueError:
+            raise ReportError("%s:%d: expected 'step time kin temp pot conserved used'" % (ener, k))
+        if len(t) < 7:
+            raise ReportError("%s:%d: expected 7 columns, found %d" % (ener, k, len(t)))
+    if not rows:
+        return None
+    natoms = None
+    if os.path.exists(traj):
+        with open(traj) as f:
+            first = f.readline().split()
+        natoms = int(first[0]) if first and first[0].isdigit() else None
+    used = [r[6] for r in rows if r[0] > 0]
+    hot = [r for r in rows if r[0] > skip]
+    res = {"steps": int(rows[-1][0]), "time_ps": rows[-1][1] / 1000.0, "wall_h": sum(used) / 3600.0,
+           "s_per_step": sum(used) / len(used) if used else float("nan"), "natoms": natoms}
+    if len(hot) >= 2:
+        temps = [r[3] for r in hot]
+        mean = sum(temps) / len(temps)
+        res["temp"] = (mean, (sum((x - mean) ** 2 for x in temps) / (len(temps) - 1)) ** 0.5)
+        if natoms:
+            # conserved quantity: linear drift in meV/atom/ps over the sampled part
+            xs = [r[1] / 1000.0 for r in hot]
+            ys = [r[5] * HARTREE_MEV / natoms for r in hot]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            sxx = sum((x - mx) ** 2 for x in xs)
+            res["drift"] = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx > 0 else float("nan")
+    return res
+
+
+def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None):
     out = ["## Radial distribution functions (NVT, %g K)" % rdf_t, ""]
     out.append("MTP-MD: `rdf/rdf-mtp.txt`, %d frames of the 32-atom cell (the AIMD cell)." % mtp["frames"])
     if ref:
         out.append("CP2K AIMD: `rdf/rdf-aimd.txt`, %d frames (%s)." % (ref["frames"], ref_info))
     else:
-        out.append("CP2K AIMD: **not run yet** (no %s); only the MTP side is shown." % ref_info)
+        out.append("CP2K AIMD: **not compared yet** (%s); only the MTP side is shown." % ref_info)
+    if aimd_run:
+        line = ("CP2K AIMD so far: %d steps = %.3f ps, %.1f h of wall time (%.0f s per step, CP2K's "
+                "UsedTime in `aimd-ener.txt`)" % (aimd_run["steps"], aimd_run["time_ps"], aimd_run["wall_h"],
+                                                  aimd_run["s_per_step"]))
+        if "temp" in aimd_run:
+            line += "; after the equilibration steps T = %.0f ± %.0f K (mean ± std of the steps)" % aimd_run["temp"]
+        if "drift" in aimd_run:
+            line += ", conserved-quantity drift %.3f meV/atom/ps" % aimd_run["drift"]
+        out.append("")
+        out.append(line + ".")
     out.append("")
     rows = rdf_numbers(mtp, ref)
     if ref:
@@ -311,11 +366,17 @@ def main(argv):
         mtp = rdf.read_table(need(os.path.join(work, "rdf", "rdf-mtp.txt"), "MTP RDF"))
         rdf_cost = lammps_cost([need(os.path.join(work, "rdf", "rdf.log"), "RDF MD log")])
         traj = os.path.join(aimd_dir, "aimd-pos.xyz")
-        ref, ref_info = None, traj
+        ref, ref_info = None, "no %s" % traj
+        aimd_skip = int(opts["aimd-skip"])
         if os.path.exists(traj):
-            ref = rdf.read_table(need(os.path.join(work, "rdf", "rdf-aimd.txt"), "AIMD RDF (make rdf)"))
             nsteps = sum(1 for l in open(traj) if "i =" in l)
-            ref_info = "%s: %d steps, the first %s left out as equilibration" % (traj, nsteps, opts["aimd-skip"])
+            if nsteps > aimd_skip:
+                ref = rdf.read_table(need(os.path.join(work, "rdf", "rdf-aimd.txt"), "AIMD RDF (make rdf)"))
+                ref_info = "%s: %d frames, the first %d left out as equilibration" % (traj, nsteps, aimd_skip)
+            else:
+                ref_info = "%s holds %d frames so far, not more than the %d left out as equilibration" % (
+                    traj, nsteps, aimd_skip)
+        aimd_run = aimd_summary(os.path.join(aimd_dir, "aimd-ener.txt"), traj, aimd_skip)
         cellopt = read_cellopt(opts["cellopt"]) if opts["cellopt"] else None
         text = ["# beta-Li3PS4: physics checks of the MTP", ""]
         text.append("Potential: `%s`. Written by `examples/li3ps4-beta/physics/report.py` from the run outputs in "
@@ -323,7 +384,7 @@ def main(argv):
         text.append("")
         text += lattice_section(lat, float(opts["lattice-t"]), cellopt, lat_cost)
         text.append("")
-        text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost)
+        text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost, aimd_run)
         plot_rdf(mtp, ref, os.path.join(work, "rdf.png"), float(opts["rdf-t"]))
         text.append("")
         dsec, fits, dres = diffusion_section(work, temps, timestep, skip, os.path.join(work, "msd.png"),
