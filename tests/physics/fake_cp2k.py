@@ -1,32 +1,41 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""Stand-in for cp2k.psmp in the AIMD driver test: obeys MAX_STEPS and
-&EXT_RESTART of the input like CP2K's MD, appends one XYZ frame per step to
-li3ps4_aimd-pos-1.xyz / -frc-1.xyz (step 0 only on a fresh start), rewrites
-li3ps4_aimd-1.restart (STEP_START_VAL, ending with &END FORCE_EVAL as CP2K's
-does) after every step, one row per step to li3ps4_aimd-1.ener (with CP2K's
-header on a fresh start).  FAKE_DIE_AFTER=k: after step k's restart, write step
-k+1's frames (as if killed before the restart file was updated) and exit 1.
-FAKE_SLEEP=s: sleep s seconds after every step (a run to interrupt)."""
+"""Stand-in for cp2k.psmp in the AIMD driver tests, behaving as CP2K 2023.1's MD does
+(checked on the real code): obeys MAX_STEPS (stops at step MAX_STEPS - 1) and
+&EXT_RESTART of the input; appends one XYZ frame per step to li3ps4_aimd-pos-1.xyz /
+-frc-1.xyz and one row to li3ps4_aimd-1.ener (step 0 and CP2K's header only on a fresh
+start; appending to existing files); then rewrites li3ps4_aimd-1.restart in place
+(STEP_START_VAL; ending with &END FORCE_EVAL, or &END EXT_RESTART on a resumed run),
+keeping the previous one as .bak-1.
+  FAKE_DIE_AFTER=k: after step k's restart, write step k+1's frames (as if killed
+                    before the restart file was updated) and exit 1.
+  FAKE_CUT_RESTART=k: at step k, write half of the restart file and exit 1 (killed
+                    while writing it).
+  FAKE_SLEEP=s:     sleep s seconds after every step (a run to interrupt).
+  FAKE_SHIFT=x:     add x to every coordinate (another AIMD)."""
 import os
 import re
+import shutil
 import sys
 import time
 
 inp = open(sys.argv[sys.argv.index("-i") + 1]).read()
 max_steps = int(re.search(r"MAX_STEPS\s+(\d+)", inp).group(1))
 restart = "li3ps4_aimd-1.restart"
+resumed = "&EXT_RESTART" in inp
 start = 0
-if "&EXT_RESTART" in inp:
+if resumed:
     start = int(re.search(r"STEP_START_VAL\s+(\d+)", open(restart).read()).group(1))
 die = int(os.environ.get("FAKE_DIE_AFTER", "-1"))
+cut = int(os.environ.get("FAKE_CUT_RESTART", "-1"))
 pause = float(os.environ.get("FAKE_SLEEP", "0"))
+shift = float(os.environ.get("FAKE_SHIFT", "0"))
 
 
 def frame(step):
     for kind in ("pos", "frc"):
         with open("li3ps4_aimd-%s-1.xyz" % kind, "a") as f:
-            f.write("2\n i =        %d, time =      %.3f, E = -1.0\nLi 0 0 %d\nS 1 1 1\n" % (step, step, step))
+            f.write("2\n i =        %d, time =      %.3f, E = -1.0\nLi 0 0 %g\nS 1 1 %g\n" % (step, step, step + shift, 1 + shift))
     with open("li3ps4_aimd-1.ener", "a") as f:
         if step == 0:
             f.write("#     Step Nr.          Time[fs]        Kin.[a.u.]          Temp[K]            Pot.[a.u.]"
@@ -34,12 +43,25 @@ def frame(step):
         f.write("%10d %19.6f %19.9f %19.9f %19.9f %19.9f %19.9f\n" % (step, step, 0.01, 600.0, -1.0 - step, -1.0, 0.5))
 
 
+def restart_text(step):
+    text = "&GLOBAL\n&END GLOBAL\n&MOTION\n &MD\n  STEP_START_VAL %d\n &END MD\n&END MOTION\n&FORCE_EVAL\n&END FORCE_EVAL\n" % step
+    if resumed:
+        text += "&EXT_RESTART\n  RESTART_FILE_NAME\n&END EXT_RESTART\n"
+    return text
+
+
 if start == 0:
     frame(0)
-for step in range(start + 1, max_steps + 1):
+for step in range(start + 1, max_steps):
     frame(step)
+    if os.path.exists(restart):
+        shutil.copy(restart, restart + ".bak-1")
+    text = restart_text(step)
     with open(restart, "w") as f:
-        f.write("&MOTION\n &MD\n  STEP_START_VAL %d\n &END MD\n&END MOTION\n&FORCE_EVAL\n&END FORCE_EVAL\n" % step)
+        if step == cut:
+            f.write(text[:len(text) // 2])
+            sys.exit(1)
+        f.write(text)
     if step == die:
         frame(step + 1)
         sys.exit(1)

@@ -20,7 +20,7 @@ FAKE_DIE_AFTER=2 /usr/bin/python3 "$AIMD" run "$WORK" --steps=5 --command="$FAKE
 /usr/bin/python3 "$AIMD" run "$WORK" --steps=5 --command="$FAKE" > "$WORK/log2" 2>&1 || { cat "$WORK/log2"; fail "resume failed"; }
 grep -q "resuming after step 2" "$WORK/log2" || fail "no resume: $(cat "$WORK/log2")"
 grep -q "&EXT_RESTART" "$WORK/run-001.inp" || fail "the resumed input has no &EXT_RESTART"
-grep -q "MAX_STEPS 5" "$WORK/run-001.inp" || fail "MAX_STEPS not set to the requested length"
+grep -q "MAX_STEPS 6" "$WORK/run-001.inp" || fail "MAX_STEPS not set to the requested length + 1 (CP2K stops at MAX_STEPS - 1)"
 for k in pos frc; do
   [ "$(steps "$WORK/aimd-$k.xyz")" = "0 1 2 3 4 5 " ] || fail "aimd-$k.xyz: steps $(steps "$WORK/aimd-$k.xyz"), expected 0..5 once each"
 done

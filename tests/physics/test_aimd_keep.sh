@@ -77,14 +77,51 @@ C=$WORK/c
 input "$C"
 $AIMD run "$C" --steps=1 --command="$FAKE" > /dev/null 2>&1 || fail "short run"
 $AIMD save "$C" "$OUT" --chunk=2 > "$WORK/save3.log" 2>&1; rc=$?
-[ $rc = 2 ] && grep -q "restore first" "$WORK/save3.log" || fail "a directory behind the kept state: exit $rc, $(cat "$WORK/save3.log")"
+[ $rc = 2 ] && grep -q "restore the kept AIMD into a new directory" "$WORK/save3.log" || fail "a directory behind the kept state: exit $rc, $(cat "$WORK/save3.log")"
 D=$WORK/d
 input "$D"; echo "! another" >> "$D/aimd.inp"
 $AIMD run "$D" --steps=9 --command="$FAKE" > /dev/null 2>&1 || fail "other run"
 $AIMD save "$D" "$OUT" --chunk=2 > "$WORK/save4.log" 2>&1; rc=$?
 [ $rc = 2 ] && grep -q "another AIMD" "$WORK/save4.log" || fail "another AIMD: exit $rc, $(cat "$WORK/save4.log")"
+# another AIMD of the same input that got further (not restored, started afresh) is refused too
+F=$WORK/f
+input "$F"
+FAKE_SHIFT=0.5 $AIMD run "$F" --steps=12 --command="$FAKE" > /dev/null 2>&1 || fail "shifted run"
+$AIMD save "$F" "$OUT" --chunk=2 > "$WORK/save5.log" 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "another AIMD" "$WORK/save5.log" || fail "another AIMD further on: exit $rc, $(cat "$WORK/save5.log")"
+grep -qx "step 9" "$OUT/state.txt" || fail "a refused save changed the kept state"
+# an interrupted restore (restart file not yet written) can be run again; the driver refuses the
+# half-restored directory instead of starting a fresh CP2K run onto it
+G=$WORK/g
+$AIMD restore "$OUT" "$G" > /dev/null 2>&1 || fail "restore into g"
+rm "$G/li3ps4_aimd-1.restart"
+$AIMD run "$G" --steps=12 --command="$FAKE" > "$WORK/g.log" 2>&1 && fail "the driver ran on a half-restored directory"
+grep -q "without CP2K's restart file" "$WORK/g.log" || fail "unclear message: $(cat "$WORK/g.log")"
+$AIMD restore "$OUT" "$G" > "$WORK/g2.log" 2>&1 || fail "a second restore after an interrupted one: $(cat "$WORK/g2.log")"
+$AIMD run "$G" --steps=12 --command="$FAKE" > /dev/null 2>&1 || fail "continuing after the second restore"
+[ "$(steps "$G/aimd-pos.xyz")" = "$(seq -s ' ' 0 12) " ] || fail "after the second restore: steps $(steps "$G/aimd-pos.xyz")"
+# CP2K killed while rewriting its restart file: the backup (.bak-1, one step earlier) stands in
+H=$WORK/h
+input "$H"
+FAKE_CUT_RESTART=4 $AIMD run "$H" --steps=9 --command="$FAKE" > "$WORK/h1.log" 2>&1 && fail "the cut run reported success"
+[ "$(steps "$H/aimd-pos.xyz")" = "0 1 2 3 " ] || fail "after a cut restart file: steps $(steps "$H/aimd-pos.xyz"), expected 0..3 (the backup's)"
+$AIMD run "$H" --steps=9 --command="$FAKE" > "$WORK/h2.log" 2>&1 || fail "resume after a cut restart file: $(cat "$WORK/h2.log")"
+for f in aimd-pos.xyz aimd-frc.xyz aimd-ener.txt; do
+  cmp -s "$H/$f" "$WORK/ref/$f" || fail "$f after a cut restart file differs from the uninterrupted run's"
+done
+# CP2K appending a resumed run to a killed run's file: the later frame of a step is the one kept
+I=$WORK/i
+mkdir -p "$I"; cp "$WORK/ref/aimd.inp" "$I/"
+for s in 0 1 2; do printf '1\n i = %d\nLi 0 0 %d\n' $s $s; done > "$I/li3ps4_aimd-pos-1.xyz"
+printf '1\n i = 3\nLi 9 9 9\n1\n i = 3\nLi 0 0 3\n1\n i = 4\nLi 0 0 4\n' >> "$I/li3ps4_aimd-pos-1.xyz"
+cp "$I/li3ps4_aimd-pos-1.xyz" "$I/li3ps4_aimd-frc-1.xyz"
+for s in 0 1 2 3 3 4; do printf '%d %d 0 600 -1 -1 0.5\n' $s $s; done > "$I/li3ps4_aimd-1.ener"
+printf '&MOTION\n STEP_START_VAL 4\n&END MOTION\n&FORCE_EVAL\n&END FORCE_EVAL\n' > "$I/li3ps4_aimd-1.restart"
+$AIMD run "$I" --steps=4 --command=false > "$WORK/i.log" 2>&1 || fail "collect of an appended file: $(cat "$WORK/i.log")"
+grep -q "9 9 9" "$I/aimd-pos.xyz" && fail "the killed run's stale step-3 frame was kept"
+[ "$(steps "$I/aimd-pos.xyz")" = "0 1 2 3 4 " ] || fail "appended file: steps $(steps "$I/aimd-pos.xyz")"
 cp -r "$OUT" "$WORK/damaged"; sed -i 's/Li 0 0 3/Li 0 0 7/' "$WORK/damaged/pos-000002-000003.xyz"
 $AIMD restore "$WORK/damaged" "$WORK/e" > "$WORK/restore2.log" 2>&1; rc=$?
-[ $rc = 1 ] && grep -q "sha256" "$WORK/restore2.log" || fail "a damaged piece: exit $rc, $(cat "$WORK/restore2.log")"
+[ $rc = 2 ] && grep -q "sha256" "$WORK/restore2.log" || fail "a damaged piece: exit $rc, $(cat "$WORK/restore2.log")"
 [ ! -e "$WORK/e/li3ps4_aimd-1.restart" ] || fail "a refused restore wrote a restart file"
 echo "aimd keep: ok"

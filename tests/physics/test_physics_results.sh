@@ -81,8 +81,10 @@ $AIMD run "$WORK/restored-aimd/aimd" --steps=4 --command="$FAKE" > "$WORK/logJ" 
   fail "the restored AIMD did not continue: $(cat "$WORK/logJ")"
 rm -r "$C/aimd"; mkdir -p "$C/aimd"; cp "$RES/aimd/aimd.inp" "$C/aimd/"
 $AIMD run "$C/aimd" --steps=1 --command="$FAKE" > /dev/null 2>&1 || fail "short stand-in AIMD failed"
+echo "# a line added after the AIMD fell behind" >> "$C/diffusion/T900/equil.log"
 "$RES_SH" save "$C" "$RES" "$POT" > "$WORK/logK" 2>&1; rc=$?
-[ $rc = 2 ] && grep -q "restore first" "$WORK/logK" || fail "an AIMD behind the kept one: exit $rc, $(cat "$WORK/logK")"
+cmp -s "$C/diffusion/T900/equil.log" "$RES/diffusion/T900/equil.log" || fail "a refused AIMD stopped the other results from being saved"
+[ $rc = 1 ] && grep -q "restore the kept AIMD into a new directory" "$WORK/logK" && grep -q "was not kept" "$WORK/logK" || fail "an AIMD behind the kept one: exit $rc, $(cat "$WORK/logK")"
 grep -qx "step 3" "$RES/aimd/state.txt" || fail "a refused save changed the kept AIMD"
 
 other=$WORK/other.almtp; cp "$POT" "$other"; echo "# edited" >> "$other"

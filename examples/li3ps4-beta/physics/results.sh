@@ -42,7 +42,7 @@ done
 [[ $every =~ ^[0-9]+$ ]] || { echo "results.sh: --every must be a number of seconds, got '$every'" >&2; exit 2; }
 [ -s "$pot" ] || { echo "results.sh: $pot: no such potential" >&2; exit 2; }
 sha=$(sha256sum "$pot" | cut -d' ' -f1)
-aimd_py="/usr/bin/python3 $(dirname "$(realpath "$0")")/aimd/aimd.py"
+aimd_py=(/usr/bin/python3 "$(dirname "$(realpath "$0")")/aimd/aimd.py")
 
 # copy SRC to DST atomically when the content differs; prints DST when it changed
 update() {
@@ -109,14 +109,19 @@ save_once() {
     for f in $(cd "$results" && ls diffusion/T*/*.restart 2> /dev/null || true); do
         grep -qxF "$f" <<< "$keep" || { rm -f "$results/$f" || return 1; changed+=("$results/$f (removed)"); }
     done
-    # the AIMD keeps itself (it refuses, exit 2, a DIR behind or other than what RESULTS holds)
+    # the AIMD keeps itself (aimd.py refuses a DIR behind or other than what RESULTS holds); when
+    # it fails the other results are still committed, and a loop (--every) goes on
+    local aimd_rc=0 lines
     if [ -e "$aimd/aimd.inp" ]; then
-        local rc=0
-        out=$($aimd_py save "$aimd" "$results/aimd") || rc=$?
-        [ "$rc" = 0 ] || { echo "results.sh: keeping the AIMD of $aimd failed (aimd.py save, exit $rc)" >&2; return "$rc"; }
-        changed+=($out)
+        out=$("${aimd_py[@]}" save "$aimd" "$results/aimd") || aimd_rc=$?
+        if [ "$aimd_rc" = 0 ]; then
+            mapfile -t lines <<< "$out"
+            for f in "${lines[@]}"; do [ -z "$f" ] || changed+=("$f"); done
+        else
+            echo "results.sh: $(date -u +%FT%TZ) the AIMD of $aimd was not kept (aimd.py save, exit $aimd_rc; message above)" >&2
+        fi
     fi
-    [ "$commit" = 1 ] || { [ ${#changed[@]} = 0 ] || printf '%s\n' "${changed[@]}"; return 0; }
+    [ "$commit" = 1 ] || { [ ${#changed[@]} = 0 ] || printf '%s\n' "${changed[@]}"; [ "$aimd_rc" = 0 ] || return 1; return 0; }
     local repo; repo=$(git -C "$results" rev-parse --show-toplevel)
     if [ -n "$(git -C "$repo" status --porcelain -- "$results")" ]; then
         if git -C "$repo" add -A -- "$results" &&
@@ -127,6 +132,7 @@ save_once() {
             [ "$every" -gt 0 ] || return 1
         fi
     fi
+    [ "$aimd_rc" = 0 ] || return 1
 }
 
 case "$mode" in
@@ -152,6 +158,6 @@ restore)
             cp -p "$results/$f" "$work/$f.tmp.$$" && mv "$work/$f.tmp.$$" "$work/$f" && echo "$work/$f"
         fi
     done
-    if [ -e "$results/aimd/state.txt" ]; then $aimd_py restore "$results/aimd" "$aimd"; fi ;;
+    if [ -e "$results/aimd/state.txt" ]; then "${aimd_py[@]}" restore "$results/aimd" "$aimd"; fi ;;
 *) echo "$usage" >&2; exit 2 ;;
 esac

@@ -150,7 +150,7 @@ def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, 
     fe = fe[:xs] + coord + vel + fe[xe:]
     text = """! beta-Li3PS4 AIMD, NVT at {T:g} K (CSVR, {tc:g} fs), {dt:g} fs steps, for the RDF check
 ! (examples/li3ps4-beta/physics/aimd/aimd.py input {start}; DFT = {tpl}).
-! MD length: the driver (aimd.py run) sets MAX_STEPS; STEPS counts from STEP_START_VAL.
+! MD length: the driver (aimd.py run --steps=N) sets MAX_STEPS N+1 (CP2K stops at step MAX_STEPS - 1).
 &GLOBAL
   PROJECT {proj}
   RUN_TYPE MD
@@ -185,7 +185,7 @@ def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, 
       &END EACH
     &END FORCES
     &RESTART
-      BACKUP_COPIES 0
+      BACKUP_COPIES 1
       &EACH
         MD 1
       &END EACH
@@ -212,8 +212,10 @@ def run(d, steps, command, inp="aimd.inp"):
         print("aimd: %d steps done (asked %d)" % (done, steps))
         return 0
     text = open(src).read()
-    text = re.sub(r"^(\s*MAX_STEPS)\s+\d+", r"\g<1> %d" % steps, text, count=1, flags=re.M)
-    restart = os.path.join(d, PROJECT + "-1.restart")
+    # CP2K 2023.1's MD stops at step MAX_STEPS - 1 (checked: MAX_STEPS 4 ends at step 3, resumed
+    # from 3 with MAX_STEPS 8 at step 7)
+    text = re.sub(r"^(\s*MAX_STEPS)\s+\d+", r"\g<1> %d" % (steps + 1), text, count=1, flags=re.M)
+    restart = os.path.join(d, trajectory.RESTART)
     part = len(glob.glob(os.path.join(d, "run-*.out")))
     if done >= 0:
         wfn = glob.glob(os.path.join(d, PROJECT + "-RESTART.wfn")) + glob.glob(os.path.join(d, PROJECT + "-RESTART.kp"))
