@@ -39,6 +39,20 @@ grep -q "^| \*\*MTP (this run)\*\* | 300 K | $a |" "$md" || fail "lattice row do
 # D row at 600 K = D.txt (4 significant digits there, 3 in the report)
 dx=$(awk '$1 == "D_x" {printf "%.3e", $2}' "$R/diffusion/T600/D.txt")
 grep -q "^| 600 | $dx ± " "$md" || fail "D_x at 600 K ($dx, D.txt) not in the report: $(grep '^| 600 ' "$md")"
+# the 300 K extrapolation is the Arrhenius fit of the D.txt values (recomputed here)
+/usr/bin/python3 - "$R" "$md" <<'PY' || fail "300 K extrapolation does not follow D.txt"
+import math, re, sys
+from openmtp import diffusion
+rows = []
+for T in (600, 900):
+    d = {l.split()[0]: (float(l.split()[1]), float(l.split()[3])) for l in open("%s/diffusion/T%d/D.txt" % (sys.argv[1], T)) if l.startswith("  D_")}
+    rows.append((T, d["D_total"][0], d["D_total"][1]))
+D, err = diffusion.extrapolate(diffusion.arrhenius(rows), 300.0)
+text = open(sys.argv[2]).read()
+m = re.search(r"D_total ([0-9.e+-]+) cm²/s \(×/÷ ([0-9.]+)\)", text)
+assert m and abs(float(m.group(1)) / D - 1) < 0.05 and abs(float(m.group(2)) / math.exp(err) - 1) < 0.03, (m and m.groups(), D, err)
+assert "Nernst-Einstein" in text
+PY
 grep -q "CP2K AIMD: \*\*not compared yet\*\* (no " "$md" || fail "without a trajectory the AIMD must be reported as not run"
 # an edited lattice.txt changes the report (nothing is cached or hard-coded)
 sed -i 's/^a [0-9.]* /a 99.12345 /' "$R/lattice/lattice.txt"
