@@ -28,13 +28,14 @@ and a driver that survives interruptions.
       repository; trajectory.py): the input, the trajectory up to the restart
       file's step in immutable pieces of CHUNK steps plus one partial piece,
       the restart file, and state.txt naming them with their sha256.  Prints
-      what it wrote; exit 2 when OUT holds a later or another AIMD (restore
-      first).
+      what it wrote; exit 2 when OUT holds a later step or another AIMD
+      (restore OUT into a new directory), 1 on other errors.
   aimd.py restore OUT DIR
       writes a kept AIMD into DIR (merged trajectory, input, restart file), so
       that `aimd.py run DIR` continues after the saved step (from CP2K's
-      SCF_GUESS, as there is no wavefunction file); leaves a DIR that is at or
-      past that step alone.
+      SCF_GUESS, as there is no wavefunction file); leaves a DIR that holds
+      the same AIMD at or past that step alone; an interrupted restore can be
+      run again; anything else in DIR is refused (exit 2).
   aimd.py cell INPUT
       prints the cell of an aimd.inp as a,b,c (A; for python3 -m openmtp.rdf --cell=).
   aimd.py cost DIR
