@@ -177,12 +177,6 @@ def read_restart(d):
                      "complete %s.bak-1" % (path, RESTART))
 
 
-def restart_step(d):
-    """The last completed MD step of d (its complete restart file), None before any."""
-    got = read_restart(d)
-    return None if got is None else got[1]
-
-
 # ------------------------------------------------------------ joining kept and CP2K files
 
 def _join(first, second, upto, where):
