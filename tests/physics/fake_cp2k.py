@@ -4,18 +4,19 @@
 (checked on the real code): obeys MAX_STEPS (stops at step MAX_STEPS - 1) and
 &EXT_RESTART of the input; appends one XYZ frame per step to li3ps4_aimd-pos-1.xyz /
 -frc-1.xyz and one row to li3ps4_aimd-1.ener (step 0 and CP2K's header only on a fresh
-start; appending to existing files); then rewrites li3ps4_aimd-1.restart in place
-(STEP_START_VAL; ending with &END FORCE_EVAL, or &END EXT_RESTART on a resumed run),
-keeping the previous one as .bak-1.
+start; appending to existing files); then replaces li3ps4_aimd-1.restart (STEP_START_VAL; ending with &END FORCE_EVAL, or
+&END EXT_RESTART on a resumed run) as CP2K does: the old one renamed to .bak-1, a new
+one written.
   FAKE_DIE_AFTER=k: after step k's restart, write step k+1's frames (as if killed
                     before the restart file was updated) and exit 1.
   FAKE_CUT_RESTART=k: at step k, write half of the restart file and exit 1 (killed
                     while writing it).
+  FAKE_DIE_AFTER_RENAME=k: at step k, exit 1 right after renaming the restart file to
+                    .bak-1 (killed before the new one exists).
   FAKE_SLEEP=s:     sleep s seconds after every step (a run to interrupt).
   FAKE_SHIFT=x:     add x to every coordinate (another AIMD)."""
 import os
 import re
-import shutil
 import sys
 import time
 
@@ -28,6 +29,7 @@ if resumed:
     start = int(re.search(r"STEP_START_VAL\s+(\d+)", open(restart).read()).group(1))
 die = int(os.environ.get("FAKE_DIE_AFTER", "-1"))
 cut = int(os.environ.get("FAKE_CUT_RESTART", "-1"))
+renamed = int(os.environ.get("FAKE_DIE_AFTER_RENAME", "-1"))
 pause = float(os.environ.get("FAKE_SLEEP", "0"))
 shift = float(os.environ.get("FAKE_SHIFT", "0"))
 
@@ -54,8 +56,14 @@ if start == 0:
     frame(0)
 for step in range(start + 1, max_steps):
     frame(step)
+    # CP2K 2023.1's sequence (strace, BACKUP_COPIES 1): unlink .bak-1, rename the restart file
+    # to .bak-1, create a new one and write it
+    if os.path.exists(restart + ".bak-1"):
+        os.unlink(restart + ".bak-1")
     if os.path.exists(restart):
-        shutil.copy(restart, restart + ".bak-1")
+        os.rename(restart, restart + ".bak-1")
+    if step == renamed:
+        sys.exit(1)
     text = restart_text(step)
     with open(restart, "w") as f:
         if step == cut:

@@ -109,6 +109,48 @@ $AIMD run "$H" --steps=9 --command="$FAKE" > "$WORK/h2.log" 2>&1 || fail "resume
 for f in aimd-pos.xyz aimd-frc.xyz aimd-ener.txt; do
   cmp -s "$H/$f" "$WORK/ref/$f" || fail "$f after a cut restart file differs from the uninterrupted run's"
 done
+# CP2K killed between renaming its restart file to .bak-1 and writing the new one: the backup
+# stands in (for the driver and for a save), nothing is lost or refused
+J=$WORK/j
+input "$J"
+FAKE_DIE_AFTER_RENAME=5 $AIMD run "$J" --steps=9 --command="$FAKE" > "$WORK/j1.log" 2>&1 && fail "the run killed after the rename reported success"
+[ "$(steps "$J/aimd-pos.xyz")" = "0 1 2 3 4 " ] || fail "killed after the rename: steps $(steps "$J/aimd-pos.xyz"), expected 0..4"
+$AIMD run "$J" --steps=9 --command="$FAKE" > "$WORK/j2.log" 2>&1 || fail "resume after a kill past the rename: $(cat "$WORK/j2.log")"
+cmp -s "$J/aimd-pos.xyz" "$WORK/ref/aimd-pos.xyz" || fail "after a kill past the rename the trajectory differs"
+JK=$WORK/j-live
+mkdir -p "$JK"; cp "$WORK/ref/aimd.inp" "$WORK/ref/aimd-pos.xyz" "$WORK/ref/aimd-frc.xyz" "$WORK/ref/aimd-ener.txt" "$JK/"
+cp "$WORK/ref/li3ps4_aimd-1.restart" "$JK/li3ps4_aimd-1.restart.bak-1"   # the moment between rename and write
+$AIMD save "$JK" "$WORK/kept-j" > "$WORK/j3.log" 2>&1 || fail "save between rename and write: $(cat "$WORK/j3.log")"
+grep -qx "step 9" "$WORK/kept-j/state.txt" || fail "save between rename and write: $(head -1 "$WORK/kept-j/state.txt")"
+# a stale temporary of an interrupted save is removed by the next save
+echo junk > "$WORK/kept-j/pos-000000-000009.xyz.tmp.99999"
+rm "$WORK/kept-j/state.txt"
+$AIMD save "$JK" "$WORK/kept-j" > /dev/null 2>&1 || fail "save into a kept copy without state"
+[ ! -e "$WORK/kept-j/pos-000000-000009.xyz.tmp.99999" ] || fail "a stale temporary was left in the kept copy"
+# one driver per directory: a second one is refused while the first (or its CP2K) runs; SIGTERM
+# to the driver stops its CP2K and the frames are merged
+L=$WORK/l
+input "$L"
+FAKE_SLEEP=0.3 $AIMD run "$L" --steps=9 --command="$FAKE" > "$WORK/l1.log" 2>&1 &
+lpid=$!
+for _ in $(seq 50); do [ -e "$L/li3ps4_aimd-1.restart" ] && break; sleep 0.1; done
+$AIMD run "$L" --steps=9 --command="$FAKE" > "$WORK/l2.log" 2>&1 && fail "a second driver ran beside the first"
+grep -q "lock is held" "$WORK/l2.log" || fail "unclear message: $(cat "$WORK/l2.log")"
+kill -TERM $lpid; wait $lpid
+sleep 0.5
+[ ! -e "$L/li3ps4_aimd-pos-1.xyz" ] || fail "after SIGTERM the driver did not merge CP2K's files"
+n1=$(steps "$L/aimd-pos.xyz" | wc -w); sleep 1
+[ "$n1" -ge 1 ] && [ "$n1" -lt 10 ] || fail "SIGTERM did not stop the run early ($n1 frames kept): $(cat "$WORK/l1.log")"
+[ "$(steps "$L/aimd-pos.xyz" | wc -w)" = "$n1" ] && [ ! -e "$L/li3ps4_aimd-pos-1.xyz" ] || fail "SIGTERM to the driver left its CP2K running"
+$AIMD run "$L" --steps=9 --command="$FAKE" > "$WORK/l3.log" 2>&1 || fail "continuing after a terminated driver: $(cat "$WORK/l3.log")"
+cmp -s "$L/aimd-pos.xyz" "$WORK/ref/aimd-pos.xyz" || fail "after a terminated driver the trajectory differs"
+# a wavefunction file that CP2K cannot start from (no step made) is moved aside for the next run
+M=$WORK/m
+input "$M"
+$AIMD run "$M" --steps=2 --command="$FAKE" > /dev/null 2>&1 || fail "short run for the wavefunction case"
+echo broken > "$M/li3ps4_aimd-RESTART.kp"
+$AIMD run "$M" --steps=4 --command=false > "$WORK/m1.log" 2>&1 && fail "a failing CP2K reported success"
+[ -e "$M/li3ps4_aimd-RESTART.kp.unused" ] && [ ! -e "$M/li3ps4_aimd-RESTART.kp" ] || fail "the wavefunction file was not moved aside: $(cat "$WORK/m1.log")"
 # CP2K appending a resumed run to a killed run's file: the later frame of a step is the one kept
 I=$WORK/i
 mkdir -p "$I"; cp "$WORK/ref/aimd.inp" "$I/"

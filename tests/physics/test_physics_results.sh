@@ -86,6 +86,15 @@ echo "# a line added after the AIMD fell behind" >> "$C/diffusion/T900/equil.log
 cmp -s "$C/diffusion/T900/equil.log" "$RES/diffusion/T900/equil.log" || fail "a refused AIMD stopped the other results from being saved"
 [ $rc = 1 ] && grep -q "restore the kept AIMD into a new directory" "$WORK/logK" && grep -q "was not kept" "$WORK/logK" || fail "an AIMD behind the kept one: exit $rc, $(cat "$WORK/logK")"
 grep -qx "step 3" "$RES/aimd/state.txt" || fail "a refused save changed the kept AIMD"
+grep -q "has not been kept since" "$RES/aimd-not-kept.txt" && grep -q "restore the kept AIMD" "$RES/aimd-not-kept.txt" ||
+  fail "no aimd-not-kept.txt marker in the results: $(cat "$RES/aimd-not-kept.txt" 2>&1)"
+cp "$RES/aimd-not-kept.txt" "$WORK/marker1"; sleep 1
+"$RES_SH" save "$C" "$RES" "$POT" > "$WORK/logL" 2>&1; rc=$?
+[ $rc = 1 ] && grep -q "was not kept" "$WORK/logL" || fail "second refused AIMD save: exit $rc, $(cat "$WORK/logL")"
+cmp -s "$RES/aimd-not-kept.txt" "$WORK/marker1" || fail "the marker was rewritten by the same refusal (a commit every cycle)"
+rm -r "$C/aimd"; "$RES_SH" restore "$C" "$RES" "$POT" > /dev/null || fail "restore of the AIMD into C"
+"$RES_SH" save "$C" "$RES" "$POT" > /dev/null || fail "save after the AIMD was restored"
+[ ! -e "$RES/aimd-not-kept.txt" ] || fail "the marker stayed after a successful save"
 
 other=$WORK/other.almtp; cp "$POT" "$other"; echo "# edited" >> "$other"
 "$RES_SH" restore "$WORK/x" "$RES" "$other" > "$WORK/logE" 2>&1 && fail "restore accepted results of another potential"

@@ -88,7 +88,7 @@ save_once() {
     check_pot "$work/pot.sha256" || return 2
     # a WORKDIR that lacks saved outputs is not this run (not restored yet, a new start or a
     # wrong path): saving from it would mix two runs and drop the saved resume points
-    missing=$(cd "$results" 2> /dev/null && find . -type f ! -path './aimd/*' ! -name pot.sha256 ! -name '*.restart' ! -name '*.tmp.*' |
+    missing=$(cd "$results" 2> /dev/null && find . -type f ! -path './aimd/*' ! -name aimd-not-kept.txt ! -name pot.sha256 ! -name '*.restart' ! -name '*.tmp.*' |
               sed 's|^\./||' | while read -r f; do [ -e "$work/$f" ] || echo "$f"; done)
     if [ -n "$missing" ]; then
         echo "results.sh: $work lacks $(echo "$missing" | wc -l) saved file(s) of $results (e.g. $(echo "$missing" | head -1)); restore first: results.sh restore $work $results $pot" >&2
@@ -111,14 +111,22 @@ save_once() {
     done
     # the AIMD keeps itself (aimd.py refuses a DIR behind or other than what RESULTS holds); when
     # it fails the other results are still committed, and a loop (--every) goes on
-    local aimd_rc=0 lines
+    # (RESULTS/aimd-not-kept.txt says so in the repository until a save succeeds again)
+    local aimd_rc=0 lines msg marker=$results/aimd-not-kept.txt
     if [ -e "$aimd/aimd.inp" ]; then
-        out=$("${aimd_py[@]}" save "$aimd" "$results/aimd") || aimd_rc=$?
+        out=$("${aimd_py[@]}" save "$aimd" "$results/aimd" 2> "$results/.aimd-save.err.tmp.$$") || aimd_rc=$?
+        msg=$(cat "$results/.aimd-save.err.tmp.$$" 2> /dev/null); rm -f "$results/.aimd-save.err.tmp.$$"
         if [ "$aimd_rc" = 0 ]; then
             mapfile -t lines <<< "$out"
             for f in "${lines[@]}"; do [ -z "$f" ] || changed+=("$f"); done
+            if [ -e "$marker" ]; then rm -f "$marker" && changed+=("$marker (removed)"); fi
         else
-            echo "results.sh: $(date -u +%FT%TZ) the AIMD of $aimd was not kept (aimd.py save, exit $aimd_rc; message above)" >&2
+            echo "$msg" >&2
+            echo "results.sh: $(date -u +%FT%TZ) the AIMD of $aimd was not kept (aimd.py save, exit $aimd_rc)" >&2
+            if [ ! -e "$marker" ] || [ "$(tail -n +2 "$marker")" != "$msg" ]; then
+                { echo "the AIMD of $aimd has not been kept since $(date -u +%FT%TZ) (aimd.py save, exit $aimd_rc):"; echo "$msg"; } \
+                    > "$marker.tmp.$$" && mv "$marker.tmp.$$" "$marker" && changed+=("$marker")
+            fi
         fi
     fi
     [ "$commit" = 1 ] || { [ ${#changed[@]} = 0 ] || printf '%s\n' "${changed[@]}"; [ "$aimd_rc" = 0 ] || return 1; return 0; }
@@ -152,7 +160,7 @@ restore)
     echo "$sha" > "$work/pot.sha256.tmp.$$" && mv "$work/pot.sha256.tmp.$$" "$work/pot.sha256"
     # each file through a temporary name, so an interrupted restore leaves no truncated file
     # that a second restore would skip; files WORKDIR already has are left as they are
-    (cd "$results" && find . -type f ! -path './aimd/*' ! -name pot.sha256 ! -name '*.tmp.*' | sed 's|^\./||') | while read -r f; do
+    (cd "$results" && find . -type f ! -path './aimd/*' ! -name aimd-not-kept.txt ! -name pot.sha256 ! -name '*.tmp.*' | sed 's|^\./||') | while read -r f; do
         if [ ! -e "$work/$f" ]; then
             mkdir -p "$(dirname "$work/$f")"
             cp -p "$results/$f" "$work/$f.tmp.$$" && mv "$work/$f.tmp.$$" "$work/$f" && echo "$work/$f"

@@ -203,11 +203,30 @@ def make_input(start, out, template=DEFAULT_TEMPLATE, temp=600.0, timestep=1.0, 
     os.replace(tmp, out)
 
 
+def _lock(d):
+    """An exclusive lock on DIR/.aimd.lock for the whole run, inherited by CP2K (so an
+    orphaned CP2K of a killed driver still holds it); refuses when another holds it."""
+    import fcntl
+    fd = os.open(os.path.join(d, ".aimd.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        raise AimdError("%s: another driver or its CP2K is running here (.aimd.lock is held); wait for it or stop it"
+                        % d)
+    return fd
+
+
+def _wavefunctions(d):
+    return glob.glob(os.path.join(d, PROJECT + "-RESTART.wfn")) + glob.glob(os.path.join(d, PROJECT + "-RESTART.kp"))
+
+
 def run(d, steps, command, inp="aimd.inp"):
     d = os.path.abspath(d)
     src = os.path.join(d, inp)
     if not os.path.exists(src):
         raise AimdError("%s: no such input (aimd.py input START.dump %s)" % (src, src))
+    lock = _lock(d)
     done = trajectory.collect(d)
     if done >= steps:
         print("aimd: %d steps done (asked %d)" % (done, steps))
@@ -218,23 +237,47 @@ def run(d, steps, command, inp="aimd.inp"):
     text = re.sub(r"^(\s*MAX_STEPS)\s+\d+", r"\g<1> %d" % (steps + 1), text, count=1, flags=re.M)
     restart = os.path.join(d, trajectory.RESTART)
     part = len(glob.glob(os.path.join(d, "run-*.out")))
+    wfn = _wavefunctions(d)
     if done >= 0:
-        wfn = glob.glob(os.path.join(d, PROJECT + "-RESTART.wfn")) + glob.glob(os.path.join(d, PROJECT + "-RESTART.kp"))
         if wfn:
             text = re.sub(r"SCF_GUESS\s+ATOMIC", "SCF_GUESS RESTART", text, flags=re.I)
         text += "&EXT_RESTART\n  RESTART_FILE_NAME %s\n&END EXT_RESTART\n" % os.path.basename(restart)
-        print("aimd: resuming after step %d (of %d)" % (done, steps))
+        print("aimd: resuming after step %d (of %d)%s" % (done, steps, ", SCF from the wavefunction file" if wfn else ""))
     run_inp = os.path.join(d, "run-%03d.inp" % part)
     with open(run_inp, "w") as f:
         f.write(text)
     out = os.path.join(d, "run-%03d.out" % part)
+    import signal
     with open(out, "w") as f:
-        rc = subprocess.call(command.split() + ["-i", os.path.basename(run_inp)], cwd=d, stdout=f,
-                             stderr=subprocess.STDOUT)
+        # CP2K in its own process group, inheriting the lock; SIGTERM, SIGINT or SIGHUP to the
+        # driver stop it too (then the driver merges what it wrote)
+        child = subprocess.Popen(command.split() + ["-i", os.path.basename(run_inp)], cwd=d, stdout=f,
+                                 stderr=subprocess.STDOUT, pass_fds=(lock,), start_new_session=True)
+
+        def forward(signum, frame):
+            try:
+                os.killpg(child.pid, signal.SIGTERM)
+            except OSError:
+                pass
+        caught = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+        old = {sig: signal.signal(sig, forward) for sig in caught}
+        try:
+            rc = child.wait()
+        finally:
+            for sig in caught:
+                signal.signal(sig, old[sig])
+    before = done
     done = trajectory.collect(d)
     print("aimd: CP2K exit %d, %d of %d steps done (%s)" % (rc, max(done, 0), steps, out))
     if done >= steps:
         return 0
+    if rc != 0 and done <= before and wfn:
+        # no step made from a wavefunction file: it may be what CP2K cannot read (cut by a kill);
+        # the next run starts from the initial guess instead
+        for w in wfn:
+            os.replace(w, w + ".unused")
+        print("aimd: no step was made; moved %s aside, the next run starts from the initial SCF guess" %
+              ", ".join(os.path.basename(w) for w in wfn))
     return rc or 1
 
 

@@ -143,38 +143,52 @@ def _atomic_write(path, text):
 # ------------------------------------------------------------ CP2K's restart file
 
 def _complete(text):
-    """The step of a complete CP2K restart file, else None. Complete: STEP_START_VAL,
-    a &FORCE_EVAL section, balanced sections, and a last line closing one."""
+    """The step of a complete CP2K restart file, else None. Complete: it ends with a
+    newline, its sections nest and all close (each &END naming the section it closes,
+    where it names one), the last line closes a top-level section, a &FORCE_EVAL section
+    was closed, and STEP_START_VAL is given."""
     m = re.search(r"^\s*STEP_START_VAL\s+(\d+)", text, re.M)
-    if not m or not re.search(r"^\s*&END\s+FORCE_EVAL\s*$", text, re.M | re.I):
+    if not m or not text.endswith("\n"):
         return None
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines or not re.match(r"\s*&END\b", lines[-1], re.I):
-        return None
-    opened = len(re.findall(r"^\s*&(?!END\b)[A-Za-z_][\w-]*", text, re.M | re.I))
-    closed = len(re.findall(r"^\s*&END\b", text, re.M | re.I))
-    return int(m.group(1)) if opened == closed else None
+    stack, closed_top, force_eval, last = [], None, False, None
+    for line in text.splitlines():
+        t = line.split()
+        if not t or not t[0].startswith("&"):
+            if t:
+                last = None
+            continue
+        if t[0].upper() == "&END":
+            if not stack or (len(t) > 1 and t[1].upper() != stack[-1]):
+                return None
+            name = stack.pop()
+            force_eval = force_eval or (not stack and name == "FORCE_EVAL")
+            last = name if not stack else None
+        else:
+            stack.append(t[0][1:].upper())
+            last = None
+    return int(m.group(1)) if not stack and force_eval and last else None
 
 
 def read_restart(d):
-    """(text, step, from_backup) of d's restart file, or None when there is none. When the
-    file is incomplete (CP2K rewriting it, or killed while it did), its backup (.bak-1,
-    the step before) stands in if that is complete; otherwise _Transient."""
+    """(text, step, from_backup) of d's restart file, or None when there is none. While
+    CP2K replaces it (it renames the file to .bak-1, then writes a new one in place), or
+    when CP2K was killed doing so, the backup (one step earlier) stands in if it is
+    complete; a restart file that is incomplete without a complete backup is _Transient."""
     path = os.path.join(d, RESTART)
-    if not os.path.exists(path):
-        return None
-    text = open(path).read()
-    step = _complete(text)
+    bak = path + ".bak-1"
+    text = open(path).read() if os.path.exists(path) else None
+    step = _complete(text) if text is not None else None
     if step is not None:
         return text, step, False
-    bak = path + ".bak-1"
     if os.path.exists(bak):
         btext = open(bak).read()
         bstep = _complete(btext)
         if bstep is not None:
             return btext, bstep, True
-    raise _Transient("%s: incomplete (no STEP_START_VAL, no &FORCE_EVAL or unbalanced sections) and no "
-                     "complete %s.bak-1" % (path, RESTART))
+    if text is None:
+        return None
+    raise _Transient("%s: incomplete (no STEP_START_VAL, or sections not all closed) and no complete "
+                     "%s.bak-1" % (path, RESTART))
 
 
 # ------------------------------------------------------------ joining kept and CP2K files
@@ -354,6 +368,9 @@ def save(d, out, chunk=CHUNK):
     if old is not None and old[0] == step and old[1] == {n: _sha(t) for n, t in names.items()}:
         return []
     os.makedirs(out, exist_ok=True)
+    for name in os.listdir(out):  # left by an interrupted save (one saver at a time)
+        if ".tmp." in name:
+            os.remove(os.path.join(out, name))
     changed = []
     for name, body in sorted(names.items()):
         path = os.path.join(out, name)
