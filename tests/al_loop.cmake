@@ -42,3 +42,7 @@ set_tests_properties(al_loop_reuse_labelled PROPERTIES LABELS "al_loop" SKIP_RET
 add_test(NAME al_loop_check_supercell
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_check_supercell.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_check_supercell PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)
+# examples/li3ps4-beta/testset: held-out frames per run, STRUCTURES=NAME=FILE for runs _c<NAME> (seconds).
+add_test(NAME al_loop_testset
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_testset.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_testset PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)
