@@ -73,6 +73,15 @@ resume_points() {
     return 0
 }
 
+# the plain files kept in RESULTS, relative to it: what restore writes back and what a WORKDIR
+# must already have for save.  Not listed: the AIMD (aimd/, kept and written back by aimd.py),
+# the marker aimd-not-kept.txt, pot.sha256 and temporaries of an interrupted copy.
+kept_files() {
+    [ -d "$results" ] || return 0
+    (cd "$results" && find . -type f ! -path './aimd/*' ! -name aimd-not-kept.txt ! -name pot.sha256 ! -name '*.tmp.*' |
+        sed 's|^\./||')
+}
+
 # refuse when FILE (pot.sha256 of a results directory or of a WORKDIR) names another potential
 check_pot() {
     if [ -e "$1" ] && [ "$(cat "$1")" != "$sha" ]; then
@@ -88,8 +97,8 @@ save_once() {
     check_pot "$work/pot.sha256" || return 2
     # a WORKDIR that lacks saved outputs is not this run (not restored yet, a new start or a
     # wrong path): saving from it would mix two runs and drop the saved resume points
-    missing=$(cd "$results" 2> /dev/null && find . -type f ! -path './aimd/*' ! -name aimd-not-kept.txt ! -name pot.sha256 ! -name '*.restart' ! -name '*.tmp.*' |
-              sed 's|^\./||' | while read -r f; do [ -e "$work/$f" ] || echo "$f"; done)
+    # (restart files excepted: a WORKDIR that went on has newer ones and dropped the saved one)
+    missing=$(kept_files | { grep -v '\.restart$' || true; } | while read -r f; do [ -e "$work/$f" ] || echo "$f"; done)
     if [ -n "$missing" ]; then
         echo "results.sh: $work lacks $(echo "$missing" | wc -l) saved file(s) of $results (e.g. $(echo "$missing" | head -1)); restore first: results.sh restore $work $results $pot" >&2
         return 2
@@ -160,7 +169,7 @@ restore)
     echo "$sha" > "$work/pot.sha256.tmp.$$" && mv "$work/pot.sha256.tmp.$$" "$work/pot.sha256"
     # each file through a temporary name, so an interrupted restore leaves no truncated file
     # that a second restore would skip; files WORKDIR already has are left as they are
-    (cd "$results" && find . -type f ! -path './aimd/*' ! -name aimd-not-kept.txt ! -name pot.sha256 ! -name '*.tmp.*' | sed 's|^\./||') | while read -r f; do
+    kept_files | while read -r f; do
         if [ ! -e "$work/$f" ]; then
             mkdir -p "$(dirname "$work/$f")"
             cp -p "$results/$f" "$work/$f.tmp.$$" && mv "$work/$f.tmp.$$" "$work/$f" && echo "$work/$f"
