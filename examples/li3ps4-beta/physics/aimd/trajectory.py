@@ -121,7 +121,11 @@ def read(path, kind):
     'i = N' comment lines; ener: CP2K's .ener rows); a missing file has none."""
     if not os.path.exists(path):
         return "", []
-    text = open(path).read()
+    return parse(path, kind, open(path).read())
+
+
+def parse(path, kind, text):
+    """read() of TEXT already read from PATH (named in error messages)."""
     return (_read_ener if kind == "ener" else _read_xyz)(path, text)
 
 
@@ -399,9 +403,10 @@ def restore(out, d):
     texts = {}
     for name, sha in files.items():
         path = os.path.join(out, name)
-        if not os.path.exists(path) or _sha(open(path).read()) != sha:
+        text = open(path).read() if os.path.exists(path) else None
+        if text is None or _sha(text) != sha:
             raise TrajectoryError("%s: missing or not the file state.txt names (sha256)" % path, refusal=True)
-        texts[name] = open(path).read()
+        texts[name] = text
     restart = [n for n in files if n.startswith("restart-")]
     if len(restart) != 1:
         raise TrajectoryError("%s/state.txt: expected one restart file, found %d" % (out, len(restart)), refusal=True)
@@ -409,7 +414,7 @@ def restore(out, d):
     for kind, _ in KINDS:
         head, body = "", []
         for n in sorted(n for n in files if _PIECE.match(n) and n.startswith(kind + "-")):
-            h, entries = read(os.path.join(out, n), kind)
+            h, entries = parse(os.path.join(out, n), kind, texts[n])
             head = head or h
             body += entries
         body = _join([], body, step, out)
