@@ -20,11 +20,17 @@
 # neighbourhood (`mtp cut_extrapolative_nbh --periodic --buffer=1`, ~170 atoms) against the whole
 # 384-atom bulk cell: the centre's CP2K force is off by 0.15 eV/A and the cube's SCF took twice the
 # whole cell's wall time, for one trusted force instead of 384 forces, an energy and a stress.
-# So GB_NAMES defaults to the three boundaries whose cells CP2K can take on 2 ranks (496-576
-# atoms at translation 0); the other three (768-1088 atoms) are graded with the resulting
-# potential (`mtp calculate_grade`) to show whether their neighbourhoods are covered.  CUT=periodic
-# CUT_OPTS="--buffer=..." still cuts instead, for a machine where that trade is different.
-# Every setting can be overridden on the command line, as in the bulk campaign.
+# GB_NAMES defaults to the three boundaries with the smallest cells, built with grains of
+# GB_THICKNESS=6 A (one or two CSL periods): S5-010-010-twist 176 atoms, S5-001-001-twist 176,
+# S3-110-111-tilt 288 (at the production thickness of 12 A: 496, 496, 464).  Every atom of such
+# a cell has a boundary inside its 5 A neighbourhood, which is what these labels are for; bulk-like
+# neighbourhoods come from the 168 bulk frames of round 0.  CP2K on the 288-atom cell (Gamma, one
+# rank): ~105 s per SCF step and 7 GB (4 Dec 2026; the 464-atom 12 A cell: 68 s per step on 2 ranks
+# and 8.6 GB per rank, 3 Dec).  The other three boundaries (448-464 atoms at 6 A, 6-8 A in-plane periods and so 2-3 k-points) are
+# graded with the resulting potential, as are the 12 A production cells (GB_THICKNESS=12 in a
+# WORKDIR of its own: a round that finds nothing there shows the thin-cell labels cover them).
+# CUT=periodic CUT_OPTS="--buffer=..." still cuts instead, for a machine where that trade is
+# different.  Every setting can be overridden on the command line, as in the bulk campaign.
 GB_HERE := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 ifeq ($(strip $(WORKDIR)),)
 $(error set WORKDIR=/path/to/scratch (CP2K outputs and the cells go there))
@@ -35,7 +41,7 @@ PYTHON ?= /usr/bin/python3
 # --- the boundaries: built by build_gb.py (geometry only, translation 0) into WORKDIR/cells,
 # or GB_CELLS=DIR holding NAME.lmp of an earlier `make gb POT=...` (translation searched)
 GB_NAMES ?= S5-010-010-twist S3-110-111-tilt S5-001-001-twist
-GB_THICKNESS ?= 12
+GB_THICKNESS ?= 6
 GB_CELLS ?= $(GB_WORK)/cells
 STRUCTURES := $(foreach n,$(GB_NAMES),$(n)=$(GB_WORK)/structures/$(n).lmp)
 CAMPAIGN_PREREQS := $(GB_NAMES:%=$(GB_WORK)/structures/%.lmp)
@@ -50,7 +56,7 @@ MD_STEPS ?= 10000
 MD_STEPS_T2000 ?= 2000
 SAVE_MAX ?= 20
 
-# --- selection and labelling (whole cells: ~10-20 min and ~6-8 GB per rank each on 2 cores)
+# --- selection and labelling (whole cells: see the cost above)
 SELECT_MAX ?= 3
 CUT ?=
 CUT_OPTS ?=
