@@ -36,6 +36,15 @@ Definitions (per block):
     python3 -m openmtp.region_diffusion --regions cell.regions block-*.dump [--T 600]
         [--timestep 0.001] [--near 4] [--middle 5] [--skip 0.2] [--max-lag 0.5] [--origins 10]
         [-o FILE]
+    python3 -m openmtp.region_diffusion --regions cell.regions --block-msd block-000.msd \
+        block-000.dump [--timestep ...] [--near ...] [--middle ...] [--max-lag ...] [--origins ...]
+
+Block MSD files (--block-msd): one block's MSD curves per region, i.e. everything the analysis
+takes from that block's dump (a few tens of kB instead of ~15 MB), so that a run spread over
+machines can keep them and analyse later.  The analysis accepts them in place of the dumps, also
+mixed with dumps, and gives the same numbers; near, middle, max-lag, origins, the timestep and the
+boundary fractions are fixed when the curves are computed, and an analysis with other values is
+refused (only --skip, the fitting window, can still change).
 
 Output (-o, written atomically; the report reads it): '#' comment lines with the settings,
 then one row per region and quantity:
@@ -45,6 +54,7 @@ rms_normal_A (sqrt of the MSD_z at the largest lag)."""
 
 import argparse
 import math
+import os
 import sys
 
 import numpy as np
@@ -157,6 +167,90 @@ def block_msd(steps, boxes, pos, timestep, fractions, near, middle, max_lag=0.5,
     return out
 
 
+BLOCK_MSD_MAGIC = "# openmtp.region_diffusion block MSD v1"
+# the settings a block MSD file fixes, in the order written; compared as written ("%.10g")
+BLOCK_MSD_KEYS = ("timestep", "near_A", "middle_A", "max_lag", "origins", "boundary_fractions")
+
+
+def _block_settings(timestep, fractions, near, middle, max_lag, origins):
+    return {"timestep": "%.10g" % timestep, "near_A": "%.10g" % near, "middle_A": "%.10g" % middle,
+            "max_lag": "%.10g" % max_lag, "origins": "%d" % origins,
+            "boundary_fractions": ",".join("%.10g" % f for f in fractions) or "none"}
+
+
+def format_block_msd(curves, block_ps, settings, source):
+    """Text of a block MSD file: the settings, the block length, the mean Li count per region,
+    then 'region lag_ps msd_x msd_y msd_z' rows (A^2, full precision)."""
+    out = [BLOCK_MSD_MAGIC, "# source %s" % source, "# block_ps %.17g" % block_ps]
+    out += ["# %s %s" % (k, settings[k]) for k in BLOCK_MSD_KEYS]
+    out += ["# n_li %s %.17g" % (r, curves[r][2]) for r in REGIONS if r in curves]
+    out.append("# region lag_ps msd_x msd_y msd_z")
+    for r in REGIONS:
+        if r in curves:
+            lags, msd, _ = curves[r]
+            out += ["%s %.17g %.17g %.17g %.17g" % ((r, lag) + tuple(m)) for lag, m in zip(lags, msd)]
+    return "\n".join(out) + "\n"
+
+
+def is_block_msd(path):
+    try:
+        with open(path) as f:
+            return f.readline().rstrip("\n") == BLOCK_MSD_MAGIC
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def read_block_msd(path):
+    """(block_ps, settings {key: text}, {region: (lags_ps, msd [K x 3], n_li)}) of a block
+    MSD file; errors name path:line."""
+    settings, n_li, rows, block_ps = {}, {}, {}, None
+    with open_text(path, DiffusionError) as f:
+        for no, line in enumerate(f, 1):
+            t = line.split()
+            if no == 1:
+                if line.rstrip("\n") != BLOCK_MSD_MAGIC:
+                    raise DiffusionError("%s:1: expected '%s'" % (path, BLOCK_MSD_MAGIC))
+                continue
+            if not t:
+                continue
+            if t[0] == "#":
+                if len(t) == 3 and t[1] == "block_ps":
+                    try:
+                        block_ps = float(t[2])
+                    except ValueError:
+                        raise DiffusionError("%s:%d: expected '# block_ps PS'" % (path, no))
+                elif len(t) == 3 and t[1] in BLOCK_MSD_KEYS:
+                    settings[t[1]] = t[2]
+                elif len(t) == 4 and t[1] == "n_li" and t[2] in REGIONS:
+                    try:
+                        n_li[t[2]] = float(t[3])
+                    except ValueError:
+                        raise DiffusionError("%s:%d: expected '# n_li REGION COUNT'" % (path, no))
+                continue
+            if len(t) != 5 or t[0] not in REGIONS:
+                raise DiffusionError("%s:%d: expected 'region lag_ps msd_x msd_y msd_z'" % (path, no))
+            try:
+                rows.setdefault(t[0], []).append([float(v) for v in t[1:]])
+            except ValueError:
+                raise DiffusionError("%s:%d: expected numbers" % (path, no))
+    missing = [k for k in BLOCK_MSD_KEYS if k not in settings] + ([] if block_ps is not None else ["block_ps"])
+    if missing:
+        raise DiffusionError("%s: no '# %s' line" % (path, missing[0]))
+    if "all" not in rows:
+        raise DiffusionError("%s: no 'all' region rows" % path)
+    curves = {}
+    for r, v in rows.items():
+        a = np.array(v)
+        if r not in n_li:
+            raise DiffusionError("%s: no '# n_li %s' line" % (path, r))
+        if len(a) < 2 or a[0, 0] != 0 or np.any(np.diff(a[:, 0]) <= 0) or not np.all(np.isfinite(a)):
+            raise DiffusionError("%s: region %s: expected lags increasing from 0 and finite MSDs" % (path, r))
+        curves[r] = (a[:, 0], a[:, 1:], n_li[r])
+    if len({len(c[0]) for c in curves.values()}) != 1:
+        raise DiffusionError("%s: the regions have different numbers of lags" % path)
+    return block_ps, settings, curves
+
+
 def block_coefficients(lags, msd, skip):
     """{D_x, D_y, D_z, D_par, D_normal, D_total} (cm^2/s) from one MSD curve."""
     sel = lags >= skip * lags[-1]
@@ -180,20 +274,28 @@ def jackknife_ratio(num, den):
 
 
 def analyse(paths, regions, timestep, near=4.0, middle=5.0, skip=0.2, max_lag=0.5, origins=10):
-    """{region: {quantity: (value, error)}}, 'n_blocks', 'block_ps'."""
+    """{region: {quantity: (value, error)}}, 'n_blocks', 'block_ps'.  PATHS: one dump or one
+    block MSD file (format_block_msd) per block."""
     if not paths:
         raise DiffusionError("no dump files given")
     if not 0 <= skip < 1:
         raise DiffusionError("skip=%g: expected 0 <= skip < 1" % skip)
     if not 0 < near <= middle:
         raise DiffusionError("near=%g middle=%g: expected 0 < near <= middle (A)" % (near, middle))
+    want = _block_settings(timestep, regions["boundary_fractions"], near, middle, max_lag, origins)
     per_block, lengths = [], []
     for p in paths:
-        steps, boxes, _, pos = read_dump(p)
-        lengths.append((steps[-1] - steps[0]) * timestep)
         try:
-            curves = block_msd(steps, boxes, pos, timestep, regions["boundary_fractions"], near, middle,
-                               max_lag, origins)
+            if is_block_msd(p):
+                block_ps, got, curves = read_block_msd(p)
+                for k in BLOCK_MSD_KEYS:
+                    if got[k] != want[k]:
+                        raise DiffusionError("computed with %s %s, this analysis asks for %s "
+                                             "(rerun --block-msd from the dump)" % (k, got[k], want[k]))
+                lengths.append(block_ps)
+            else:
+                curves, length = dump_block_msd(p, regions, timestep, near, middle, max_lag, origins)
+                lengths.append(length)
             per_block.append({r: (block_coefficients(l, m, skip), n, float(np.sqrt(m[-1, 2])))
                               for r, (l, m, n) in curves.items()})
         except DiffusionError as e:
@@ -212,6 +314,13 @@ def analyse(paths, regions, timestep, near=4.0, middle=5.0, skip=0.2, max_lag=0.
         q["rms_normal_A"] = mean_and_error([b[r][2] for b in per_block])
         result["regions"][r] = q
     return result
+
+
+def dump_block_msd(path, regions, timestep, near, middle, max_lag, origins):
+    """(block_msd curves, block length in ps) of one block's dump."""
+    steps, boxes, _, pos = read_dump(path)
+    return (block_msd(steps, boxes, pos, timestep, regions["boundary_fractions"], near, middle, max_lag, origins),
+            float((steps[-1] - steps[0]) * timestep))
 
 
 def format_result(result, settings):
@@ -254,7 +363,7 @@ def read_result(path):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python3 -m openmtp.region_diffusion",
                                  description="Li D parallel/normal to a boundary, by region, from dumps")
-    ap.add_argument("dumps", nargs="+")
+    ap.add_argument("dumps", nargs="+", help="one LAMMPS dump or block MSD file per block")
     ap.add_argument("--regions", required=True, help="cell.regions of prepare_cell.py")
     ap.add_argument("--T", type=float, help="temperature (K), written into the output")
     ap.add_argument("--timestep", type=float, default=0.001, help="ps")
@@ -264,11 +373,27 @@ def main(argv=None):
     ap.add_argument("--max-lag", type=float, default=0.5)
     ap.add_argument("--origins", type=int, default=10)
     ap.add_argument("-o", "--output")
+    ap.add_argument("--block-msd", metavar="FILE",
+                    help="write the MSD curves of the one dump given to FILE (no analysis)")
     a = ap.parse_args(argv)
     try:
         if not a.timestep > 0 or a.origins < 1:
             raise DiffusionError("expected --timestep > 0 and --origins >= 1")
         regions = read_regions(a.regions)
+        if a.block_msd:
+            if len(a.dumps) != 1 or is_block_msd(a.dumps[0]):
+                raise DiffusionError("--block-msd: expected exactly one dump")
+            if not 0 < a.near <= a.middle:
+                raise DiffusionError("near=%g middle=%g: expected 0 < near <= middle (A)" % (a.near, a.middle))
+            try:
+                curves, length = dump_block_msd(a.dumps[0], regions, a.timestep, a.near, a.middle,
+                                                a.max_lag, a.origins)
+            except DiffusionError as e:
+                raise DiffusionError("%s: %s" % (a.dumps[0], e))
+            write_atomic(a.block_msd, format_block_msd(curves, length, _block_settings(
+                a.timestep, regions["boundary_fractions"], a.near, a.middle, a.max_lag, a.origins),
+                os.path.basename(a.dumps[0])))
+            return 0
         res = analyse(a.dumps, regions, a.timestep, a.near, a.middle, a.skip, a.max_lag, a.origins)
         settings = [("label", regions["label"].replace(";", ",")), ("kind", regions["kind"]),
                     ("T", "%g" % a.T if a.T else "-"), ("near_A", "%g" % a.near),

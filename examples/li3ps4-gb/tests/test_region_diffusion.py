@@ -26,6 +26,8 @@ Bulk: a region file 'none' gives only the 'all' region with the three input D; a
 openmtp.diffusion.extrapolate (D at 300 K from a weighted Arrhenius fit with the fit
 covariance) against the exact line through two points: ln D(x) = interpolation weights
 w1 = (x2 - x)/(x2 - x1), w2 = 1 - w1 and var ln D(x) = w1^2 s1^2 + w2^2 s2^2, x = 1/kT."""
+import contextlib
+import io
 import math
 import os
 import sys
@@ -175,9 +177,46 @@ def main():
             failures.append("near n_li %.1f, expected %.1f (region assignment)" % (n_near, exp_near))
     if bulk:
         failures += check_extrapolation()
+    failures += check_block_msd(regions_file, paths, out)
     for f in failures:
         print("FAIL: " + f)
     return 1 if failures else 0
+
+
+def check_block_msd(regions_file, paths, out):
+    """Block MSD files (--block-msd) analysed in place of the dumps, also mixed with them, give
+    the same output text; another near width or a damaged file is refused with a message."""
+    common = ["--regions", regions_file, "--timestep", str(TIMESTEP), "--near", str(NEAR),
+              "--middle", str(MIDDLE), "--max-lag", str(MAX_LAG), "--origins", str(ORIGINS)]
+    fails, msds = [], []
+    for p in paths:
+        m = p[:-len(".dump")] + ".msd"
+        if rd.main(common + ["--block-msd", m, p]) != 0 or not os.path.exists(m):
+            return ["--block-msd %s failed" % p]
+        msds.append(m)
+    size = sum(os.path.getsize(m) for m in msds) / len(msds)
+    print("block MSD files: %.0f kB each (dumps %.0f kB)" % (size / 1e3, sum(map(os.path.getsize, paths)) / len(paths) / 1e3))
+    for name, inputs in (("msd", msds), ("mixed", msds[:1] + paths[1:])):
+        o = out + "." + name
+        rc = rd.main(common + ["--T", "500", "--skip", str(SKIP), "-o", o] + inputs)
+        if rc != 0 or open(o).read() != open(out).read():
+            fails.append("analysis of %s inputs differs from that of the dumps (exit %d)" % (name, rc))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        rc = rd.main([a if a != str(NEAR) else str(NEAR + 0.5) for a in common] + ["--skip", str(SKIP)] + msds)
+    if rc == 0 or "computed with near_A" not in err.getvalue():
+        fails.append("an analysis with another near width accepted the block MSD files: %s" % err.getvalue())
+    bad = msds[0] + ".bad"
+    lines = open(msds[0]).read().splitlines()
+    k = next(i for i, l in enumerate(lines) if not l.startswith("#"))
+    lines[k + 3] = lines[k + 3].replace(" ", " x", 1)
+    open(bad, "w").write("\n".join(lines) + "\n")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        rc = rd.main(common + [bad] + msds[1:])
+    if rc == 0 or "%s:%d: expected" % (bad, k + 4) not in err.getvalue():
+        fails.append("a damaged block MSD file was not refused at its line: %s" % err.getvalue())
+    return fails
 
 
 def check_extrapolation():
