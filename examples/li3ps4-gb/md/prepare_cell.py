@@ -6,6 +6,7 @@ the bulk ordered model replicated n x n x n, to at least --min-atoms atoms.
 
     prepare_cell.py --gb OUT/NAME.json  --min-atoms 4000 -o DIR [--pot POT] [--no-wall]
     prepare_cell.py --bulk MODEL.cfg    --min-atoms 4000 -o DIR [--pot POT] [--no-wall]
+    prepare_cell.py --pair-only --pot POT -o DIR [--no-wall]     # pair.lmp alone (md restore)
 
 Writes DIR/cell.lmp (LAMMPS data, types 1 Li 2 P 3 S; box x || A, z || boundary normal),
 DIR/cell.regions (what the region analysis needs: the boundary planes as fractions of L_z,
@@ -64,12 +65,20 @@ def main(argv=None):
     src = ap.add_mutually_exclusive_group(required=True)
     src.add_argument("--gb", help="NAME.json of build_gb.py (NAME-relaxed.lmp used when present)")
     src.add_argument("--bulk", help="the ordered model (.cfg), replicated n x n x n")
+    src.add_argument("--pair-only", action="store_true",
+                     help="write only pair.lmp (with --pot): a cell restored from the results")
     ap.add_argument("--min-atoms", type=int, default=4000)
     ap.add_argument("--pot", help="write pair.lmp for this potential")
     ap.add_argument("--no-wall", action="store_true", help="MTP alone, without the guard wall")
     ap.add_argument("-o", "--out", required=True)
     a = ap.parse_args(argv)
     os.makedirs(a.out, exist_ok=True)
+    if a.pair_only:
+        if not a.pot:
+            ap.error("--pair-only needs --pot")
+        cellio._atomic_write(os.path.join(a.out, "pair.lmp"),
+                             lammps.pair_commands(a.pot, None if a.no_wall else lammps.WALL) + "\n")
+        return 0
     if a.gb:
         with open(a.gb) as f:
             meta = json.load(f)

@@ -95,9 +95,56 @@ def main():
     open(f, "w").write("\n".join(lines) + "\n")
     p = run(["make", "-C", GB, "report", "RESULTS=" + bad, "REPORT=" + os.path.join(WORK, "r3")], expect=1)
     check(p.returncode != 0 and "T500.txt:6:" in p.stdout, "report refuses a corrupted T500.txt with file:line")
+    check_keep_restore(res, md, common)
     for f in failures:
         print("FAIL: " + f)
     return 1 if failures else 0
+
+
+def check_keep_restore(res, md, common):
+    """RESULTS holds what a run needs to continue elsewhere: per (cell, T) the block MSD files and
+    logs, the equilibration log and lattice, one restart (the newest); per cell cell.lmp,
+    cell.regions, pot.sha256.  `make restore` on an empty WORKDIR, then `make md BLOCKS=3`, runs
+    only block 002 and gives the same analysis as an uninterrupted 3-block run.  Another
+    potential is refused."""
+    for cell in ("bulk", "S5-010-010-twist"):
+        for f in ("cell.lmp", "cell.regions", "pot.sha256"):
+            check(os.path.exists(os.path.join(res, cell, f)), "kept %s/%s" % (cell, f))
+        for T in (500, 800):
+            d = os.path.join(res, cell, "T%d" % T)
+            have = sorted(os.listdir(d)) if os.path.isdir(d) else []
+            want = ["block-000.log", "block-000.msd", "block-001.log", "block-001.msd", "block-001.restart",
+                    "equil.log", "lattice.txt"]
+            check(have == want, "kept in %s/T%d: %s" % (cell, T, have))
+    args = ["POT=" + POT, "LMP=" + LMP, "SUBMIT=", "CELLS=bulk S5-010-010-twist", "TEMPS=500 800",
+            "MIN_ATOMS=200", "BLOCK_PS=0.05", "EQUIL_PS=0.05", "DUMP_EVERY=5", "THERMO=25", "ORIGINS=3"]
+    ref_res, ref_md = os.path.join(WORK, "ref-results"), os.path.join(WORK, "ref-md")
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + ref_md, "BLOCKS=3"] + args + common[1:] + ["RESULTS=" + ref_res])
+    check(p.returncode == 0, "uninterrupted 3-block run (exit %d)" % p.returncode)
+    kept = os.path.join(WORK, "kept-results")
+    shutil.copytree(res, kept)
+    new_md = os.path.join(WORK, "md-restored")
+    p = run(["make", "-C", os.path.join(GB, "md"), "restore", "WORKDIR=" + new_md, "RESULTS=" + kept] + args)
+    check(p.returncode == 0, "make restore (exit %d)" % p.returncode)
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + new_md, "BLOCKS=3"] + args + common[1:] + ["RESULTS=" + kept])
+    check(p.returncode == 0, "make md BLOCKS=3 after restore (exit %d)" % p.returncode)
+    for cell in ("bulk", "S5-010-010-twist"):
+        for T in (500, 800):
+            w = os.path.join(new_md, cell, "T%d" % T)
+            ran = sorted(f for f in os.listdir(w) if f.endswith(".log")) if os.path.isdir(w) else []
+            check(ran == ["block-002.log"], "%s T%d: after restore only block 002 ran (%s)" % (cell, T, ran))
+            same = all(open(os.path.join(a, cell, "T%d.txt" % T)).read() == open(os.path.join(ref_res, cell, "T%d.txt" % T)).read()
+                       for a in (kept,))
+            check(same, "%s T%d: the restored run's analysis equals the uninterrupted run's" % (cell, T))
+            left = sorted(f for f in os.listdir(os.path.join(kept, cell, "T%d" % T)) if f.endswith(".restart"))
+            check(left == ["block-002.restart"], "%s T%d: only the newest restart kept (%s)" % (cell, T, left))
+    other = os.path.join(WORK, "other.almtp")
+    shutil.copy(POT, other)
+    with open(other, "a") as f:
+        f.write("\n")
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + new_md, "BLOCKS=3"] + [a if not a.startswith("POT=") else "POT=" + other
+             for a in args] + common[1:] + ["RESULTS=" + kept], expect=1)
+    check(p.returncode != 0 and "made with another potential" in p.stdout, "results of another potential refused")
 
 
 if __name__ == "__main__":
