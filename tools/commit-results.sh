@@ -28,10 +28,13 @@ repo=$(git -C "$dir" rev-parse --show-toplevel 2> /dev/null) ||
 rel=${dir#"$repo"/}
 [ "$rel" != "$dir" ] || rel=.
 
+# temporaries of files still being written (NAME.tmp, NAME.tmp.PID) are never committed
+spec=("$rel" ":(exclude,glob)$rel/**/*.tmp" ":(exclude,glob)$rel/**/*.tmp.*")
 commit_once() {
-    [ -n "$(git -C "$repo" status --porcelain -- "$rel")" ] || return 0
-    local n; n=$(git -C "$repo" status --porcelain -- "$rel" | wc -l)
-    if git -C "$repo" add -A -- "$rel" &&
+    [ -n "$(git -C "$repo" status --porcelain -- "${spec[@]}")" ] || return 0
+    local n
+    if git -C "$repo" add -A -- "${spec[@]}" &&
+       n=$(git -C "$repo" diff --cached --name-only -- "$rel" | wc -l) &&
        git -C "$repo" commit -q -m "${message:-$rel: results so far} ($n files changed)" -- "$rel"; then
         echo "$(date -u +%FT%TZ) committed $n changed files in $rel"
     else

@@ -299,13 +299,17 @@ def analyse(paths, regions, timestep, near=4.0, middle=5.0, skip=0.2, max_lag=0.
             per_block.append({r: (block_coefficients(l, m, skip), n, float(np.sqrt(m[-1, 2])))
                               for r, (l, m, n) in curves.items()})
         except DiffusionError as e:
-            raise DiffusionError("%s: %s" % (p, e))
+            raise DiffusionError(str(e) if str(e).startswith(p + ":") else "%s: %s" % (p, e))
     if max(lengths) > 1.01 * min(lengths):
         raise DiffusionError("blocks differ in length (%g to %g ps): expected equal blocks" % (min(lengths), max(lengths)))
     result = {"n_blocks": len(paths), "block_ps": lengths[0], "regions": {}}
     for r in REGIONS:
-        if not all(r in b for b in per_block):
+        have = [r in b for b in per_block]
+        if not any(have):
             continue
+        if not all(have):
+            raise DiffusionError("%s: no Li in region %s, which the other blocks have (another cell or "
+                                 "region file?)" % (paths[have.index(False)], r))
         q = {}
         for k in ("D_x", "D_y", "D_z", "D_par", "D_normal", "D_total"):
             q[k] = mean_and_error([b[r][0][k] for b in per_block])

@@ -54,4 +54,9 @@ tm structures WORKDIR="$WORK/b" RUNS="T300_s1.00_cnone" STRUCTURES="double=$WORK
 grep -q "no structure 'none' in STRUCTURES" "$WORK/log2" || fail "unknown name: $(cat "$WORK/log2")"
 tm structures WORKDIR="$WORK/c" RUNS="T300_sfoo" > "$WORK/log3" 2>&1 && fail "a malformed run name was accepted"
 grep -q "expected T<K>_s<strain>" "$WORK/log3" || fail "malformed run: $(cat "$WORK/log3")"
+tm structures WORKDIR="$WORK/d" RUNS="T300_s1.00_n2" > "$WORK/log4" 2>&1 && fail "a run name with an unknown field was accepted"
+grep -q "expected T<K>_s<strain>" "$WORK/log4" || fail "unknown field: $(cat "$WORK/log4")"
+tm structures WORKDIR="$WORK/e" RUNS="T300_s1.00_cdouble" STRUCTURES="double=$WORK/double.lmp double=$WORK/x.lmp" > "$WORK/log5" 2>&1 &&
+  fail "a NAME given twice in STRUCTURES was accepted"
+grep -q "appears twice" "$WORK/log5" || fail "duplicate name: $(cat "$WORK/log5")"
 echo "testset: ok"

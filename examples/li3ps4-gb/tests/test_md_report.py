@@ -108,7 +108,7 @@ def check_keep_restore(res, md, common):
     only block 002 and gives the same analysis as an uninterrupted 3-block run.  Another
     potential is refused."""
     for cell in ("bulk", "S5-010-010-twist"):
-        for f in ("cell.lmp", "cell.regions", "pot.sha256"):
+        for f in ("cell.lmp", "cell.regions", "pot.sha256", "md.settings"):
             check(os.path.exists(os.path.join(res, cell, f)), "kept %s/%s" % (cell, f))
         for T in (500, 800):
             d = os.path.join(res, cell, "T%d" % T)
@@ -138,6 +138,33 @@ def check_keep_restore(res, md, common):
             check(same, "%s T%d: the restored run's analysis equals the uninterrupted run's" % (cell, T))
             left = sorted(f for f in os.listdir(os.path.join(kept, cell, "T%d" % T)) if f.endswith(".restart"))
             check(left == ["block-002.restart"], "%s T%d: only the newest restart kept (%s)" % (cell, T, left))
+    # interrupted between keeping block 001's restart and its .msd (the older restart not yet
+    # dropped): restored, only block 001 reruns, and the analysis is the same
+    cut = os.path.join(WORK, "cut-results")
+    shutil.copytree(res, cut)
+    for cell in ("bulk", "S5-010-010-twist"):
+        for T in (500, 800):
+            os.unlink(os.path.join(cut, cell, "T%d" % T, "block-001.msd"))
+            shutil.copy(os.path.join(md, cell, "T%d" % T, "block-000.restart"), os.path.join(cut, cell, "T%d" % T))
+    cut_md = os.path.join(WORK, "md-cut")
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=2"] + args + common[1:] + ["RESULTS=" + cut], expect=1)
+    check(p.returncode != 0 and "run make restore first" in p.stdout, "make md on an unrestored WORKDIR refused")
+    p = run(["make", "-C", os.path.join(GB, "md"), "restore", "WORKDIR=" + cut_md, "RESULTS=" + cut, "BLOCKS=2"] + args)
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=2"] + args + common[1:] + ["RESULTS=" + cut])
+    check(p.returncode == 0, "make md after restoring an interrupted state (exit %d)" % p.returncode)
+    for cell in ("bulk", "S5-010-010-twist"):
+        for T in (500, 800):
+            w = os.path.join(cut_md, cell, "T%d" % T)
+            ran = sorted(f for f in os.listdir(w) if f.endswith(".log")) if os.path.isdir(w) else []
+            check(ran == ["block-001.log"], "%s T%d: interrupted state: only block 001 reran (%s)" % (cell, T, ran))
+            check(open(os.path.join(cut, cell, "T%d.txt" % T)).read() == open(os.path.join(res, cell, "T%d.txt" % T)).read(),
+                  "%s T%d: interrupted state: same analysis" % (cell, T))
+            left = sorted(f for f in os.listdir(os.path.join(cut, cell, "T%d" % T)) if f.endswith(".restart"))
+            check(left == ["block-001.restart"], "%s T%d: interrupted state: older restart dropped (%s)" % (cell, T, left))
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=1"] + args + common[1:] + ["RESULTS=" + cut], expect=1)
+    check(p.returncode != 0 and "BLOCKS=1 is fewer" in p.stdout, "fewer BLOCKS than kept refused")
+    p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=2", "WALL=0"] + args + common[1:] + ["RESULTS=" + cut], expect=1)
+    check(p.returncode != 0 and "md.settings: these results were made with 'wall 1" in p.stdout, "other MD settings (WALL=0) refused")
     other = os.path.join(WORK, "other.almtp")
     shutil.copy(POT, other)
     with open(other, "a") as f:

@@ -214,7 +214,7 @@ def check_block_msd(regions_file, paths, out):
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         rc = rd.main(common + [bad] + msds[1:])
-    if rc == 0 or "%s:%d: expected" % (bad, k + 4) not in err.getvalue():
+    if rc == 0 or "region_diffusion: %s:%d: expected" % (bad, k + 4) not in err.getvalue():
         fails.append("a damaged block MSD file was not refused at its line: %s" % err.getvalue())
     return fails
 
