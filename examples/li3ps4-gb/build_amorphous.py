@@ -21,6 +21,24 @@ from li3ps4_gb import amorphous, cellio, checks, crystal, lammps  # noqa: E402
 from li3ps4_gb.bicrystal import bulk_min_distances  # noqa: E402
 
 
+# a P of the amorphous region must end this far (median, A) from its crystal site; P-P
+# neighbours in the crystal are ~4.5-6 A apart
+AMORPHOUS_MIN_P_DISPLACEMENT = 1.0
+
+
+def framework_displacement(cell0, pos0, cell1, pos1, mask):
+    """|displacement| (A) of the atoms of mask between two frames of the same atoms, measured
+    in each frame's fractional coordinates (minimum image) and expressed in the final cell."""
+    h0, h1 = np.asarray(cell0, float), np.asarray(cell1, float)
+    f0 = np.linalg.solve(h0.T, np.asarray(pos0, float)[mask].T).T
+    f1 = np.linalg.solve(h1.T, np.asarray(pos1, float)[mask].T).T
+    df = f1 - f0
+    df -= np.round(df)
+    out = np.full(len(mask), np.nan)
+    out[mask] = np.linalg.norm(df @ h1, axis=1)
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pot", required=True)
@@ -62,6 +80,13 @@ def main(argv=None):
                                           maxeval=0)
     wd = prefix + "-lammps"
     try:
+        # the reference of the interface energy: the crystal through the same LAMMPS input with
+        # no melt and no quench, i.e. the same minimisation (atoms, and the normal length unless
+        # --no-relax-normal), so the relaxation of the crystal and the minimiser's own
+        # tolerance do not count as interface energy
+        e_crystal = amorphous.melt_quench(
+            cell, types, pos, amorph, a.pot, a.tmelt, a.tfinal, 0, 0, a.seed, a.timestep,
+            not a.no_relax_normal, a.lmp, workdir=prefix + "-crystal-lammps")[0]
         e, wall, out, thermo, logtxt = amorphous.melt_quench(
             cell, types, pos, amorph, a.pot, a.tmelt, a.tfinal, a.melt_steps, a.quench_steps,
             a.seed, a.timestep, not a.no_relax_normal, a.lmp, workdir=wd)
@@ -75,6 +100,18 @@ def main(argv=None):
     msgs += checks.min_distance_check(out["cell"], out["types"], out["pos"], thr)
     if wall > 1e-3:
         msgs.append("the guard wall was touched (%.3g eV): the potential pulled atoms together" % wall)
+    # amorphised? In the superionic state the Li sublattice melts while the PS4 framework keeps
+    # its sites (seen with 1500 K for 20 ps: Li moved 9 A on average, P 0.1 A), which is no
+    # amorphous region.  Displacements in fractional coordinates of each box, so the relaxed
+    # normal length does not count as motion.
+    p_disp = framework_displacement(cell, pos, out["cell"], out["pos"], types == 1)
+    p_med = {r: float(np.median(p_disp[(amorph == (r == "amorphous")) & (types == 1)]))
+             for r in ("crystal", "amorphous")}
+    if p_med["amorphous"] < AMORPHOUS_MIN_P_DISPLACEMENT:
+        msgs.append("the amorphous region did not amorphise: its P moved %.2f A (median) from their "
+                    "crystal sites, less than %.1f A (the Li sublattice may have melted, the PS4 "
+                    "framework did not); raise --tmelt or --melt-steps"
+                    % (p_med["amorphous"], AMORPHOUS_MIN_P_DISPLACEMENT))
     out["features"] = [("interface", "amorphous/crystal, normal %s, melt %g K %d steps, quench to %g K in %d steps"
                         % (a.normal, a.tmelt, a.melt_steps, a.tfinal, a.quench_steps)),
                        ("potential", os.path.basename(a.pot)),
@@ -82,17 +119,19 @@ def main(argv=None):
     cellio.write_lammps_data(prefix + ".lmp", out)
     cellio.write_cfg(prefix + ".cfg", out)
     grade = lammps.max_grade(prefix + ".cfg", a.pot)
+    area = np.linalg.norm(np.cross(cell[0], cell[1]))
     meta = {"name": a.name, "atoms": n, "normal": a.normal, "reps": list(a.reps),
-            "region": (1 + amorph.astype(int)).tolist(), "E_start_eV": e_start, "E_final_eV": e,
+            "region": (1 + amorph.astype(int)).tolist(), "E_start_eV": e_start, "E_crystal_relaxed_eV": e_crystal, "E_final_eV": e,
+            "interface_energy_J_m2": (e - e_crystal) / (2 * area) * lammps.EV_PER_A2_TO_J_PER_M2,
             "wall_eV": wall, "tmelt": a.tmelt, "tfinal": a.tfinal, "melt_steps": a.melt_steps,
             "quench_steps": a.quench_steps, "max_grade": grade, "checks": msgs,
+            "p_displacement_median_A": p_med,
             "thermo_last": thermo[-3:]}
     with open(prefix + ".json", "w") as f:
         json.dump(meta, f, indent=1)
-    area = np.linalg.norm(np.cross(cell[0], cell[1]))
-    print("  E start %.4f eV, after melt-quench + minimisation %.4f eV (%.4f J/m2 per interface "
-          "above the crystal), wall %.3g eV, max grade %s"
-          % (e_start, e, (e - e_start) / (2 * area) * lammps.EV_PER_A2_TO_J_PER_M2, wall, grade))
+    print("  E crystal %.4f eV (unrelaxed), %.4f eV (minimised); after melt-quench + minimisation "
+          "%.4f eV: %.4f J/m2 per interface above the minimised crystal; wall %.3g eV, max grade %s"
+          % (e_start, e_crystal, e, meta["interface_energy_J_m2"], wall, grade))
     for m in msgs[:5]:
         print("  CHECK FAILED: " + m)
     if msgs:
