@@ -101,6 +101,21 @@ def main():
     return 1 if failures else 0
 
 
+def check_continued(work_md, results, reference, block, what):
+    """After a restore into work_md and make md: per (cell, T) only block BLOCK ran there, the
+    analysis in results equals reference's, and results keeps only block BLOCK's restart."""
+    for cell in ("bulk", "S5-010-010-twist"):
+        for T in (500, 800):
+            w = os.path.join(work_md, cell, "T%d" % T)
+            ran = sorted(f for f in os.listdir(w) if f.endswith(".log")) if os.path.isdir(w) else []
+            check(ran == ["block-%s.log" % block], "%s T%d: %s: only block %s ran (%s)" % (cell, T, what, block, ran))
+            txt = [open(os.path.join(d, cell, "T%d.txt" % T)).read() for d in (results, reference)]
+            check(txt[0] == txt[1], "%s T%d: %s: the analysis equals the uninterrupted run's" % (cell, T, what))
+            left = sorted(f for f in os.listdir(os.path.join(results, cell, "T%d" % T)) if f.endswith(".restart"))
+            check(left == ["block-%s.restart" % block], "%s T%d: %s: only the newest restart kept (%s)"
+                  % (cell, T, what, left))
+
+
 def check_keep_restore(res, md, common):
     """RESULTS holds what a run needs to continue elsewhere: per (cell, T) the block MSD files and
     logs, the equilibration log and lattice, one restart (the newest); per cell cell.lmp,
@@ -128,16 +143,7 @@ def check_keep_restore(res, md, common):
     check(p.returncode == 0, "make restore (exit %d)" % p.returncode)
     p = run(["make", "-C", GB, "md", "WORKDIR=" + new_md, "BLOCKS=3"] + args + common[1:] + ["RESULTS=" + kept])
     check(p.returncode == 0, "make md BLOCKS=3 after restore (exit %d)" % p.returncode)
-    for cell in ("bulk", "S5-010-010-twist"):
-        for T in (500, 800):
-            w = os.path.join(new_md, cell, "T%d" % T)
-            ran = sorted(f for f in os.listdir(w) if f.endswith(".log")) if os.path.isdir(w) else []
-            check(ran == ["block-002.log"], "%s T%d: after restore only block 002 ran (%s)" % (cell, T, ran))
-            same = all(open(os.path.join(a, cell, "T%d.txt" % T)).read() == open(os.path.join(ref_res, cell, "T%d.txt" % T)).read()
-                       for a in (kept,))
-            check(same, "%s T%d: the restored run's analysis equals the uninterrupted run's" % (cell, T))
-            left = sorted(f for f in os.listdir(os.path.join(kept, cell, "T%d" % T)) if f.endswith(".restart"))
-            check(left == ["block-002.restart"], "%s T%d: only the newest restart kept (%s)" % (cell, T, left))
+    check_continued(new_md, kept, ref_res, "002", "after restore")
     # interrupted between keeping block 001's restart and its .msd (the older restart not yet
     # dropped): restored, only block 001 reruns, and the analysis is the same
     cut = os.path.join(WORK, "cut-results")
@@ -150,17 +156,10 @@ def check_keep_restore(res, md, common):
     p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=2"] + args + common[1:] + ["RESULTS=" + cut], expect=1)
     check(p.returncode != 0 and "run make restore first" in p.stdout, "make md on an unrestored WORKDIR refused")
     p = run(["make", "-C", os.path.join(GB, "md"), "restore", "WORKDIR=" + cut_md, "RESULTS=" + cut, "BLOCKS=2"] + args)
+    check(p.returncode == 0, "make restore of an interrupted state (exit %d)" % p.returncode)
     p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=2"] + args + common[1:] + ["RESULTS=" + cut])
     check(p.returncode == 0, "make md after restoring an interrupted state (exit %d)" % p.returncode)
-    for cell in ("bulk", "S5-010-010-twist"):
-        for T in (500, 800):
-            w = os.path.join(cut_md, cell, "T%d" % T)
-            ran = sorted(f for f in os.listdir(w) if f.endswith(".log")) if os.path.isdir(w) else []
-            check(ran == ["block-001.log"], "%s T%d: interrupted state: only block 001 reran (%s)" % (cell, T, ran))
-            check(open(os.path.join(cut, cell, "T%d.txt" % T)).read() == open(os.path.join(res, cell, "T%d.txt" % T)).read(),
-                  "%s T%d: interrupted state: same analysis" % (cell, T))
-            left = sorted(f for f in os.listdir(os.path.join(cut, cell, "T%d" % T)) if f.endswith(".restart"))
-            check(left == ["block-001.restart"], "%s T%d: interrupted state: older restart dropped (%s)" % (cell, T, left))
+    check_continued(cut_md, cut, res, "001", "interrupted state")
     p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=1"] + args + common[1:] + ["RESULTS=" + cut], expect=1)
     check(p.returncode != 0 and "BLOCKS=1 is fewer" in p.stdout, "fewer BLOCKS than kept refused")
     p = run(["make", "-C", GB, "md", "WORKDIR=" + cut_md, "BLOCKS=2", "WALL=0"] + args + common[1:] + ["RESULTS=" + cut], expect=1)
