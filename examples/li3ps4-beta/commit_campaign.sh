@@ -100,7 +100,7 @@ sync_once() {
     if [ -n "$(git -C "$repo" status --porcelain -- "$out")" ]; then
         local n; n=$(cat "$out"/round-*.cfg 2>/dev/null | grep -c BEGIN_CFG || true)
         if git -C "$repo" add -- "$out" &&
-           git -C "$repo" commit -q -m "li3ps4-beta campaign: $n labelled frames in ${out#$repo/} so far" -- "$out"; then
+           git -C "$repo" commit -q -m "active-learning campaign: $n labelled frames in ${out#$repo/} so far" -- "$out"; then
             echo "$(date -u +%FT%TZ) committed ($n frames): ${changed[*]}"
         else
             echo "$(date -u +%FT%TZ) commit failed; will try again" >&2
