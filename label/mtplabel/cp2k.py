@@ -15,7 +15,12 @@ frame the labeller edits a copy:
                previous frame finished with the same atoms (its
                label-RESTART.wfn, or label-RESTART.kp of a k-point run, is
                copied in as previous.wfn / previous.kp), SCF_GUESS ATOMIC
-               otherwise
+               otherwise; a frame whose run was interrupted (killed, machine
+               lost) restarts from the wavefunction that run last wrote
+               (interrupted-label-RESTART.wfn/.kp), and if that run fails,
+               it is run once more from the guess above
+  &SCF &PRINT &RESTART &EACH QS_SCF 5 unless the template sets it (CP2K's
+               default writes the wavefunction every 20 SCF steps)
   &KPOINTS     with --kspacing: SCHEME MONKHORST-PACK n1 n2 n3 from the
                frame's cell (kmesh.py; the template's other &KPOINTS keywords
                kept), or no &KPOINTS (Gamma-only code) when the mesh is 1x1x1;
@@ -115,6 +120,10 @@ def parse_input(text, name):
     return root
 
 
+# SCF steps between wavefunction writes (an interrupted frame resumes from the last one)
+RESTART_EVERY_SCF_STEPS = 5
+
+
 class Adapter:
     name = "cp2k"
     env_var = "CP2K_COMMAND"
@@ -199,6 +208,11 @@ class Adapter:
             self._set_mesh(dft[0], mesh)
         if dft:
             scf = dft[0].get_or_add("SCF")
+            each = scf.get_or_add("PRINT").get_or_add("RESTART").get_or_add("EACH")
+            if each.keyword("QS_SCF") is None:
+                # CP2K writes the wavefunction every 20 SCF steps by default: an
+                # interrupted 2-minute-per-step job would redo up to 40 minutes
+                each.set_keyword("QS_SCF", str(RESTART_EVERY_SCF_STEPS))
             if restart_wfn:
                 dft[0].set_keyword("WFN_RESTART_FILE_NAME", restart_wfn)
                 scf.set_keyword("SCF_GUESS", "RESTART")
@@ -238,9 +252,16 @@ class Adapter:
         with open(job.path("label.inp"), "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def prepare(self, job, prev_job):
+    # an interrupted job's own last wavefunction, carried over by Job.start:
+    # it is nearer to this frame's ground state than any other frame's
+    resume_files = ("label-RESTART.wfn", "label-RESTART.kp")
+
+    def prepare(self, job, prev_job, interrupted=()):
         restart = None
-        if (prev_job is not None and prev_job.frame.types() == job.frame.types() and
+        if interrupted:
+            # both exist only if the template's mesh changed, which changes the key
+            restart = max(interrupted, key=lambda n: os.path.getmtime(job.path(n)))
+        elif (prev_job is not None and prev_job.frame.types() == job.frame.types() and
                 self.mesh(prev_job.frame) == self.mesh(job.frame)):
             # CP2K writes label-RESTART.wfn at Gamma and label-RESTART.kp with
             # &KPOINTS (and only that one); WFN_RESTART_FILE_NAME reads either.

@@ -193,13 +193,35 @@ class Job:
         except OSError:
             return None
 
-    def start(self):
-        """A clean directory for a (re)run of this frame."""
+    def _carried(self, name):
+        # beside the directory (which is replaced) and named by the key, so a
+        # kill between moving it out and back loses nothing and it is never
+        # taken for another frame's or template's file
+        return "%s.%s.%s" % (self.dir, self.key[:16], name)
+
+    def start(self, carry=()):
+        """A clean directory for a (re)run of this frame.  Files named in
+        carry (e.g. a code's wavefunction restart, written during its run)
+        that an interrupted earlier run of this same job left (same key, no
+        result, no recorded failure) are moved into the new directory as
+        "interrupted-NAME"; returns those new names."""
+        interrupted = (os.path.isdir(self.dir) and self._key_matches() and
+                       not self.finished() and self.failed_reason() is None)
+        for name in carry:
+            src = self.path(name)
+            if interrupted and os.path.isfile(src) and os.path.getsize(src) > 0:
+                os.replace(src, self._carried(name))
         if os.path.isdir(self.dir):
             shutil.rmtree(self.dir)
         os.makedirs(self.dir)
+        moved = []
+        for name in carry:
+            if os.path.isfile(self._carried(name)):
+                os.replace(self._carried(name), self.path("interrupted-" + name))
+                moved.append("interrupted-" + name)
         cfgio.write_atomic(self.path("frame.cfg"), self.frame.text)
         cfgio.write_atomic(self.path("key"), self.key + "\n")
+        return moved
 
     def record_result(self, text):
         cfgio.write_atomic(self.path("result.cfg"), text)

@@ -10,6 +10,8 @@ fake: a stand-in `cp2k` (--command) that checks the input the labeller wrote
   RESTART (previous frame's wfn) after a success with the same atoms.
 real: Debian's cp2k on the 4-atom Li2H2 frame with the stored input as the
   template: energy, forces and stress equal the stored single-point log;
+  the same after an interruption (from the run's own wavefunction, in
+  fewer SCF steps) and with that wavefunction cut (run again without it);
   and the last step of the stored MD run, read by cp2k_md and relabelled
   as a single point, agrees with the trajectory's values.
 Usage: test_label_cp2k.py fake|real MTP_LABEL MTP DATA_DIR WORK_DIR"""
@@ -127,6 +129,94 @@ esac
     got = [[float(x) for x in l.split()[1:]] for l in coord]
     check(len(got) == 4 and all(l.split()[0] == "H" for l in coord) and
           max(abs(a - b) for pa, pb in zip(got, h4.positions()) for a, b in zip(pa, pb)) < 1e-6, "&COORD of frame 1")
+
+    # --- an interrupted frame restarts from the wavefunction its run wrote last
+    os.makedirs("resume")
+    os.chdir("resume")
+    with open("in.cfg", "w") as f:
+        f.write(bare(lih))
+    template = os.path.join(DATA, "lih_converged.inp")
+    with open("other.inp", "w") as f:  # the same settings, another text: another job key
+        f.write("! another template\n" + open(template).read())
+    with open("each3.inp", "w") as f:  # a template that sets its own restart interval
+        f.write(open(template).read().replace("    &END SCF", "      &PRINT\n        &RESTART\n          &EACH\n"
+                                                          "            QS_SCF 3\n          &END EACH\n"
+                                                          "        &END RESTART\n      &END PRINT\n    &END SCF"))
+    # modes: killed (writes a wavefunction, then SIGTERMs the labeller, whose
+    # pid is in the job's lock file), ok (converged output), bad-resumed (a
+    # crash when given the interrupted run's file, converged otherwise)
+    fake = """#!/bin/sh
+mode=$(cat WORK/resume/mode)
+grep -E "SCF_GUESS|WFN_RESTART_FILE_NAME|QS_SCF" label.inp | tr -s ' ' > guess.txt
+[ -f interrupted-label-RESTART.wfn ] && cp interrupted-label-RESTART.wfn given.wfn
+case "$mode" in
+  killed) echo "wfn of an interrupted run" > label-RESTART.wfn; kill -TERM $(cat ../frame-000000.lock); sleep 30 ;;
+  bad-resumed) if grep -q interrupted label.inp; then cp DATA/h4_crashed.out label.out; exit 1; fi ;;
+esac
+cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn
+""".replace("DATA", DATA).replace("WORK", WORK)
+    with open("fake-cp2k.sh", "w") as f:
+        f.write(fake)
+    os.chmod("fake-cp2k.sh", 0o755)
+
+    def label(mode, tmpl=template):
+        with open("mode", "w") as f:
+            f.write(mode)
+        return subprocess.run([MTP_LABEL, "cp2k", "in.cfg", "out.cfg", "--template=" + tmpl, "--type_order=Li,H",
+                               "--command=./fake-cp2k.sh"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              universal_newlines=True)
+
+    def job_file(name):
+        try:
+            with open("out.cfg.work/frame-000000/" + name) as f:
+                return f.read()
+        except OSError:
+            return None
+
+    def guess_lines():
+        return [l.strip() for l in (job_file("guess.txt") or "").strip().split("\n")]
+
+    p = label("killed")
+    check(p.returncode == 1 and "interrupted" in p.stderr, "killed run: exit %d, %s" % (p.returncode, p.stderr))
+    check(job_file("failed.txt") is None and job_file("result.cfg") is None, "a killed run records no failure")
+    check(guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 5"], "first run's input: %s" % guess_lines())
+    p = label("ok")
+    check(p.returncode == 0, "resumed run: exit %d, %s" % (p.returncode, p.stderr))
+    check(guess_lines() == ["WFN_RESTART_FILE_NAME interrupted-label-RESTART.wfn", "SCF_GUESS RESTART", "QS_SCF 5"],
+          "resumed run's input: %s" % guess_lines())
+    check(job_file("given.wfn") == "wfn of an interrupted run\n", "the interrupted run's wavefunction is carried over")
+    check(os.path.exists("out.cfg") and abs(cfgio.read_frames("out.cfg")[0].energy - lih.energy) < 1e-9,
+          "resumed run's label")
+    # a finished frame is not run again, so nothing is carried over
+    p = label("bad-resumed")
+    check(p.returncode == 0 and "from earlier runs" in p.stderr and "1 from earlier" in p.stderr, "finished frame reused")
+    # the carried file makes the run fail: run again from the usual guess
+    os.remove("out.cfg.work/frame-000000/result.cfg")
+    os.remove("out.cfg.work/frame-000000/label-RESTART.wfn")
+    p = label("killed")
+    p = label("bad-resumed")
+    check(p.returncode == 0 and "running it again without it" in p.stderr, "fallback: exit %d, %s" % (p.returncode, p.stderr))
+    check(guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 5"] and job_file("given.wfn") is None,
+          "fallback run's input: %s" % guess_lines())
+    check(not [n for n in os.listdir("out.cfg.work") if n.endswith(".wfn")], "no carried file left beside the jobs")
+    # another template is another job: its interrupted wavefunction is not used
+    p = label("killed")
+    p = label("ok", "other.inp")
+    check(p.returncode == 0 and guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 5"],
+          "another template's job: %s" % guess_lines())
+    # a recorded failure is redone (--retry_failed) from scratch, not from its files
+    p = label("killed", "each3.inp")
+    check(guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 3"], "the template's own QS_SCF is kept: %s" % guess_lines())
+    with open("out.cfg.work/frame-000000/failed.txt", "w") as f:
+        f.write("an earlier failure\n")
+    with open("mode", "w") as f:
+        f.write("ok")
+    p = subprocess.run([MTP_LABEL, "cp2k", "in.cfg", "out.cfg", "--template=each3.inp", "--type_order=Li,H",
+                        "--command=./fake-cp2k.sh", "--retry_failed"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, universal_newlines=True)
+    check(p.returncode == 0 and guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 3"],
+          "retried failure: exit %d, %s" % (p.returncode, guess_lines()))
+    os.chdir(WORK)
 else:
     exe = next((e for e in ("cp2k.psmp", "cp2k.popt", "cp2k") if shutil.which(e)), None)
     if not exe or not os.path.isdir("/usr/share/cp2k"):
@@ -148,6 +238,40 @@ else:
         ds = max(abs(a - b) for a, b in zip(fr.stress, lih.stress))
         print("real cp2k vs stored log: |dE| = %.2e eV, max |dF| = %.2e eV/A, max |dW| = %.2e eV" % (de, df, ds))
         check(de < 1e-5 and df < 1e-4 and ds < 1e-3, "labelled values differ from the stored single point")
+    # an interrupted frame (result gone, the run's wavefunction left) restarts from that
+    # wavefunction, which real CP2K reads; one cut by a kill while being written makes CP2K
+    # stop with a Fortran runtime error, and the frame is run once more without it
+    job = "out.cfg.work/frame-000000/"
+
+    def scf_steps():
+        with open(job + "label.out") as f:
+            return sum(1 for l in f if l.split()[:3] and l.split()[0].isdigit() and l.split()[1] in ("OT", "Pulay", "Broy.", "P_Mix/Diag.", "DIIS/Diag."))
+
+    first = scf_steps() if out else 0
+    for cut in (None, 200):
+        os.remove(job + "result.cfg")
+        if cut:
+            with open(job + "label-RESTART.wfn", "rb") as f:
+                head = f.read(cut)
+            with open(job + "label-RESTART.wfn", "wb") as f:
+                f.write(head)
+        p = subprocess.run([MTP_LABEL, "cp2k", "in.cfg", "out.cfg", "--template=" + os.path.join(DATA, "lih_converged.inp"),
+                            "--type_order=Li,H", "--command=" + exe], env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+        what = "cut wavefunction" if cut else "interrupted run's wavefunction"
+        check(p.returncode == 0, "%s: exit %d: %s" % (what, p.returncode, p.stderr))
+        check(("running it again without it" in p.stderr) == bool(cut), "%s: %s" % (what, p.stderr))
+        with open(job + "label.inp") as f:
+            used = "interrupted-label-RESTART.wfn" in f.read()
+        check(used != bool(cut), "%s: the last run's input" % what)
+        steps = scf_steps()
+        print("%s: %d SCF steps (%d from the atomic guess)" % (what, steps, first))
+        check((steps < first / 2) if not cut else steps == first, "%s: %d SCF steps, %d from the atomic guess" % (what, steps, first))
+        if p.returncode == 0:
+            fr = cfgio.read_frames("out.cfg")[0]
+            check(abs(fr.energy - lih.energy) < 1e-5 and
+                  max(abs(a - b) for fa, fb in zip(fr.forces, lih.forces) for a, b in zip(fa, fb)) < 1e-4,
+                  "%s: labels differ from the stored single point" % what)
     # the last frame of the stored MD run (cp2k_md reader) relabelled as a single point
     # with the MD input as the template: the trajectory files round-trip
     subprocess.run([MTP, "convert", os.path.join(DATA, "lih_md"), "md.cfg", "--type_order=Li,H", "--no_loss"],
