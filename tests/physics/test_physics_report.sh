@@ -96,6 +96,37 @@ assert len(rows) == 6, rows
 for r in rows:
     assert r[1] == r[2] and r[4] == r[5] and float(r[6]) == 0.0, r
 PY
+grep -q "The MTP on the AIMD frames" "$md" && fail "errors on the AIMD frames reported without aimd-frc.xyz"
+# the potential on the AIMD frames: with the stand-in's energies and forces set to the MTP's own
+# (in CP2K's units, Hartree and Hartree/bohr), every error is zero, whatever the frames
+/usr/bin/python3 "$PHYS/aimd/aimd.py" cfg "$R/aimd" "$WORK/none.cfg" --mtp="$BIN/mtp" 2> "$WORK/log-cfg" &&
+  fail "aimd.py cfg without aimd-frc.xyz succeeded"
+grep -q "aimd-frc.xyz: missing" "$WORK/log-cfg" || fail "aimd.py cfg without forces: $(cat "$WORK/log-cfg")"
+sed 's/^\(Li\|P\|S\) .*/\1 0 0 0/' "$R/aimd/aimd-pos.xyz" > "$R/aimd/aimd-frc.xyz"
+/usr/bin/python3 "$PHYS/aimd/aimd.py" cfg "$R/aimd" "$WORK/frames.cfg" --mtp="$BIN/mtp" || fail "aimd.py cfg failed"
+"$BIN/mtp" calculate_efs "$POT" "$WORK/frames.cfg" --output_filename="$WORK/efs.cfg" > /dev/null 2>&1 || fail "calculate_efs"
+/usr/bin/python3 - "$WORK/efs.cfg" "$R/aimd" <<'PY' || fail "writing the stand-in's MTP energies and forces"
+import sys
+from openmtp import io
+H, B = 27.211386245988, 0.529177210903
+frames = io.read_cfg(sys.argv[1], species=["Li", "P", "S"])
+for kind in ("pos", "frc"):
+    with open("%s/aimd-%s.xyz" % (sys.argv[2], kind), "w") as f:
+        for k, a in enumerate(frames):
+            f.write("%d\n i = %d, time = %.3f, E = %.12f\n" % (len(a), k, float(k), a.get_potential_energy() / H))
+            rows = a.get_positions() if kind == "pos" else a.get_forces() / (H / B)
+            for s, v in zip(a.get_chemical_symbols(), rows):
+                f.write("%s %.12f %.12f %.12f\n" % (s, *v))
+PY
+run report > "$WORK/log3d" 2>&1 || { tail -20 "$WORK/log3d"; fail "make report with AIMD forces failed"; }
+grep -q "^\*\*The MTP on the AIMD frames\*\* .* 11 frames .* Energy MAE 0.00 / RMSE 0.00 meV/atom, force MAE 0.0000 / RMSE 0.0000 eV/Å (component-wise; MAE per species: Li 0.000, P 0.000, S 0.000)" "$md" ||
+  fail "errors of the MTP on its own energies and forces: $(grep -A1 'The MTP on the AIMD' "$md")"
+grep -q "^Mean energy error (MTP − CP2K) per 100 steps: steps 0-10 +0.00 meV/atom" "$md" || fail "energy windows: $(grep 'Mean energy error' "$md")"
+# a changed energy shows up: frame 3 raised by 32 meV (1 meV/atom on 32 atoms) -> MAE 1/11 meV/atom, window mean -1/11
+awk -v H=27.211386245988 '/ i = 3,/ { $NF = sprintf("%.12f", $NF + 0.032 / H) } 1' "$R/aimd/aimd-pos.xyz" > "$WORK/pos" && mv "$WORK/pos" "$R/aimd/aimd-pos.xyz"
+run report > "$WORK/log3e" 2>&1 || { tail -20 "$WORK/log3e"; fail "make report after an energy change failed"; }
+grep -q "Energy MAE 0.09 / RMSE 0.30 meV/atom" "$md" && grep -q "steps 0-10 -0.09 meV/atom" "$md" ||
+  fail "a changed AIMD energy is not seen: $(grep -A1 'The MTP on the AIMD' "$md")"
 # missing inputs: a clear error naming the file, non-zero exit
 rm "$R/rdf/rdf-mtp.txt"
 /usr/bin/python3 "$PHYS/report.py" --workdir="$R" --temps="600 900" > "$WORK/log4" 2>&1 && fail "report.py succeeded without rdf-mtp.txt"

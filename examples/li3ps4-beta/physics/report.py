@@ -236,7 +236,66 @@ def aimd_summary(ener, traj, skip):
     return res
 
 
-def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None):
+AIMD_WINDOW = 100  # steps per window of the signed energy error along the AIMD
+
+
+def aimd_errors(rdf_dir):
+    """The potential on the AIMD frames, from the physics Makefile's
+    rdf/aimd-errors.txt (check_errors report), aimd-parity.tsv (its values)
+    and aimd-graded.cfg; None when the report is absent (no AIMD forces yet)."""
+    report = os.path.join(rdf_dir, "aimd-errors.txt")
+    if not os.path.exists(report):
+        return None
+    res = {}
+    for line in open(report):
+        m = re.match(r"\s*(Energy per atom|Forces)\s+MAE\s+(\S+)\s+RMSE\s+(\S+)\s+\S+\s+\((\d+) ", line)
+        if m:
+            res["E" if m.group(1) == "Energy per atom" else "F"] = (float(m.group(2)), float(m.group(3)), int(m.group(4)))
+    if "E" not in res or "F" not in res:
+        raise ReportError("%s: expected the component-wise MAE / RMSE lines of mtp check_errors" % report)
+    parity = need(os.path.join(rdf_dir, "aimd-parity.tsv"), "check_errors values on the AIMD frames")
+    energy, force_by_type = {}, {}
+    with open(parity) as f:
+        for no, line in enumerate(f, 1):
+            w = line.rstrip("\n").split("\t")
+            if line.startswith("#") or w[0] == "quantity":
+                continue
+            try:
+                if w[0] == "energy_per_atom":
+                    energy[int(w[1])] = float(w[7])
+                elif w[0] == "force":
+                    force_by_type.setdefault(int(w[3]), []).append(abs(float(w[7])))
+            except (IndexError, ValueError):
+                raise ReportError("%s:%d: expected quantity, cfg, atom, type, component, reference, predicted, "
+                                  "difference" % (parity, no))
+    if len(energy) != res["E"][2]:
+        raise ReportError("%s: %d energies, the report %d" % (parity, len(energy), res["E"][2]))
+    diffs = [energy[k] * 1000 for k in sorted(energy)]  # predicted - reference, meV/atom; cfg k = step k - 1
+    res["windows"] = [(k, min(k + AIMD_WINDOW, len(diffs)) - 1, sum(diffs[k:k + AIMD_WINDOW]) / len(diffs[k:k + AIMD_WINDOW]))
+                      for k in range(0, len(diffs), AIMD_WINDOW)]
+    res["by_type"] = {t: sum(v) / len(v) for t, v in force_by_type.items()}
+    graded = need(os.path.join(rdf_dir, "aimd-graded.cfg"), "grades of the AIMD frames")
+    grades = [float(l.split()[2]) for l in open(graded) if l.split()[:2] == ["Feature", "MV_grade"]]
+    if len(grades) != len(diffs):
+        raise ReportError("%s: %d grades for %d frames" % (graded, len(grades), len(diffs)))
+    res["grade"] = max(grades)
+    return res
+
+
+def aimd_errors_lines(err):
+    names = {0: "Li", 1: "P", 2: "S"}
+    by_type = ", ".join("%s %.3f" % (names.get(t, "type %d" % t), v) for t, v in sorted(err["by_type"].items()))
+    lines = ["", "**The MTP on the AIMD frames** (`rdf/aimd-errors.txt`, `mtp check_errors`): CP2K energies and "
+             "forces along DFT dynamics, none of them offered to the selection; %d frames (every step from the "
+             "MTP-equilibrated start), largest extrapolation grade %.2f. Energy MAE %.2f / RMSE %.2f meV/atom, "
+             "force MAE %.4f / RMSE %.4f eV/Å (component-wise; MAE per species: %s)."
+             % (err["E"][2], err["grade"], err["E"][0], err["E"][1], err["F"][0], err["F"][1], by_type)]
+    lines.append("Mean energy error (MTP − CP2K) per %d steps: %s meV/atom." % (
+        AIMD_WINDOW, ", ".join("steps %d-%d %+.2f" % w for w in err["windows"])))
+    return lines
+
+
+def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None, aimd_err=None):
     out = ["## Radial distribution functions (NVT, %g K)" % rdf_t, ""]
     out.append("MTP-MD: `rdf/rdf-mtp.txt`, %d frames of the 32-atom cell (the AIMD cell)." % mtp["frames"])
     if ref:
@@ -253,6 +312,8 @@ def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None):
             line += ", conserved-quantity drift %.3f meV/atom/ps" % aimd_run["drift"]
         out.append("")
         out.append(line + ".")
+    if aimd_err:
+        out += aimd_errors_lines(aimd_err)
     out.append("")
     rows = rdf_numbers(mtp, ref)
     if ref:
@@ -421,7 +482,8 @@ def main(argv):
         text.append("")
         text += lattice_section(lat, float(opts["lattice-t"]), cellopt, lat_cost)
         text.append("")
-        text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost, aimd_run)
+        text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost, aimd_run,
+                            aimd_errors(os.path.join(work, "rdf")))
         plot_rdf(mtp, ref, os.path.join(work, "rdf.png"), float(opts["rdf-t"]))
         text.append("")
         dsec, fits, dres = diffusion_section(work, temps, timestep, skip, os.path.join(work, "msd.png"),

@@ -38,6 +38,12 @@ and a driver that survives interruptions.
       run again; anything else in DIR is refused (exit 2).
   aimd.py cell INPUT
       prints the cell of an aimd.inp as a,b,c (A; for python3 -m openmtp.rdf --cell=).
+  aimd.py cfg DIR OUT.cfg [--mtp=mtp]
+      the trajectory of DIR (aimd-pos.xyz with CP2K's energies, aimd-frc.xyz)
+      as MLIP .cfg frames with DFT energies and forces (no stress: the NVT
+      run prints none), read by the library's CP2K MD reader (`mtp convert
+      --input_format=cp2k_md`) with the cell of DIR/aimd.inp; for checking a
+      potential on DFT dynamics (`mtp check_errors`).
   aimd.py cost DIR
       seconds per MD step (wall, and CPU when CP2K reports it) from the
       CP2K outputs in DIR.
@@ -48,6 +54,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 import trajectory
 from trajectory import PROJECT, TrajectoryError
@@ -298,6 +305,38 @@ def input_cell(inp):
     return [vec[k][i] for i, k in enumerate("ABC")]
 
 
+def write_cfg(d, out, mtp="mtp"):
+    """DIR's trajectory as .cfg through the library's cp2k_md reader, which
+    wants CP2K's own file names and a -1.cell file: staged in a temporary
+    directory (links to the trajectory, the fixed NVT cell on every step)."""
+    pos, frc = os.path.join(d, "aimd-pos.xyz"), os.path.join(d, "aimd-frc.xyz")
+    for f in (pos, frc):
+        if not os.path.isfile(f):
+            raise AimdError("%s: missing (run the AIMD first)" % f)
+    a, b, c = input_cell(os.path.join(d, "aimd.inp"))
+    steps = []
+    with open(pos) as f:
+        for no, line in enumerate(f, 1):
+            m = re.match(r"\s*i =\s*(\d+), time =\s*([0-9.Ee+-]+)", line)
+            if m:
+                steps.append((int(m.group(1)), float(m.group(2))))
+    if not steps:
+        raise AimdError("%s: no frames (expected CP2K XYZ comment lines 'i = N, time = T, E = ...')" % pos)
+    with tempfile.TemporaryDirectory(prefix="aimd-cfg.") as tmp:
+        prefix = os.path.join(tmp, "aimd")
+        os.symlink(os.path.abspath(pos), prefix + "-pos-1.xyz")
+        os.symlink(os.path.abspath(frc), prefix + "-frc-1.xyz")
+        with open(prefix + "-1.cell", "w") as f:
+            f.write("#   Step   Time [fs]  Ax Ay Az Bx By Bz Cx Cy Cz [Angstrom]  Volume [Angstrom^3]\n")
+            for step, time in steps:
+                f.write("%8d %12.3f %.10f 0 0 0 %.10f 0 0 0 %.10f %.10f\n" % (step, time, a, b, c, a * b * c))
+        p = subprocess.run([mtp, "convert", prefix, out, "--input_format=cp2k_md", "--type_order=Li,P,S"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True)
+        if p.returncode != 0:
+            raise AimdError("mtp convert of %s failed: %s" % (d, p.stdout.strip()))
+    return len(steps)
+
+
 def cost(d):
     """[(run output, steps, wall s/step)] from 'MD| Step number' and 'MD| Used time' lines."""
     rows = []
@@ -309,7 +348,7 @@ def cost(d):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell", "save", "restore"):
+    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell", "save", "restore", "cfg"):
         sys.stderr.write(__doc__)
         return 2
     opts = dict(a[2:].split("=", 1) for a in argv[1:] if a.startswith("--") and "=" in a)
@@ -338,6 +377,11 @@ def main(argv):
                 return 2 if e.refusal else 1
             for path in changed:
                 print(path)
+            return 0
+        if argv[0] == "cfg":
+            if len(args) != 2:
+                raise AimdError("cfg: expected DIR OUT.cfg")
+            write_cfg(args[0], args[1], opts.get("mtp", "mtp"))
             return 0
         if argv[0] == "cell":
             print("%.10f,%.10f,%.10f" % tuple(input_cell(args[0])))
