@@ -26,17 +26,13 @@ from li3ps4_gb.bicrystal import bulk_min_distances  # noqa: E402
 AMORPHOUS_MIN_P_DISPLACEMENT = 1.0
 
 
-def framework_displacement(cell0, pos0, cell1, pos1, mask):
-    """|displacement| (A) of the atoms of mask between two frames of the same atoms, measured
-    in each frame's fractional coordinates (minimum image) and expressed in the final cell."""
+def displacements(cell0, pos0, cell1, pos1):
+    """|displacement| (A) of every atom between two frames of the same atoms, measured in each
+    frame's fractional coordinates (minimum image) and expressed in the final cell."""
     h0, h1 = np.asarray(cell0, float), np.asarray(cell1, float)
-    f0 = np.linalg.solve(h0.T, np.asarray(pos0, float)[mask].T).T
-    f1 = np.linalg.solve(h1.T, np.asarray(pos1, float)[mask].T).T
-    df = f1 - f0
+    df = np.linalg.solve(h1.T, np.asarray(pos1, float).T).T - np.linalg.solve(h0.T, np.asarray(pos0, float).T).T
     df -= np.round(df)
-    out = np.full(len(mask), np.nan)
-    out[mask] = np.linalg.norm(df @ h1, axis=1)
-    return out
+    return np.linalg.norm(df @ h1, axis=1)
 
 
 def main(argv=None):
@@ -104,8 +100,8 @@ def main(argv=None):
     # its sites (seen with 1500 K for 20 ps: Li moved 9 A on average, P 0.1 A), which is no
     # amorphous region.  Displacements in fractional coordinates of each box, so the relaxed
     # normal length does not count as motion.
-    p_disp = framework_displacement(cell, pos, out["cell"], out["pos"], types == 1)
-    p_med = {r: float(np.median(p_disp[(amorph == (r == "amorphous")) & (types == 1)]))
+    disp = displacements(cell, pos, out["cell"], out["pos"])
+    p_med = {r: float(np.median(disp[(amorph == (r == "amorphous")) & (types == 1)]))
              for r in ("crystal", "amorphous")}
     if p_med["amorphous"] < AMORPHOUS_MIN_P_DISPLACEMENT:
         msgs.append("the amorphous region did not amorphise: its P moved %.2f A (median) from their "

@@ -280,8 +280,7 @@ def analyse(paths, regions, timestep, near=4.0, middle=5.0, skip=0.2, max_lag=0.
         raise DiffusionError("no dump files given")
     if not 0 <= skip < 1:
         raise DiffusionError("skip=%g: expected 0 <= skip < 1" % skip)
-    if not 0 < near <= middle:
-        raise DiffusionError("near=%g middle=%g: expected 0 < near <= middle (A)" % (near, middle))
+    _check_regions(near, middle)
     want = _block_settings(timestep, regions["boundary_fractions"], near, middle, max_lag, origins)
     per_block, lengths = [], []
     for p in paths:
@@ -320,8 +319,14 @@ def analyse(paths, regions, timestep, near=4.0, middle=5.0, skip=0.2, max_lag=0.
     return result
 
 
+def _check_regions(near, middle):
+    if not 0 < near <= middle:
+        raise DiffusionError("near=%g middle=%g: expected 0 < near <= middle (A)" % (near, middle))
+
+
 def dump_block_msd(path, regions, timestep, near, middle, max_lag, origins):
     """(block_msd curves, block length in ps) of one block's dump."""
+    _check_regions(near, middle)
     steps, boxes, _, pos = read_dump(path)
     return (block_msd(steps, boxes, pos, timestep, regions["boundary_fractions"], near, middle, max_lag, origins),
             float((steps[-1] - steps[0]) * timestep))
@@ -387,8 +392,6 @@ def main(argv=None):
         if a.block_msd:
             if len(a.dumps) != 1 or is_block_msd(a.dumps[0]):
                 raise DiffusionError("--block-msd: expected exactly one dump")
-            if not 0 < a.near <= a.middle:
-                raise DiffusionError("near=%g middle=%g: expected 0 < near <= middle (A)" % (a.near, a.middle))
             try:
                 curves, length = dump_block_msd(a.dumps[0], regions, a.timestep, a.near, a.middle,
                                                 a.max_lag, a.origins)

@@ -15,26 +15,25 @@ rank() {
     *) echo "keep_restart.sh: $1: expected equil or block-NNN" >&2; return 2 ;;
     esac
 }
-newest_other() { # the largest rank among RES_T's restarts, -2 when there are none
-    local best=-2 f r
+ranked() { # "rank file" for each restart of RES_T (a name rank() refuses is skipped, with its message)
+    local f r
     for f in "$1"/*.restart; do
         [ -e "$f" ] || continue
         r=$(rank "$(basename "$f" .restart)") || continue
-        [ "$r" -le "$best" ] || best=$r
+        echo "$r $f"
     done
-    echo "$best"
 }
 case "$1" in
 copy)
     work=$2 res=$3 name=$4; mine=$(rank "$name")
-    [ "$(newest_other "$res")" -le "$mine" ] || exit 0
+    # -2: no restart kept yet
+    newest=$(ranked "$res" | sort -n | tail -1 | cut -d' ' -f1)
+    [ "${newest:--2}" -le "$mine" ] || exit 0
     cp "$work/$name.restart" "$res/$name.restart.tmp"
     mv "$res/$name.restart.tmp" "$res/$name.restart" ;;
 drop)
     res=$2 name=$3; mine=$(rank "$name")
-    for f in "$res"/*.restart; do
-        [ -e "$f" ] || continue
-        r=$(rank "$(basename "$f" .restart)") || continue
+    ranked "$res" | while read -r r f; do
         [ "$r" -ge "$mine" ] || rm -f "$f"
     done ;;
 *) echo "usage: keep_restart.sh copy WORK_T RES_T NAME | drop RES_T NAME" >&2; exit 2 ;;

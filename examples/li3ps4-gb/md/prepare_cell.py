@@ -60,6 +60,12 @@ def replicate(cell, reps):
     return out
 
 
+def write_pair(out, pot, no_wall):
+    """OUT/pair.lmp: the pair_style lines the MD scripts include (the MTP, with the guard wall
+    unless no_wall)."""
+    cellio._atomic_write(os.path.join(out, "pair.lmp"), lammps.pair_commands(pot, None if no_wall else lammps.WALL) + "\n")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     src = ap.add_mutually_exclusive_group(required=True)
@@ -76,8 +82,7 @@ def main(argv=None):
     if a.pair_only:
         if not a.pot:
             ap.error("--pair-only needs --pot")
-        cellio._atomic_write(os.path.join(a.out, "pair.lmp"),
-                             lammps.pair_commands(a.pot, None if a.no_wall else lammps.WALL) + "\n")
+        write_pair(a.out, a.pot, a.no_wall)
         return 0
     if a.gb:
         with open(a.gb) as f:
@@ -108,8 +113,7 @@ def main(argv=None):
              "boundary_fractions %s" % (" ".join("%.6f" % s for s in fractions) if fractions else "none")]
     cellio._atomic_write(os.path.join(a.out, "cell.regions"), "\n".join(lines) + "\n")
     if a.pot:
-        cellio._atomic_write(os.path.join(a.out, "pair.lmp"),
-                             lammps.pair_commands(a.pot, None if a.no_wall else lammps.WALL) + "\n")
+        write_pair(a.out, a.pot, a.no_wall)
     print("%s: %s, %d x %d x %d, %d atoms (%d Li), box %.2f x %.2f x %.2f A"
           % (a.out, label, *reps, len(big["types"]), int(np.sum(big["types"] == 0)),
              big["cell"][0][0], big["cell"][1][1], big["cell"][2][2]))
