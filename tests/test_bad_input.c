@@ -194,11 +194,71 @@ static void evaluation_cases(const char *dir)
     }
 }
 
+/* A potential whose labels are atomic numbers reads MLIP's relative types 0..S-1 too (as
+ * `mtp train` does), unless a label lies in 0..S-1 and a type could mean either. */
+static void relative_type_cases(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/mlip3/multispecies/pot10.almtp", dir);
+    mtp_potential *pot;
+    mtp_calculator *c;
+    mtp_error err;
+    if (mtp_potential_read(path, &pot, &err)) return;
+    int S = mtp_potential_species_count(pot);
+    CHECK(S == 3, "pot10 has %d species, the test expects 3", S);
+    if (S != 3) return;
+    mtp_cfg cfg;
+    mtp_cfg_init(&cfg);
+    mtp_cfg_alloc(&cfg, 3, 0, &err);
+    double L[3][3] = {{6, 0, 0}, {0, 6, 0}, {0, 0, 6}};
+    memcpy(cfg.lattice, L, sizeof L);
+    cfg.positions[3] = 2.0;
+    cfg.positions[7] = 2.5;
+    double E_rel, E_lab, E, F_rel[9], F_lab[9];
+    for (int i = 0; i < 3; i++) cfg.types[i] = i;
+    mtp_calculator_create(pot, &c, &err);
+    mtp_status st = mtp_compute(c, &cfg, &E_rel, F_rel, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_OK, "labels 0,1,2: %s", err.message);
+    mtp_calculator_destroy(c);
+    const int z[3] = {3, 15, 16}; /* Li, P, S: no label in 0..2 */
+    mtp_potential_set_species(pot, 3, z, &err);
+    mtp_calculator_create(pot, &c, &err);
+    st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_OK && E == E_rel, "labels 3,15,16, relative types 0,1,2: %d %s, E %.17g vs %.17g", (int)st,
+          err.message, E, E_rel);
+    for (int i = 0; i < 3; i++) cfg.types[i] = z[i];
+    st = mtp_compute(c, &cfg, &E_lab, F_lab, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_OK && E_lab == E_rel && !memcmp(F_lab, F_rel, sizeof F_rel), "types 3,15,16: %d %s", (int)st,
+          err.message);
+    cfg.types[0] = 0; /* mixed: relative 0 (Li) with labels 15, 16 */
+    st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_OK && E == E_rel, "mixed relative and label types: %d %s", (int)st, err.message);
+    cfg.types[0] = 3 + 1; /* neither a label nor in 0..2 */
+    st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 4"), "type 4: %d %s", (int)st, err.message);
+    mtp_calculator_destroy(c);
+    const int h[3] = {1, 3, 15}; /* H is label 1, also a relative type: ambiguous, labels only */
+    mtp_potential_set_species(pot, 3, h, &err);
+    mtp_calculator_create(pot, &c, &err);
+    for (int i = 0; i < 3; i++) cfg.types[i] = i;
+    st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 0"), "labels 1,3,15, type 0: %d %s", (int)st,
+          err.message);
+    printf("  relative types with atomic-number labels -> read as species 0..S-1; with a label in 0..S-1 -> %s\n",
+           err.message);
+    CHECK(mtp_potential_species_of_type(pot, 1) == 0 && mtp_potential_species_of_type(pot, 15) == 2 &&
+          mtp_potential_species_of_type(pot, 2) == -1, "species_of_type with overlapping labels");
+    mtp_cfg_free(&cfg);
+    mtp_calculator_destroy(c);
+    mtp_potential_destroy(pot);
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = tu_data_dir(argc, argv, "mlip3/configurations/errorneous/1.cfg");
     cfg_cases(dir);
     potential_cases(dir);
     evaluation_cases(dir);
+    relative_type_cases(dir);
     return tu_finish("bad_input");
 }

@@ -152,7 +152,7 @@ mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *c, cons
     int *nsp = NULL;
     if (!sp || !row || !sum) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n && !st; i++)
-        if ((sp[i] = mtp_potential_species_index(p, cfg->types[i])) < 0)
+        if ((sp[i] = mtp_potential_species_of_type(p, cfg->types[i])) < 0)
             st = mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have", i + 1,
                           cfg->types[i]);
     /* ghost atoms (MPI sub-domain halos written by MLIP-3's LAMMPS interface)

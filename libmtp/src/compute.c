@@ -42,7 +42,7 @@ mtp_status mtp_compute(mtp_calculator *c, const mtp_cfg *cfg, double *energy, do
     mtp_status st = ensure_atoms(c, n > 0 ? n : 1, err);
     if (st) return st;
     for (int i = 0; i < n; i++) {
-        int s = mtp_potential_species_index(p, cfg->types[i]);
+        int s = mtp_potential_species_of_type(p, cfg->types[i]);
         if (s < 0)
             return mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have", i + 1,
                             cfg->types[i]);

@@ -179,7 +179,7 @@ mtp_status mtp_grade(mtp_grader *g, const mtp_cfg *cfg, double *grade, double *a
     if (!sp) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
     mtp_status st = MTP_OK;
     for (int i = 0; i < n && !st; i++)
-        if ((sp[i] = mtp_potential_species_index(p, cfg->types[i])) < 0)
+        if ((sp[i] = mtp_potential_species_of_type(p, cfg->types[i])) < 0)
             st = mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have", i + 1,
                           cfg->types[i]);
     if (!st) st = mtp_nlist_build(&c->nl, cfg, p->max_dist, err);

@@ -569,7 +569,7 @@ static mtp_status cfg_prepare(mtp_param_deriv *pd, const mtp_cfg *cfg, long extr
         pd->atoms_cap = n;
     }
     for (int i = 0; i < n; i++) {
-        int s = mtp_potential_species_index(p, cfg->types[i]);
+        int s = mtp_potential_species_of_type(p, cfg->types[i]);
         if (s < 0) return mtp_fail(err, MTP_ERR_SPECIES, "atom %d: type %d is not a species of the potential", i + 1, cfg->types[i]);
         pd->sp_atom[i] = s;
     }

@@ -341,6 +341,16 @@ int mtp_potential_species_index(const mtp_potential *p, int type)
     return -1;
 }
 
+int mtp_potential_species_of_type(const mtp_potential *p, int type)
+{
+    int s = mtp_potential_species_index(p, type);
+    if (s >= 0 || type < 0 || type >= p->species_count) return s;
+    /* a relative type is unambiguous only when no label could be one */
+    for (int k = 0; k < p->species_count; k++)
+        if (p->species_labels[k] >= 0 && p->species_labels[k] < p->species_count) return -1;
+    return type;
+}
+
 double mtp_potential_cutoff(const mtp_potential *p) { return p->max_dist; }
 
 int mtp_potential_param_count(const mtp_potential *p)

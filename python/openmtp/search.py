@@ -124,6 +124,8 @@ def parse_check_errors(text, what):
     """{'energy': MAE meV/atom, 'forces': MAE eV/A, 'stress': MAE GPa or None} from check_errors."""
     out = {"energy": None, "forces": None, "stress": None}
     for line in text.splitlines():
+        if line.startswith("=== "):
+            break  # the whole set's report is first; then one per group (--group_by, mlearn_group)
         w = line.split()
         if len(w) > 3 and w[0] == "Energy" and w[1] == "per" and w[3] == "MAE":
             out["energy"] = float(w[4])

@@ -11,6 +11,7 @@ is the only one redone by the same command; a search over another split in
 the same directory is refused; k-fold trains each candidate K times."""
 import csv
 import os
+import shutil
 import subprocess
 import sys
 
@@ -111,6 +112,36 @@ def test_kfold_and_errors():
         p = subprocess.run([sys.executable, "-m", "openmtp.search", dataset(d), "--workdir=" + os.path.join(d, "bad"),
                             "--species=0"] + bad, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
         assert p.returncode != 0 and msg in p.stderr, (bad, p.returncode, p.stderr)
+
+
+def test_errors_of_the_whole_validation_set():
+    """check_errors adds one report per mlearn_group after the whole set's (the mlearn data
+    have it): the table must hold the whole validation set's errors, not the last group's."""
+    d = workdir("search-groups")
+    shutil.rmtree(os.path.join(d, "search"), ignore_errors=True)  # a kept result would be reused
+    src = dataset(d)
+    grouped = os.path.join(d, "grouped.cfg")
+    blocks = open(src).read().split("END_CFG")
+    with open(grouped, "w") as f:
+        for k, b in enumerate(blocks[:-1]):
+            f.write(b + " Feature   mlearn_group\t%s\nEND_CFG" % ("big" if k % 2 else "small"))
+        f.write(blocks[-1])
+    p = subprocess.run([mtp_executable(), "search", grouped, "--workdir=" + os.path.join(d, "search"), "--species=0",
+                        "--levels=4", "--cutoffs=4.5", "--valid_fraction=0.5", "--train_opts=--iteration_limit=10"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    row = table(d)[0]
+    cand = os.path.join(d, "search", row["name"])
+    rep = subprocess.run([mtp_executable(), "check_errors", os.path.join(cand, "pot.split.almtp"),
+                          os.path.join(d, "search", "split.valid.cfg")], stdout=subprocess.PIPE,
+                         universal_newlines=True, check=True).stdout
+    assert "=== mlearn_group = " in rep, rep
+    whole = rep.split("=== ")[0]
+    f = [l.split()[2] for l in whole.splitlines() if l.split()[:2] == ["Forces", "MAE"]]
+    e = [l.split()[4] for l in whole.splitlines() if l.split()[:4] == ["Energy", "per", "atom", "MAE"]]
+    assert len(f) == 1 and len(e) == 1, whole
+    assert abs(float(row["force_mae"]) - float(f[0])) < 1e-9 and abs(float(row["energy_mae"]) - float(e[0])) < 1e-9, (
+        row, e, f)
 
 
 if __name__ == "__main__":
