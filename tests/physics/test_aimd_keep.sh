@@ -7,6 +7,8 @@
 #     resumed CP2K is running (CP2K's own files half-way), then killed as a lost machine would be;
 #   * restored into an empty directory, run to the end: trajectory, forces and energies are
 #     byte-identical to an uninterrupted run's;
+#   * the report's view (aimd.py view) of the killed directory holds every step up to its
+#     restart file, byte-identical to the uninterrupted run's, and changes nothing;
 #   * saving again leaves the full pieces as they were and drops the replaced partial piece;
 #     a directory behind the saved step or of another AIMD is refused (exit 2); a damaged
 #     piece is refused by restore (exit 1); restoring onto a directory at that step is a no-op.
@@ -47,6 +49,25 @@ saved=$(sed -n 's/^step //p' "$OUT/state.txt")
 [ "$(cat "$OUT"/pos-*.xyz | steps /dev/stdin)" = "$(seq -s ' ' 0 "$saved") " ] ||
   fail "kept trajectory steps $(cat "$OUT"/pos-*.xyz | steps /dev/stdin), expected 0..$saved"
 cp "$OUT/pos-000000-000001.xyz" "$WORK/full-chunk.xyz"
+# the report's view of the killed directory: every step up to its restart file (CP2K's own files
+# included), where the merged file stops at the first run's step 2; the same bytes as the
+# uninterrupted run's steps; a second view rewrites nothing; the directory is unchanged
+# (the stand-in CP2K outlives the killed driver in its own session, holding the run's lock: wait for it)
+flock -w 30 "$A/.aimd.lock" true || fail "the orphaned stand-in CP2K did not finish"
+live=$(restart_step "$A")
+before=$(cd "$A" && sha256sum * | sha256sum)
+$AIMD view "$A" "$WORK/view" > "$WORK/view.log" 2>&1 || fail "view: $(cat "$WORK/view.log")"
+[ "$(steps "$WORK/view/aimd-pos.xyz")" = "$(seq -s ' ' 0 "$live") " ] || fail "view steps $(steps "$WORK/view/aimd-pos.xyz"), expected 0..$live"
+[ "$(steps "$A/aimd-pos.xyz")" = "0 1 2 " ] || fail "merged steps of the killed run: $(steps "$A/aimd-pos.xyz")"
+for f in aimd-pos.xyz aimd-frc.xyz aimd-ener.txt; do
+  n=$(wc -c < "$WORK/view/$f")
+  cmp -s -n "$n" "$WORK/view/$f" "$WORK/ref/$f" || fail "view $f is not the uninterrupted run's beginning"
+done
+cmp -s "$WORK/view/aimd.inp" "$A/aimd.inp" || fail "view aimd.inp"
+touch -d '2000-01-01' "$WORK/view"/*
+$AIMD view "$A" "$WORK/view" > /dev/null 2>&1 || fail "second view"
+[ -z "$(find "$WORK/view" -newermt '2001-01-01' -type f)" ] || fail "a second view rewrote unchanged files"
+[ "$(cd "$A" && sha256sum * | sha256sum)" = "$before" ] || fail "view changed the AIMD directory"
 
 # machine 2: restore into an empty directory, continue to the end
 B=$WORK/b

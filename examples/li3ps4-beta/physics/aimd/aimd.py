@@ -38,6 +38,11 @@ and a driver that survives interruptions.
       run again; anything else in DIR is refused (exit 2).
   aimd.py cell INPUT
       prints the cell of an aimd.inp as a,b,c (A; for python3 -m openmtp.rdf --cell=).
+  aimd.py view DIR OUT
+      OUT/aimd-pos.xyz, aimd-frc.xyz, aimd-ener.txt, aimd.inp: the AIMD of DIR
+      as far as it has got, running or not (CP2K's live files included, up to
+      its restart file's step; trajectory.view), without changing DIR; only
+      changed files are rewritten.  The physics Makefile's report reads this.
   aimd.py cfg DIR OUT.cfg [--mtp=mtp]
       the trajectory of DIR (aimd-pos.xyz with CP2K's energies, aimd-frc.xyz)
       as MLIP .cfg frames with DFT energies and forces (no stress: the NVT
@@ -348,7 +353,7 @@ def cost(d):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell", "save", "restore", "cfg"):
+    if len(argv) < 2 or argv[0] not in ("input", "run", "cost", "cell", "save", "restore", "cfg", "view"):
         sys.stderr.write(__doc__)
         return 2
     opts = dict(a[2:].split("=", 1) for a in argv[1:] if a.startswith("--") and "=" in a)
@@ -377,6 +382,11 @@ def main(argv):
                 return 2 if e.refusal else 1
             for path in changed:
                 print(path)
+            return 0
+        if argv[0] == "view":
+            if len(args) != 2:
+                raise AimdError("view: expected DIR OUT")
+            trajectory.view(args[0], args[1])
             return 0
         if argv[0] == "cfg":
             if len(args) != 2:

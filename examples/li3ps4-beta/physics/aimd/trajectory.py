@@ -282,6 +282,37 @@ def live_state(d, tries=10, wait=0.5):
             time.sleep(wait)
 
 
+def view(d, out):
+    """OUT: DIR's AIMD as far as it has got, running or not (live_state: the merged files
+    and CP2K's own, up to the restart file's step) as aimd-pos.xyz, aimd-frc.xyz,
+    aimd-ener.txt and aimd.inp.  Without a restart file (nothing run yet, or a directory of
+    merged files only) the merged files are taken as they are.  Only files whose content
+    changed are rewritten (atomically), so make's rules see a change only where there is
+    one.  The files written; DIR itself is not changed."""
+    state = live_state(d)
+    texts = {}
+    for kind, _ in KINDS:
+        if state is not None:
+            head, entries = state[2][kind]
+            texts[kept_name(kind)] = head + "".join(t for _, t in entries)
+        elif os.path.exists(os.path.join(d, kept_name(kind))):
+            texts[kept_name(kind)] = open(os.path.join(d, kept_name(kind))).read()
+    if os.path.exists(os.path.join(d, "aimd.inp")):
+        texts["aimd.inp"] = open(os.path.join(d, "aimd.inp")).read()
+    os.makedirs(out, exist_ok=True)
+    changed = []
+    for name in sorted(set(os.listdir(out)) - set(texts)):
+        if name in [kept_name(k) for k, _ in KINDS]:  # gone from DIR: not shown any more
+            os.remove(os.path.join(out, name))
+            changed.append(os.path.join(out, name))
+    for name, text in sorted(texts.items()):
+        path = os.path.join(out, name)
+        if not os.path.exists(path) or open(path).read() != text:
+            _atomic_write(path, text)
+            changed.append(path)
+    return changed
+
+
 # ------------------------------------------------------------ the kept copy
 
 def _sha(text):
