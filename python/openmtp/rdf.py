@@ -17,7 +17,8 @@ The shell volume is exact ((4/3) pi (r2^3 - r1^3)), so an ideal gas gives g = 1.
 "total" is the species-blind g(r) of all atoms.
 
     python3 -m openmtp.rdf TRAJ [--format=lammps|xyz] [--cell=ax,ay,az,bx,...|a,b,c]
-        [--rmax=6] [--bin=0.02] [--skip=0] [--every=1] > rdf.txt
+        [--rmax=6] [--bin=0.02] [--skip=0] [--every=1] [--count=N] > rdf.txt
+    (--count: at most N frames after --skip, every --every-th; 0 = all)
 """
 
 import itertools
@@ -288,7 +289,7 @@ def _parse_cell(spec):
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     opts = {"format": None, "cell": None, "rmax": "6", "bin": "0.02", "skip": "0", "every": "1",
-            "types": None}
+            "count": "0", "types": None}
     files = []
     try:
         for a in argv:
@@ -311,8 +312,10 @@ def main(argv=None):
             frames = read_lammps_dump(path, names)
         else:
             raise RdfError("--format: expected lammps or xyz")
-        skip, every = int(opts["skip"]), int(opts["every"])
-        frames = frames[skip::every]
+        skip, every, count = int(opts["skip"]), int(opts["every"]), int(opts["count"])
+        if skip < 0 or every < 1 or count < 0:
+            raise RdfError("expected --skip >= 0, --every >= 1, --count >= 0")
+        frames = frames[skip::every][:count or None]
         if not frames:
             raise RdfError("%s: no frames left after --skip=%d" % (path, skip))
         res = compute(frames, float(opts["rmax"]), float(opts["bin"]))

@@ -88,13 +88,19 @@ grep -q "T = 600 ± 11 K (mean ± std of the steps), conserved-quantity drift 0.
 run report AIMD_SKIP=20 > "$WORK/log3c" 2>&1 || { tail -20 "$WORK/log3c"; fail "make report with a short AIMD failed"; }
 grep -q "holds 11 frames so far, not more than the 20 left out" "$md" || fail "short AIMD: $(grep 'CP2K AIMD' "$md")"
 run report > "$WORK/log3" 2>&1 || fail "make report (back to AIMD_SKIP=0) failed"
-/usr/bin/python3 - "$md" <<'PY' || fail "self-comparison of one trajectory is not exact"
+/usr/bin/python3 - "$md" "$R/rdf" <<'PY' || fail "self-comparison of one trajectory is not exact, or the halves column is wrong"
 import sys
-rows = [l.split("|")[1:-1] for l in open(sys.argv[1]) if l.startswith("| ") and l.count("|") == 8]
+from openmtp import rdf
+rows = [l.split("|")[1:-1] for l in open(sys.argv[1]) if l.startswith("| ") and l.count("|") == 9]
 rows = [[c.strip() for c in r] for r in rows if r[0].strip() in ("Li-Li", "Li-P", "Li-S", "P-S", "S-S", "total")]
 assert len(rows) == 6, rows
+a, b = (rdf.read_table("%s/rdf-aimd-half%d.txt" % (sys.argv[2], k)) for k in (1, 2))
+assert a["frames"] == b["frames"] == 5, (a["frames"], b["frames"])  # 11 frames, none skipped: 5 + 5
 for r in rows:
     assert r[1] == r[2] and r[4] == r[5] and float(r[6]) == 0.0, r
+    # the AIMD's two halves (here: the MTP run's first and second 5 frames) differ, as recomputed
+    want = rdf.integrated_abs_difference(a["r"], a["g"][r[0]], b["g"][r[0]])
+    assert want > 0 and abs(float(r[7]) - want) < 6e-4, (r, want)
 PY
 grep -q "The MTP on the AIMD frames" "$md" && fail "errors on the AIMD frames reported without aimd-frc.xyz"
 # the potential on the AIMD frames: with the stand-in's energies and forces set to the MTP's own

@@ -151,9 +151,10 @@ def lattice_section(lat, lat_t, cellopt, cost):
     return out
 
 
-def rdf_numbers(mtp, ref):
+def rdf_numbers(mtp, ref, halves=None):
     """Rows per pair: first peak of each, coordination to the reference's first
-    minimum (the MTP's when there is no reference), integrated |difference|."""
+    minimum (the MTP's when there is no reference), integrated |difference|; with
+    halves (the reference's two halves), their integrated |difference| too."""
     rows = []
     base = ref if ref else mtp
     for p in PAIRS:
@@ -169,6 +170,11 @@ def rdf_numbers(mtp, ref):
             row["ref_peak"] = rdf.first_peak(ref["r"], ref["g"][p])
             row["ref_cn"] = rdf.cn_at(ref, p, rc) if math.isfinite(rc) else float("nan")
             row["absdiff"] = rdf.integrated_abs_difference(r, mtp["g"][p], ref["g"][p])
+            if halves:
+                a, b = halves
+                if any(p not in h["g"] or len(h["r"]) != len(r) for h in halves):
+                    raise ReportError("rdf-aimd-half1.txt, rdf-aimd-half2.txt: different pairs or r grids")
+                row["halves_absdiff"] = rdf.integrated_abs_difference(r, a["g"][p], b["g"][p])
         rows.append(row)
     return rows
 
@@ -295,7 +301,7 @@ def aimd_errors_lines(err):
     return lines
 
 
-def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None, aimd_err=None):
+def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None, aimd_err=None, halves=None):
     out = ["## Radial distribution functions (NVT, %g K)" % rdf_t, ""]
     out.append("MTP-MD: `rdf/rdf-mtp.txt`, %d frames of the 32-atom cell (the AIMD cell)." % mtp["frames"])
     if ref:
@@ -315,14 +321,22 @@ def rdf_section(mtp, ref, ref_info, rdf_t, cost, aimd_run=None, aimd_err=None):
     if aimd_err:
         out += aimd_errors_lines(aimd_err)
     out.append("")
-    rows = rdf_numbers(mtp, ref)
+    rows = rdf_numbers(mtp, ref, halves)
     if ref:
-        out.append("| pair | first peak MTP: r (Å), g | first peak AIMD: r (Å), g | r_c (Å, AIMD first min.) | CN MTP | CN AIMD | ∫\\|g_MTP - g_AIMD\\| dr (Å) |")
-        out.append("|---|---|---|---|---|---|---|")
+        if halves:
+            out.append("The last column is the AIMD's own noise: the same integral between the RDFs of the first "
+                       "and second half of its frames (`rdf/rdf-aimd-half1.txt`, `-half2.txt`, %d frames each); "
+                       "the noise of the whole AIMD's RDF is about half of it (two independent halves), the "
+                       "MTP side (%d frames) is much smoother." % (halves[0]["frames"], mtp["frames"]))
+            out.append("")
+        out.append("| pair | first peak MTP: r (Å), g | first peak AIMD: r (Å), g | r_c (Å, AIMD first min.) | CN MTP | CN AIMD | ∫\\|g_MTP - g_AIMD\\| dr (Å) |"
+                   + (" ∫\\|g_AIMD,1 - g_AIMD,2\\| dr (Å) |" if halves else ""))
+        out.append("|---|---|---|---|---|---|---|" + ("---|" if halves else ""))
         for w in rows:
             out.append("| %s | %.2f, %.2f | %.2f, %.2f | %.2f | %.2f | %.2f | %.3f |"
                        % (w["pair"], w["mtp_peak"][0], w["mtp_peak"][1], w["ref_peak"][0], w["ref_peak"][1],
-                          w["rc"], w["mtp_cn"], w["ref_cn"], w["absdiff"]))
+                          w["rc"], w["mtp_cn"], w["ref_cn"], w["absdiff"])
+                       + (" %.3f |" % w["halves_absdiff"] if halves else ""))
     else:
         out.append("| pair | first peak MTP: r (Å), g | r_c (Å, first min.) | CN MTP |")
         out.append("|---|---|---|---|")
@@ -482,8 +496,12 @@ def main(argv):
         text.append("")
         text += lattice_section(lat, float(opts["lattice-t"]), cellopt, lat_cost)
         text.append("")
+        halves = None
+        if ref and os.path.exists(os.path.join(work, "rdf", "rdf-aimd-half2.txt")):
+            halves = [rdf.read_table(need(os.path.join(work, "rdf", "rdf-aimd-half%d.txt" % k), "AIMD half RDF"))
+                      for k in (1, 2)]
         text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost, aimd_run,
-                            aimd_errors(os.path.join(work, "rdf")))
+                            aimd_errors(os.path.join(work, "rdf")), halves)
         plot_rdf(mtp, ref, os.path.join(work, "rdf.png"), float(opts["rdf-t"]))
         text.append("")
         dsec, fits, dres = diffusion_section(work, temps, timestep, skip, os.path.join(work, "msd.png"),
