@@ -175,18 +175,6 @@ int fit_named_species(const mtp_potential *pot)
     return 0;
 }
 
-/* 1 if every type of the configurations is in [0, hi) (hi < 0: is a
- * species label of pot). */
-static int types_within(const mtp_potential *pot, const mtp_cfg *c, int n, int hi)
-{
-    for (int k = 0; k < n; k++)
-        for (int i = 0; i < c[k].n_atoms; i++) {
-            int t = c[k].types[i];
-            if (hi < 0 ? mtp_potential_species_index(pot, t) < 0 : (t < 0 || t >= hi)) return 0;
-        }
-    return 1;
-}
-
 mtp_status fit_adopt_species(const mtp_potential *pot, mtp_cfg *train, int n_train, mtp_cfg *valid, int n_valid,
                              FILE *log, mtp_error *err)
 {
@@ -200,63 +188,49 @@ mtp_status fit_adopt_species_ex(const mtp_potential *pot, mtp_cfg *train, int n_
                                 const fit_options *o, mtp_error *err)
 {
     if (!fit_named_species(pot)) return MTP_OK;
+    /* each configuration by the library's rule (mtp_potential_cfg_species): labels only,
+     * or relative types only, replaced here by the labels the potential keeps */
     const int S = mtp_potential_species_count(pot);
-    if (types_within(pot, train, n_train, -1) && types_within(pot, valid, n_valid, -1)) return MTP_OK;
-    /* A type t that is not a label is read as relative (species t) when
-     * 0 <= t < S.  If some label is itself in 0..S-1, a type could mean
-     * either; then the data must be all relative with no label among
-     * its types. */
-    int overlap = 0, any_label = 0;
-    for (int s = 0; s < S; s++) {
-        int l = mtp_potential_species_label(pot, s);
-        overlap |= l >= 0 && l < S;
-    }
+    long mapped = 0;
+    int *sp = NULL, cap = 0;
     for (int pass = 0; pass < 2; pass++) {
-        const mtp_cfg *c = pass ? valid : train;
+        mtp_cfg *c = pass ? valid : train;
         int n = pass ? n_valid : n_train;
-        for (int k = 0; k < n && !any_label; k++)
-            for (int i = 0; i < c[k].n_atoms && !any_label; i++)
-                any_label = mtp_potential_species_index(pot, c[k].types[i]) >= 0;
-    }
-    for (int pass = 0; pass < 2; pass++) {
-        const mtp_cfg *c = pass ? valid : train;
-        int n = pass ? n_valid : n_train;
-        for (int k = 0; k < n; k++)
-            for (int i = 0; i < c[k].n_atoms; i++) {
-                int t = c[k].types[i], is_label = mtp_potential_species_index(pot, t) >= 0;
-                if (is_label && !overlap) continue;
-                if (!is_label && t >= 0 && t < S && !(overlap && any_label)) continue;
+        for (int k = 0; k < n; k++) {
+            if (c[k].n_atoms > cap) {
+                int *grown = realloc(sp, (size_t)c[k].n_atoms * sizeof(int));
+                if (!grown) {
+                    free(sp);
+                    if (err) {
+                        snprintf(err->message, sizeof err->message, "out of memory");
+                        err->status = MTP_ERR_NOMEM;
+                    }
+                    return MTP_ERR_NOMEM;
+                }
+                sp = grown;
+                cap = c[k].n_atoms;
+            }
+            mtp_error why;
+            if (mtp_potential_cfg_species(pot, &c[k], sp, &why)) {
+                free(sp);
                 if (err) {
-                    int len = snprintf(err->message, sizeof err->message,
-                                       "%s configuration %d, atom %d: type %d; the potential names its species "
-                                       "(labels",
-                                       pass ? "validation" : "training", k + 1, i + 1, t);
-                    for (int s = 0; s < S && len < (int)sizeof err->message; s++)
-                        len += snprintf(err->message + len, sizeof err->message - len, " %d",
-                                        mtp_potential_species_label(pot, s));
-                    if (len < (int)sizeof err->message)
-                        snprintf(err->message + len, sizeof err->message - len,
-                                 overlap ? "), and these overlap the relative types 0..%d, so the types must be "
-                                           "all labels or all relative"
-                                         : "), and types must be these labels or relative types 0..%d",
-                                 S - 1);
+                    snprintf(err->message, sizeof err->message, "%s configuration %d: %.900s",
+                             pass ? "validation" : "training", k + 1, why.message);
                     err->status = MTP_ERR_SPECIES;
                 }
                 return MTP_ERR_SPECIES;
             }
-    }
-    long mapped = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        mtp_cfg *c = pass ? valid : train;
-        int n = pass ? n_valid : n_train;
-        for (int k = 0; k < n; k++)
             for (int i = 0; i < c[k].n_atoms; i++) {
-                int t = c[k].types[i];
-                if (!overlap && mtp_potential_species_index(pot, t) >= 0) continue;
-                c[k].types[i] = mtp_potential_species_label(pot, t);
-                mapped++;
+                int label = mtp_potential_species_label(pot, sp[i]);
+                if (c[k].types[i] != label) {
+                    c[k].types[i] = label;
+                    mapped++;
+                }
             }
+        }
     }
+    free(sp);
+    if (!mapped) return MTP_OK;
     text_sink ts;
     FILE *log = text_begin(&ts, o, MTP_TRAIN_NOTE, o->log);
     if (log) {

@@ -194,8 +194,10 @@ static void evaluation_cases(const char *dir)
     }
 }
 
-/* A potential whose labels are atomic numbers reads MLIP's relative types 0..S-1 too (as
- * `mtp train` does), unless a label lies in 0..S-1 and a type could mean either. */
+/* The type rule of a configuration (mtp_potential_cfg_species): labels only when any atom
+ * carries a label, otherwise relative types 0..S-1 in the potential's order (MLIP files; as
+ * `mtp train` reads them), so that a stray small atomic number (H = 1) among labelled atoms
+ * is an error, never species 1. */
 static void relative_type_cases(const char *dir)
 {
     char path[4096];
@@ -214,15 +216,20 @@ static void relative_type_cases(const char *dir)
     memcpy(cfg.lattice, L, sizeof L);
     cfg.positions[3] = 2.0;
     cfg.positions[7] = 2.5;
-    double E_rel, E_lab, E, F_rel[9], F_lab[9];
+    double E_rel, E_lab, E, E_022, F_rel[9], F_lab[9];
+    int sp[3];
     for (int i = 0; i < 3; i++) cfg.types[i] = i;
     mtp_calculator_create(pot, &c, &err);
     mtp_status st = mtp_compute(c, &cfg, &E_rel, F_rel, NULL, NULL, NULL, &err);
     CHECK(st == MTP_OK, "labels 0,1,2: %s", err.message);
+    cfg.types[1] = 2;
+    st = mtp_compute(c, &cfg, &E_022, NULL, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_OK, "labels 0,1,2, types 0,2,2: %s", err.message);
     mtp_calculator_destroy(c);
-    const int z[3] = {3, 15, 16}; /* Li, P, S: no label in 0..2 */
+    const int z[3] = {3, 15, 16}; /* Li, P, S */
     mtp_potential_set_species(pot, 3, z, &err);
     mtp_calculator_create(pot, &c, &err);
+    for (int i = 0; i < 3; i++) cfg.types[i] = i;
     st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
     CHECK(st == MTP_OK && E == E_rel, "labels 3,15,16, relative types 0,1,2: %d %s, E %.17g vs %.17g", (int)st,
           err.message, E, E_rel);
@@ -230,24 +237,31 @@ static void relative_type_cases(const char *dir)
     st = mtp_compute(c, &cfg, &E_lab, F_lab, NULL, NULL, NULL, &err);
     CHECK(st == MTP_OK && E_lab == E_rel && !memcmp(F_lab, F_rel, sizeof F_rel), "types 3,15,16: %d %s", (int)st,
           err.message);
-    cfg.types[0] = 0; /* mixed: relative 0 (Li) with labels 15, 16 */
+    cfg.types[0] = 1; /* H among Li-P-S labels: an error, not species 1 (P) */
     st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
-    CHECK(st == MTP_OK && E == E_rel, "mixed relative and label types: %d %s", (int)st, err.message);
-    cfg.types[0] = 3 + 1; /* neither a label nor in 0..2 */
+    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "atom 1 has type 1") && strstr(err.message, "every atom"),
+          "type 1 among labels: %d %s", (int)st, err.message);
+    printf("  a small atomic number among labelled atoms -> %s\n", err.message);
+    cfg.types[0] = 0; /* relative 0 with labels 15, 16: mixed, refused */
+    st = mtp_potential_cfg_species(pot, &cfg, sp, &err);
+    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 0"), "mixed relative and label types: %d %s", (int)st,
+          err.message);
+    cfg.types[0] = 0, cfg.types[1] = 1, cfg.types[2] = 4; /* no label, 4 is no relative type */
     st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
-    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 4"), "type 4: %d %s", (int)st, err.message);
+    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 4") && strstr(err.message, "relative types 0..2"),
+          "type 4: %d %s", (int)st, err.message);
+    printf("  neither labels nor relative types -> %s\n", err.message);
     mtp_calculator_destroy(c);
-    const int h[3] = {1, 3, 15}; /* H is label 1, also a relative type: ambiguous, labels only */
+    const int h[3] = {1, 3, 15}; /* H's label 1 is also a relative type */
     mtp_potential_set_species(pot, 3, h, &err);
     mtp_calculator_create(pot, &c, &err);
-    for (int i = 0; i < 3; i++) cfg.types[i] = i;
+    for (int i = 0; i < 3; i++) cfg.types[i] = i; /* 1 is a label: labels only, 0 refused */
     st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
-    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 0"), "labels 1,3,15, type 0: %d %s", (int)st,
+    CHECK(st == MTP_ERR_SPECIES && strstr(err.message, "type 0"), "labels 1,3,15, types 0,1,2: %d %s", (int)st,
           err.message);
-    printf("  relative types with atomic-number labels -> read as species 0..S-1; with a label in 0..S-1 -> %s\n",
-           err.message);
-    CHECK(mtp_potential_species_of_type(pot, 1) == 0 && mtp_potential_species_of_type(pot, 15) == 2 &&
-          mtp_potential_species_of_type(pot, 2) == -1, "species_of_type with overlapping labels");
+    cfg.types[0] = 0, cfg.types[1] = 2, cfg.types[2] = 2; /* no label: relative 0,2,2 = H, P, P */
+    st = mtp_compute(c, &cfg, &E, NULL, NULL, NULL, NULL, &err);
+    CHECK(st == MTP_OK && E == E_022, "labels 1,3,15, relative types 0,2,2: %d %s", (int)st, err.message);
     mtp_cfg_free(&cfg);
     mtp_calculator_destroy(c);
     mtp_potential_destroy(pot);

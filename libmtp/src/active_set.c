@@ -151,10 +151,7 @@ mtp_status mtp_active_set_rows(const mtp_active_set *as, mtp_calculator *c, cons
     double *row = mtp_calloc((size_t)CHUNK * P, sizeof(double)), *sum = mtp_calloc((size_t)P, sizeof(double));
     int *nsp = NULL;
     if (!sp || !row || !sum) st = mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n && !st; i++)
-        if ((sp[i] = mtp_potential_species_of_type(p, cfg->types[i])) < 0)
-            st = mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have", i + 1,
-                          cfg->types[i]);
+    if (!st) st = mtp_potential_cfg_species(p, cfg, sp, err);
     /* ghost atoms (MPI sub-domain halos written by MLIP-3's LAMMPS interface)
      * are neighbours only: no rows of their own, as in MLIP-3 */
     if (!st) st = mtp_nlist_build(&c->nl, cfg, p->max_dist, err);

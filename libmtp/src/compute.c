@@ -41,13 +41,7 @@ mtp_status mtp_compute(mtp_calculator *c, const mtp_cfg *cfg, double *energy, do
     if (n < 0) return mtp_fail(err, MTP_ERR_INVALID, "negative atom count");
     mtp_status st = ensure_atoms(c, n > 0 ? n : 1, err);
     if (st) return st;
-    for (int i = 0; i < n; i++) {
-        int s = mtp_potential_species_of_type(p, cfg->types[i]);
-        if (s < 0)
-            return mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have", i + 1,
-                            cfg->types[i]);
-        c->species_of_atom[i] = s;
-    }
+    if ((st = mtp_potential_cfg_species(p, cfg, c->species_of_atom, err))) return st;
     st = mtp_nlist_build(&c->nl, cfg, p->max_dist, err);
     if (st) return st;
     const mtp_nlist *nl = &c->nl;

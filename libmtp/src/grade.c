@@ -177,11 +177,7 @@ mtp_status mtp_grade(mtp_grader *g, const mtp_cfg *cfg, double *grade, double *a
     if (n == 0) return MTP_OK;
     int *sp = mtp_calloc((size_t)n, sizeof(int));
     if (!sp) return mtp_fail(err, MTP_ERR_NOMEM, "out of memory");
-    mtp_status st = MTP_OK;
-    for (int i = 0; i < n && !st; i++)
-        if ((sp[i] = mtp_potential_species_of_type(p, cfg->types[i])) < 0)
-            st = mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have", i + 1,
-                          cfg->types[i]);
+    mtp_status st = mtp_potential_cfg_species(p, cfg, sp, err);
     if (!st) st = mtp_nlist_build(&c->nl, cfg, p->max_dist, err);
     int *nsp = NULL;
     if (!st && !(nsp = mtp_calloc((size_t)(c->nl.n_pairs ? c->nl.n_pairs : 1), sizeof(int))))

@@ -568,12 +568,9 @@ static mtp_status cfg_prepare(mtp_param_deriv *pd, const mtp_cfg *cfg, long extr
         pd->sp_atom = sa;
         pd->atoms_cap = n;
     }
-    for (int i = 0; i < n; i++) {
-        int s = mtp_potential_species_of_type(p, cfg->types[i]);
-        if (s < 0) return mtp_fail(err, MTP_ERR_SPECIES, "atom %d: type %d is not a species of the potential", i + 1, cfg->types[i]);
-        pd->sp_atom[i] = s;
-    }
-    mtp_status st = mtp_nlist_build(&pd->nl, cfg, p->max_dist, err);
+    mtp_status st = mtp_potential_cfg_species(p, cfg, pd->sp_atom, err);
+    if (st) return st;
+    st = mtp_nlist_build(&pd->nl, cfg, p->max_dist, err);
     if (st) return st;
     long mx = 1;
     for (int i = 0; i < n; i++) {

@@ -291,14 +291,9 @@ static mtp_status cfg_prepare(mtp_batched_grad *bg, const mtp_cfg *cfg, mtp_erro
         bg->sp_atom = sa;
         bg->atoms_cap = n;
     }
-    for (int i = 0; i < n; i++) {
-        int s = mtp_potential_species_of_type(p, cfg->types[i]);
-        if (s < 0)
-            return mtp_fail(err, MTP_ERR_SPECIES, "atom %d: type %d is not a species of the potential", i + 1,
-                            cfg->types[i]);
-        bg->sp_atom[i] = s;
-    }
-    mtp_status st = mtp_nlist_build(&bg->nl, cfg, p->max_dist, err);
+    mtp_status st = mtp_potential_cfg_species(p, cfg, bg->sp_atom, err);
+    if (st) return st;
+    st = mtp_nlist_build(&bg->nl, cfg, p->max_dist, err);
     if (st) return st;
     const long P = bg->nl.n_pairs > 0 ? bg->nl.n_pairs : 1;
     if (P > bg->pairs_cap) {

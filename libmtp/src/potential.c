@@ -341,14 +341,27 @@ int mtp_potential_species_index(const mtp_potential *p, int type)
     return -1;
 }
 
-int mtp_potential_species_of_type(const mtp_potential *p, int type)
+mtp_status mtp_potential_cfg_species(const mtp_potential *p, const mtp_cfg *cfg, int *species, mtp_error *err)
 {
-    int s = mtp_potential_species_index(p, type);
-    if (s >= 0 || type < 0 || type >= p->species_count) return s;
-    /* a relative type is unambiguous only when no label could be one */
-    for (int k = 0; k < p->species_count; k++)
-        if (p->species_labels[k] >= 0 && p->species_labels[k] < p->species_count) return -1;
-    return type;
+    int any_label = 0;
+    for (int i = 0; i < cfg->n_atoms && !any_label; i++) any_label = mtp_potential_species_index(p, cfg->types[i]) >= 0;
+    for (int i = 0; i < cfg->n_atoms; i++) {
+        int t = cfg->types[i];
+        int s = any_label ? mtp_potential_species_index(p, t) : (t >= 0 && t < p->species_count ? t : -1);
+        if (s < 0) {
+            char labels[256] = "";
+            for (int k = 0, len = 0; k < p->species_count && len < (int)sizeof labels; k++)
+                len += snprintf(labels + len, sizeof labels - len, " %d", p->species_labels[k]);
+            if (any_label)
+                return mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have "
+                                "(species labels%s; a configuration that uses them must use them for every atom)",
+                                i + 1, t, labels);
+            return mtp_fail(err, MTP_ERR_SPECIES, "atom %d has type %d, which the potential does not have "
+                            "(species labels%s, or relative types 0..%d)", i + 1, t, labels, p->species_count - 1);
+        }
+        species[i] = s;
+    }
+    return MTP_OK;
 }
 
 double mtp_potential_cutoff(const mtp_potential *p) { return p->max_dist; }

@@ -38,10 +38,13 @@
  *   (relative 0,1,2,... or atomic numbers).  A potential holds an
  *   ordered list of species labels; type t is evaluated as the species
  *   whose label equals t.  mtp_potential_species_index() maps a type to
- *   the 0-based species index that the kernel takes.  A potential whose
- *   labels are atomic numbers (none of them in 0..S-1) also reads the
- *   relative types 0..S-1 of MLIP files, as species t in its order
- *   (mtp_potential_species_of_type()).
+ *   the 0-based species index that the kernel takes.  A configuration
+ *   none of whose types is a label holds relative types 0..S-1 (MLIP's
+ *   files), read as the species in the potential's order; one that holds
+ *   any label must hold labels only, so that e.g. an H atom (type 1) in a
+ *   Li-P-S frame with atomic-number types is an error, never species 1
+ *   (mtp_potential_cfg_species()).  For potentials that do not name their
+ *   species (labels 0..S-1) both readings are the same.
  *
  * Parameters theta (for fitting and active learning), MLIP's order:
  *   [ radial coeffs (S*S*K*R; index ((s1*S + s2)*K + mu)*R + beta,
@@ -334,13 +337,13 @@ int mtp_potential_species_count(const mtp_potential *pot);
 int mtp_potential_species_label(const mtp_potential *pot, int s);
 /* Species index of atom type `type`, -1 if the potential lacks it. */
 int mtp_potential_species_index(const mtp_potential *pot, int type);
-/* The species an atom of type `type` is evaluated as (what mtp_compute,
- * the grades and the active set take): the species whose label is `type`;
- * else, when no label of the potential lies in 0..S-1 (labels are atomic
- * numbers, e.g. a potential made with --species=Si), a relative type
- * 0 <= type < S is species `type`, MLIP's convention for .cfg files (the
- * rule `mtp train` applies); -1 otherwise. */
-int mtp_potential_species_of_type(const mtp_potential *pot, int type);
+/* species[i] (n_atoms entries): the species each atom of cfg is evaluated
+ * as, by the rule of the conventions block: when any atom's type is one of
+ * the potential's labels, every atom must carry a label; otherwise every
+ * type is relative, 0 <= t < S, species t in the potential's order (MLIP's
+ * .cfg convention; `mtp train` reads data the same way).  MTP_ERR_SPECIES
+ * names the first atom that fits neither. */
+mtp_status mtp_potential_cfg_species(const mtp_potential *pot, const mtp_cfg *cfg, int *species, mtp_error *err);
 /* Cutoff radius (max_dist), Å. */
 double mtp_potential_cutoff(const mtp_potential *pot);
 
