@@ -17,8 +17,11 @@ frame the labeller edits a copy:
                copied in as previous.wfn / previous.kp), SCF_GUESS ATOMIC
                otherwise; a frame whose run was interrupted (killed, machine
                lost) restarts from the wavefunction that run last wrote
-               (interrupted-label-RESTART.wfn/.kp), and if that run fails,
-               it is run once more from the guess above
+               (interrupted-label-RESTART.wfn/.kp; kept on through further
+               interruptions before CP2K writes a new one); if that run
+               stops before its first SCF step (a file cut by the kill), it
+               is run once more from the guess above, its output kept as
+               resumed-label.out
   &SCF &PRINT &RESTART &EACH QS_SCF 5 unless the template sets it (CP2K's
                default writes the wavefunction every 20 SCF steps)
   &KPOINTS     with --kspacing: SCHEME MONKHORST-PACK n1 n2 n3 from the
@@ -30,6 +33,7 @@ read by the library's CP2K reader (`mtp convert --input_format=cp2k`),
 which rejects non-converged SCF, [ABORT]ed and truncated runs."""
 
 import os
+import re
 import shutil
 
 from . import cfgio
@@ -119,6 +123,9 @@ def parse_input(text, name):
         raise SetupError("%s: unexpected end of file: expected &END %s" % (name, stack[-1].name))
     return root
 
+
+# an SCF iteration line of CP2K's output: step number, method (OT DIIS, Broy./Diag., Pulay/Diag., ...)
+_SCF_STEP = re.compile(r"^\s+\d+\s+(OT|Broy|Pulay|P_Mix|DIIS|Diag|NoMix|Kerker|Multisec)", re.M)
 
 # SCF steps between wavefunction writes (an interrupted frame resumes from the last one)
 RESTART_EVERY_SCF_STEPS = 5
@@ -279,6 +286,17 @@ class Adapter:
             if name.isupper() and ("BASIS" in name or "POTENTIAL" in name) and not os.path.exists(job.path(name)):
                 os.symlink(os.path.join(env_dir, name), job.path(name))
         return ["-i", "label.inp", "-o", "label.out"], job.dir
+
+    def restart_unreadable(self, job):
+        """True when a run given a restart file stopped before its first SCF
+        step (CP2K cannot read a file cut by a kill: "Unformatted file
+        structure has been corrupted"), i.e. it says nothing about the frame."""
+        try:
+            with open(job.path("label.out"), errors="replace") as f:
+                text = f.read()
+        except OSError:
+            return True
+        return not _SCF_STEP.search(text)
 
     def collect(self, job, status):
         # the reader's message names the cause first (ABORT text, truncation,

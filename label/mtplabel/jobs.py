@@ -199,28 +199,36 @@ class Job:
         # taken for another frame's or template's file
         return "%s.%s.%s" % (self.dir, self.key[:16], name)
 
-    def start(self, carry=()):
+    def start(self, carry=(), keep=None):
         """A clean directory for a (re)run of this frame.  Files named in
         carry (e.g. a code's wavefunction restart, written during its run)
         that an interrupted earlier run of this same job left (same key, no
         result, no recorded failure) are moved into the new directory as
-        "interrupted-NAME"; returns those new names."""
+        "interrupted-NAME"; when that run wrote none, the "interrupted-NAME"
+        it was itself given is carried on (a job interrupted twice keeps
+        the first run's file).  keep: {name: text} written into the new
+        directory.  Returns the carried names."""
         interrupted = (os.path.isdir(self.dir) and self._key_matches() and
                        not self.finished() and self.failed_reason() is None)
         for name in carry:
-            src = self.path(name)
-            if interrupted and os.path.isfile(src) and os.path.getsize(src) > 0:
-                os.replace(src, self._carried(name))
+            for src in (self.path(name), self.path("interrupted-" + name)):
+                if interrupted and os.path.isfile(src) and os.path.getsize(src) > 0:
+                    os.replace(src, self._carried(name))
+                    break
         if os.path.isdir(self.dir):
             shutil.rmtree(self.dir)
         os.makedirs(self.dir)
+        # the key first: a kill after a carried file is moved in must not make the next
+        # run see a directory without a key, which it would discard with the file
+        cfgio.write_atomic(self.path("key"), self.key + "\n")
+        cfgio.write_atomic(self.path("frame.cfg"), self.frame.text)
+        for name, text in (keep or {}).items():
+            cfgio.write_atomic(self.path(name), text)
         moved = []
         for name in carry:
             if os.path.isfile(self._carried(name)):
                 os.replace(self._carried(name), self.path("interrupted-" + name))
                 moved.append("interrupted-" + name)
-        cfgio.write_atomic(self.path("frame.cfg"), self.frame.text)
-        cfgio.write_atomic(self.path("key"), self.key + "\n")
         return moved
 
     def record_result(self, text):

@@ -151,7 +151,9 @@ grep -E "SCF_GUESS|WFN_RESTART_FILE_NAME|QS_SCF" label.inp | tr -s ' ' > guess.t
 [ -f interrupted-label-RESTART.wfn ] && cp interrupted-label-RESTART.wfn given.wfn
 case "$mode" in
   killed) echo "wfn of an interrupted run" > label-RESTART.wfn; kill -TERM $(cat ../frame-000000.lock); sleep 30 ;;
+  killed-early) kill -TERM $(cat ../frame-000000.lock); sleep 30 ;;
   bad-resumed) if grep -q interrupted label.inp; then cp DATA/h4_crashed.out label.out; exit 1; fi ;;
+  unconverged-resumed) if grep -q interrupted label.inp; then cp DATA/h4_unconverged.out label.out; exit 0; fi ;;
 esac
 cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn
 """.replace("DATA", DATA).replace("WORK", WORK)
@@ -198,6 +200,23 @@ cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn
     check(p.returncode == 0 and "running it again without it" in p.stderr, "fallback: exit %d, %s" % (p.returncode, p.stderr))
     check(guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 5"] and job_file("given.wfn") is None,
           "fallback run's input: %s" % guess_lines())
+    check("ABORT" in (job_file("resumed-label.out") or ""), "the failed resumed run's output is kept")
+    # interrupted twice, the second time before CP2K wrote a wavefunction: the first run's is kept on
+    os.remove("out.cfg.work/frame-000000/result.cfg")
+    os.remove("out.cfg.work/frame-000000/label-RESTART.wfn")
+    label("killed")
+    p = label("killed-early")
+    check(p.returncode == 1 and job_file("given.wfn") == "wfn of an interrupted run\n", "second interruption")
+    p = label("ok")
+    check(p.returncode == 0 and job_file("given.wfn") == "wfn of an interrupted run\n",
+          "after two interruptions the first run's wavefunction is used: %s" % guess_lines())
+    # a resumed run that fails after SCF steps failed for the frame: recorded, not run twice
+    os.remove("out.cfg.work/frame-000000/result.cfg")
+    label("killed")
+    p = label("unconverged-resumed")
+    check(p.returncode == 3 and "running it again" not in p.stderr and
+          "non-converged" in (job_file("failed.txt") or ""), "unconverged resumed run: %s" % p.stderr)
+    os.remove("out.cfg.work/frame-000000/failed.txt")
     check(not [n for n in os.listdir("out.cfg.work") if n.endswith(".wfn")], "no carried file left beside the jobs")
     # another template is another job: its interrupted wavefunction is not used
     p = label("killed")
