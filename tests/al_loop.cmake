@@ -46,3 +46,8 @@ set_tests_properties(al_loop_check_supercell PROPERTIES LABELS "al_loop" SKIP_RE
 add_test(NAME al_loop_testset
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_testset.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_testset PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)
+# round_errors.sh reads the whole set's MAE, not the last mlearn_group's (a second).
+add_test(NAME al_loop_round_errors
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_round_errors.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/tests/al-round-errors-work)
+set_tests_properties(al_loop_round_errors PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77)

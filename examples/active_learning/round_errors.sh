@@ -15,7 +15,8 @@ MTP=$1 POT=$2 TRAIN=$3 VALID=$4 OUT=$5
 
 mae() { # mae SET NAME: "energy<TAB>forces" from check_errors' MAE lines
   "$MTP" check_errors "$POT" "$1" > "$OUT/errors-$2.txt"
-  awk '/Energy per atom +MAE/ { e = $5 } /Forces +MAE/ { f = $3 } /^Left out/ { left = 1 }
+  # the whole set's report is first, then one per group (=== mlearn_group = ... ===)
+  awk '/^=== / { exit } /Energy per atom +MAE/ { e = $5 } /Forces +MAE/ { f = $3 } /^Left out/ { left = 1 }
        END { if (e == "" && f == "" && !left) exit 1
              printf "%s\t%s", e == "" ? "-" : e, f == "" ? "-" : f }' "$OUT/errors-$2.txt" ||
     { echo "$OUT/errors-$2.txt: no MAE lines in the check_errors report" >&2; exit 1; }

@@ -10,6 +10,7 @@ chosen.almtp are written; a candidate whose result is deleted (as if killed)
 is the only one redone by the same command; a search over another split in
 the same directory is refused; k-fold trains each candidate K times."""
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -142,6 +143,21 @@ def test_errors_of_the_whole_validation_set():
     assert len(f) == 1 and len(e) == 1, whole
     assert abs(float(row["force_mae"]) - float(f[0])) < 1e-9 and abs(float(row["energy_mae"]) - float(e[0])) < 1e-9, (
         row, e, f)
+    # a result stored by the old parser (no errors_version, one group's errors) is measured again
+    # from its potential when the search is run again, without training it again
+    res_path = os.path.join(cand, "result.json")
+    stored = json.load(open(res_path))
+    stored.pop("errors_version")
+    stored.update(force_mae=12.5, energy_mae=99.0, cost_us_per_atom=None)
+    open(res_path, "w").write(json.dumps(stored))
+    pot_mtime = os.path.getmtime(os.path.join(cand, "pot.split.almtp"))
+    p = subprocess.run([mtp_executable(), "search", grouped, "--workdir=" + os.path.join(d, "search"), "--species=0",
+                        "--levels=4", "--cutoffs=4.5", "--valid_fraction=0.5", "--train_opts=--iteration_limit=10"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    again = table(d)[0]
+    assert again["force_mae"] == row["force_mae"] and again["energy_mae"] == row["energy_mae"], (again, row)
+    assert os.path.getmtime(os.path.join(cand, "pot.split.almtp")) == pot_mtime, "the potential was trained again"
 
 
 if __name__ == "__main__":
