@@ -133,6 +133,12 @@ awk -v H=27.211386245988 '/ i = 3,/ { $NF = sprintf("%.12f", $NF + 0.032 / H) } 
 run report > "$WORK/log3e" 2>&1 || { tail -20 "$WORK/log3e"; fail "make report after an energy change failed"; }
 grep -q "Energy MAE 0.09 / RMSE 0.30 meV/atom" "$md" && grep -q "steps 0-10 -0.09 meV/atom" "$md" ||
   fail "a changed AIMD energy is not seen: $(grep -A1 'The MTP on the AIMD' "$md")"
+# an AIMD_DIR without an AIMD: the view of the earlier one is dropped, nothing of it reported
+mv "$R/aimd" "$R/aimd.away"
+run report > "$WORK/log3f" 2>&1 || { tail -20 "$WORK/log3f"; fail "make report without the AIMD failed"; }
+grep -q "The MTP on the AIMD frames" "$md" && fail "errors of an AIMD that is no longer there are reported"
+grep -q "CP2K AIMD: \*\*not compared yet\*\* (no " "$md" || fail "without the AIMD: $(grep 'CP2K AIMD' "$md")"
+mv "$R/aimd.away" "$R/aimd"
 # missing inputs: a clear error naming the file, non-zero exit
 rm "$R/rdf/rdf-mtp.txt"
 /usr/bin/python3 "$PHYS/report.py" --workdir="$R" --temps="600 900" > "$WORK/log4" 2>&1 && fail "report.py succeeded without rdf-mtp.txt"

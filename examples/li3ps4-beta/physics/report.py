@@ -245,12 +245,15 @@ def aimd_summary(ener, traj, skip):
 AIMD_WINDOW = 100  # steps per window of the signed energy error along the AIMD
 
 
-def aimd_errors(rdf_dir):
+def aimd_errors(rdf_dir, traj):
     """The potential on the AIMD frames, from the physics Makefile's
     rdf/aimd-errors.txt (check_errors report), aimd-parity.tsv (its values)
-    and aimd-graded.cfg; None when the report is absent (no AIMD forces yet)."""
+    and aimd-graded.cfg; None when there is no AIMD with forces (TRAJ, the
+    positions beside them) or no report yet.  A report of another number of
+    frames than TRAJ holds is stale: an error."""
     report = os.path.join(rdf_dir, "aimd-errors.txt")
-    if not os.path.exists(report):
+    forces = os.path.join(os.path.dirname(traj), "aimd-frc.xyz")
+    if not os.path.exists(report) or not os.path.exists(traj) or not os.path.exists(forces):
         return None
     res = {}
     for line in open(report):
@@ -276,6 +279,9 @@ def aimd_errors(rdf_dir):
                                   "difference" % (parity, no))
     if len(energy) != res["E"][2]:
         raise ReportError("%s: %d energies, the report %d" % (parity, len(energy), res["E"][2]))
+    frames = sum(1 for l in open(traj) if "i =" in l)
+    if frames != res["E"][2]:
+        raise ReportError("%s: %d frames, %s %d: stale (make rdf remakes it)" % (traj, frames, report, res["E"][2]))
     diffs = [energy[k] * 1000 for k in sorted(energy)]  # predicted - reference, meV/atom; cfg k = step k - 1
     res["windows"] = [(k, min(k + AIMD_WINDOW, len(diffs)) - 1, sum(diffs[k:k + AIMD_WINDOW]) / len(diffs[k:k + AIMD_WINDOW]))
                       for k in range(0, len(diffs), AIMD_WINDOW)]
@@ -501,7 +507,7 @@ def main(argv):
             halves = [rdf.read_table(need(os.path.join(work, "rdf", "rdf-aimd-half%d.txt" % k), "AIMD half RDF"))
                       for k in (1, 2)]
         text += rdf_section(mtp, ref, ref_info, float(opts["rdf-t"]), rdf_cost, aimd_run,
-                            aimd_errors(os.path.join(work, "rdf")), halves)
+                            aimd_errors(os.path.join(work, "rdf"), traj), halves)
         plot_rdf(mtp, ref, os.path.join(work, "rdf.png"), float(opts["rdf-t"]))
         text.append("")
         dsec, fits, dres = diffusion_section(work, temps, timestep, skip, os.path.join(work, "msd.png"),
