@@ -7,7 +7,7 @@
 # (split seed 1, the same for every run), once per training start (--init_random --seed=S), so
 # that the spread between starts is measured too.  Then the test MAE (mlearn test.cfg, never used
 # for fitting, stopping or choosing) of every candidate, component-wise as Zuo report it.
-# LEVEL (20) and EXTRA (more `mtp train` options, e.g. --iteration_limit=5 for a smoke run).
+# One OUT per LEVEL (the table lists every candidate found in OUT).  LEVEL (20) and EXTRA (more `mtp train` options, e.g. --iteration_limit=5 for a smoke run).
 # Resumable: `mtp search` redoes only unfinished candidates, finished rows of TABLE are kept.
 #   sh bench/train/search-si.sh BUILD_DIR ["1 2"]        OUT (default /tmp/openmtp-search-si), JOBS (1)
 set -e
@@ -26,7 +26,8 @@ for s in $SEEDS; do
   for pot in "$OUT/start$s"/*/pot.*.almtp; do
     cand=$(basename "$(dirname "$pot")")
     grep -q "^| $s | $cand |" "$TABLE" && continue
-    "$B/bin/mtp" check_errors "$pot" "$D/test.cfg" > "$OUT/start$s/$cand/test-errors.txt"
+    "$B/bin/mtp" check_errors "$pot" "$D/test.cfg" > "$OUT/start$s/$cand/test-errors.txt" ||
+        { echo "search-si.sh: check_errors of $pot on $D/test.cfg failed" >&2; exit 1; }
     # the whole test set's report comes first, then one per mlearn_group
     e=$(awk '/Energy per atom +MAE/ {print $5; exit}' "$OUT/start$s/$cand/test-errors.txt")
     f=$(awk '/^[ \t]*Forces +MAE/ {print $3; exit}' "$OUT/start$s/$cand/test-errors.txt")
