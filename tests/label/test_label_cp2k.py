@@ -263,8 +263,12 @@ else:
     job = "out.cfg.work/frame-000000/"
 
     def scf_steps():
+        # an SCF iteration line is "<step> <method> ..."; CP2K also prints lines holding
+        # a single number, which are not steps
+        methods = ("OT", "Pulay", "Broy.", "P_Mix/Diag.", "DIIS/Diag.")
         with open(job + "label.out") as f:
-            return sum(1 for l in f if l.split()[:3] and l.split()[0].isdigit() and l.split()[1] in ("OT", "Pulay", "Broy.", "P_Mix/Diag.", "DIIS/Diag."))
+            words = (l.split() for l in f)
+            return sum(1 for w in words if len(w) >= 2 and w[0].isdigit() and w[1] in methods)
 
     first = scf_steps() if out else 0
     for cut in (None, 200):
