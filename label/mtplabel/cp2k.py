@@ -23,7 +23,9 @@ frame the labeller edits a copy:
                is run once more from the guess above, its output kept as
                resumed-label.out
   &SCF &PRINT &RESTART &EACH QS_SCF 5 unless the template sets it (CP2K's
-               default writes the wavefunction every 20 SCF steps)
+               default writes the wavefunction every 20 SCF steps); a template
+               whose &RESTART key is OFF, above the run's PRINT_LEVEL or has its
+               own FILENAME is refused (no restarts would happen)
   &KPOINTS     with --kspacing: SCHEME MONKHORST-PACK n1 n2 n3 from the
                frame's cell (kmesh.py; the template's other &KPOINTS keywords
                kept), or no &KPOINTS (Gamma-only code) when the mesh is 1x1x1;
@@ -166,6 +168,32 @@ class Adapter:
                                  (fr.index, bad[0], len(type_order)))
         if kspacing is not None and not fe[0].sub("DFT"):
             raise SetupError("%s: --kspacing needs a &DFT section in &FORCE_EVAL" % template)
+        self._check_restart_key(root, fe[0])
+
+    def _check_restart_key(self, root, fe):
+        """Refuse a template whose wavefunction print key would stop CP2K writing
+        label-RESTART.wfn/.kp: the labeller restarts the next frame and an interrupted
+        one from that file, and a template that turned it off would make every frame
+        start from the atomic guess without a word."""
+        for dft in fe.sub("DFT"):
+            for scf in dft.sub("SCF"):
+                for pr in scf.sub("PRINT"):
+                    for key in pr.sub("RESTART"):
+                        where = "%s: &DFT &SCF &PRINT &RESTART" % self.template
+                        level = key.args.split()[0].upper() if key.args.split() else "ON"
+                        if level in ("OFF", "FALSE", ".FALSE.", "F", "NO"):
+                            raise SetupError("%s %s: the labeller restarts frames from the wavefunction CP2K "
+                                             "writes there; remove %s" % (where, key.args, key.args))
+                        glob = root.sub("GLOBAL")
+                        pl = ((glob[0].keyword("PRINT_LEVEL") if glob else None) or "MEDIUM").upper()
+                        order = ("SILENT", "LOW", "MEDIUM", "HIGH", "DEBUG")
+                        if level in order and pl in order and order.index(level) > max(order.index(pl), 2):
+                            raise SetupError("%s %s: CP2K writes the wavefunction only at &GLOBAL PRINT_LEVEL %s "
+                                             "or above (this run: %s); use &RESTART ON" %
+                                             (where, key.args, level, max(pl, "MEDIUM", key=order.index)))
+                        if key.keyword("FILENAME") is not None:
+                            raise SetupError("%s FILENAME: the labeller reads the wavefunction from the default "
+                                             "name (label-RESTART.wfn/.kp); remove FILENAME" % where)
 
     def key_material(self):
         ks = "" if self.kspacing is None else "\0kspacing %r" % self.kspacing

@@ -235,6 +235,23 @@ cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn
                        stderr=subprocess.PIPE, universal_newlines=True)
     check(p.returncode == 0 and guess_lines() == ["SCF_GUESS ATOMIC", "QS_SCF 3"],
           "retried failure: exit %d, %s" % (p.returncode, guess_lines()))
+    # a template whose wavefunction print key would write nothing the labeller can read is
+    # refused before any frame runs (it would silently start every frame from the atomic guess)
+    restart_key = "      &PRINT\n        &RESTART%s\n%s        &END RESTART\n      &END PRINT\n    &END SCF"
+    for name, head, body, why in (("off", " OFF", "", "remove OFF"),
+                                  ("high", " HIGH", "", "PRINT_LEVEL HIGH"),
+                                  ("filename", "", "          FILENAME =mine\n", "remove FILENAME"),
+                                  ("on", " ON", "", None), ("plain", "", "          BACKUP_COPIES 1\n", None)):
+        with open("restart-%s.inp" % name, "w") as f:
+            f.write(open(template).read().replace("    &END SCF", restart_key % (head, body)))
+        shutil.rmtree("out.cfg.work", ignore_errors=True)
+        p = label("ok", "restart-%s.inp" % name)
+        if why:
+            check(p.returncode == 1 and why in p.stderr and "&RESTART" in p.stderr and
+                  not os.path.exists("out.cfg.work/frame-000000/label.inp"),
+                  "template with &RESTART%s%s: exit %d, %s" % (head, body.strip(), p.returncode, p.stderr))
+        else:
+            check(p.returncode == 0, "template with &RESTART%s: exit %d, %s" % (head, p.returncode, p.stderr))
     os.chdir(WORK)
 else:
     exe = next((e for e in ("cp2k.psmp", "cp2k.popt", "cp2k") if shutil.which(e)), None)
