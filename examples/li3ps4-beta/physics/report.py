@@ -6,7 +6,7 @@ written into this script); literature values are quoted with their sources
 below, each marked as verified or not.
 
   report.py --workdir=DIR --temps="500 600 ..." [--aimd-dir=DIR/aimd]
-            [--timestep=0.001] [--skip=0.25] [--aimd-skip=250] [--lattice-t=300]
+            [--timestep=0.001] [--skip=0.25] [--aimd-skip=50] [--lattice-t=300]
             [--rdf-t=600] [--cellopt=../cp2k/cellopt_steps.tsv] [--pot=FILE]
 
 A missing input (run not done) is an error naming the file, exit 1; the CP2K
@@ -464,7 +464,7 @@ def literature_section(fits, results, volume=None):
 
 def main(argv):
     opts = {"workdir": None, "temps": None, "aimd-dir": None, "timestep": "0.001", "skip": "0.25",
-            "aimd-skip": "250", "lattice-t": "300", "rdf-t": "600", "cellopt": "", "pot": ""}
+            "aimd-skip": "50", "lattice-t": "300", "rdf-t": "600", "cellopt": "", "pot": ""}
     for a in argv:
         k, _, v = a[2:].partition("=")
         if not a.startswith("--") or k not in opts:
