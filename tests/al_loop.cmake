@@ -30,6 +30,11 @@ set_tests_properties(al_loop_sizes PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 
 add_test(NAME al_loop_restore
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_restore.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
 set_tests_properties(al_loop_restore PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref TIMEOUT 900)
+# commit_campaign.sh against the reference loop, from a throw-away git repository: commits only
+# --out, the labelled frames in order, nothing without news, no temporaries, a failed commit retried.
+add_test(NAME al_loop_commit_campaign
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_commit_campaign.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
+set_tests_properties(al_loop_commit_campaign PROPERTIES LABELS "al_loop" SKIP_RETURN_CODE 77 FIXTURES_REQUIRED al_loop_ref)
 # Several structures (STRUCTURES=NAME=FILE) and heating (HEAT_STEPS) in the exploration (seconds).
 add_test(NAME al_loop_structures
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/al_loop/test_structures.sh ${CMAKE_BINARY_DIR}/bin ${PROJECT_SOURCE_DIR} ${OMTP_AL_WORK})
