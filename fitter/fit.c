@@ -55,6 +55,7 @@ void fit_options_default(fit_options *o)
     o->optimizer = FIT_OPT_VARPRO;
     o->wolfe_c2 = 0.9;
     o->restarts = 3;
+    o->final_energy_weight = 0;
 }
 
 double fit_now(void)
@@ -237,6 +238,8 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
     if (c.rank != 0) oq.warn = NULL, oq.message = NULL;
     mtp_status st = MTP_OK;
     fit_options ow; /* o with the default weights */
+    fit_options of; /* o with the final energy weight (set at the end) */
+    double *th_in = NULL; /* a trained INIT's parameters (final stage) */
     if (o->default_weights) {
         ow = *o;
         fit_default_weights(train_all, n_train_all, &ow);
@@ -249,8 +252,9 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
     if (o->default_weights)
         fit_note(&c,
                  "# default weights (no weight options; rule in `mtp help train`): --energy_weight=%.6g "
-                 "--force_weight=%.6g --stress_weight=%.6g --weight_scaling=1 --weight_scaling_forces=0\n",
-                 o->energy_weight, o->force_weight, o->stress_weight);
+                 "--force_weight=%.6g --stress_weight=%.6g --weight_scaling=1 --weight_scaling_forces=0; "
+                 "then the linear coefficients solved again with energy weight %.6g\n",
+                 o->energy_weight, o->force_weight, o->stress_weight, o->final_energy_weight);
     const int vstop = o->valid_patience > 0 && n_valid_all > 0;
     c.vbest_loss = INFINITY;
     mtp_potential_info info = mtp_potential_get_info(pot);
@@ -294,6 +298,14 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
         }
     }
     if ((st = fit_ctx_init(&c, pot, o, err))) goto done;
+    /* a trained potential trained on under the default rule: its own
+     * parameters are kept if they are better under the final weights (the
+     * first stage optimises another objective, so more steps can leave the
+     * final one a little higher) */
+    const double sigma_in = info.scaling;
+    if (was_trained && o->final_energy_weight > 0 && isfinite(o->final_energy_weight) &&
+        (th_in = malloc((size_t)c.P * sizeof(double))))
+        memcpy(th_in, c.theta, (size_t)c.P * sizeof(double));
     fit_hash_cfgs(train_all, n_train_all, c.hash_train);
     fit_hash_cfgs(valid_all, n_valid_all, c.hash_valid);
     const int mode = o->optimizer == FIT_OPT_BFGS ? FIT_OPT_BFGS : FIT_OPT_VARPRO;
@@ -429,6 +441,56 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
         free(th0);
         if (st) goto done2;
     }
+    if (o->final_energy_weight > 0 && isfinite(o->final_energy_weight)) {
+        /* the second stage of the default rule (fit_weights.c): the linear
+         * coefficients (and the scaling) for another energy weight, the
+         * radial ones kept; undone if it does not lower that objective */
+        of = *o;
+        of.energy_weight = o->final_energy_weight;
+        c.o = o = &of;
+        double L0, L1, sigma0 = mtp_potential_get_info(pot).scaling;
+        double *th0 = malloc((size_t)c.P * sizeof(double));
+        if (!th0) {
+            if (err) {
+                err->status = MTP_ERR_NOMEM;
+                snprintf(err->message, sizeof err->message, "out of memory (final linear solve)");
+            }
+            st = MTP_ERR_NOMEM;
+            goto done2;
+        }
+        memcpy(th0, c.theta, (size_t)c.P * sizeof(double));
+        if (!(st = fit_eval_loss(&c, train, n_train, &L0, NULL, NULL, 1, err)) &&
+            !(st = fit_lin_optimize(&c, train, n_train, NULL, err)) && !(st = fit_rescale(&c, train, n_train, err)) &&
+            !(st = fit_eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err))) {
+            if (L1 <= L0)
+                fit_note(&c, "# linear coefficients solved again with --energy_weight=%.6g: loss %.6e -> %.6e\n",
+                         o->energy_weight, L0, L1);
+            else {
+                fit_note(&c, "# linear solve with --energy_weight=%.6g raised that loss (%.6e -> %.6e): undone\n",
+                         o->energy_weight, L0, L1);
+                if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
+            }
+        }
+        free(th0);
+        if (!st && th_in) {
+            double Lin;
+            double *th1 = malloc((size_t)c.P * sizeof(double)), sigma1 = mtp_potential_get_info(pot).scaling;
+            if (th1) {
+                memcpy(th1, c.theta, (size_t)c.P * sizeof(double));
+                if (!(st = fit_eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) &&
+                    !(st = mtp_potential_set_scaling(pot, sigma_in, err)) && !(st = fit_set_theta(&c, th_in, err)) &&
+                    !(st = fit_eval_loss(&c, train, n_train, &Lin, NULL, NULL, 1, err))) {
+                    if (Lin <= L1)
+                        fit_note(&c, "# the potential given is better under these weights (%.6e vs %.6e): kept\n", Lin,
+                                 L1);
+                    else if (!(st = mtp_potential_set_scaling(pot, sigma1, err)))
+                        st = fit_set_theta(&c, th1, err);
+                }
+                free(th1);
+            }
+        }
+        if (st) goto done2;
+    }
     {
         double Lf;
         fit_stats fs;
@@ -458,7 +520,7 @@ done:
     res->stopped = c.stopped;
     res->elapsed = fit_now() - c.t0;
     if (run.resume) fit_ckpt_free(run.resume);
-    free(run.best), free(run.best_lambda);
+    free(run.best), free(run.best_lambda), free(th_in);
     fit_ctx_free(&c);
     return st;
 }

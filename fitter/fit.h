@@ -61,6 +61,11 @@ typedef struct fit_options {
      * with the parameters of the best validation loss (0 = off). */
     int default_weights;
     int valid_patience;
+    /* final_energy_weight > 0: after training, the linear coefficients are
+     * solved once more (and the potential rescaled) with this energy weight
+     * instead of energy_weight, the radial ones kept (the second stage of
+     * the default rule, fit_weights.c; 0 = none, as in MLIP-3) */
+    double final_energy_weight;
 } fit_options;
 
 void fit_options_default(fit_options *o);

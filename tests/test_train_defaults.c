@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* Default weights and validation stopping of the trainer (issue 11 item 1):
  *   1. the rule of fit_weights.c on a slice of mlearn Si: wf = 0.01/<F^2>,
- *      we = 1200 wf, ws = 0.1 wf; all targets times 3 divide the weights by
- *      9; every configuration twice leaves them unchanged;
+ *      we = 100 wf, ws = 0.1 wf, final energy weight 500 wf; all targets
+ *      times 3 divide the weights by 9; every configuration twice leaves
+ *      them unchanged;
  *   2. the same data in another energy unit (targets times 2) gives the same
  *      fitted potential up to the unit: radial coefficients equal, linear
  *      ones (species and moment coefficients) times 2;
- *   3. validation stopping (a validation set whose forces are reversed, so
+ *   3. validation stopping (the rule's first-stage weights given
+ *      explicitly; a validation set whose forces are reversed, so
  *      its loss rises as training fits the forces) stops after
  *      valid_patience iterations without improvement and ends with the
  *      parameters of the best validation loss seen;
  *   4. a run with validation stopping stopped cleanly and resumed from its
  *      checkpoint ends bit-identical to the uninterrupted run;
- *   5. explicit MLIP-3 weights (default_weights 0) are not touched.
+ *   5. explicit MLIP-3 weights (default_weights 0) are not touched;
+ *   6. the rule's second stage: the default-weight run equals the run with
+ *      its first-stage weights given explicitly in the radial coefficients,
+ *      and has the lower loss under the final energy weight (the higher
+ *      under the first-stage one): only the linear solve differs.
  * Usage: test_train_defaults MTP SHARED_DATA WORKDIR */
 #include <openmtp/openmtp.h>
 #include <openmtp/openmtp_train.h>
@@ -49,6 +55,12 @@ static void on_message(void *user, int kind, const char *text)
     seen *s = user;
     if (strstr(text, "# validation stopping: no lower")) s->vstop_note = 1;
     if (strstr(text, "# validation stopping: kept")) s->vkept_note = 1;
+}
+
+static void on_message_final(void *user, int kind, const char *text)
+{
+    (void)kind;
+    if (strstr(text, "# linear coefficients solved again with --energy_weight=")) *(int *)user += 1;
 }
 
 static int same_params(const mtp_potential *a, const mtp_potential *b)
@@ -114,13 +126,16 @@ int main(int argc, char **argv)
         fit_options_default(&c);
         fit_default_weights(sl, ns, &a);
         CHECK(tu_close(a.force_weight, 0.01 / (f2 / nf), 1e-12, 0), "force weight %g", a.force_weight);
-        CHECK(tu_close(a.energy_weight, 1200 * a.force_weight, 1e-12, 0), "energy weight %g", a.energy_weight);
+        CHECK(tu_close(a.energy_weight, 100 * a.force_weight, 1e-12, 0), "energy weight %g", a.energy_weight);
+        CHECK(tu_close(a.final_energy_weight, 500 * a.force_weight, 1e-12, 0), "final energy weight %g",
+              a.final_energy_weight);
         CHECK(tu_close(a.stress_weight, 0.1 * a.force_weight, 1e-12, 0), "stress weight %g", a.stress_weight);
         CHECK(a.weight_scaling == 1 && a.weight_scaling_forces == 0, "weight scalings");
         mtp_cfg *x3 = scaled_copy(sl, ns, 3, 0);
         fit_default_weights(x3, ns, &b);
         CHECK(tu_close(b.force_weight * 9, a.force_weight, 1e-12, 0) &&
                   tu_close(b.energy_weight * 9, a.energy_weight, 1e-12, 0) &&
+                  tu_close(b.final_energy_weight * 9, a.final_energy_weight, 1e-12, 0) &&
                   tu_close(b.stress_weight * 9, a.stress_weight, 1e-12, 0),
               "targets x3: weights / 9 (%g %g)", b.force_weight, a.force_weight);
         free_copy(x3, ns);
@@ -165,11 +180,18 @@ int main(int argc, char **argv)
         mtp_potential_destroy(p1), mtp_potential_destroy(p2);
     }
 
-    /* 3. validation stopping keeps the best-validation parameters */
+    /* 3. validation stopping keeps the best-validation parameters (the
+     * rule's first-stage weights given explicitly: derived weights would
+     * solve the linear coefficients again at the end, by design) */
+    fit_options rule;
+    fit_options_default(&rule);
+    fit_default_weights(sl, ns, &rule);
     mtp_cfg *rev = scaled_copy(sl, ns, 1, 1);
     mtp_train_options ov;
     mtp_train_options_default(&ov);
     ov.iteration_limit = 40, ov.valid_every = 1, ov.valid_patience = 4;
+    ov.energy_weight = rule.energy_weight, ov.force_weight = rule.force_weight, ov.stress_weight = rule.stress_weight;
+    ov.weight_scaling = 1, ov.weight_scaling_forces = 0;
     ov.progress = on_progress, ov.message = on_message;
     {
         seen *s = calloc(1, sizeof *s);
@@ -185,9 +207,7 @@ int main(int argc, char **argv)
         CHECK(s->nv == imin + 1 + 4, "stopped %d checks after the best (check %d of %d)", s->nv - imin - 1, imin + 1,
               s->nv);
         CHECK(s->nv > 0 && s->vloss[s->nv - 1] > s->vloss[imin], "the validation loss rose");
-        fit_options fo;
-        fit_options_default(&fo);
-        fit_default_weights(sl, ns, &fo);
+        fit_options fo = rule;
         double vl;
         CHECK_OK(fit_loss(pot, rev, ns, &fo, &vl, NULL, &err), err);
         CHECK(tu_close(vl, s->vloss[imin], 1e-10, 0), "the potential has the best validation loss (%.10g vs %.10g)",
@@ -233,6 +253,52 @@ int main(int argc, char **argv)
         mtp_potential_destroy(full), mtp_potential_destroy(part), mtp_potential_destroy(resumed);
     }
     free_copy(rev, ns);
+
+    /* 6. the second stage of the rule: only the linear solve differs */
+    {
+        mtp_train_options od;
+        mtp_train_options_default(&od);
+        od.iteration_limit = 5, od.seed = 2, od.init_random = 1;
+        od.message = on_message_final;
+        int noted = 0;
+        od.user = &noted;
+        mtp_train_options oe = od;
+        oe.energy_weight = rule.energy_weight, oe.force_weight = rule.force_weight, oe.stress_weight = rule.stress_weight;
+        oe.weight_scaling = 1, oe.weight_scaling_forces = 0;
+        mtp_potential *pd = NULL, *pe = NULL;
+        CHECK_OK(mtp_potential_read(init, &pd, &err), err);
+        CHECK_OK(mtp_train(pd, sl, ns, NULL, 0, &od, NULL, &err), err);
+        CHECK(noted == 1, "the log notes the final linear solve");
+        noted = 0;
+        CHECK_OK(mtp_potential_read(init, &pe, &err), err);
+        CHECK_OK(mtp_train(pe, sl, ns, NULL, 0, &oe, NULL, &err), err);
+        CHECK(noted == 0, "explicit weights: no final linear solve");
+        mtp_potential_info info = mtp_potential_get_info(pd);
+        int P = info.param_count, nr = info.species_count * info.species_count * info.radial_funcs_count *
+                                       info.radial_basis_size;
+        double *td = malloc(sizeof(double) * P), *te = malloc(sizeof(double) * P);
+        CHECK_OK(mtp_potential_get_params(pd, td, &err), err);
+        CHECK_OK(mtp_potential_get_params(pe, te, &err), err);
+        int rad_same = 1, lin_diff = 0;
+        for (int i = 0; i < P; i++) {
+            if (i < nr && !(td[i] == te[i])) rad_same = 0;
+            if (i >= nr && !tu_close(td[i], te[i], 1e-9, 1e-12)) lin_diff++;
+        }
+        CHECK(rad_same, "the radial coefficients are those of the first stage");
+        CHECK(lin_diff > 0, "the linear coefficients were solved again");
+        fit_options ff = rule;
+        ff.energy_weight = rule.final_energy_weight;
+        double Ld, Le, L1d, L1e;
+        CHECK_OK(fit_loss(pd, sl, ns, &ff, &Ld, NULL, &err), err);
+        CHECK_OK(fit_loss(pe, sl, ns, &ff, &Le, NULL, &err), err);
+        CHECK_OK(fit_loss(pd, sl, ns, &rule, &L1d, NULL, &err), err);
+        CHECK_OK(fit_loss(pe, sl, ns, &rule, &L1e, NULL, &err), err);
+        CHECK(Ld < Le && L1e < L1d, "final-weight loss %.10g < %.10g, first-stage loss %.10g < %.10g", Ld, Le, L1e, L1d);
+        printf("second stage: %d of %d linear coefficients changed; final-weight loss %.6g -> %.6g\n", lin_diff,
+               P - nr, Le, Ld);
+        free(td), free(te);
+        mtp_potential_destroy(pd), mtp_potential_destroy(pe);
+    }
 
     /* 5. explicit weights stay as given */
     {

@@ -74,7 +74,8 @@ int mtp_train_progress_format(const mtp_train_progress *p, char *buf, size_t siz
 typedef struct mtp_train_options {
     /* The six weights default to NAN (unset): with all of them unset the
      * weights are derived from the training set (the rule of `mtp help
-     * train`: wf = 0.01/<F^2>, we = 1200 A^-2 wf, ws = 0.1 wf; noted through
+     * train`: wf = 0.01/<F^2>, we = 100 A^-2 wf, ws = 0.1 wf, then the
+     * linear coefficients solved again with we = 500 A^-2 wf; noted through
      * `message`), as `mtp train` with no weight option.  Setting any one
      * gives MLIP-3's objective, the unset ones taking MLIP-3's defaults: */
     double energy_weight, force_weight, stress_weight; /* 1, 0.01, 0.001 */
