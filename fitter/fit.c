@@ -303,7 +303,7 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
      * first stage optimises another objective, so more steps can leave the
      * final one a little higher) */
     const double sigma_in = info.scaling;
-    if (was_trained && o->final_energy_weight > 0 && isfinite(o->final_energy_weight) &&
+    if (was_trained && o->final_energy_weight > 0 && isfinite(o->final_energy_weight) && !vstop &&
         (th_in = malloc((size_t)c.P * sizeof(double))))
         memcpy(th_in, c.theta, (size_t)c.P * sizeof(double));
     fit_hash_cfgs(train_all, n_train_all, c.hash_train);
@@ -425,7 +425,8 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
          * (the final LinOptimize below would refit it to the training set) */
         if ((st = mtp_potential_set_scaling(pot, c.vbest_sigma, err)) || (st = fit_set_theta(&c, c.vbest, err)))
             goto done2;
-        fit_note(&c, "# validation stopping: kept the parameters of the best validation loss %.6e\n", c.vbest_loss);
+        fit_note(&c, "# validation stopping: kept the parameters of the best validation loss %.6e%s\n", c.vbest_loss,
+                 o->final_energy_weight > 0 ? " (its linear coefficients are solved again below)" : "");
     } else {
         /* final LinOptimize (ridge refreshed) and Rescale as in MLIP-3, kept
          * only if they do not increase the training loss */
@@ -468,6 +469,7 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
             else {
                 fit_note(&c, "# linear solve with --energy_weight=%.6g raised that loss (%.6e -> %.6e): undone\n",
                          o->energy_weight, L0, L1);
+                L1 = L0; /* the loss of what is kept */
                 if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
             }
         }
@@ -477,8 +479,7 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
             double *th1 = malloc((size_t)c.P * sizeof(double)), sigma1 = mtp_potential_get_info(pot).scaling;
             if (th1) {
                 memcpy(th1, c.theta, (size_t)c.P * sizeof(double));
-                if (!(st = fit_eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) &&
-                    !(st = mtp_potential_set_scaling(pot, sigma_in, err)) && !(st = fit_set_theta(&c, th_in, err)) &&
+                if (!(st = mtp_potential_set_scaling(pot, sigma_in, err)) && !(st = fit_set_theta(&c, th_in, err)) &&
                     !(st = fit_eval_loss(&c, train, n_train, &Lin, NULL, NULL, 1, err))) {
                     if (Lin <= L1)
                         fit_note(&c, "# the potential given is better under these weights (%.6e vs %.6e): kept\n", Lin,

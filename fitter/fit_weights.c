@@ -72,7 +72,8 @@ void fit_default_weights(const mtp_cfg *cfgs, int n, fit_options *o)
     if (!(scale > 0 && isfinite(scale))) scale = 1;
     o->force_weight = 0.01 / scale;
     o->energy_weight = o->force_weight * FIT_DEFAULT_BALANCE_TRAIN;
-    o->final_energy_weight = o->force_weight * FIT_DEFAULT_BALANCE_FINAL;
+    /* the second stage re-weights energies: nothing to do without them */
+    o->final_energy_weight = ne > 0 ? o->force_weight * FIT_DEFAULT_BALANCE_FINAL : 0;
     o->stress_weight = 0.1 * o->force_weight;
     o->weight_scaling = 1;
     o->weight_scaling_forces = 0;

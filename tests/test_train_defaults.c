@@ -18,7 +18,11 @@
  *   6. the rule's second stage: the default-weight run equals the run with
  *      its first-stage weights given explicitly in the radial coefficients,
  *      and has the lower loss under the final energy weight (the higher
- *      under the first-stage one): only the linear solve differs.
+ *      under the first-stage one): only the linear solve differs;
+ *   7. with validation stopping as well: the radial coefficients are the
+ *      best-validation ones, the linear ones solved again;
+ *   8. training on from a trained potential never ends with a higher
+ *      final-weight loss than the potential given.
  * Usage: test_train_defaults MTP SHARED_DATA WORKDIR */
 #include <openmtp/openmtp.h>
 #include <openmtp/openmtp_train.h>
@@ -252,7 +256,6 @@ int main(int argc, char **argv)
         free(s);
         mtp_potential_destroy(full), mtp_potential_destroy(part), mtp_potential_destroy(resumed);
     }
-    free_copy(rev, ns);
 
     /* 6. the second stage of the rule: only the linear solve differs */
     {
@@ -299,6 +302,74 @@ int main(int argc, char **argv)
         free(td), free(te);
         mtp_potential_destroy(pd), mtp_potential_destroy(pe);
     }
+
+    /* 7. default weights with validation stopping: the radial coefficients
+     * are the best-validation ones (those of the same run with the
+     * first-stage weights given explicitly), the linear ones solved again */
+    {
+        mtp_train_options od = ov, oe = ov;
+        od.energy_weight = od.force_weight = od.stress_weight = NAN;
+        od.weight_scaling = od.weight_scaling_forces = NAN;
+        seen *sd = calloc(1, sizeof *sd), *se = calloc(1, sizeof *se);
+        od.user = sd, oe.user = se;
+        mtp_potential *pd = NULL, *pe = NULL;
+        CHECK_OK(mtp_potential_read(init, &pd, &err), err);
+        CHECK_OK(mtp_train(pd, sl, ns, rev, ns, &od, NULL, &err), err);
+        CHECK_OK(mtp_potential_read(init, &pe, &err), err);
+        CHECK_OK(mtp_train(pe, sl, ns, rev, ns, &oe, NULL, &err), err);
+        CHECK(sd->vkept_note && se->vkept_note && sd->nv == se->nv, "both runs stop by validation at the same check");
+        mtp_potential_info info = mtp_potential_get_info(pd);
+        int P = info.param_count, nr = info.species_count * info.species_count * info.radial_funcs_count *
+                                       info.radial_basis_size;
+        double *td = malloc(sizeof(double) * P), *te = malloc(sizeof(double) * P);
+        CHECK_OK(mtp_potential_get_params(pd, td, &err), err);
+        CHECK_OK(mtp_potential_get_params(pe, te, &err), err);
+        int rad_same = 1, lin_diff = 0;
+        for (int i = 0; i < P; i++) {
+            if (i < nr && !(td[i] == te[i])) rad_same = 0;
+            if (i >= nr && !tu_close(td[i], te[i], 1e-9, 1e-12)) lin_diff++;
+        }
+        CHECK(rad_same && lin_diff > 0, "validation stopping + default weights: radial kept (%d), %d linear re-solved",
+              rad_same, lin_diff);
+        free(td), free(te), free(sd), free(se);
+        mtp_potential_destroy(pd), mtp_potential_destroy(pe);
+    }
+
+    /* 8. training on from a trained potential under the default rule never
+     * ends with a higher final-weight loss than the potential given */
+    {
+        mtp_train_options od;
+        mtp_train_options_default(&od);
+        od.iteration_limit = 5, od.seed = 2, od.init_random = 1;
+        char once[4096];
+        snprintf(once, sizeof once, "%s/once.almtp", work);
+        mtp_potential *p1 = NULL, *p2 = NULL;
+        CHECK_OK(mtp_potential_read(init, &p1, &err), err);
+        CHECK_OK(mtp_train(p1, sl, ns, NULL, 0, &od, NULL, &err), err);
+        CHECK_OK(mtp_potential_write(p1, once, &err), err);
+        double worst = -INFINITY, best_rel = INFINITY;
+        for (int more = 1; more <= 3; more++) {
+            od.iteration_limit = more;
+            CHECK_OK(mtp_potential_read(once, &p2, &err), err);
+            CHECK_OK(mtp_train(p2, sl, ns, NULL, 0, &od, NULL, &err), err);
+            fit_options ff = rule;
+            ff.energy_weight = rule.final_energy_weight;
+            double L1, L2;
+            CHECK_OK(fit_loss(p1, sl, ns, &ff, &L1, NULL, &err), err);
+            CHECK_OK(fit_loss(p2, sl, ns, &ff, &L2, NULL, &err), err);
+            CHECK(L2 <= L1 * (1 + 1e-12), "%d more steps: final-weight loss %.12g > the given potential's %.12g", more,
+                  L2, L1);
+            if (L2 / L1 - 1 > worst) worst = L2 / L1 - 1;
+            if (L2 / L1 - 1 < best_rel) best_rel = L2 / L1 - 1;
+            mtp_potential_destroy(p2);
+            p2 = NULL;
+        }
+        /* (and the further training is used when it is better: kept back always, it would never be lower) */
+        CHECK(best_rel < 0, "no further training was ever kept");
+        printf("training on: final-weight loss relative to the given potential's at most %+.3g\n", worst);
+        mtp_potential_destroy(p1);
+    }
+    free_copy(rev, ns);
 
     /* 5. explicit weights stay as given */
     {

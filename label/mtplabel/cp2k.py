@@ -91,6 +91,15 @@ class Section:
         return out
 
 
+def _print_level(glob):
+    """&GLOBAL's PRINT_LEVEL (or its CP2K alias IOLEVEL), upper case, or None."""
+    for name in ("PRINT_LEVEL", "IOLEVEL"):
+        v = glob.keyword(name)
+        if v:
+            return v.split()[0].upper()
+    return None
+
+
 def _strip_comment(line):
     for c in ("#", "!"):
         k = line.find(c)
@@ -181,11 +190,11 @@ class Adapter:
                     for key in pr.sub("RESTART"):
                         where = "%s: &DFT &SCF &PRINT &RESTART" % self.template
                         level = key.args.split()[0].upper() if key.args.split() else "ON"
-                        if level in ("OFF", "FALSE", ".FALSE.", "F", "NO"):
+                        if level == "OFF":
                             raise SetupError("%s %s: the labeller restarts frames from the wavefunction CP2K "
                                              "writes there; remove %s" % (where, key.args, key.args))
                         glob = root.sub("GLOBAL")
-                        pl = ((glob[0].keyword("PRINT_LEVEL") if glob else None) or "MEDIUM").upper()
+                        pl = (_print_level(glob[0]) if glob else None) or "MEDIUM"
                         order = ("SILENT", "LOW", "MEDIUM", "HIGH", "DEBUG")
                         if level in order and pl in order and order.index(level) > max(order.index(pl), 2):
                             raise SetupError("%s %s: CP2K writes the wavefunction only at &GLOBAL PRINT_LEVEL %s "
@@ -224,7 +233,7 @@ class Adapter:
         g = root.get_or_add("GLOBAL")
         g.set_keyword("PROJECT", "label", aliases=("PROJECT_NAME",))
         g.set_keyword("RUN_TYPE", "ENERGY_FORCE")
-        pl = (g.keyword("PRINT_LEVEL") or "MEDIUM").upper()
+        pl = _print_level(g) or "MEDIUM"
         if pl not in ("MEDIUM", "HIGH", "DEBUG"):
             g.set_keyword("PRINT_LEVEL", "MEDIUM", aliases=("IOLEVEL",))
         fe = root.sub("FORCE_EVAL")[0]

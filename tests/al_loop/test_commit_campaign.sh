@@ -33,6 +33,7 @@ g() { git -C "$R" "$@"; }
 g init -q && g config user.email test@openmtp && g config user.name test &&
     g add -A && g commit -qm base || fail "cannot set up the test repository"
 echo "changed, not to be committed" >> "$R/tracked.txt"
+g add tracked.txt # staged: a commit without the --out pathspec would take it
 echo "untracked" > "$R/untracked.txt"
 cp -r "$REF" "$S"
 # the last round with >= 2 labelled frames: its last frame arrives after the first commit
@@ -52,7 +53,7 @@ run first || fail "first run: exit $? ($(cat "$D/first.log"))"
 [ "$(commits)" = 2 ] || fail "first run: $(commits) commits, expected base + 1"
 g show --name-only --format= HEAD | grep -v '^examples/li3ps4-beta/frames/rounds/' | grep . &&
     fail "the commit touches files outside --out"
-g status --porcelain | grep -q '^ M tracked.txt' || fail "the tracked change was committed"
+g status --porcelain | grep -q '^M  tracked.txt' || fail "the staged change of another file was committed"
 g status --porcelain | grep -q '^?? untracked.txt' || fail "the untracked file was committed"
 [ -e "$OUT/round-000.cfg" ] && fail "round 0 (the seed) was written"
 cmp -s "$REF/rounds.tsv" "$OUT/rounds.tsv" || fail "rounds.tsv differs from the loop's"
@@ -71,7 +72,7 @@ for r in "$S"/round-*/; do
         fail "round $nnn: explore.tsv does not list the $grades exploration runs"
     checked=$((checked + 1))
 done
-[ "$checked" -ge 2 ] || fail "only $checked rounds checked"
+[ "$checked" -ge 1 ] || fail "no round checked"
 "$BIN/mtp" convert "$OUT/$L.cfg" "$D/check.cfg" --no_loss > /dev/null 2>&1 || fail "$L.cfg is not readable by mtp"
 
 # --- nothing new: no commit

@@ -241,9 +241,18 @@ cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn
     for name, head, body, why in (("off", " OFF", "", "remove OFF"),
                                   ("high", " HIGH", "", "PRINT_LEVEL HIGH"),
                                   ("filename", "", "          FILENAME =mine\n", "remove FILENAME"),
-                                  ("on", " ON", "", None), ("plain", "", "          BACKUP_COPIES 1\n", None)):
+                                  ("on", " ON", "", None), ("plain", "", "          BACKUP_COPIES 1\n", None),
+                                  # IOLEVEL is CP2K's alias of PRINT_LEVEL
+                                  ("iolevel-low", " MEDIUM", "", None),
+                                  ("iolevel-low-high", " HIGH", "", "PRINT_LEVEL HIGH"),
+                                  ("iolevel-high", " HIGH", "", None)):
+        text = open(template).read().replace("    &END SCF", restart_key % (head, body))
+        if name.startswith("iolevel"):
+            text = "&GLOBAL\n  IOLEVEL %s\n&END GLOBAL\n" % name.split("-")[1].upper() + \
+                "\n".join(l for l in text.split("\n") if "PRINT_LEVEL" not in l)
+            text = text.replace("&END GLOBAL\n&GLOBAL\n", "")
         with open("restart-%s.inp" % name, "w") as f:
-            f.write(open(template).read().replace("    &END SCF", restart_key % (head, body)))
+            f.write(text)
         shutil.rmtree("out.cfg.work", ignore_errors=True)
         p = label("ok", "restart-%s.inp" % name)
         if why:
@@ -252,6 +261,10 @@ cp DATA/lih_converged.out label.out; echo wfn > label-RESTART.wfn
                   "template with &RESTART%s%s: exit %d, %s" % (head, body.strip(), p.returncode, p.stderr))
         else:
             check(p.returncode == 0, "template with &RESTART%s: exit %d, %s" % (head, p.returncode, p.stderr))
+        if name == "iolevel-low":  # raised to MEDIUM, the alias replaced
+            written = job_file("label.inp") or ""
+            check("PRINT_LEVEL MEDIUM" in written and "IOLEVEL" not in written, "IOLEVEL LOW raised: %s" %
+                  [l for l in written.split("\n") if "LEVEL" in l])
     os.chdir(WORK)
 else:
     exe = next((e for e in ("cp2k.psmp", "cp2k.popt", "cp2k") if shutil.which(e)), None)

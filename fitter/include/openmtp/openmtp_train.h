@@ -124,7 +124,7 @@ mtp_status mtp_train_check_options(const mtp_train_options *o, mtp_error *err);
 typedef struct mtp_train_result {
     int iterations;         /* accepted steps (all phases counted by mtp train) */
     int stopped;            /* 1: stopped by the progress callback      */
-    double loss;            /* final training loss                      */
+    double loss;            /* final training loss (under the final weights of the default rule) */
     double rmse_energy, rmse_force; /* final training RMS errors, meV/atom, eV/A */
     double elapsed;         /* s */
 } mtp_train_result;
