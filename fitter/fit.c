@@ -467,10 +467,24 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
                 fit_note(&c, "# linear coefficients solved again with --energy_weight=%.6g: loss %.6e -> %.6e\n",
                          o->energy_weight, L0, L1);
             else {
-                fit_note(&c, "# linear solve with --energy_weight=%.6g raised that loss (%.6e -> %.6e): undone\n",
-                         o->energy_weight, L0, L1);
-                L1 = L0; /* the loss of what is kept */
-                if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
+                /* the Rescale can be what raised it (seen with MLIP-3's final
+                 * LinOptimize+Rescale): the linear solve alone, else undone */
+                double L2 = INFINITY;
+                if (!(st = mtp_potential_set_scaling(pot, sigma0, err)) && !(st = fit_set_theta(&c, th0, err)) &&
+                    !(st = fit_lin_optimize(&c, train, n_train, NULL, err)))
+                    st = fit_eval_loss(&c, train, n_train, &L2, NULL, NULL, 1, err);
+                if (!st && L2 <= L0) {
+                    fit_note(&c,
+                             "# linear coefficients solved again with --energy_weight=%.6g, without the rescale "
+                             "(which raised the loss to %.6e): loss %.6e -> %.6e\n",
+                             o->energy_weight, L1, L0, L2);
+                    L1 = L2;
+                } else if (!st) {
+                    fit_note(&c, "# linear solve with --energy_weight=%.6g raised that loss (%.6e -> %.6e): undone\n",
+                             o->energy_weight, L0, fmin(L1, L2));
+                    L1 = L0; /* the loss of what is kept */
+                    if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
+                }
             }
         }
         free(th0);
