@@ -185,6 +185,43 @@ static mtp_cfg *local_share(const fit_ctx *c, const mtp_cfg *cfgs, int n, int *n
 }
 
 /* A fresh random start of the radial coefficients for restart k. */
+/* The potential's scaling and parameters set to (sigma, theta). */
+static mtp_status set_params(fit_ctx *c, mtp_potential *pot, const double *theta, double sigma, mtp_error *err)
+{
+    mtp_status st = mtp_potential_set_scaling(pot, sigma, err);
+    return st ? st : fit_set_theta(c, theta, err);
+}
+
+/* The linear coefficients solved again under c->o (ridge refreshed), then,
+ * if `rescale`, the potential rescaled; kept only if the training loss does
+ * not rise.  *before: that loss before the attempt (computed if NAN), *after:
+ * the attempt's; *kept: whether the attempt stands (else the parameters and
+ * scaling are those before it). */
+static mtp_status resolve_linear(fit_ctx *c, mtp_potential *pot, const mtp_cfg *train, int n, int rescale,
+                                 double *before, double *after, int *kept, mtp_error *err)
+{
+    const double sigma0 = mtp_potential_get_info(pot).scaling;
+    double *th0 = malloc((size_t)c->P * sizeof(double));
+    *kept = 0;
+    if (!th0) {
+        if (err) {
+            err->status = MTP_ERR_NOMEM;
+            snprintf(err->message, sizeof err->message, "out of memory (linear solve)");
+        }
+        return MTP_ERR_NOMEM;
+    }
+    memcpy(th0, c->theta, (size_t)c->P * sizeof(double));
+    mtp_status st;
+    if (!(isnan(*before) && (st = fit_eval_loss(c, train, n, before, NULL, NULL, 1, err))) &&
+        !(st = fit_lin_optimize(c, train, n, NULL, err)) && !(rescale && (st = fit_rescale(c, train, n, err))) &&
+        !(st = fit_eval_loss(c, train, n, after, NULL, NULL, 1, err))) {
+        *kept = *after <= *before;
+        if (!*kept) st = set_params(c, pot, th0, sigma0, err);
+    }
+    free(th0);
+    return st;
+}
+
 static mtp_status restart_start(fit_ctx *c, const mtp_cfg *train, int n_train, int k, mtp_error *err)
 {
     const fit_options *o = c->o;
@@ -415,7 +452,7 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
         /* the best start with its own ridge (the loss includes the ridge term) */
         if (!st) {
             memcpy(c.lambda, run.best_lambda, (size_t)c.nlin * sizeof(double));
-            if (!(st = mtp_potential_set_scaling(pot, run.best_sigma, err))) st = fit_set_theta(&c, run.best, err);
+            st = set_params(&c, pot, run.best, run.best_sigma, err);
         }
         *iterations = steps;
         if (st) goto done2;
@@ -423,24 +460,16 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
     if (vstop && c.vbest) {
         /* validation stopping: the potential of the best validation loss
          * (the final LinOptimize below would refit it to the training set) */
-        if ((st = mtp_potential_set_scaling(pot, c.vbest_sigma, err)) || (st = fit_set_theta(&c, c.vbest, err)))
-            goto done2;
+        if ((st = set_params(&c, pot, c.vbest, c.vbest_sigma, err))) goto done2;
         fit_note(&c, "# validation stopping: kept the parameters of the best validation loss %.6e%s\n", c.vbest_loss,
                  o->final_energy_weight > 0 ? " (its linear coefficients are solved again below)" : "");
     } else {
         /* final LinOptimize (ridge refreshed) and Rescale as in MLIP-3, kept
          * only if they do not increase the training loss */
-        double L0, L1, sigma0 = mtp_potential_get_info(pot).scaling;
-        double *th0 = malloc((size_t)c.P * sizeof(double));
-        memcpy(th0, c.theta, (size_t)c.P * sizeof(double));
-        if (!(st = fit_eval_loss(&c, train, n_train, &L0, NULL, NULL, 1, err)) &&
-            !(st = fit_lin_optimize(&c, train, n_train, NULL, err)) && !(st = fit_rescale(&c, train, n_train, err)) &&
-            !(st = fit_eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err)) && !(L1 <= L0)) {
-            fit_note(&c, "# final LinOptimize+Rescale raised the loss (%.6e -> %.6e): undone\n", L0, L1);
-            if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
-        }
-        free(th0);
-        if (st) goto done2;
+        double L0 = NAN, L1;
+        int kept;
+        if ((st = resolve_linear(&c, pot, train, n_train, 1, &L0, &L1, &kept, err))) goto done2;
+        if (!kept) fit_note(&c, "# final LinOptimize+Rescale raised the loss (%.6e -> %.6e): undone\n", L0, L1);
     }
     if (o->final_energy_weight > 0 && isfinite(o->final_energy_weight)) {
         /* the second stage of the default rule (fit_weights.c): the linear
@@ -449,57 +478,38 @@ mtp_status fit_train_ex(mtp_potential *pot, const mtp_cfg *train_all, int n_trai
         of = *o;
         of.energy_weight = o->final_energy_weight;
         c.o = o = &of;
-        double L0, L1, sigma0 = mtp_potential_get_info(pot).scaling;
-        double *th0 = malloc((size_t)c.P * sizeof(double));
-        if (!th0) {
-            if (err) {
-                err->status = MTP_ERR_NOMEM;
-                snprintf(err->message, sizeof err->message, "out of memory (final linear solve)");
-            }
-            st = MTP_ERR_NOMEM;
-            goto done2;
+        double L0 = NAN, L1, L2 = INFINITY;
+        int kept;
+        if ((st = resolve_linear(&c, pot, train, n_train, 1, &L0, &L1, &kept, err))) goto done2;
+        if (kept)
+            fit_note(&c, "# linear coefficients solved again with --energy_weight=%.6g: loss %.6e -> %.6e\n",
+                     o->energy_weight, L0, L1);
+        else {
+            /* the Rescale can be what raised it (seen with MLIP-3's final
+             * LinOptimize+Rescale): the linear solve alone, else undone */
+            if ((st = resolve_linear(&c, pot, train, n_train, 0, &L0, &L2, &kept, err))) goto done2;
+            if (kept)
+                fit_note(&c,
+                         "# linear coefficients solved again with --energy_weight=%.6g, without the rescale "
+                         "(which raised the loss to %.6e): loss %.6e -> %.6e\n",
+                         o->energy_weight, L1, L0, L2);
+            else
+                fit_note(&c, "# linear solve with --energy_weight=%.6g raised that loss (%.6e -> %.6e): undone\n",
+                         o->energy_weight, L0, fmin(L1, L2));
+            L1 = kept ? L2 : L0; /* the loss of what is kept */
         }
-        memcpy(th0, c.theta, (size_t)c.P * sizeof(double));
-        if (!(st = fit_eval_loss(&c, train, n_train, &L0, NULL, NULL, 1, err)) &&
-            !(st = fit_lin_optimize(&c, train, n_train, NULL, err)) && !(st = fit_rescale(&c, train, n_train, err)) &&
-            !(st = fit_eval_loss(&c, train, n_train, &L1, NULL, NULL, 1, err))) {
-            if (L1 <= L0)
-                fit_note(&c, "# linear coefficients solved again with --energy_weight=%.6g: loss %.6e -> %.6e\n",
-                         o->energy_weight, L0, L1);
-            else {
-                /* the Rescale can be what raised it (seen with MLIP-3's final
-                 * LinOptimize+Rescale): the linear solve alone, else undone */
-                double L2 = INFINITY;
-                if (!(st = mtp_potential_set_scaling(pot, sigma0, err)) && !(st = fit_set_theta(&c, th0, err)) &&
-                    !(st = fit_lin_optimize(&c, train, n_train, NULL, err)))
-                    st = fit_eval_loss(&c, train, n_train, &L2, NULL, NULL, 1, err);
-                if (!st && L2 <= L0) {
-                    fit_note(&c,
-                             "# linear coefficients solved again with --energy_weight=%.6g, without the rescale "
-                             "(which raised the loss to %.6e): loss %.6e -> %.6e\n",
-                             o->energy_weight, L1, L0, L2);
-                    L1 = L2;
-                } else if (!st) {
-                    fit_note(&c, "# linear solve with --energy_weight=%.6g raised that loss (%.6e -> %.6e): undone\n",
-                             o->energy_weight, L0, fmin(L1, L2));
-                    L1 = L0; /* the loss of what is kept */
-                    if (!(st = mtp_potential_set_scaling(pot, sigma0, err))) st = fit_set_theta(&c, th0, err);
-                }
-            }
-        }
-        free(th0);
-        if (!st && th_in) {
+        if (th_in) {
             double Lin;
             double *th1 = malloc((size_t)c.P * sizeof(double)), sigma1 = mtp_potential_get_info(pot).scaling;
             if (th1) {
                 memcpy(th1, c.theta, (size_t)c.P * sizeof(double));
-                if (!(st = mtp_potential_set_scaling(pot, sigma_in, err)) && !(st = fit_set_theta(&c, th_in, err)) &&
+                if (!(st = set_params(&c, pot, th_in, sigma_in, err)) &&
                     !(st = fit_eval_loss(&c, train, n_train, &Lin, NULL, NULL, 1, err))) {
                     if (Lin <= L1)
                         fit_note(&c, "# the potential given is better under these weights (%.6e vs %.6e): kept\n", Lin,
                                  L1);
-                    else if (!(st = mtp_potential_set_scaling(pot, sigma1, err)))
-                        st = fit_set_theta(&c, th1, err);
+                    else
+                        st = set_params(&c, pot, th1, sigma1, err);
                 }
                 free(th1);
             }
