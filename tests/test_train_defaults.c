@@ -67,6 +67,26 @@ static void on_message_final(void *user, int kind, const char *text)
     if (strstr(text, "# linear coefficients solved again with --energy_weight=")) *(int *)user += 1;
 }
 
+/* a against b: whether the radial coefficients are equal bit for bit, how
+ * many of the n_lin linear ones (species and moment coefficients) differ */
+static mtp_status compare_stages(const mtp_potential *a, const mtp_potential *b, int *rad_same, int *lin_diff,
+                                 int *n_lin, mtp_error *err)
+{
+    mtp_potential_info info = mtp_potential_get_info(a);
+    int P = info.param_count,
+        nr = info.species_count * info.species_count * info.radial_funcs_count * info.radial_basis_size;
+    double *ta = malloc(sizeof(double) * P), *tb = malloc(sizeof(double) * P);
+    mtp_status st = mtp_potential_get_params(a, ta, err);
+    if (!st) st = mtp_potential_get_params(b, tb, err);
+    *rad_same = 1, *lin_diff = 0, *n_lin = P - nr;
+    for (int i = 0; !st && i < P; i++) {
+        if (i < nr && !(ta[i] == tb[i])) *rad_same = 0;
+        if (i >= nr && !tu_close(ta[i], tb[i], 1e-9, 1e-12)) ++*lin_diff;
+    }
+    free(ta), free(tb);
+    return st;
+}
+
 static int same_params(const mtp_potential *a, const mtp_potential *b)
 {
     int n = mtp_potential_param_count(a);
@@ -276,17 +296,8 @@ int main(int argc, char **argv)
         CHECK_OK(mtp_potential_read(init, &pe, &err), err);
         CHECK_OK(mtp_train(pe, sl, ns, NULL, 0, &oe, NULL, &err), err);
         CHECK(noted == 0, "explicit weights: no final linear solve");
-        mtp_potential_info info = mtp_potential_get_info(pd);
-        int P = info.param_count, nr = info.species_count * info.species_count * info.radial_funcs_count *
-                                       info.radial_basis_size;
-        double *td = malloc(sizeof(double) * P), *te = malloc(sizeof(double) * P);
-        CHECK_OK(mtp_potential_get_params(pd, td, &err), err);
-        CHECK_OK(mtp_potential_get_params(pe, te, &err), err);
-        int rad_same = 1, lin_diff = 0;
-        for (int i = 0; i < P; i++) {
-            if (i < nr && !(td[i] == te[i])) rad_same = 0;
-            if (i >= nr && !tu_close(td[i], te[i], 1e-9, 1e-12)) lin_diff++;
-        }
+        int rad_same, lin_diff, n_lin;
+        CHECK_OK(compare_stages(pd, pe, &rad_same, &lin_diff, &n_lin, &err), err);
         CHECK(rad_same, "the radial coefficients are those of the first stage");
         CHECK(lin_diff > 0, "the linear coefficients were solved again");
         fit_options ff = rule;
@@ -298,8 +309,7 @@ int main(int argc, char **argv)
         CHECK_OK(fit_loss(pe, sl, ns, &rule, &L1e, NULL, &err), err);
         CHECK(Ld < Le && L1e < L1d, "final-weight loss %.10g < %.10g, first-stage loss %.10g < %.10g", Ld, Le, L1e, L1d);
         printf("second stage: %d of %d linear coefficients changed; final-weight loss %.6g -> %.6g\n", lin_diff,
-               P - nr, Le, Ld);
-        free(td), free(te);
+               n_lin, Le, Ld);
         mtp_potential_destroy(pd), mtp_potential_destroy(pe);
     }
 
@@ -318,20 +328,11 @@ int main(int argc, char **argv)
         CHECK_OK(mtp_potential_read(init, &pe, &err), err);
         CHECK_OK(mtp_train(pe, sl, ns, rev, ns, &oe, NULL, &err), err);
         CHECK(sd->vkept_note && se->vkept_note && sd->nv == se->nv, "both runs stop by validation at the same check");
-        mtp_potential_info info = mtp_potential_get_info(pd);
-        int P = info.param_count, nr = info.species_count * info.species_count * info.radial_funcs_count *
-                                       info.radial_basis_size;
-        double *td = malloc(sizeof(double) * P), *te = malloc(sizeof(double) * P);
-        CHECK_OK(mtp_potential_get_params(pd, td, &err), err);
-        CHECK_OK(mtp_potential_get_params(pe, te, &err), err);
-        int rad_same = 1, lin_diff = 0;
-        for (int i = 0; i < P; i++) {
-            if (i < nr && !(td[i] == te[i])) rad_same = 0;
-            if (i >= nr && !tu_close(td[i], te[i], 1e-9, 1e-12)) lin_diff++;
-        }
+        int rad_same, lin_diff, n_lin;
+        CHECK_OK(compare_stages(pd, pe, &rad_same, &lin_diff, &n_lin, &err), err);
         CHECK(rad_same && lin_diff > 0, "validation stopping + default weights: radial kept (%d), %d linear re-solved",
               rad_same, lin_diff);
-        free(td), free(te), free(sd), free(se);
+        free(sd), free(se);
         mtp_potential_destroy(pd), mtp_potential_destroy(pe);
     }
 
