@@ -184,22 +184,23 @@ class Adapter:
         label-RESTART.wfn/.kp: the labeller restarts the next frame and an interrupted
         one from that file, and a template that turned it off would make every frame
         start from the atomic guess without a word."""
+        glob = root.sub("GLOBAL")
+        order = ("SILENT", "LOW", "MEDIUM", "HIGH", "DEBUG")
+        pl = (_print_level(glob[0]) if glob else None) or "MEDIUM"
+        run_level = max(pl, "MEDIUM", key=order.index) if pl in order else None  # write_input raises to MEDIUM
+        where = "%s: &DFT &SCF &PRINT &RESTART" % self.template
         for dft in fe.sub("DFT"):
             for scf in dft.sub("SCF"):
                 for pr in scf.sub("PRINT"):
                     for key in pr.sub("RESTART"):
-                        where = "%s: &DFT &SCF &PRINT &RESTART" % self.template
                         level = key.args.split()[0].upper() if key.args.split() else "ON"
                         if level == "OFF":
                             raise SetupError("%s %s: the labeller restarts frames from the wavefunction CP2K "
                                              "writes there; remove %s" % (where, key.args, key.args))
-                        glob = root.sub("GLOBAL")
-                        pl = (_print_level(glob[0]) if glob else None) or "MEDIUM"
-                        order = ("SILENT", "LOW", "MEDIUM", "HIGH", "DEBUG")
-                        if level in order and pl in order and order.index(level) > max(order.index(pl), 2):
+                        if level in order and run_level and order.index(level) > order.index(run_level):
                             raise SetupError("%s %s: CP2K writes the wavefunction only at &GLOBAL PRINT_LEVEL %s "
                                              "or above (this run: %s); use &RESTART ON" %
-                                             (where, key.args, level, max(pl, "MEDIUM", key=order.index)))
+                                             (where, key.args, level, run_level))
                         if key.keyword("FILENAME") is not None:
                             raise SetupError("%s FILENAME: the labeller reads the wavefunction from the default "
                                              "name (label-RESTART.wfn/.kp); remove FILENAME" % where)
